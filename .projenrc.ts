@@ -1,0 +1,194 @@
+import { javascript, typescript } from 'projen';
+
+/**
+ * The single source of truth for package.json, tsconfig*.json, eslint and jest.
+ * Edit this file, then run `npx projen` to regenerate.
+ */
+
+// Versions that install and run on Node 20 (newer @pulumi/pulumi and kubernetes-models need Node 22,
+// and npm silently installs older releases otherwise): pinned exactly for our own build.
+const DEV_PINS = {
+  'cdk8s': '2.70.106',
+  'cdk8s-plus-27': '2.9.5',
+  'constructs': '10.4.2',
+  '@pulumi/pulumi': '3.248.0',
+  '@pulumi/kubernetes': '4.34.2',
+  '@pulumi/aws': '7.48.0',
+};
+
+// Ranges real users have today (DESIGN.md §1). The Pulumi ones are optional.
+const PEER_RANGES = {
+  'cdk8s': '^2.68.0',
+  'cdk8s-plus-27': '^2.9.0',
+  'constructs': '^10.3.0',
+  '@pulumi/pulumi': '^3.142.0',
+  '@pulumi/kubernetes': '^4.0.0',
+  '@pulumi/aws': '^7.0.0',
+};
+const OPTIONAL_PEERS = ['@pulumi/pulumi', '@pulumi/kubernetes', '@pulumi/aws'];
+
+const project = new typescript.TypeScriptProject({
+  name: 'mlplatform',
+  description:
+    'A machine-learning platform as code: MlPlatform, TrainingPipeline, TuningSweep and ModelEndpoint for cdk8s and Pulumi.',
+  license: 'Apache-2.0',
+  copyrightOwner: 'mlplatform authors',
+  authorName: 'mlplatform authors',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+  typescriptVersion: '5.9.3',
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  sampleCode: false,
+  prettier: false,
+  docgen: false,
+  entrypoint: 'lib/core/index.js',
+  entrypointTypes: 'lib/core/index.d.ts',
+  peerDependencyOptions: { pinnedDevDependency: false },
+  peerDeps: Object.entries(PEER_RANGES).map(([n, r]) => `${n}@${r}`),
+  deps: ['yaml@^2.8.0'],
+  bundledDeps: [],
+  devDeps: [
+    ...Object.entries(DEV_PINS).map(([n, v]) => `${n}@${v}`),
+    '@types/node@^20',
+    'ts-node@^10.9.2',
+    'fast-check@^4.3.0',
+    '@cfworker/json-schema@4.1.6',
+    'typedoc@0.28.14',
+    'typedoc-plugin-markdown@4.9.0',
+  ],
+  jestOptions: {
+    jestVersion: '^29',
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+      coverageProvider: 'v8',
+      collectCoverage: false,
+      moduleNameMapper: {
+        '^mlplatform$': '<rootDir>/src/core',
+        '^mlplatform/(cdk8s|pulumi|testing)$': '<rootDir>/src/$1',
+      },
+    },
+    extraCliOptions: ['--silent'],
+  },
+  tsconfig: {
+    compilerOptions: {
+      lib: ['es2022'],
+      target: 'ES2022',
+      isolatedModules: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      resolveJsonModule: true,
+    },
+  },
+  tsconfigDev: {
+    compilerOptions: {
+      baseUrl: '..',
+      paths: {
+        'mlplatform': ['src/core'],
+        'mlplatform/*': ['src/*'],
+      },
+      lib: ['es2022'],
+      target: 'ES2022',
+      isolatedModules: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      resolveJsonModule: true,
+    },
+    include: ['../examples/**/*.ts', '../bench/**/*.ts'],
+  },
+  gitignore: ['/dist/', '/.schemas-cache/', '/.bench/'],
+});
+
+for (const p of ['/examples/', '/scripts/', '/bench/', '/docs/', '/.ci/']) project.addPackageIgnore(p);
+
+for (const name of OPTIONAL_PEERS) {
+  project.package.addField('peerDependenciesMeta', {
+    ...(project.package.manifest.peerDependenciesMeta ?? {}),
+    [name]: { optional: true },
+  });
+}
+
+// Three entry points (DESIGN.md §1) plus their typings for older TypeScript resolution.
+project.package.addField('exports', {
+  '.': { types: './lib/core/index.d.ts', default: './lib/core/index.js' },
+  './cdk8s': { types: './lib/cdk8s/index.d.ts', default: './lib/cdk8s/index.js' },
+  './pulumi': { types: './lib/pulumi/index.d.ts', default: './lib/pulumi/index.js' },
+  './package.json': './package.json',
+});
+project.package.addField('typesVersions', {
+  '*': {
+    'cdk8s': ['lib/cdk8s/index.d.ts'],
+    'pulumi': ['lib/pulumi/index.d.ts'],
+  },
+});
+
+// Import boundaries of DESIGN.md §1: core is pure; cdk8s never reaches Pulumi.
+const PULUMI = ['@pulumi/*', '@pulumi/**'];
+const CDK8S = ['cdk8s', 'cdk8s/*', 'cdk8s-plus-27', 'cdk8s-plus-27/*', 'constructs', 'constructs/*'];
+project.eslint?.addOverride({
+  files: ['src/core/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        { group: [...CDK8S, ...PULUMI], message: 'src/core is the pure model: it may not import cdk8s, constructs or Pulumi (DESIGN.md §1).' },
+        { group: ['../cdk8s', '../cdk8s/*', '../pulumi', '../pulumi/*', '**/cdk8s/**', '**/pulumi/**'], message: 'src/core may not import the cdk8s or pulumi entry points (DESIGN.md §1).' },
+      ],
+    }],
+  },
+});
+project.eslint?.addOverride({
+  files: ['src/cdk8s/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        { group: PULUMI, message: 'mlplatform/cdk8s must load without any @pulumi/* package (DESIGN.md §1).' },
+        { group: ['../pulumi', '../pulumi/*', '../../pulumi', '../../pulumi/*'], message: 'mlplatform/cdk8s may not import the pulumi entry point (DESIGN.md §1).' },
+      ],
+    }],
+  },
+});
+
+// API.md: generated from the doc comments, committed, and checked for staleness by `npm test`.
+project.addTask('docgen', {
+  description: 'Generate API.md from the doc comments',
+  exec: 'node scripts/api-docs.js',
+});
+project.addTask('docgen:check', {
+  description: 'Fail when API.md is stale',
+  exec: 'node scripts/api-docs.js --check',
+});
+project.addTask('typecheck', {
+  description: 'Type-check sources, tests, examples and scripts without emitting',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+});
+project.addTask('schemas', {
+  description: 'Download the pinned upstream schema files (schemas/manifest.json) into .schemas-cache/',
+  exec: 'node scripts/fetch-schemas.js',
+});
+project.addTask('synth', {
+  description: 'Synthesize the example platform into dist/ (as `cdk8s synth` does)',
+});
+project.tasks.tryFind('synth')!.spawn(project.compileTask);
+project.tasks.tryFind('synth')!.exec('ts-node --transpile-only --project test/tsconfig.json examples/cdk8s-platform/main.ts');
+
+// `npm test`: compile, type-check tests/examples, jest, lint, API.md freshness.
+const test = project.tasks.tryFind('test')!;
+test.reset();
+test.spawn(project.compileTask);
+test.spawn(project.tasks.tryFind('typecheck')!);
+test.exec('jest --passWithNoTests=false --ci');
+test.exec('eslint --ext .ts --no-error-on-unmatched-pattern src test examples bench .projenrc.ts', {
+  env: { ESLINT_USE_FLAT_CONFIG: 'false' },
+});
+test.spawn(project.tasks.tryFind('docgen:check')!);
+
+
+project.synth();

@@ -1,0 +1,6 @@
+/**
+ * `mlplatform/cdk8s`: the constructs for `cdk8s synth`. Loads without any `@pulumi/*` package.
+ *
+ * @packageDocumentation
+ */
+export * from './convert';
