@@ -61,6 +61,8 @@ const project = new typescript.TypeScriptProject({
     '@cfworker/json-schema@4.1.6',
     'typedoc@0.28.14',
     'typedoc-plugin-markdown@4.9.0',
+    'js-yaml@4.3.2',
+    '@types/js-yaml@^4',
   ],
   jestOptions: {
     jestVersion: '^29',
@@ -107,7 +109,7 @@ const project = new typescript.TypeScriptProject({
   gitignore: ['/dist/', '/.schemas-cache/', '/.bench/'],
 });
 
-for (const p of ['/examples/', '/scripts/', '/bench/', '/docs/', '/.ci/']) project.addPackageIgnore(p);
+for (const p of ['/examples/', '/scripts/', '/bench/', '/docs/', '/.ci/', '/schemas/']) project.addPackageIgnore(p);
 
 for (const name of OPTIONAL_PEERS) {
   project.package.addField('peerDependenciesMeta', {
@@ -125,8 +127,8 @@ project.package.addField('exports', {
 });
 project.package.addField('typesVersions', {
   '*': {
-    'cdk8s': ['lib/cdk8s/index.d.ts'],
-    'pulumi': ['lib/pulumi/index.d.ts'],
+    cdk8s: ['lib/cdk8s/index.d.ts'],
+    pulumi: ['lib/pulumi/index.d.ts'],
   },
 });
 
@@ -156,6 +158,15 @@ project.eslint?.addOverride({
   },
 });
 
+// Examples and benchmarks are type-checked through test/tsconfig.json (which maps `mlplatform/*` to src/).
+project.eslint?.addOverride({
+  files: ['examples/**/*.ts', 'bench/**/*.ts'],
+  parserOptions: { projectService: false, project: './test/tsconfig.json' },
+} as any);
+project.eslint?.addRules({
+  '@stylistic/max-len': ['error', { code: 180, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreComments: false }],
+});
+
 // API.md: generated from the doc comments, committed, and checked for staleness by `npm test`.
 project.addTask('docgen', {
   description: 'Generate API.md from the doc comments',
@@ -178,6 +189,11 @@ project.addTask('synth', {
 });
 project.tasks.tryFind('synth')!.spawn(project.compileTask);
 project.tasks.tryFind('synth')!.exec('ts-node --transpile-only --project test/tsconfig.json examples/cdk8s-platform/main.ts');
+
+project.addTask('footprint', {
+  description: "Print the default platform's requested CPU/memory, object count and YAML bytes",
+}).exec('ts-node --transpile-only --project test/tsconfig.json bench/footprint-main.ts');
+project.tasks.tryFind('footprint')!.prependSpawn(project.compileTask);
 
 // `npm test`: compile, type-check tests/examples, jest, lint, API.md freshness.
 const test = project.tasks.tryFind('test')!;

@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export * from './convert';
+export * from './ml-platform';

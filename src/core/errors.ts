@@ -15,6 +15,13 @@ export interface ValidationIssue {
  * first, and its message lists each as `` `path` (value): what to change ``.
  */
 export class ValidationError extends Error {
+  /** Renders the message for `subject` and `issues` (also used for warnings). */
+  public static format(subject: string, issues: readonly ValidationIssue[]): string {
+    const n = issues.length;
+    const head = `${subject}: ${n} invalid prop${n === 1 ? '' : 's'}`;
+    return [head, ...issues.map((i) => `  - \`${i.path}\` (${formatValue(i.value)}): ${i.message}`)].join('\n');
+  }
+
   /** Every issue found, in the order they were found. */
   public readonly issues: readonly ValidationIssue[];
 
@@ -24,13 +31,6 @@ export class ValidationError extends Error {
     this.issues = [...issues];
     Object.setPrototypeOf(this, ValidationError.prototype);
   }
-
-  /** Renders the message for `subject` and `issues` (also used for warnings). */
-  public static format(subject: string, issues: readonly ValidationIssue[]): string {
-    const n = issues.length;
-    const head = `${subject}: ${n} invalid prop${n === 1 ? '' : 's'}`;
-    return [head, ...issues.map((i) => `  - \`${i.path}\` (${formatValue(i.value)}): ${i.message}`)].join('\n');
-  }
 }
 
 /**
@@ -39,11 +39,7 @@ export class ValidationError extends Error {
  */
 export function formatValue(value: unknown): string {
   let text: string;
-  if (value === undefined) text = 'undefined';
-  else if (typeof value === 'string') text = JSON.stringify(value);
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null) text = String(value);
-  else if (typeof value === 'function') text = `[function ${(value as { name?: string }).name || 'anonymous'}]`;
-  else {
+  if (value === undefined) {text = 'undefined';} else if (typeof value === 'string') {text = JSON.stringify(value);} else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null) {text = String(value);} else if (typeof value === 'function') {text = `[function ${(value as { name?: string }).name || 'anonymous'}]`;} else {
     try {
       text = JSON.stringify(value) ?? String(value);
     } catch {

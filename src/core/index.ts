@@ -1,10 +1,17 @@
 /**
  * `mlplatform`: the pure model shared by the cdk8s and Pulumi sides — validation errors, names,
- * quantities, the accelerator catalog and the pinned version table. It imports nothing of cdk8s
- * or Pulumi.
+ * quantities, the accelerator catalog, the platform model and the pinned version table. It imports
+ * nothing of cdk8s or Pulumi.
  *
  * @packageDocumentation
  */
 export * from './errors';
 export * from './names';
 export * from './quantities';
+export * from './cron';
+export * from './secrets';
+export * from './versions';
+export * from './accelerators';
+export * from './accelerator-catalog';
+export * from './gpu-conventions';
+export * from './platform';

@@ -42,8 +42,12 @@ describe('package entry points', () => {
 
   test('peer dependencies: real-world ranges, Pulumi ones optional', () => {
     expect(pkg.peerDependencies).toEqual({
-      'cdk8s': '^2.68.0', 'cdk8s-plus-27': '^2.9.0', 'constructs': '^10.3.0',
-      '@pulumi/pulumi': '^3.142.0', '@pulumi/kubernetes': '^4.0.0', '@pulumi/aws': '^7.0.0',
+      'cdk8s': '^2.68.0',
+      'cdk8s-plus-27': '^2.9.0',
+      'constructs': '^10.3.0',
+      '@pulumi/pulumi': '^3.142.0',
+      '@pulumi/kubernetes': '^4.0.0',
+      '@pulumi/aws': '^7.0.0',
     });
     expect(pkg.peerDependenciesMeta).toEqual({
       '@pulumi/pulumi': { optional: true }, '@pulumi/kubernetes': { optional: true }, '@pulumi/aws': { optional: true },

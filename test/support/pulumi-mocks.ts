@@ -19,6 +19,17 @@ export interface RecordedResource {
 /** Computes extra output state for a mocked resource (e.g. an ARN or a generated bucket name). */
 export type StateFn = (args: pulumi.runtime.MockResourceArgs) => Record<string, any>;
 
+/** Options of {@link PulumiMocks.install}. */
+export interface MocksOptions {
+  readonly project?: string;
+  readonly stack?: string;
+  readonly preview?: boolean;
+  /** Extra output state per resource type. */
+  readonly state?: Record<string, StateFn>;
+  /** Results of invokes, per token. */
+  readonly calls?: Record<string, (inputs: any) => any>;
+}
+
 /**
  * Installs `pulumi.runtime.setMocks` and records the type, name, inputs and parent of every
  * registered resource. Create it before importing or constructing any resource:
@@ -34,7 +45,7 @@ export class PulumiMocks {
    * Installs the mocks for project `project` / stack `stack`.
    * @param state per-type extra output state (merged over the inputs)
    */
-  public static install(opts: { project?: string; stack?: string; preview?: boolean; state?: Record<string, StateFn>; calls?: Record<string, (inputs: any) => any> } = {}): PulumiMocks {
+  public static install(opts: MocksOptions = {}): PulumiMocks {
     const m = new PulumiMocks(opts.state ?? {}, opts.calls ?? {});
     void pulumi.runtime.setMocks(m.mocks(), opts.project ?? 'mlplatform', opts.stack ?? 'test', opts.preview ?? false);
     // The mock monitor does not hand the parent to newResource: wrap it to record each request's parent.

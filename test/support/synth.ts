@@ -5,7 +5,13 @@ import { Construct } from 'constructs';
 export interface K8sObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name?: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string>; readonly [k: string]: unknown };
+  readonly metadata: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+    readonly [k: string]: unknown;
+  };
   readonly [k: string]: any;
 }
 
@@ -54,8 +60,7 @@ export function has(objects: readonly K8sObject[], kind: string, name: string): 
 export function podSpecs(obj: unknown): any[] {
   const out: any[] = [];
   const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
+    if (Array.isArray(v)) {v.forEach(walk);} else if (v && typeof v === 'object') {
       if (Array.isArray((v as any).containers)) out.push(v);
       for (const child of Object.values(v)) walk(child);
     }

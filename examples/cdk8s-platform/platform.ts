@@ -1,0 +1,37 @@
+// The example platform repo: what a platform team commits and runs `cdk8s synth` (or `npm run synth`) on.
+import { App, Chart } from 'cdk8s';
+import { ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth } from 'mlplatform';
+import { MlPlatform } from 'mlplatform/cdk8s';
+
+/** Builds the example platform into `app` and returns its chart and platform. */
+export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } {
+  const chart = new Chart(app, 'platform');
+
+  const platform = new MlPlatform(chart, 'ml', {
+    namespace: 'mlplatform',
+    // Embedded PostgreSQL and S3-compatible store (SeaweedFS) on PVCs; nightly backups into the store.
+    backendStore: BackendStore.embedded({ storage: Size.gibibytes(20), backup: { schedule: '0 3 * * *', keep: 14 } }),
+    artifactStore: ArtifactStore.embedded({ storage: Size.gibibytes(200), bucket: 'ml-artifacts' }),
+    tracking: { workers: 2, auth: TrackingAuth.basic({ defaultPermission: 'READ' }) },
+    // The tracking UI on the platform's own Gateway (Envoy Gateway), TLS from cert-manager.
+    exposure: Exposure.gateway({ host: 'mlflow.example.com', tls: { clusterIssuer: 'letsencrypt' } }),
+  });
+
+  // GPU pools: the labels, taints and resource names every workload construct uses.
+  platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', gpusPerNode: 1, maxNodes: 8, capacityType: 'spot' });
+  platform.addGpuPool('h100', { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', maxNodes: 2 });
+  platform.addGpuPool('l4-shared', { accelerator: 'nvidia-l4', maxNodes: 4, sharing: { timeSlicing: { replicas: 4 } } });
+
+  // Teams: namespace, quota (GPUs per pool), defaults, RBAC, policies, Kueue queue.
+  platform.addTenant('vision', {
+    quota: { cpu: Cpu.cores(64), memory: Size.gibibytes(256), gpus: { a10g: 8, h100: 16 } },
+    access: { admins: ['ml-platform-admins'], editors: ['vision-team'] },
+    queue: true,
+  });
+  platform.addTenant('nlp', {
+    quota: { cpu: Cpu.cores(32), memory: Size.gibibytes(128), gpus: { 'l4-shared': 8 } },
+    access: { editors: ['nlp-team'], viewers: ['analysts'] },
+  });
+
+  return { chart, platform };
+}

@@ -1,0 +1,196 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PlatformNames } from './names';
+import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
+import { BackendStoreSpec } from '../../core';
+
+/** Port of PostgreSQL. */
+export const POSTGRES_PORT = 5432;
+/** uid/gid of the `postgres` user in the official Alpine image. */
+const POSTGRES_UID = 70;
+/** Database and user the embedded PostgreSQL creates. */
+export const EMBEDDED_DATABASE = 'mlflow';
+
+/** What the database renderer needs. */
+export interface DatabaseInput {
+  readonly platform: string;
+  readonly namespace: string;
+  readonly names: PlatformNames;
+  readonly image: string;
+  readonly spec: Extract<BackendStoreSpec, { kind: 'embedded' }>;
+}
+
+/** Labels of the embedded database's pods. */
+export function databasePodLabels(i: { platform: string; names: PlatformNames }): Record<string, string> {
+  return selectorLabels(i.names.postgres, i.platform);
+}
+
+/**
+ * The embedded PostgreSQL: a one-replica StatefulSet on a PersistentVolumeClaim, its headless
+ * Service and ServiceAccount. The password comes from the Secret the bootstrap Job generates; the
+ * pod waits for it.
+ */
+export function renderDatabase(scope: Construct, i: DatabaseInput): void {
+  const { names, namespace } = i;
+  const labels = appLabels(names.postgres, 'database', i.platform);
+  const selector = databasePodLabels(i);
+  new k8s.KubeServiceAccount(scope, 'postgres-sa', {
+    metadata: { name: names.postgres, namespace, labels },
+    automountServiceAccountToken: false,
+  });
+  new k8s.KubeService(scope, 'postgres-svc', {
+    metadata: { name: names.postgres, namespace, labels },
+    spec: {
+      clusterIp: 'None',
+      selector,
+      ports: [{ name: 'postgres', port: POSTGRES_PORT, targetPort: k8s.IntOrString.fromString('postgres') }],
+    },
+  });
+  const pgIsReady = ['/bin/sh', '-c', `pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`];
+  new k8s.KubeStatefulSet(scope, 'postgres', {
+    metadata: { name: names.postgres, namespace, labels },
+    spec: {
+      serviceName: names.postgres,
+      replicas: 1,
+      selector: { matchLabels: selector },
+      podManagementPolicy: 'OrderedReady',
+      updateStrategy: { type: 'RollingUpdate' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      template: {
+        metadata: { labels },
+        spec: podSpec({
+          serviceAccountName: names.postgres,
+          runAsUser: POSTGRES_UID,
+          fsGroup: POSTGRES_UID,
+          terminationGracePeriodSeconds: 90,
+          containers: [container({
+            name: 'postgres',
+            image: i.image,
+            ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
+            env: [
+              { name: 'POSTGRES_USER', value: EMBEDDED_DATABASE },
+              { name: 'POSTGRES_DB', value: EMBEDDED_DATABASE },
+              { name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/postgres/password' },
+              { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+            ],
+            resources: resources('100m', '1', '256Mi', '1Gi'),
+            volumeMounts: [
+              { name: 'data', mountPath: '/var/lib/postgresql/data' },
+              { name: 'run', mountPath: '/var/run/postgresql' },
+              { name: 'tmp', mountPath: '/tmp' },
+              { name: 'password', mountPath: '/run/secrets/postgres', readOnly: true },
+            ],
+            readinessProbe: { exec: { command: pgIsReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+            livenessProbe: { exec: { command: pgIsReady }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+            startupProbe: { exec: { command: pgIsReady }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+          })],
+          volumes: [
+            emptyDir('run', '16Mi'),
+            emptyDir('tmp', '256Mi'),
+            { name: 'password', secret: { secretName: names.postgresSecret, items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } },
+          ],
+        }),
+      },
+      volumeClaimTemplates: [{
+        metadata: { name: 'data', labels },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          ...(i.spec.storageClassName ? { storageClassName: i.spec.storageClassName } : {}),
+          resources: { requests: { storage: k8s.Quantity.fromString(i.spec.storage.toKubernetes()) } },
+        },
+      }],
+    },
+  });
+}
+
+/** What the backup renderer needs. */
+export interface BackupInput extends DatabaseInput {
+  readonly uploaderImage: string;
+  /** Store access for the upload: endpoint (undefined for AWS), bucket, prefix, region, credential env vars. */
+  readonly store: { readonly endpoint?: string; readonly bucket: string; readonly prefix: string; readonly region: string; readonly credentialEnv: k8s.EnvVar[] };
+}
+
+/** Python (stdlib + boto3, present in the MLflow image) that uploads the dump and keeps the newest N. */
+const UPLOAD_SCRIPT = [
+  'import boto3, glob, os',
+  "s3 = boto3.client('s3', endpoint_url=os.environ.get('S3_ENDPOINT') or None, region_name=os.environ['AWS_DEFAULT_REGION'])",
+  "bucket, prefix, keep = os.environ['BUCKET'], os.environ['BACKUP_PREFIX'], int(os.environ['KEEP'])",
+  "for f in glob.glob('/backup/*.dump'):",
+  "    s3.upload_file(f, bucket, prefix + os.path.basename(f)); print('uploaded', prefix + os.path.basename(f))",
+  "keys = sorted(o['Key'] for p in s3.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=prefix) for o in p.get('Contents', []))",
+  'for k in keys[:-keep] if len(keys) > keep else []:',
+  "    s3.delete_object(Bucket=bucket, Key=k); print('pruned', k)",
+].join('\n');
+
+/**
+ * Nightly logical backups: `pg_dump` (an init container with the server's own image, so the client
+ * is never older than the server) into a size-limited emptyDir, then an upload to the object store
+ * under `<prefix>/backups/postgres/`, keeping the newest `keep` dumps.
+ */
+export function renderBackup(scope: Construct, i: BackupInput): void {
+  const backup = i.spec.backup;
+  if (!backup) return;
+  const { names, namespace } = i;
+  const labels = appLabels(names.backup, 'database-backup', i.platform);
+  new k8s.KubeServiceAccount(scope, 'backup-sa', {
+    metadata: { name: names.backup, namespace, labels },
+    automountServiceAccountToken: false,
+  });
+  const prefix = `${i.store.prefix ? `${i.store.prefix}/` : ''}backups/postgres/`;
+  new k8s.KubeCronJob(scope, 'backup', {
+    metadata: { name: names.backup, namespace, labels },
+    spec: {
+      schedule: backup.schedule,
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 2,
+          activeDeadlineSeconds: 3600,
+          ttlSecondsAfterFinished: 86400,
+          template: {
+            metadata: { labels },
+            spec: podSpec({
+              serviceAccountName: names.backup,
+              runAsUser: 1000,
+              restartPolicy: 'Never',
+              initContainers: [container({
+                name: 'dump',
+                image: i.image,
+                runAsUser: POSTGRES_UID,
+                command: ['/bin/sh', '-c', `pg_dump -Fc -h "$PGHOST" -U "$PGUSER" -d "$PGDATABASE" -f "/backup/${EMBEDDED_DATABASE}-$(date -u +%Y%m%dT%H%M%SZ).dump"`],
+                env: [
+                  { name: 'PGHOST', value: `${names.postgres}.${namespace}.svc` },
+                  { name: 'PGUSER', value: EMBEDDED_DATABASE },
+                  { name: 'PGDATABASE', value: EMBEDDED_DATABASE },
+                  secretEnv('PGPASSWORD', names.postgresSecret, 'password'),
+                ],
+                resources: resources('50m', '500m', '64Mi', '256Mi'),
+                volumeMounts: [{ name: 'backup', mountPath: '/backup' }, { name: 'tmp', mountPath: '/tmp' }],
+              })],
+              containers: [container({
+                name: 'upload',
+                image: i.uploaderImage,
+                command: ['python', '-c', UPLOAD_SCRIPT],
+                env: [
+                  { name: 'HOME', value: '/tmp' },
+                  ...(i.store.endpoint ? [{ name: 'S3_ENDPOINT', value: i.store.endpoint }] : []),
+                  { name: 'AWS_DEFAULT_REGION', value: i.store.region },
+                  { name: 'BUCKET', value: i.store.bucket },
+                  { name: 'BACKUP_PREFIX', value: prefix },
+                  { name: 'KEEP', value: String(backup.keep) },
+                  ...i.store.credentialEnv,
+                ],
+                resources: resources('50m', '500m', '128Mi', '512Mi'),
+                volumeMounts: [{ name: 'backup', mountPath: '/backup', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+              })],
+              volumes: [emptyDir('backup', `${Math.max(1, Math.ceil(i.spec.storage.toGibibytes()))}Gi`), emptyDir('tmp', '256Mi')],
+            }),
+          },
+        },
+      },
+    },
+  });
+}

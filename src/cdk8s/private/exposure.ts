@@ -1,0 +1,96 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ExposureSpec } from '../../core';
+
+/** GatewayClass controller of Envoy Gateway. */
+export const ENVOY_GATEWAY_CONTROLLER = 'gateway.envoyproxy.io/gatewayclass-controller';
+
+/** What the exposure renderer needs. */
+export interface ExposureInput {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly spec: ExposureSpec;
+  /** Service and port to expose. */
+  readonly service: string;
+  readonly port: number;
+  /** Whether the Envoy Gateway add-on is installed by the platform (then the GatewayClass is created too). */
+  readonly envoyGatewayAddon: boolean;
+}
+
+function issuerAnnotations(tls: { clusterIssuer?: string; issuer?: string } | undefined): Record<string, string> {
+  if (!tls) return {};
+  return tls.clusterIssuer ? { 'cert-manager.io/cluster-issuer': tls.clusterIssuer } : { 'cert-manager.io/issuer': tls.issuer! };
+}
+
+/**
+ * Exposes the tracking UI: an HTTPRoute on a Gateway (the platform's own Gateway — with its
+ * GatewayClass and a cert-manager-issued certificate when TLS is on — or one the user names), or an
+ * Ingress of the given class.
+ */
+export function renderExposure(scope: Construct, i: ExposureInput): void {
+  const s = i.spec;
+  if (s.kind === 'none') return;
+  const tlsSecret = `${i.name}-tls`;
+  if (s.kind === 'ingress') {
+    new k8s.KubeIngress(scope, 'ingress', {
+      metadata: { name: i.name, namespace: i.namespace, labels: i.labels, annotations: issuerAnnotations(s.tls) },
+      spec: {
+        ingressClassName: s.className,
+        ...(s.tls ? { tls: [{ hosts: [s.host], secretName: tlsSecret }] } : {}),
+        rules: [{
+          host: s.host,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: i.service, port: { number: i.port } } } }] },
+        }],
+      },
+    });
+    return;
+  }
+  if (s.createGateway) {
+    if (i.envoyGatewayAddon) {
+      new ApiObject(scope, 'gateway-class', {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'GatewayClass',
+        metadata: { name: s.gatewayClassName, labels: i.labels },
+        spec: { controllerName: ENVOY_GATEWAY_CONTROLLER },
+      });
+    }
+    const listeners: any[] = [{ name: 'http', protocol: 'HTTP', port: 80, hostname: s.host, allowedRoutes: { namespaces: { from: 'Same' } } }];
+    if (s.tls) {
+      listeners.push({
+        name: 'https',
+        protocol: 'HTTPS',
+        port: 443,
+        hostname: s.host,
+        tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: tlsSecret }] },
+        allowedRoutes: { namespaces: { from: 'Same' } },
+      });
+    }
+    new ApiObject(scope, 'gateway', {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: s.gateway.name, namespace: i.namespace, labels: i.labels, annotations: issuerAnnotations(s.tls) },
+      spec: { gatewayClassName: s.gatewayClassName, listeners },
+    });
+  }
+  new ApiObject(scope, 'route', {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: i.name, namespace: i.namespace, labels: i.labels },
+    spec: {
+      parentRefs: [{
+        group: 'gateway.networking.k8s.io',
+        kind: 'Gateway',
+        name: s.gateway.name,
+        namespace: s.gateway.namespace,
+        ...(s.gateway.sectionName ? { sectionName: s.gateway.sectionName } : {}),
+      }],
+      hostnames: [s.host],
+      rules: [{
+        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        backendRefs: [{ group: '', kind: 'Service', name: i.service, port: i.port, weight: 1 }],
+      }],
+    },
+  });
+}

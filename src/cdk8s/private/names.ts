@@ -1,0 +1,42 @@
+import { childName } from '../../core';
+
+/** The object names of one platform's shared services, derived once from its name. */
+export interface PlatformNames {
+  readonly tracking: string;
+  readonly postgres: string;
+  readonly store: string;
+  readonly bootstrap: string;
+  readonly backup: string;
+  /** Secret: `password` (and `username`) of the embedded database. */
+  readonly postgresSecret: string;
+  /** Secret: `accessKeyId`, `secretAccessKey`, `s3.json` of the embedded store. */
+  readonly storeSecret: string;
+  /** Secret: `username`, `password` of the MLflow admin (generated when not given). */
+  readonly adminSecret: string;
+  /** Secret: `backend-store-uri`, `basic_auth.ini`, `flask-secret-key` composed by the bootstrap Job. */
+  readonly trackingConfigSecret: string;
+  /** Secret in each tenant namespace: `accessKeyId`, `secretAccessKey`. */
+  readonly tenantStoreSecret: string;
+  /** Secret in each tenant namespace: `username`, `password` of the database. */
+  readonly tenantDatabaseSecret: string;
+  /** Secret in each tenant namespace: `username`, `password` of the tenant's MLflow user. */
+  readonly tenantTrackingSecret: string;
+}
+
+/** Names for platform `name`. */
+export function platformNames(name: string): PlatformNames {
+  return {
+    tracking: childName(name, 'tracking'),
+    postgres: childName(name, 'postgres'),
+    store: childName(name, 's3'),
+    bootstrap: childName(name, 'bootstrap'),
+    backup: childName(name, 'backup', 52),
+    postgresSecret: childName(name, 'postgres-credentials'),
+    storeSecret: childName(name, 's3-credentials'),
+    adminSecret: childName(name, 'mlflow-admin'),
+    trackingConfigSecret: childName(name, 'tracking-config'),
+    tenantStoreSecret: childName(name, 'store'),
+    tenantDatabaseSecret: childName(name, 'database'),
+    tenantTrackingSecret: childName(name, 'tracking'),
+  };
+}

@@ -1,0 +1,134 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Cpu, Size } from '../../core';
+
+/** Requests and limits of one container (both always set: DESIGN.md §5). */
+export interface ContainerResources {
+  readonly cpu: { readonly request: Cpu; readonly limit: Cpu };
+  readonly memory: { readonly request: Size; readonly limit: Size };
+  readonly ephemeralStorage?: { readonly request: Size; readonly limit: Size };
+  /** Extended resources (GPUs): request == limit. */
+  readonly extended?: Readonly<Record<string, number>>;
+}
+
+/** Shorthand for resources with a request and a limit. */
+export function resources(cpuRequest: string, cpuLimit: string, memoryRequest: string, memoryLimit: string, extras: Pick<ContainerResources, 'ephemeralStorage' | 'extended'> = {}): ContainerResources {
+  return {
+    cpu: { request: Cpu.parse(cpuRequest), limit: Cpu.parse(cpuLimit) },
+    memory: { request: Size.parse(memoryRequest), limit: Size.parse(memoryLimit) },
+    ...extras,
+  };
+}
+
+/** The `resources` field of a container. */
+export function renderResources(r: ContainerResources): k8s.ResourceRequirements {
+  const q = (s: string) => k8s.Quantity.fromString(s);
+  const requests: Record<string, k8s.Quantity> = { cpu: q(r.cpu.request.toKubernetes()), memory: q(r.memory.request.toKubernetes()) };
+  const limits: Record<string, k8s.Quantity> = { cpu: q(r.cpu.limit.toKubernetes()), memory: q(r.memory.limit.toKubernetes()) };
+  if (r.ephemeralStorage) {
+    requests['ephemeral-storage'] = q(r.ephemeralStorage.request.toKubernetes());
+    limits['ephemeral-storage'] = q(r.ephemeralStorage.limit.toKubernetes());
+  }
+  for (const [name, n] of Object.entries(r.extended ?? {})) {
+    requests[name] = q(String(n));
+    limits[name] = q(String(n));
+  }
+  return { requests, limits };
+}
+
+/** A container spec with the restricted security context every mlplatform container gets. */
+export interface ContainerOptions extends Omit<k8s.Container, 'securityContext' | 'resources' | 'imagePullPolicy'> {
+  readonly resources: ContainerResources;
+  /** uid to run as. @default the pod's */
+  readonly runAsUser?: number;
+}
+
+/** The restricted (PSS) container security context, with a read-only root filesystem. */
+export function restrictedContainerSecurity(runAsUser?: number): k8s.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    ...(runAsUser !== undefined ? { runAsUser } : {}),
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Renders a container with the restricted security context and its resources. */
+export function container(o: ContainerOptions): k8s.Container {
+  const { resources: r, runAsUser, ...rest } = o;
+  return {
+    ...rest,
+    imagePullPolicy: 'IfNotPresent',
+    resources: renderResources(r),
+    securityContext: restrictedContainerSecurity(runAsUser),
+  };
+}
+
+/** Pod-level options. */
+export interface PodOptions {
+  readonly containers: k8s.Container[];
+  readonly initContainers?: k8s.Container[];
+  readonly volumes?: k8s.Volume[];
+  readonly serviceAccountName: string;
+  /** Mount the ServiceAccount token. @default false */
+  readonly automountServiceAccountToken?: boolean;
+  readonly runAsUser: number;
+  readonly runAsGroup?: number;
+  readonly fsGroup?: number;
+  readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  readonly nodeSelector?: Record<string, string>;
+  readonly tolerations?: k8s.Toleration[];
+  readonly terminationGracePeriodSeconds?: number;
+  readonly affinity?: k8s.Affinity;
+  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+}
+
+/** A PodSpec that passes Pod Security "restricted": non-root, seccomp RuntimeDefault, no token unless asked. */
+export function podSpec(o: PodOptions): k8s.PodSpec {
+  return {
+    serviceAccountName: o.serviceAccountName,
+    automountServiceAccountToken: o.automountServiceAccountToken ?? false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: o.runAsUser,
+      runAsGroup: o.runAsGroup ?? o.runAsUser,
+      ...(o.fsGroup !== undefined ? { fsGroup: o.fsGroup, fsGroupChangePolicy: 'OnRootMismatch' } : {}),
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: o.containers,
+    ...(o.initContainers?.length ? { initContainers: o.initContainers } : {}),
+    ...(o.volumes?.length ? { volumes: o.volumes } : {}),
+    ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
+    ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
+    ...(o.tolerations?.length ? { tolerations: o.tolerations } : {}),
+    ...(o.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: o.terminationGracePeriodSeconds } : {}),
+    ...(o.affinity ? { affinity: o.affinity } : {}),
+    ...(o.topologySpreadConstraints ? { topologySpreadConstraints: o.topologySpreadConstraints } : {}),
+  };
+}
+
+/** An `emptyDir` volume (memory-backed when `medium` is 'Memory'), always size-limited. */
+export function emptyDir(name: string, sizeLimit: string, medium?: 'Memory'): k8s.Volume {
+  return { name, emptyDir: { sizeLimit: k8s.Quantity.fromString(sizeLimit), ...(medium ? { medium } : {}) } };
+}
+
+/** An env var read from a Secret key. */
+export function secretEnv(name: string, secretName: string, key: string): k8s.EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** Standard recommended labels (`app.kubernetes.io/*`). */
+export function appLabels(name: string, component: string, partOf: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': partOf,
+    'app.kubernetes.io/managed-by': 'mlplatform',
+  };
+}
+
+/** The selector subset of {@link appLabels}. */
+export function selectorLabels(name: string, partOf: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': partOf };
+}

@@ -1,0 +1,111 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { childName } from '../../core/names';
+import type { TenantSpec } from '../../core/platform/tenants';
+
+/** Pods of a platform service a tenant's pods may reach: their labels and the port they serve. */
+export interface TenantServicePeer {
+  /** Labels of the service's pods (the NetworkPolicy `podSelector`). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** TCP port the pods serve. */
+  readonly port: number;
+}
+
+/** The platform services a tenant's NetworkPolicies open egress to. */
+export interface TenantNetworkPeers {
+  /** Namespace of the platform's shared services. */
+  readonly namespace: string;
+  /** The tracking server's pods. */
+  readonly tracking: TenantServicePeer;
+  /** The embedded object store's pods. @default - none (an external store is reached over HTTPS) */
+  readonly store?: TenantServicePeer;
+  /** The embedded database's pods. @default - none */
+  readonly database?: TenantServicePeer;
+}
+
+/** Label the API server sets on every Namespace to its own name (Kubernetes ≥ 1.22). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/**
+ * The private IPv4 ranges (RFC 1918) the HTTPS egress rule leaves out, so a tenant's pods reach
+ * the internet (code, packages, datasets, cloud APIs) but not other workloads, nodes or cloud
+ * services inside the cluster's network.
+ */
+export const PRIVATE_IPV4_RANGES: readonly string[] = Object.freeze(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
+
+/**
+ * Renders a tenant namespace's NetworkPolicies under `scope`. Policies are additive, so the
+ * result is "deny everything, then allow exactly":
+ * - `<tenant>-default-deny`: every pod, Ingress and Egress, no rule;
+ * - `<tenant>-allow-dns`: egress to kube-dns (`k8s-app: kube-dns` in `kube-system`) on UDP and TCP 53;
+ * - `<tenant>-allow-same-namespace`: ingress from and egress to every pod of the namespace, for
+ *   multi-node training rendezvous (torchrun, NCCL bootstrap) and sweep workers;
+ * - `<tenant>-allow-tracking`, `-allow-store`, `-allow-database`: egress to those pods of the
+ *   platform namespace on their port (the last two only when given, i.e. embedded);
+ * - `<tenant>-allow-https-egress`: egress on TCP 443 to any address outside
+ *   {@link PRIVATE_IPV4_RANGES}, so steps can pull code, packages and data over HTTPS and reach
+ *   cloud APIs such as S3. Nothing inside the private ranges is reachable this way: a service in
+ *   the VPC (an external database, an internal Git server) needs a policy of its own.
+ */
+export function renderTenantNetworkPolicies(
+  scope: Construct, t: TenantSpec, peers: TenantNetworkPeers, labels: Readonly<Record<string, string>>,
+): void {
+  const policy = (suffix: string, spec: k8s.NetworkPolicySpec) => new k8s.KubeNetworkPolicy(scope, suffix, {
+    metadata: { name: childName(t.name, suffix), namespace: t.namespace, labels: { ...labels } },
+    spec,
+  });
+  const everyPod: k8s.LabelSelector = {};
+
+  policy('default-deny', { podSelector: everyPod, policyTypes: ['Ingress', 'Egress'] });
+
+  policy('allow-dns', {
+    podSelector: everyPod,
+    policyTypes: ['Egress'],
+    egress: [{
+      to: [{
+        namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      }],
+      ports: [
+        { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
+        { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
+      ],
+    }],
+  });
+
+  policy('allow-same-namespace', {
+    podSelector: everyPod,
+    policyTypes: ['Ingress', 'Egress'],
+    ingress: [{ from: [{ podSelector: {} }] }],
+    egress: [{ to: [{ podSelector: {} }] }],
+  });
+
+  const services: Array<[string, TenantServicePeer | undefined]> = [
+    ['tracking', peers.tracking],
+    ['store', peers.store],
+    ['database', peers.database],
+  ];
+  for (const [role, peer] of services) {
+    if (!peer) continue;
+    policy(`allow-${role}`, {
+      podSelector: everyPod,
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [{
+          namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peers.namespace } },
+          podSelector: { matchLabels: { ...peer.podLabels } },
+        }],
+        ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(peer.port) }],
+      }],
+    });
+  }
+
+  policy('allow-https-egress', {
+    podSelector: everyPod,
+    policyTypes: ['Egress'],
+    egress: [{
+      to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_IPV4_RANGES] } }],
+      ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(443) }],
+    }],
+  });
+}

@@ -1,0 +1,191 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PlatformNames } from './names';
+import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
+import { ExposureSpec, TrackingSpec } from '../../core';
+
+/** Port of the MLflow server (API and UI). */
+export const TRACKING_PORT = 5000;
+/** Port of OAuth2 Proxy in front of the UI, with OIDC. */
+export const OIDC_PROXY_PORT = 4180;
+const MLFLOW_UID = 1000;
+
+/** What the tracking renderer needs. */
+export interface TrackingInput {
+  readonly platform: string;
+  readonly namespace: string;
+  readonly names: PlatformNames;
+  readonly image: string;
+  readonly oauth2ProxyImage: string;
+  readonly spec: TrackingSpec;
+  readonly exposure: ExposureSpec;
+  /** Where the server writes artifacts it proxies: `s3://bucket/prefix/mlartifacts`. */
+  readonly artifactsDestination: string;
+  /** S3 endpoint URL for S3-compatible stores. */
+  readonly storeEndpoint?: string;
+  readonly storeRegion: string;
+  /** Env vars that give the server its store credentials (empty with workload identity). */
+  readonly storeCredentialEnv: k8s.EnvVar[];
+  /** ServiceAccount annotations (workload identity). */
+  readonly serviceAccountAnnotations?: Record<string, string>;
+}
+
+/** Labels of the tracking pods. */
+export function trackingPodLabels(i: { platform: string; names: PlatformNames }): Record<string, string> {
+  return selectorLabels(i.names.tracking, i.platform);
+}
+
+/** Host headers the server accepts (MLflow 3 rejects others with 403 to stop DNS rebinding). */
+export function allowedHosts(service: string, namespace: string, publicHost?: string): string[] {
+  const hosts = [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, 'localhost', '127.0.0.1'];
+  if (publicHost) hosts.push(publicHost);
+  return hosts.flatMap((h) => [h, `${h}:*`]);
+}
+
+/**
+ * The MLflow tracking server and model registry: Deployment, Service, ServiceAccount,
+ * PodDisruptionBudget and (when asked) a HorizontalPodAutoscaler. Artifacts are proxied
+ * (`--serve-artifacts`), so clients need no object-store credentials.
+ */
+export function renderTracking(scope: Construct, i: TrackingInput): void {
+  const { names, namespace, spec } = i;
+  const labels = appLabels(names.tracking, 'tracking', i.platform);
+  const selector = trackingPodLabels(i);
+  const publicHost = i.exposure.kind === 'none' ? undefined : i.exposure.host;
+  const basic = spec.auth.kind === 'basic';
+  const oidc = spec.auth.kind === 'oidc' ? spec.auth : undefined;
+
+  new k8s.KubeServiceAccount(scope, 'tracking-sa', {
+    metadata: { name: names.tracking, namespace, labels, ...(i.serviceAccountAnnotations ? { annotations: i.serviceAccountAnnotations } : {}) },
+    automountServiceAccountToken: false,
+  });
+
+  const args = [
+    'server',
+    '--host', '0.0.0.0',
+    '--port', String(TRACKING_PORT),
+    '--workers', String(spec.workers),
+    '--backend-store-uri', '$(MLFLOW_BACKEND_STORE_URI)',
+    '--serve-artifacts',
+    '--artifacts-destination', i.artifactsDestination,
+    '--allowed-hosts', allowedHosts(names.tracking, namespace, publicHost).join(','),
+    ...(publicHost ? ['--cors-allowed-origins', `https://${publicHost},http://${publicHost}`] : []),
+    ...(basic ? ['--app-name', 'basic-auth'] : []),
+  ];
+  const env: k8s.EnvVar[] = [
+    { name: 'HOME', value: '/tmp' },
+    secretEnv('MLFLOW_BACKEND_STORE_URI', names.trackingConfigSecret, 'backend-store-uri'),
+    { name: 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION', value: 'false' },
+    { name: 'AWS_DEFAULT_REGION', value: i.storeRegion },
+    ...(i.storeEndpoint ? [{ name: 'MLFLOW_S3_ENDPOINT_URL', value: i.storeEndpoint }] : []),
+    ...i.storeCredentialEnv,
+    ...(basic ? [
+      { name: 'MLFLOW_AUTH_CONFIG_PATH', value: '/etc/mlflow-auth/basic_auth.ini' },
+      secretEnv('MLFLOW_FLASK_SERVER_SECRET_KEY', names.trackingConfigSecret, 'flask-secret-key'),
+    ] : []),
+  ];
+  const health = { httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') } };
+  const containers: k8s.Container[] = [container({
+    name: 'mlflow',
+    image: i.image,
+    command: ['mlflow'],
+    args,
+    env,
+    ports: [{ name: 'http', containerPort: TRACKING_PORT, protocol: 'TCP' }],
+    resources: resources('100m', '1', '320Mi', '1Gi'),
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      ...(basic ? [{ name: 'auth-config', mountPath: '/etc/mlflow-auth', readOnly: true }] : []),
+    ],
+    // Start-up runs the database migrations: give it up to 5 minutes.
+    startupProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 },
+    readinessProbe: { ...health, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    livenessProbe: { ...health, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+  })];
+  if (oidc) {
+    containers.push(container({
+      name: 'oauth2-proxy',
+      image: i.oauth2ProxyImage,
+      args: [
+        '--provider=oidc',
+        `--oidc-issuer-url=${oidc.issuerUrl}`,
+        `--client-id=${oidc.clientId}`,
+        `--http-address=0.0.0.0:${OIDC_PROXY_PORT}`,
+        `--upstream=http://127.0.0.1:${TRACKING_PORT}`,
+        ...oidc.emailDomains.map((d) => `--email-domain=${d}`),
+        ...oidc.allowedGroups.map((g) => `--allowed-group=${g}`),
+        '--skip-provider-button=true',
+        '--reverse-proxy=true',
+        '--cookie-secure=true',
+        ...(publicHost ? [`--redirect-url=https://${publicHost}/oauth2/callback`] : []),
+      ],
+      env: [
+        secretEnv('OAUTH2_PROXY_CLIENT_SECRET', oidc.clientSecret.name, oidc.clientSecret.key),
+        secretEnv('OAUTH2_PROXY_COOKIE_SECRET', oidc.cookieSecret.name, oidc.cookieSecret.key),
+      ],
+      ports: [{ name: 'oidc', containerPort: OIDC_PROXY_PORT, protocol: 'TCP' }],
+      resources: resources('10m', '200m', '32Mi', '128Mi'),
+      readinessProbe: { httpGet: { path: '/ping', port: k8s.IntOrString.fromString('oidc') }, periodSeconds: 10 },
+      livenessProbe: { httpGet: { path: '/ping', port: k8s.IntOrString.fromString('oidc') }, periodSeconds: 20 },
+    }));
+  }
+  new k8s.KubeDeployment(scope, 'tracking', {
+    metadata: {
+      name: names.tracking,
+      namespace,
+      labels,
+      ...(spec.auth.kind === 'disabled' ? { annotations: { 'mlplatform.io/auth-disabled-reason': spec.auth.reason } } : {}),
+    },
+    spec: {
+      ...(spec.autoscaling ? {} : { replicas: spec.replicas }),
+      selector: { matchLabels: selector },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+      template: {
+        metadata: { labels },
+        spec: podSpec({
+          serviceAccountName: names.tracking,
+          runAsUser: MLFLOW_UID,
+          containers,
+          volumes: [
+            emptyDir('tmp', '2Gi'),
+            ...(basic ? [{ name: 'auth-config', secret: { secretName: names.trackingConfigSecret, items: [{ key: 'basic_auth.ini', path: 'basic_auth.ini' }], defaultMode: 0o440 } }] : []),
+          ],
+          topologySpreadConstraints: [{
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: selector },
+          }],
+        }),
+      },
+    },
+  });
+  new k8s.KubeService(scope, 'tracking-svc', {
+    metadata: { name: names.tracking, namespace, labels },
+    spec: {
+      selector,
+      ports: [
+        { name: 'http', port: TRACKING_PORT, targetPort: k8s.IntOrString.fromString('http') },
+        ...(oidc ? [{ name: 'oidc', port: OIDC_PROXY_PORT, targetPort: k8s.IntOrString.fromString('oidc') }] : []),
+      ],
+    },
+  });
+  new k8s.KubePodDisruptionBudget(scope, 'tracking-pdb', {
+    metadata: { name: names.tracking, namespace, labels },
+    spec: {
+      selector: { matchLabels: selector },
+      ...((spec.autoscaling?.minReplicas ?? spec.replicas) > 1 ? { minAvailable: k8s.IntOrString.fromNumber(1) } : { maxUnavailable: k8s.IntOrString.fromNumber(1) }),
+    },
+  });
+  if (spec.autoscaling) {
+    new k8s.KubeHorizontalPodAutoscalerV2(scope, 'tracking-hpa', {
+      metadata: { name: names.tracking, namespace, labels },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.tracking },
+        minReplicas: spec.autoscaling.minReplicas,
+        maxReplicas: spec.autoscaling.maxReplicas,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.autoscaling.cpuUtilization } } }],
+      },
+    });
+  }
+}

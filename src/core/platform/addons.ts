@@ -1,0 +1,99 @@
+import { Issues } from '../errors';
+import { isDnsLabel } from '../names';
+import { AddonName } from '../versions';
+
+/** How the platform's cluster add-ons are installed. */
+export type AddonDeliverySpec =
+  | { readonly kind: 'argocd'; readonly namespace: string; readonly project: string; readonly destinationServer: string }
+  | { readonly kind: 'flux'; readonly namespace: string; readonly intervalMinutes: number }
+  | { readonly kind: 'preinstalled' };
+
+/** Argo CD options. */
+export interface ArgoCdDeliveryOptions {
+  /** Namespace Argo CD watches for Applications. @default 'argocd' */
+  readonly namespace?: string;
+  /** Argo CD project. @default 'default' */
+  readonly project?: string;
+  /** Destination cluster API server. @default 'https://kubernetes.default.svc' */
+  readonly destinationServer?: string;
+}
+
+/** Flux options. */
+export interface FluxDeliveryOptions {
+  /** Namespace of the HelmRepository and HelmRelease objects. @default 'flux-system' */
+  readonly namespace?: string;
+  /** Reconciliation interval in minutes. @default 10 */
+  readonly intervalMinutes?: number;
+}
+
+/** Installs add-ons as Argo CD Applications, Flux HelmReleases, or declares them pre-installed. */
+export class AddonDelivery {
+  /** One Argo CD `Application` per add-on (the pinned chart and its values). */
+  public static argoCd(options: ArgoCdDeliveryOptions = {}): AddonDelivery {
+    return new AddonDelivery({ kind: 'argocd', namespace: options.namespace ?? 'argocd', project: options.project ?? 'default', destinationServer: options.destinationServer ?? 'https://kubernetes.default.svc' });
+  }
+  /** One Flux `HelmRelease` (+ `HelmRepository`) per add-on. */
+  public static flux(options: FluxDeliveryOptions = {}): AddonDelivery {
+    return new AddonDelivery({ kind: 'flux', namespace: options.namespace ?? 'flux-system', intervalMinutes: options.intervalMinutes ?? 10 });
+  }
+  /** The add-ons are already installed (by a platform team, a cluster blueprint, or Pulumi): emit nothing for them. */
+  public static preInstalled(): AddonDelivery {
+    return new AddonDelivery({ kind: 'preinstalled' });
+  }
+
+  private constructor(private readonly spec: AddonDeliverySpec) {}
+
+  /** @internal */
+  public _resolve(issues: Issues, path: string): AddonDeliverySpec {
+    const s = this.spec;
+    if (s.kind === 'argocd') {
+      if (!isDnsLabel(s.namespace)) issues.add(`${path}.namespace`, s.namespace, 'must be a namespace name');
+      if (!isDnsLabel(s.project)) issues.add(`${path}.project`, s.project, 'must be an Argo CD project name');
+      if (!/^https:\/\/\S+$/.test(s.destinationServer)) issues.add(`${path}.destinationServer`, s.destinationServer, 'must be the https URL of the cluster API server');
+    }
+    if (s.kind === 'flux') {
+      if (!isDnsLabel(s.namespace)) issues.add(`${path}.namespace`, s.namespace, 'must be a namespace name');
+      if (!Number.isInteger(s.intervalMinutes) || s.intervalMinutes < 1) issues.add(`${path}.intervalMinutes`, s.intervalMinutes, 'must be a whole number of minutes ≥ 1');
+    }
+    return s;
+  }
+}
+
+/** Which add-ons to install. Omitted ones follow what the platform uses. */
+export interface AddonsOptions {
+  /** How they are installed. @default AddonDelivery.argoCd() */
+  readonly delivery?: AddonDelivery;
+  /** Argo Workflows (TrainingPipeline's engine). @default true */
+  readonly argoWorkflows?: boolean;
+  /** NVIDIA device plugin. @default true when a GPU pool is declared */
+  readonly nvidiaDevicePlugin?: boolean;
+  /** KEDA (request-rate autoscaling of endpoints). @default false */
+  readonly keda?: boolean;
+  /** Kueue. @default true when a tenant has a queue */
+  readonly kueue?: boolean;
+  /** cert-manager. @default true when the exposure uses TLS */
+  readonly certManager?: boolean;
+  /** Envoy Gateway. @default true when the platform creates its own Gateway */
+  readonly envoyGateway?: boolean;
+  /** KServe (CRDs and controller, Standard mode). @default false */
+  readonly kserve?: boolean;
+  /**
+   * Extra Helm values per add-on, deep-merged over mlplatform's (objects merge, everything else
+   * replaces), e.g. `{ argoWorkflows: { server: { enabled: true } } }` for the Argo Workflows UI.
+   * @default none
+   */
+  readonly values?: Partial<Record<AddonName, Readonly<Record<string, unknown>>>>;
+}
+
+/** The add-ons that end up installed, given what the platform uses. */
+export function enabledAddons(o: AddonsOptions, uses: { gpuPools: boolean; queues: boolean; tls: boolean; ownGateway: boolean }): ReadonlySet<AddonName> {
+  const on = new Set<AddonName>();
+  if (o.argoWorkflows ?? true) on.add('argoWorkflows');
+  if (o.nvidiaDevicePlugin ?? uses.gpuPools) on.add('nvidiaDevicePlugin');
+  if (o.keda ?? false) on.add('keda');
+  if (o.kueue ?? uses.queues) on.add('kueue');
+  if (o.certManager ?? uses.tls) on.add('certManager');
+  if (o.envoyGateway ?? uses.ownGateway) on.add('envoyGateway');
+  if (o.kserve ?? false) { on.add('kserveCrd'); on.add('kserve'); }
+  return on;
+}

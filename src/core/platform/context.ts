@@ -1,0 +1,74 @@
+import { AddonName } from '../versions';
+import { GpuPoolSpec } from './pools';
+import { TenantSpec } from './tenants';
+
+/** Secret names and keys, valid in the platform namespace and in every tenant namespace. */
+export interface SecretKeys {
+  /** Secret name. */
+  readonly name: string;
+  /** Keys by role, e.g. `{ username: 'username', password: 'password' }`. */
+  readonly keys: Readonly<Record<string, string>>;
+}
+
+/**
+ * Everything TrainingPipeline, TuningSweep and ModelEndpoint need from a platform. `MlPlatform`
+ * provides one; a team without an MlPlatform builds one by hand from its own services
+ * (composability).
+ */
+export interface PlatformContext {
+  /** Platform name (prefix of its objects). */
+  readonly name: string;
+  /** Namespace of the shared services. */
+  readonly namespace: string;
+  /** The MLflow tracking server. */
+  readonly tracking: {
+    /** In-cluster URI, e.g. `http://ml-tracking.mlplatform.svc.cluster.local:5000`. */
+    readonly uri: string;
+    /** Authentication mode workloads must satisfy. */
+    readonly auth: 'basic' | 'oidc' | 'disabled';
+    /** MLflow credentials (`username`, `password`) in each tenant namespace, with basic auth. */
+    readonly credentials?: SecretKeys;
+    /** Labels of the tracking pods (for NetworkPolicy peers). */
+    readonly podLabels: Readonly<Record<string, string>>;
+    /** Port workloads use. */
+    readonly port: number;
+  };
+  /** The S3-compatible object store. */
+  readonly store: {
+    /** `s3://bucket/prefix` root of everything the platform stores. */
+    readonly root: string;
+    readonly bucket: string;
+    /** Key prefix ('' for the bucket root). */
+    readonly prefix: string;
+    readonly region: string;
+    /** Endpoint URL for S3-compatible stores; undefined for AWS S3. */
+    readonly endpoint?: string;
+    /** Whether the endpoint is plain HTTP. */
+    readonly insecure: boolean;
+    /** Access keys (`accessKeyId`, `secretAccessKey`) in each tenant namespace, unless workload identity is used. */
+    readonly credentials?: SecretKeys;
+    /** Annotations a workload's ServiceAccount needs for workload identity. */
+    readonly serviceAccountAnnotations?: Readonly<Record<string, string>>;
+    /** Labels of the embedded store's pods (for NetworkPolicy peers), when embedded. */
+    readonly podLabels?: Readonly<Record<string, string>>;
+    /** Port of the embedded store. */
+    readonly port: number;
+  };
+  /** PostgreSQL for sweeps (Optuna RDB storage). */
+  readonly database: {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly sslMode: string;
+    /** `username` and `password` in each tenant namespace. */
+    readonly credentials: SecretKeys;
+    /** Labels of the embedded database's pods, when embedded. */
+    readonly podLabels?: Readonly<Record<string, string>>;
+  };
+  /** Declared GPU pools. */
+  readonly pools: readonly GpuPoolSpec[];
+  /** Declared tenants. */
+  readonly tenants: readonly TenantSpec[];
+  /** Add-ons installed (or declared pre-installed) on the cluster. */
+  readonly addons: ReadonlySet<AddonName>;
+}

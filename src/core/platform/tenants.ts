@@ -1,0 +1,115 @@
+import { Issues } from '../errors';
+import { checkDnsLabel } from '../names';
+import { Cpu, Size } from '../quantities';
+import { GpuPoolSpec } from './pools';
+
+/** Resource limits of a tenant's namespace (a ResourceQuota). */
+export interface TenantQuota {
+  /** Total CPU requests. @default Cpu.cores(8) */
+  readonly cpu?: Cpu;
+  /** Total memory requests. @default Size.gibibytes(32) */
+  readonly memory?: Size;
+  /** Most GPUs in use at once, per GPU pool name. @default {} (no GPU) */
+  readonly gpus?: Readonly<Record<string, number>>;
+  /** Most pods. @default 50 */
+  readonly pods?: number;
+  /** Total PersistentVolumeClaim storage requested. @default Size.gibibytes(100) */
+  readonly storage?: Size;
+}
+
+/** Defaults applied to containers that set no resources (a LimitRange). */
+export interface TenantContainerDefaults {
+  /** Default CPU request. @default Cpu.millis(100) */
+  readonly cpuRequest?: Cpu;
+  /** Default memory request. @default Size.mebibytes(128) */
+  readonly memoryRequest?: Size;
+  /** Default CPU limit. @default Cpu.cores(1) */
+  readonly cpuLimit?: Cpu;
+  /** Default memory limit. @default Size.gibibytes(1) */
+  readonly memoryLimit?: Size;
+}
+
+/** Who may do what in a tenant's namespace: groups of your identity provider, bound to the built-in ClusterRoles. */
+export interface TenantAccess {
+  /** Groups bound to `admin`. @default [] */
+  readonly admins?: readonly string[];
+  /** Groups bound to `edit`. @default [] */
+  readonly editors?: readonly string[];
+  /** Groups bound to `view`. @default [] */
+  readonly viewers?: readonly string[];
+}
+
+/** A team: its namespace, quota, defaults, access and (optionally) a Kueue queue. */
+export interface TenantOptions {
+  /** Namespace name. @default the tenant name */
+  readonly namespace?: string;
+  /** ResourceQuota. @default see {@link TenantQuota} */
+  readonly quota?: TenantQuota;
+  /** LimitRange defaults. @default see {@link TenantContainerDefaults} */
+  readonly containerDefaults?: TenantContainerDefaults;
+  /** RBAC bindings. @default no binding */
+  readonly access?: TenantAccess;
+  /**
+   * A Kueue ClusterQueue + LocalQueue with the tenant's quota (all-or-nothing admission of
+   * multi-node jobs and sweeps). Requires the Kueue add-on.
+   * @default false
+   */
+  readonly queue?: boolean;
+}
+
+/** A validated tenant. */
+export interface TenantSpec {
+  /** Tenant name. */
+  readonly name: string;
+  /** Namespace. */
+  readonly namespace: string;
+  /** Quota with defaults applied. */
+  readonly quota: { readonly cpu: Cpu; readonly memory: Size; readonly gpus: Readonly<Record<string, number>>; readonly pods: number; readonly storage: Size };
+  /** Container defaults applied. */
+  readonly containerDefaults: { readonly cpuRequest: Cpu; readonly memoryRequest: Size; readonly cpuLimit: Cpu; readonly memoryLimit: Size };
+  /** Access. */
+  readonly access: { readonly admins: readonly string[]; readonly editors: readonly string[]; readonly viewers: readonly string[] };
+  /** Kueue LocalQueue name when the tenant has a queue. */
+  readonly queueName?: string;
+}
+
+/** Validates a tenant against the declared pools. */
+export function resolveTenant(issues: Issues, path: string, name: string, o: TenantOptions, pools: readonly GpuPoolSpec[]): TenantSpec {
+  checkDnsLabel(issues, `${path}.name`, name);
+  const namespace = o.namespace ?? name;
+  if (o.namespace !== undefined) checkDnsLabel(issues, `${path}.namespace`, o.namespace);
+  if (['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(namespace)) {
+    issues.add(`${path}.namespace`, namespace, 'must be a namespace of its own, not a system namespace');
+  }
+  const d = o.containerDefaults ?? {};
+  const containerDefaults = {
+    cpuRequest: d.cpuRequest ?? Cpu.millis(100),
+    memoryRequest: d.memoryRequest ?? Size.mebibytes(128),
+    cpuLimit: d.cpuLimit ?? Cpu.cores(1),
+    memoryLimit: d.memoryLimit ?? Size.gibibytes(1),
+  };
+  if (containerDefaults.cpuRequest.compareTo(containerDefaults.cpuLimit) > 0) issues.add(`${path}.containerDefaults.cpuRequest`, containerDefaults.cpuRequest.toString(), `must not exceed cpuLimit (${containerDefaults.cpuLimit})`);
+  if (containerDefaults.memoryRequest.compareTo(containerDefaults.memoryLimit) > 0) issues.add(`${path}.containerDefaults.memoryRequest`, containerDefaults.memoryRequest.toString(), `must not exceed memoryLimit (${containerDefaults.memoryLimit})`);
+  const q = o.quota ?? {};
+  const quota = {
+    cpu: q.cpu ?? Cpu.cores(8),
+    memory: q.memory ?? Size.gibibytes(32),
+    gpus: q.gpus ?? {},
+    pods: q.pods ?? 50,
+    storage: q.storage ?? Size.gibibytes(100),
+  };
+  // A quota below one pod makes the namespace unusable: every pod is rejected at admission.
+  if (quota.cpu.compareTo(containerDefaults.cpuRequest) < 0) issues.add(`${path}.quota.cpu`, quota.cpu.toString(), `is below one pod's default CPU request (${containerDefaults.cpuRequest}); raise it`);
+  if (quota.memory.compareTo(containerDefaults.memoryRequest) < 0) issues.add(`${path}.quota.memory`, quota.memory.toString(), `is below one pod's default memory request (${containerDefaults.memoryRequest}); raise it`);
+  if (!Number.isInteger(quota.pods) || quota.pods < 1) issues.add(`${path}.quota.pods`, quota.pods, 'must be a whole number ≥ 1');
+  for (const [pool, n] of Object.entries(quota.gpus)) {
+    if (!pools.some((p) => p.pool === pool)) issues.add(`${path}.quota.gpus.${pool}`, n, `names no GPU pool; declare it with addGpuPool('${pool}', …) first, or use one of: ${pools.map((p) => p.pool).join(', ') || '(no pool declared)'}`);
+    if (!Number.isInteger(n) || n < 0) issues.add(`${path}.quota.gpus.${pool}`, n, 'must be a whole number ≥ 0');
+  }
+  const a = o.access ?? {};
+  const access = { admins: a.admins ?? [], editors: a.editors ?? [], viewers: a.viewers ?? [] };
+  for (const [role, groups] of Object.entries(access)) {
+    groups.forEach((g, i) => { if (typeof g !== 'string' || g.trim() === '') issues.add(`${path}.access.${role}[${i}]`, g, 'must be a non-empty group name'); });
+  }
+  return { name, namespace, quota, containerDefaults, access, queueName: o.queue ? namespace : undefined };
+}

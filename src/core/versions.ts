@@ -1,0 +1,96 @@
+/**
+ * Every image and Helm chart mlplatform deploys, pinned in one table. Nothing floats: no `latest`
+ * tag, no version range. Override one entry through the props that take a `versions` value (for
+ * example to mirror images into a private registry) with {@link withVersions}.
+ *
+ * Why these images:
+ * - **MLflow** `ghcr.io/mlflow/mlflow:<v>-full`: the upstream image's `-full` variant, which installs
+ *   `mlflow[extras,db,gateway,genai]` — the PostgreSQL driver (psycopg2), boto3 for S3 and, since
+ *   mid-2026, Flask-WTF for `--app-name basic-auth`. The plain tag has none of them (mlflow#9513).
+ *   It has no USER line, so the pod sets uid 1000 and `HOME=/tmp`.
+ * - **PostgreSQL** the official `postgres` image, Alpine variant (uid 70), major 17 (18 moves PGDATA).
+ * - **SeaweedFS** the embedded S3-compatible store: Apache-2.0, maintained, one process serving
+ *   S3 from a volume, and what Kubeflow moved to when MinIO stopped publishing community images
+ *   (kubeflow/pipelines#11965, kubeflow/manifests#3240). Garage was rejected (AGPL-3.0, cluster
+ *   layout step), Ceph RGW needs several daemons.
+ */
+export interface VersionTable {
+  /** Container images, as `registry/repository:tag`. */
+  readonly images: {
+    /** MLflow tracking server; also runs the credentials bootstrap and backup upload (it has Python and boto3). */
+    readonly mlflow: string;
+    /** Embedded PostgreSQL (and `pg_dump` for backups). */
+    readonly postgres: string;
+    /** Embedded S3-compatible object store. */
+    readonly objectStore: string;
+    /** OAuth2 Proxy, in front of the tracking UI when OIDC authentication is chosen. */
+    readonly oauth2Proxy: string;
+  };
+  /** Helm charts of the cluster add-ons: repository URL, chart name and exact version. */
+  readonly charts: Readonly<Record<AddonName, ChartRef>>;
+}
+
+/** A pinned Helm chart. */
+export interface ChartRef {
+  /** Helm repository URL (`https://…`) or OCI registry path (`oci://…`, without the chart name). */
+  readonly repoUrl: string;
+  /** Chart name. */
+  readonly chart: string;
+  /** Exact chart version. */
+  readonly version: string;
+  /** The application version the chart deploys (for the docs and the report). */
+  readonly appVersion: string;
+  /** Namespace the add-on is installed into. */
+  readonly namespace: string;
+}
+
+/** The add-ons mlplatform can install. */
+export type AddonName =
+  | 'argoWorkflows' | 'nvidiaDevicePlugin' | 'keda' | 'kueue' | 'certManager' | 'envoyGateway' | 'kserveCrd' | 'kserve';
+
+/** The pinned versions mlplatform ships with. */
+export const VERSIONS: VersionTable = {
+  images: {
+    mlflow: 'ghcr.io/mlflow/mlflow:v3.18.0-full',
+    postgres: 'docker.io/library/postgres:17.11-alpine3.24',
+    objectStore: 'docker.io/chrislusf/seaweedfs:4.00',
+    oauth2Proxy: 'quay.io/oauth2-proxy/oauth2-proxy:v7.12.0',
+  },
+  charts: {
+    argoWorkflows: { repoUrl: 'https://argoproj.github.io/argo-helm', chart: 'argo-workflows', version: '1.0.18', appVersion: 'v4.0.6', namespace: 'argo' },
+    nvidiaDevicePlugin: { repoUrl: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.20.0', appVersion: '0.20.0', namespace: 'nvidia-device-plugin' },
+    keda: { repoUrl: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2', appVersion: '2.20.2', namespace: 'keda' },
+    kueue: { repoUrl: 'oci://registry.k8s.io/kueue/charts', chart: 'kueue', version: '0.19.2', appVersion: 'v0.19.2', namespace: 'kueue-system' },
+    certManager: { repoUrl: 'oci://quay.io/jetstack/charts', chart: 'cert-manager', version: 'v1.21.1', appVersion: 'v1.21.1', namespace: 'cert-manager' },
+    envoyGateway: { repoUrl: 'oci://docker.io/envoyproxy', chart: 'gateway-helm', version: 'v1.9.0', appVersion: 'v1.9.0', namespace: 'envoy-gateway-system' },
+    kserveCrd: { repoUrl: 'oci://ghcr.io/kserve/charts', chart: 'kserve-crd', version: 'v0.20.0', appVersion: 'v0.20.0', namespace: 'kserve' },
+    kserve: { repoUrl: 'oci://ghcr.io/kserve/charts', chart: 'kserve-resources', version: 'v0.20.0', appVersion: 'v0.20.0', namespace: 'kserve' },
+  },
+};
+
+/** Overrides for {@link VERSIONS}: any image, or any field of a chart. */
+export interface VersionOverrides {
+  /** Replacement images. */
+  readonly images?: Partial<VersionTable['images']>;
+  /** Replacement chart fields. */
+  readonly charts?: Partial<Record<AddonName, Partial<ChartRef>>>;
+}
+
+/** {@link VERSIONS} with `overrides` applied. */
+export function withVersions(overrides: VersionOverrides = {}): VersionTable {
+  const charts = { ...VERSIONS.charts } as Record<AddonName, ChartRef>;
+  for (const [name, o] of Object.entries(overrides.charts ?? {}) as [AddonName, Partial<ChartRef>][]) {
+    charts[name] = { ...charts[name], ...o };
+  }
+  return { images: { ...VERSIONS.images, ...overrides.images }, charts };
+}
+
+/** Whether an image reference is pinned: it has a tag other than `latest`, or a digest. */
+export function isPinnedImage(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.indexOf(':', lastSlash + 1);
+  if (colon < 0) return false;
+  const tag = image.slice(colon + 1);
+  return tag.length > 0 && tag !== 'latest' && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag);
+}
