@@ -265,6 +265,7 @@ export class MlPlatform extends Construct {
       store: this.spec.artifacts.kind === 'embedded' ? { podLabels: storePodLabels({ platform: this.platformName, names: this.names }), port: STORE_PORT } : undefined,
       database: this.spec.backend.kind === 'embedded' ? { podLabels: databasePodLabels({ platform: this.platformName, names: this.names }), port: POSTGRES_PORT } : undefined,
       kueue,
+      externalServices: this.tenantExternalServices(),
     });
     this.planTenantCredentials(tenant);
     return tenant;
@@ -318,6 +319,22 @@ export class MlPlatform extends Construct {
       tenants: this.tenants,
       addons: this.addons,
     };
+  }
+
+  /** Services tenants reach by port only: an external database, a store endpoint on another port, the API server. */
+  private tenantExternalServices(): { name: string; ports: number[] }[] {
+    const out: { name: string; ports: number[] }[] = [];
+    const b = this.spec.backend;
+    if (b.kind === 'external') out.push({ name: 'database', ports: [b.port] });
+    const a = this.spec.artifacts;
+    if (a.kind === 's3' && a.endpoint) {
+      const url = new URL(a.endpoint);
+      const port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
+      if (port !== 443) out.push({ name: 'store', ports: [port] });
+    }
+    // Argo Workflows' executor (wait container) talks to the API server, whose address is not known here.
+    if (this.addons.has('argoWorkflows')) out.push({ name: 'kube-apiserver', ports: [443, 6443] });
+    return out;
   }
 
   /** How the platform's own pods reach the store: endpoint, credential env vars, tenant Secret, SA annotations. */

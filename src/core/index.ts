@@ -15,3 +15,4 @@ export * from './accelerators';
 export * from './accelerator-catalog';
 export * from './gpu-conventions';
 export * from './platform';
+export * from './workload';

@@ -221,6 +221,24 @@ describe('MlPlatform: pools, tenants and add-ons', () => {
     expect(find(objects, 'LocalQueue', 'vision', 'vision').spec.clusterQueue).toBe('ml-vision');
   });
 
+  test('tenants reach services known only by port: the API server (Argo executor), an external database, a store endpoint', () => {
+    expect(find(example(), 'NetworkPolicy', 'vision-allow-kube-apiserver', 'vision').spec.egress)
+      .toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] }]);
+    const { objects } = synthChart((chart) => {
+      const p = new MlPlatform(chart, 'ml', {
+        backendStore: BackendStore.external({ host: '10.0.3.7', port: 6432, database: 'ml', username: { name: 'db', key: 'u' }, password: { name: 'db', key: 'p' } }),
+        artifactStore: ArtifactStore.s3({ bucket: 'ml-data', region: 'us-east-1', endpoint: 'http://s3.lab.internal:9000', credentials: { accessKeyId: { name: 's3', key: 'id' }, secretAccessKey: { name: 's3', key: 'key' } } }),
+        addons: { argoWorkflows: false },
+      });
+      p.addTenant('team');
+    });
+    expectValidManifests(objects);
+    const ports = (name: string) => find(objects, 'NetworkPolicy', name, 'team').spec.egress[0].ports.map((x: any) => x.port);
+    expect(ports('team-allow-database')).toEqual([6432]);
+    expect(ports('team-allow-store')).toEqual([9000]);
+    expect(findAll(objects, 'NetworkPolicy').map((n) => n.metadata.name)).not.toContain('team-allow-kube-apiserver');
+  });
+
   test('pools and tenants added after construction show up in the lazily rendered values', () => {
     const { objects } = synthChart((chart) => {
       const p = new MlPlatform(chart, 'ml');

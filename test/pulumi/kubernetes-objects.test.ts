@@ -1,10 +1,10 @@
-import { PulumiMocks } from '../support/pulumi-mocks';
-// Mocks must be installed before any resource is constructed.
-const mocks = PulumiMocks.install();
-
 import { ApiObject } from 'cdk8s';
 import { KubernetesObjects, kubernetesTypeToken } from '../../src/pulumi';
+import { PulumiMocks } from '../support/pulumi-mocks';
 import { synthChart } from '../support/synth';
+
+// Mocks must be installed before any resource is constructed (imports only load classes).
+const mocks = PulumiMocks.install();
 
 describe('KubernetesObjects', () => {
   test('type tokens follow @pulumi/kubernetes: core group is core/v1', () => {

@@ -21,6 +21,21 @@ export interface TenantNetworkPeers {
   readonly store?: TenantServicePeer;
   /** The embedded database's pods. @default - none */
   readonly database?: TenantServicePeer;
+  /**
+   * Services outside the cluster's pods whose address is not known at synth time (an external
+   * database in the VPC, an S3-compatible endpoint on another port, the Kubernetes API server that
+   * Argo Workflows' executor calls): egress to any address on their TCP ports.
+   * @default - none
+   */
+  readonly externalServices?: readonly ExternalService[];
+}
+
+/** A service reached by port only (its address is not known at synth time). */
+export interface ExternalService {
+  /** Short name, used in the policy name (`<tenant>-allow-<name>`). */
+  readonly name: string;
+  /** TCP ports. */
+  readonly ports: readonly number[];
 }
 
 /** Label the API server sets on every Namespace to its own name (Kubernetes ≥ 1.22). */
@@ -96,6 +111,17 @@ export function renderTenantNetworkPolicies(
           podSelector: { matchLabels: { ...peer.podLabels } },
         }],
         ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(peer.port) }],
+      }],
+    });
+  }
+
+  for (const ext of peers.externalServices ?? []) {
+    policy(`allow-${ext.name}`, {
+      podSelector: everyPod,
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+        ports: ext.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })),
       }],
     });
   }

@@ -2,7 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { appLabels } from './pod';
-import { NAMESPACE_NAME_LABEL, renderTenantNetworkPolicies, TenantServicePeer } from './tenant-network';
+import { ExternalService, NAMESPACE_NAME_LABEL, renderTenantNetworkPolicies, TenantServicePeer } from './tenant-network';
 import { Issues } from '../../core/errors';
 import { GPU_POOL_LABEL } from '../../core/gpu-conventions';
 import { childName } from '../../core/names';
@@ -26,6 +26,8 @@ export interface TenantPlatform {
   readonly database?: TenantServicePeer;
   /** Whether the Kueue add-on is present; without it no ClusterQueue or LocalQueue is rendered. */
   readonly kueue: boolean;
+  /** Services reached by port only (see {@link TenantNetworkPeers.externalServices}). @default - none */
+  readonly externalServices?: readonly ExternalService[];
 }
 
 /**
