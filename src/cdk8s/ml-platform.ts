@@ -367,23 +367,23 @@ export class MlPlatform extends Construct {
     const b = this.spec.backend;
     const a = this.spec.artifacts;
     const auth = this.spec.tracking.auth;
-    let dbUser: string;
-    let dbPassword: string;
+    let db: { ns: string; user: [string, string]; password: [string, string] };
     let dbHost: string;
     if (b.kind === 'embedded') {
       plan.generate.push({ namespace: ns, name: names.postgresSecret, keys: { username: { value: EMBEDDED_DATABASE }, password: { randomBytes: 24 } } });
       use(names.postgresSecret);
-      dbUser = secretRef(ns, names.postgresSecret, 'username', true);
-      dbPassword = secretRef(ns, names.postgresSecret, 'password', true);
+      db = { ns, user: [names.postgresSecret, 'username'], password: [names.postgresSecret, 'password'] };
       dbHost = `${names.postgres}.${ns}.svc.cluster.local:${POSTGRES_PORT}/${EMBEDDED_DATABASE}`;
     } else {
       use(b.username.name);
       use(b.password.name);
-      dbUser = secretRef(ns, b.username.name, b.username.key, true);
-      dbPassword = secretRef(ns, b.password.name, b.password.key, true);
+      db = { ns, user: [b.username.name, b.username.key], password: [b.password.name, b.password.key] };
       dbHost = `${b.host}:${b.port}/${b.database}?sslmode=${b.sslMode}`;
     }
-    const backendUri = `postgresql+psycopg2://${dbUser}:${dbPassword}@${dbHost}`;
+    // The password is percent-encoded into the URI; in basic_auth.ini, `%` is doubled for configparser.
+    const uri = (ini: boolean) =>
+      `postgresql+psycopg2://${secretRef(db.ns, ...db.user, true, ini)}:${secretRef(db.ns, ...db.password, true, ini)}@${dbHost}`;
+    const backendUri = uri(false);
     if (a.kind === 'embedded') {
       plan.generate.push({ namespace: ns, name: names.storeSecret, keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } } });
       use(names.storeSecret);
@@ -421,9 +421,9 @@ export class MlPlatform extends Construct {
       config['basic_auth.ini'] = [
         '[mlflow]',
         `default_permission = ${auth.defaultPermission}`,
-        `database_uri = ${backendUri}`,
-        `admin_username = ${secretRef(ns, admin.username.name, admin.username.key)}`,
-        `admin_password = ${secretRef(ns, admin.password.name, admin.password.key)}`,
+        `database_uri = ${uri(true)}`,
+        `admin_username = ${secretRef(ns, admin.username.name, admin.username.key, false, true)}`,
+        `admin_password = ${secretRef(ns, admin.password.name, admin.password.key, false, true)}`,
         'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
         '',
       ].join('\n');

@@ -2,8 +2,9 @@ import { Testing } from 'cdk8s';
 import { buildPlatform } from '../../examples/cdk8s-platform/platform';
 import { MlPlatform } from '../../src/cdk8s';
 import {
-  AddonDelivery, ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth, ValidationError,
+  AddonDelivery, ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth,
 } from '../../src/core';
+import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, findAll, K8sObject, podSpecs, synthChart } from '../support/synth';
 
@@ -143,7 +144,8 @@ describe('MlPlatform: embedded stores and credentials', () => {
     expect(p.generate[0].keys).toEqual({ username: { value: 'mlflow' }, password: { randomBytes: 24 } });
     const config = p.compose.find((c: any) => c.name === 'ml-tracking-config').keys;
     expect(config['backend-store-uri']).toBe('postgresql+psycopg2://{{secret:mlplatform/ml-postgres-credentials:username|url}}:{{secret:mlplatform/ml-postgres-credentials:password|url}}@ml-postgres.mlplatform.svc.cluster.local:5432/mlflow');
-    expect(config['basic_auth.ini']).toContain('admin_password = {{secret:mlplatform/ml-mlflow-admin:password}}');
+    expect(config['basic_auth.ini']).toContain('admin_password = {{secret:mlplatform/ml-mlflow-admin:password|ini}}');
+    expect(config['basic_auth.ini']).toContain('database_uri = postgresql+psycopg2://{{secret:mlplatform/ml-postgres-credentials:username|url|ini}}:');
     expect(p.copy.map((c: any) => `${c.to.namespace}/${c.to.name}`)).toEqual(['vision/ml-store', 'nlp/ml-store']);
     expect(p.mlflowUsers.users).toEqual([
       { username: 'vision', secret: { namespace: 'vision', name: 'ml-tracking' } },
@@ -271,15 +273,7 @@ describe('MlPlatform: pools, tenants and add-ons', () => {
 });
 
 describe('MlPlatform: bad input fails at construction with every issue named', () => {
-  function error(fn: () => void): ValidationError {
-    try {
-      fn();
-    } catch (e) {
-      if (e instanceof ValidationError) return e;
-      throw e;
-    }
-    throw new Error('expected a ValidationError');
-  }
+  const error = validationError;
 
   test('invalid names', () => {
     const e = error(() => synthChart((chart) => new MlPlatform(chart, 'ML_Platform', { namespace: 'Team Space' })));

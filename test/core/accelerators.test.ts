@@ -4,20 +4,11 @@ import {
   AcceleratorCatalog, defineAccelerator, defineInstanceType, migResourceName, NVIDIA_AMI_TYPES, NVIDIA_GPU_RESOURCE,
 } from '../../src/core/accelerators';
 import { ValidationError } from '../../src/core/errors';
+import { validationError } from '../support/errors';
 
 const catalog = AcceleratorCatalog.DEFAULT;
 const NVIDIA_X86 = ['AL2023_x86_64_NVIDIA', 'BOTTLEROCKET_x86_64_NVIDIA'];
 
-/** Runs `fn`, expecting a ValidationError; returns it. */
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('built-in instance types', () => {
   test('p4d.24xlarge: 8 A100 40GB, 96 vCPU, 1152 GiB, EFA, NVLink', () => {

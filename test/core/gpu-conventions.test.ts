@@ -1,23 +1,14 @@
 import * as fc from 'fast-check';
 import { AcceleratorCatalog } from '../../src/core/accelerators';
-import { ValidationError } from '../../src/core/errors';
 import {
   ACCELERATOR_LABEL, acceleratorNodeSelector, CAPACITY_TYPE_LABEL, cheapestInstanceType, DEVICE_PLUGIN_CONFIG_LABEL, eksReservedCpuMillicores,
   eksReservedMemoryMiB, fitInstanceType, GPU_POOL_LABEL, GPU_TAINT, GPU_TOLERATION, gpuPoolConventions, MIG_CONFIG_LABEL, nodeAllocatable,
 } from '../../src/core/gpu-conventions';
 import type { GpuPoolDeclaration } from '../../src/core/gpu-conventions';
+import { validationError } from '../support/errors';
 
 const catalog = AcceleratorCatalog.DEFAULT;
 
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('label and taint convention', () => {
   test('constants', () => {

@@ -5,7 +5,8 @@
  * 1. creates each `generate` Secret when it is absent, with random hex values (never replaced, so
  *    passwords survive re-runs);
  * 2. writes each `compose` Secret from templates over other Secrets' values
- *    (`{{secret:NAMESPACE/NAME:KEY}}`, `|url` to percent-encode), replacing it, so derived values
+ *    (`{{secret:NAMESPACE/NAME:KEY}}`, `|url` to percent-encode, `|ini` to escape `%` for
+ *    configparser), replacing it, so derived values
  *    such as the backend store URI follow their sources;
  * 3. copies `copy` Secrets into tenant namespaces;
  * 4. creates the bucket on the embedded object store (waiting until it answers);
@@ -30,6 +31,15 @@ def log(*args):
     print("[bootstrap]", *args, flush=True)
 
 
+def parse(raw):
+    # Error bodies are not always JSON (MLflow's basic-auth 401/403, a proxy's error page): keep
+    # their text as the message, so the failure names the HTTP status instead of a JSONDecodeError.
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        return {"message": raw.decode("utf-8", "replace").strip()[:300]}
+
+
 def api(method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(API + path, data=data, method=method)
@@ -39,9 +49,9 @@ def api(method, path, body=None):
         req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, context=CTX, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"{}")
+            return r.status, parse(r.read())
     except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+        return e.code, parse(e.read())
 
 
 def secret_path(ns, name=None):
@@ -81,7 +91,7 @@ def write_secret(ns, name, data, labels):
     return "replaced"
 
 
-TEMPLATE = re.compile(r"\{\{secret:([a-z0-9-]+)/([a-z0-9.-]+):([-._a-zA-Z0-9]+)(\|url)?\}\}")
+TEMPLATE = re.compile(r"\{\{secret:([a-z0-9-]+)/([a-z0-9.-]+):([-._a-zA-Z0-9]+)(\|url)?(\|ini)?\}\}")
 
 
 def render(template):
@@ -90,7 +100,10 @@ def render(template):
         if found is None or m.group(3) not in found:
             raise SystemExit("template needs %s/%s key %s, which does not exist" % m.group(1, 2, 3))
         v = found[m.group(3)]
-        return urllib.parse.quote(v, safe="") if m.group(4) else v
+        if m.group(4):
+            v = urllib.parse.quote(v, safe="")
+        # configparser (MLflow's basic_auth.ini) treats "%" as interpolation: double it.
+        return v.replace("%", "%%") if m.group(5) else v
     return TEMPLATE.sub(value, template)
 
 
@@ -160,9 +173,9 @@ def mlflow(method, uri, path, auth, body):
     req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"{}")
+            return r.status, parse(r.read())
     except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+        return e.code, parse(e.read())
 
 
 def users():

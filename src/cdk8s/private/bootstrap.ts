@@ -38,9 +38,9 @@ export interface BootstrapPlan {
   };
 }
 
-/** Template reference to another Secret's key. */
-export function secretRef(namespace: string, name: string, key: string, url = false): string {
-  return `{{secret:${namespace}/${name}:${key}${url ? '|url' : ''}}}`;
+/** Template reference to another Secret's key; `url` percent-encodes it, `ini` escapes `%` for configparser. */
+export function secretRef(namespace: string, name: string, key: string, url = false, ini = false): string {
+  return `{{secret:${namespace}/${name}:${key}${url ? '|url' : ''}${ini ? '|ini' : ''}}}`;
 }
 
 /** What the bootstrap renderer needs. */
