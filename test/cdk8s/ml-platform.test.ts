@@ -52,6 +52,7 @@ describe('MlPlatform: snapshots and strict validation', () => {
       addons: { delivery: AddonDelivery.flux(), keda: true },
     }));
     expectValidManifests(objects);
+    expect(objects).toMatchSnapshot();
     expect(findAll(objects, 'StatefulSet')).toEqual([]);
     expect(findAll(objects, 'CronJob')).toEqual([]);
     expect(find(objects, 'ServiceAccount', 'ml-tracking').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ml' });
@@ -87,6 +88,14 @@ describe('MlPlatform: tracking server', () => {
     expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBe(300);
     expect(find(objects, 'PodDisruptionBudget', 'ml-tracking').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'ml-tracking', 'app.kubernetes.io/part-of': 'ml' } } });
     expect(find(objects, 'Deployment', 'ml-tracking').spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  test('workers and server options', () => {
+    const { objects } = synthChart((chart) => new MlPlatform(chart, 'ml', { tracking: { workers: 4, serverOptions: '--timeout-keep-alive 120' } }));
+    const a = args(objects, 'Deployment', 'ml-tracking');
+    expect(a.slice(5, 9)).toEqual(['--workers', '4', '--uvicorn-opts', '--timeout-keep-alive 120']);
+    expect(validationError(() => synthChart((chart) => new MlPlatform(chart, 'ml', { tracking: { workers: 0, serverOptions: 'a\nb' } }))).issues.map((i) => i.path))
+      .toEqual(['tracking.workers', 'tracking.serverOptions']);
   });
 
   test('authentication off only when said, with the reason on the Deployment', () => {

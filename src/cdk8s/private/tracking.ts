@@ -65,6 +65,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     '--host', '0.0.0.0',
     '--port', String(TRACKING_PORT),
     '--workers', String(spec.workers),
+    ...(spec.serverOptions ? ['--uvicorn-opts', spec.serverOptions] : []),
     '--backend-store-uri', '$(MLFLOW_BACKEND_STORE_URI)',
     '--serve-artifacts',
     '--artifacts-destination', i.artifactsDestination,

@@ -87,6 +87,12 @@ export interface TrackingOptions {
   readonly replicas?: number;
   /** uvicorn worker processes per replica. @default 2 */
   readonly workers?: number;
+  /**
+   * Extra options for the web server, passed as `--uvicorn-opts` (MLflow 3 serves with uvicorn;
+   * `--gunicorn-opts` is deprecated there), e.g. `'--timeout-keep-alive 120'`.
+   * @default none
+   */
+  readonly serverOptions?: string;
   /** Horizontal autoscaling on CPU. @default no autoscaling */
   readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly cpuUtilization?: number };
   /** Authentication. @default TrackingAuth.basic() */
@@ -99,6 +105,8 @@ export interface TrackingSpec {
   readonly replicas: number;
   /** Workers per replica. */
   readonly workers: number;
+  /** Extra `--uvicorn-opts`. */
+  readonly serverOptions?: string;
   /** Autoscaling, when on. */
   readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly cpuUtilization: number };
   /** Authentication. */
@@ -121,6 +129,9 @@ export function resolveTracking(issues: Issues, path: string, o: TrackingOptions
     if (o.replicas !== undefined) issues.add(`${path}.replicas`, o.replicas, 'conflicts with autoscaling: set autoscaling.minReplicas instead');
     autoscaling = { minReplicas: a.minReplicas, maxReplicas: a.maxReplicas, cpuUtilization };
   }
+  if (o.serverOptions !== undefined && (typeof o.serverOptions !== 'string' || o.serverOptions.trim() === '' || /[\n\r]/.test(o.serverOptions))) {
+    issues.add(`${path}.serverOptions`, o.serverOptions, 'must be one line of uvicorn options, e.g. "--timeout-keep-alive 120"');
+  }
   const auth = (o.auth ?? TrackingAuth.basic())._resolve(issues, `${path}.auth`);
-  return { replicas: autoscaling?.minReplicas ?? replicas, workers, autoscaling, auth };
+  return { replicas: autoscaling?.minReplicas ?? replicas, workers, serverOptions: o.serverOptions, autoscaling, auth };
 }
