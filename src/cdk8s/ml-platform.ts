@@ -318,7 +318,18 @@ export class MlPlatform extends Construct {
       pools: this.pools,
       tenants: this.tenants,
       addons: this.addons,
+      exposure: this.exposureContext(),
     };
+  }
+
+  private exposureContext(): PlatformContext['exposure'] {
+    const e = this.spec.exposure;
+    if (e.kind === 'gateway') {
+      // The platform's own Gateway only admits routes of its namespace; a user Gateway's listener is theirs to open.
+      return { kind: 'gateway', gateway: { ...e.gateway }, https: e.createGateway ? e.tls !== undefined : e.gateway.sectionName === 'https' };
+    }
+    if (e.kind === 'ingress') return { kind: 'ingress', className: e.className, tls: e.tls };
+    return { kind: 'none' };
   }
 
   /** Services tenants reach by port only: an external database, a store endpoint on another port, the API server. */

@@ -269,6 +269,7 @@ describe('MlPlatform: pools, tenants and add-ons', () => {
     expect(ctx.pools[0].nodeSelector).toEqual({ 'mlplatform.io/accelerator': 'nvidia-a10g', 'mlplatform.io/gpu-pool': 'a10g' });
     expect(ctx.tenants.map((t) => [t.namespace, t.queueName])).toEqual([['vision', 'vision'], ['nlp', undefined]]);
     expect([...ctx.addons].sort()).toEqual(['argoWorkflows', 'certManager', 'envoyGateway', 'kueue', 'nvidiaDevicePlugin']);
+    expect(ctx.exposure).toEqual({ kind: 'gateway', gateway: { name: 'mlplatform', namespace: 'mlplatform', sectionName: 'https' }, https: true });
   });
 
   test('every container has requests and limits for CPU and memory', () => {

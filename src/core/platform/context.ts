@@ -71,4 +71,22 @@ export interface PlatformContext {
   readonly tenants: readonly TenantSpec[];
   /** Add-ons installed (or declared pre-installed) on the cluster. */
   readonly addons: ReadonlySet<AddonName>;
+  /**
+   * How the platform is reached from outside: the Gateway its routes attach to (endpoints attach
+   * theirs there too), or the IngressClass it uses.
+   * @default { kind: 'none' }
+   */
+  readonly exposure?: PlatformExposure;
 }
+
+/** The platform's exposure, as workloads that publish routes need it. */
+export type PlatformExposure =
+  | { readonly kind: 'none' }
+  | {
+    readonly kind: 'gateway';
+    /** The Gateway (and, for the platform's own Gateway, the listener) to attach HTTPRoutes to. */
+    readonly gateway: { readonly name: string; readonly namespace: string; readonly sectionName?: string };
+    /** Whether the listener terminates TLS. */
+    readonly https: boolean;
+  }
+  | { readonly kind: 'ingress'; readonly className: string; readonly tls?: { readonly clusterIssuer?: string; readonly issuer?: string } };
