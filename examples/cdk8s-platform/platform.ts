@@ -2,8 +2,10 @@
 import { App, Chart } from 'cdk8s';
 import { ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth } from 'mlplatform';
 import { MlPlatform } from 'mlplatform/cdk8s';
+import { addModelEndpoint } from './endpoint';
+import { addTrainingPipeline } from './pipeline';
 
-/** Builds the example platform into `app` and returns its chart and platform. */
+/** Builds the example platform (shared services, pools, tenants) into `app` and returns its chart and platform. */
 export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } {
   const chart = new Chart(app, 'platform');
 
@@ -33,5 +35,13 @@ export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } 
     access: { editors: ['nlp-team'], viewers: ['analysts'] },
   });
 
+  return { chart, platform };
+}
+
+/** The whole example: the platform and the workloads that run on it. */
+export function buildExample(app: App): { chart: Chart; platform: MlPlatform } {
+  const { chart, platform } = buildPlatform(app);
+  addTrainingPipeline(chart, platform);
+  addModelEndpoint(chart, platform);
   return { chart, platform };
 }

@@ -5,3 +5,5 @@
  */
 export * from './convert';
 export * from './ml-platform';
+export * from './training-pipeline';
+export * from './model-endpoint';

@@ -16,3 +16,5 @@ export * from './accelerator-catalog';
 export * from './gpu-conventions';
 export * from './platform';
 export * from './workload';
+export * from './pipeline';
+export * from './endpoint';

@@ -25,6 +25,16 @@ export interface VersionTable {
     readonly objectStore: string;
     /** OAuth2 Proxy, in front of the tracking UI when OIDC authentication is chosen. */
     readonly oauth2Proxy: string;
+    /** NVIDIA Triton Inference Server (ModelEndpoint `Runtime.triton()`). */
+    readonly triton: string;
+    /** vLLM's OpenAI-compatible server (ModelEndpoint `Runtime.vllm()`). */
+    readonly vllm: string;
+    /**
+     * DVC with git, for TrainingPipeline's `Dataset.fromDvc` pulls: Iterative's own image (there is
+     * no DVC-only image). Its tag is a rolling major tag rebuilt upstream: pin it by digest with
+     * `versions: { images: { dvc: '…@sha256:…' } }` in production.
+     */
+    readonly dvc: string;
   };
   /** Helm charts of the cluster add-ons: repository URL, chart name and exact version. */
   readonly charts: Readonly<Record<AddonName, ChartRef>>;
@@ -55,6 +65,9 @@ export const VERSIONS: VersionTable = {
     postgres: 'docker.io/library/postgres:17.11-alpine3.24',
     objectStore: 'docker.io/chrislusf/seaweedfs:4.00',
     oauth2Proxy: 'quay.io/oauth2-proxy/oauth2-proxy:v7.12.0',
+    triton: 'nvcr.io/nvidia/tritonserver:26.08-py3',
+    vllm: 'docker.io/vllm/vllm-openai:v0.29.0',
+    dvc: 'docker.io/iterativeai/cml:0-dvc3-base1',
   },
   charts: {
     argoWorkflows: { repoUrl: 'https://argoproj.github.io/argo-helm', chart: 'argo-workflows', version: '1.0.18', appVersion: 'v4.0.6', namespace: 'argo' },

@@ -1,0 +1,128 @@
+import { k8s } from 'cdk8s-plus-27';
+import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
+import { computeResources, placement, sharedMemory } from './workload-pod';
+import { FETCH_PROGRAM, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
+
+/** Label holding the endpoint name on every object and pod of an endpoint. */
+export const ENDPOINT_LABEL = 'mlplatform.io/endpoint';
+/** Label holding the version name on every object and pod of a version. */
+export const VERSION_LABEL = 'mlplatform.io/version';
+/** uid of the fetch step (the MLflow image has no USER line). */
+const FETCH_UID = 1000;
+/** Probe periods, seconds. */
+const STARTUP_PERIOD = 10;
+
+/** Labels of an endpoint's shared objects. */
+export function endpointLabels(e: ModelEndpointSpec, platform: string): Record<string, string> {
+  return { ...appLabels(e.name, 'model-endpoint', platform), [ENDPOINT_LABEL]: e.name };
+}
+
+/** Labels of a version's objects and pods, and the selector subset. */
+export function versionLabels(e: ModelEndpointSpec, v: ModelVersionSpec, platform: string): { labels: Record<string, string>; selector: Record<string, string> } {
+  const selector = { ...selectorLabels(v.objectName, platform), [ENDPOINT_LABEL]: e.name, [VERSION_LABEL]: v.name };
+  return { labels: { ...appLabels(v.objectName, 'model-server', platform), [ENDPOINT_LABEL]: e.name, [VERSION_LABEL]: v.name }, selector };
+}
+
+/** Container ports of a version's server: `http`, and `grpc` / `metrics` when the runtime has them as separate listeners. */
+export function serverPorts(v: ModelVersionSpec): k8s.ContainerPort[] {
+  const r = v.runtime;
+  const ports: k8s.ContainerPort[] = [{ name: 'http', containerPort: r.port, protocol: 'TCP' }];
+  if (r.grpcPort !== undefined) ports.push({ name: 'grpc', containerPort: r.grpcPort, protocol: 'TCP' });
+  if (r.metrics && r.metrics.port !== r.port) ports.push({ name: 'metrics', containerPort: r.metrics.port, protocol: 'TCP' });
+  return ports;
+}
+
+function runtimeEnv(v: ModelVersionSpec, endpoint: string): k8s.EnvVar[] {
+  const env: k8s.EnvVar[] = [
+    { name: 'HOME', value: '/tmp' },
+    { name: 'MODEL_NAME', value: endpoint },
+    ...(v.modelDir ? [{ name: 'MODEL_DIR', value: v.modelDir }] : []),
+  ];
+  if (v.runtime.kind === 'vllm') {
+    // The weights are local: never reach out to the Hub; keep every cache on the writable /tmp.
+    env.push(
+      { name: 'HF_HUB_OFFLINE', value: '1' },
+      { name: 'HF_HOME', value: '/tmp/huggingface' },
+      { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
+      { name: 'VLLM_CACHE_ROOT', value: '/tmp/vllm' },
+      { name: 'VLLM_NO_USAGE_STATS', value: '1' },
+    );
+  }
+  for (const [name, value] of Object.entries(v.env)) env.push({ name, value });
+  return env;
+}
+
+/** The fetch step: downloads the model into the model volume with credentials only it sees. */
+function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): k8s.Container | undefined {
+  if (!v.fetch) return undefined;
+  return container({
+    name: 'fetch-model',
+    image: e.fetchImage,
+    // The budget bounds the download too: a stuck transfer fails and is retried instead of hanging.
+    command: ['timeout', String(v.startup.budget.toSeconds()), 'python', '-c', FETCH_PROGRAM],
+    env: [
+      { name: 'HOME', value: '/tmp' },
+      { name: 'MODEL_URI', value: v.fetch.uri },
+      { name: 'MODEL_DIR', value: v.modelDir },
+      { name: 'MODEL_STAGING', value: `${MODEL_MOUNT}/.staging` },
+      ...v.fetch.env.map((x) => (x.secretKeyRef
+        ? { name: x.name, valueFrom: { secretKeyRef: { name: x.secretKeyRef.name, key: x.secretKeyRef.key } } }
+        : { name: x.name, value: x.value })),
+    ],
+    resources: resources('250m', '1', '512Mi', '1Gi', { ephemeralStorage: { request: e.modelStorage, limit: e.modelStorage } }),
+    runAsUser: FETCH_UID,
+    volumeMounts: [{ name: 'model', mountPath: MODEL_MOUNT }, { name: 'tmp', mountPath: '/tmp' }],
+  });
+}
+
+/**
+ * A version's pod: the fetch init container (registry and URI sources), the server with the model
+ * volume mounted read-only, probes sized by the start-up budget, a drain delay, GPU placement.
+ */
+export function versionPodSpec(e: ModelEndpointSpec, v: ModelVersionSpec, o: { serviceAccountName: string; containerName: string; spread?: Record<string, string> }): k8s.PodSpec {
+  const r = v.runtime;
+  const httpGet = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('http') } });
+  const compute = computeResources(v.compute);
+  const fetched = v.fetch !== undefined;
+  const shm = sharedMemory(v.compute);
+  const base = v.compute.ephemeralStorage;
+  const server = container({
+    name: o.containerName,
+    image: r.image,
+    ...(v.command.command ? { command: v.command.command } : {}),
+    ...(v.command.args.length ? { args: v.command.args } : {}),
+    env: runtimeEnv(v, e.name),
+    ports: serverPorts(v),
+    // The model volume counts against the server's ephemeral storage, so the scheduler finds a node with the room.
+    resources: fetched ? { ...compute, ephemeralStorage: { request: base.plus(e.modelStorage), limit: base.plus(e.modelStorage) } } : compute,
+    runAsUser: r.runAsUser,
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      ...(fetched ? [{ name: 'model', mountPath: MODEL_MOUNT, readOnly: true }] : []),
+      ...shm.mounts,
+    ],
+    // The startup window is the whole budget: a model still loading is never killed.
+    startupProbe: { ...httpGet(r.health.readiness), periodSeconds: STARTUP_PERIOD, timeoutSeconds: 5, failureThreshold: v.startup.probeFailureThreshold },
+    readinessProbe: { ...httpGet(r.health.readiness), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
+    livenessProbe: { ...httpGet(r.health.liveness), periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+    ...(e.drainSeconds > 0 ? { lifecycle: { preStop: { exec: { command: ['sleep', String(e.drainSeconds)] } } } } : {}),
+  });
+  const init = fetchContainer(e, v);
+  const where = placement(v.compute);
+  return podSpec({
+    serviceAccountName: o.serviceAccountName,
+    runAsUser: r.runAsUser,
+    containers: [server],
+    initContainers: init ? [init] : [],
+    volumes: [
+      emptyDir('tmp', '2Gi'),
+      ...(fetched ? [emptyDir('model', e.modelStorage.toKubernetes())] : []),
+      ...shm.volumes,
+    ],
+    ...where,
+    terminationGracePeriodSeconds: e.drainSeconds + 30,
+    ...(o.spread ? {
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: o.spread } }],
+    } : {}),
+  });
+}

@@ -1,0 +1,111 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ENDPOINT_LABEL, versionLabels } from './endpoint-pod';
+import { NAMESPACE_NAME_LABEL } from './tenant-network';
+import { mirrorAmount, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
+
+/** Namespace of Envoy Gateway, which runs the proxies of every Gateway it manages. */
+export const ENVOY_GATEWAY_NAMESPACE = 'envoy-gateway-system';
+
+function byName(e: ModelEndpointSpec, name: string): ModelVersionSpec {
+  return e.versions.find((v) => v.name === name)!;
+}
+
+function serviceRef(v: ModelVersionSpec): { group: string; kind: string; name: string; port: number } {
+  return { group: '', kind: 'Service', name: v.objectName, port: v.runtime.port };
+}
+
+/**
+ * The endpoint's entry points: a Service `<endpoint>` for in-cluster clients (the stable version),
+ * and, with a Gateway, one HTTPRoute whose rule carries the weighted backendRefs (stable, canary and
+ * A/B versions; weights add up to 100) and one RequestMirror filter per shadow; or an Ingress to the
+ * stable version.
+ */
+export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>, platform: string): void {
+  const stable = byName(e, e.traffic.stable);
+  const metadata = { name: e.name, namespace: e.namespace, labels };
+  new k8s.KubeService(scope, 'service', {
+    metadata,
+    spec: {
+      selector: versionLabels(e, stable, platform).selector,
+      ports: [{ name: 'http', port: stable.runtime.port, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+    },
+  });
+  const x = e.exposure;
+  if (x.kind === 'ingress') {
+    const tls = x.tls;
+    new k8s.KubeIngress(scope, 'ingress', {
+      metadata: {
+        ...metadata,
+        ...(tls ? { annotations: tls.clusterIssuer ? { 'cert-manager.io/cluster-issuer': tls.clusterIssuer } : { 'cert-manager.io/issuer': tls.issuer! } } : {}),
+      },
+      spec: {
+        ingressClassName: x.className,
+        ...(tls ? { tls: [{ hosts: [x.host], secretName: `${e.name}-tls` }] } : {}),
+        rules: [{ host: x.host, http: { paths: [{ path: x.path, pathType: 'Prefix', backend: { service: { name: e.name, port: { name: 'http' } } } }] } }],
+      },
+    });
+  }
+  if (x.kind !== 'gateway') return;
+  const filters: unknown[] = e.traffic.mirrors.map((m) => ({
+    type: 'RequestMirror',
+    requestMirror: { backendRef: serviceRef(byName(e, m.name)), ...mirrorAmount(m.percent) },
+  }));
+  if (x.path !== '/') filters.push({ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } });
+  new ApiObject(scope, 'route', {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata,
+    spec: {
+      parentRefs: [{
+        group: 'gateway.networking.k8s.io',
+        kind: 'Gateway',
+        name: x.gateway.name,
+        namespace: x.gateway.namespace,
+        ...(x.gateway.sectionName ? { sectionName: x.gateway.sectionName } : {}),
+      }],
+      hostnames: [x.host],
+      rules: [{
+        name: 'serve',
+        matches: [{ path: { type: 'PathPrefix', value: x.path } }],
+        ...(filters.length ? { filters } : {}),
+        backendRefs: e.traffic.backends.map((b) => ({ ...serviceRef(byName(e, b.name)), weight: b.weight })),
+        timeouts: { request: (x.requestTimeout ?? stable.runtime.requestTimeout).toGo() },
+      }],
+    },
+  });
+}
+
+/**
+ * One NetworkPolicy `<endpoint>-ingress` on every pod of the endpoint: the serving port from the
+ * gateway's namespaces (Envoy Gateway's, and the Gateway's own), from any namespace with an
+ * Ingress or KServe (their controller's namespace is not known here), from the pods of its own
+ * namespace; the metrics port from Prometheus. Mirrored copies come from the gateway proxy too.
+ */
+export function renderEndpointNetwork(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>): void {
+  const named = (name: string): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromString(name) });
+  const ns = (name: string): k8s.NetworkPolicyPeer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } } });
+  const serving = [named('http'), ...(e.versions.some((v) => v.runtime.grpcPort !== undefined) ? [named('grpc')] : [])];
+  const ingress: k8s.NetworkPolicyIngressRule[] = [{ from: [{ podSelector: {} }], ports: serving }];
+  const x = e.exposure;
+  if (x.kind === 'gateway') {
+    const from = [ns(ENVOY_GATEWAY_NAMESPACE), ...(x.gateway.namespace !== ENVOY_GATEWAY_NAMESPACE ? [ns(x.gateway.namespace)] : [])];
+    ingress.push({ from, ports: serving });
+  } else if (x.kind === 'ingress' || e.kserve) {
+    ingress.push({ from: [{ namespaceSelector: {} }], ports: serving });
+  }
+  const m = e.monitoring;
+  const scraped = e.versions.filter((v) => v.runtime.metrics);
+  if (m && scraped.length) {
+    const ports = [...new Set(scraped.map((v) => (v.runtime.metrics!.port === v.runtime.port ? 'http' : 'metrics')))];
+    ingress.push({
+      from: [{ ...ns(m.prometheus.namespace), podSelector: { matchLabels: { ...m.prometheus.podLabels } } }],
+      ports: ports.map(named),
+    });
+  }
+  new k8s.KubeNetworkPolicy(scope, 'netpol', {
+    metadata: { name: `${e.name}-ingress`, namespace: e.namespace, labels },
+    spec: { podSelector: { matchLabels: { [ENDPOINT_LABEL]: e.name } }, policyTypes: ['Ingress'], ingress },
+  });
+}

@@ -1,0 +1,119 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { versionLabels, versionPodSpec } from './endpoint-pod';
+import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
+
+/** Annotation naming what a version's ServiceAccount must be able to read (the AWS side grants exactly this). */
+export const READ_SCOPE_ANNOTATION = 'mlplatform.io/model-read-scope';
+/** KEDA polling interval, seconds. */
+const KEDA_POLLING_SECONDS = 15;
+/** Scale-down stabilization of every autoscaler, seconds (no flapping after a burst). */
+const SCALE_DOWN_STABILIZATION = 300;
+/** Threshold of the wake-up trigger: high enough that it never asks for more than one replica. */
+const WAKE_THRESHOLD = '1000000000';
+
+/** The Service port that carries metrics when the runtime has a separate metrics listener (Triton). */
+export function metricsServicePort(v: ModelVersionSpec): number | undefined {
+  const m = v.runtime.metrics;
+  return m && m.port !== v.runtime.port ? m.port : undefined;
+}
+
+/** The KEDA cooldowns of a version: with scale to zero, never shorter than the start-up budget. */
+export function kedaTiming(v: ModelVersionSpec): { cooldownPeriod: number; initialCooldownPeriod?: number } {
+  const s = v.scaling;
+  if (s.kind !== 'keda' || s.minReplicas > 0) return { cooldownPeriod: 300 };
+  const budget = v.startup.budget.toSeconds();
+  return { cooldownPeriod: Math.max(s.idle.toSeconds(), budget), initialCooldownPeriod: budget };
+}
+
+/**
+ * One version: ServiceAccount (read scope and workload identity annotations), Deployment (rolling
+ * update with one surge and none unavailable), Service, PodDisruptionBudget, and an HPA (CPU) or a
+ * KEDA ScaledObject (request rate / concurrency, optional scale to zero with a wake-up trigger).
+ * With `serviceAccountOnly` (KServe runs the pods), only the ServiceAccount.
+ */
+export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVersionSpec, o: { platform: string; prometheusUrl?: string; serviceAccountOnly?: boolean }): void {
+  const c = new Construct(scope, v.name);
+  const { labels, selector } = versionLabels(e, v, o.platform);
+  const metadata = { name: v.objectName, namespace: e.namespace, labels };
+  const scopeAnnotation: Record<string, string> = v.readScope
+    ? { [READ_SCOPE_ANNOTATION]: v.readScope.kind === 's3' ? `s3://${v.readScope.bucket}/${v.readScope.prefix}` : `models:/${v.readScope.model}` }
+    : {};
+  new k8s.KubeServiceAccount(c, 'sa', {
+    metadata: { ...metadata, annotations: { ...scopeAnnotation, ...v.serviceAccountAnnotations } },
+    automountServiceAccountToken: false,
+  });
+  if (o.serviceAccountOnly) return;
+  const autoscaled = v.scaling.kind !== 'fixed';
+  new k8s.KubeDeployment(c, 'deployment', {
+    metadata,
+    spec: {
+      ...(autoscaled ? {} : { replicas: v.scaling.minReplicas }),
+      selector: { matchLabels: selector },
+      progressDeadlineSeconds: v.startup.progressDeadlineSeconds,
+      revisionHistoryLimit: 5,
+      // Zero downtime: a new replica must be ready before an old one goes (GPU versions need one spare GPU during a rollout).
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+      template: {
+        metadata: { labels },
+        spec: versionPodSpec(e, v, { serviceAccountName: v.objectName, containerName: 'server', spread: selector }),
+      },
+    },
+  });
+  const metrics = metricsServicePort(v);
+  new k8s.KubeService(c, 'service', {
+    metadata,
+    spec: {
+      selector,
+      ports: [
+        { name: 'http', port: v.runtime.port, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' },
+        ...(v.runtime.grpcPort !== undefined ? [{ name: 'grpc', port: v.runtime.grpcPort, targetPort: k8s.IntOrString.fromString('grpc'), protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }] : []),
+        ...(metrics !== undefined ? [{ name: 'metrics', port: metrics, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] : []),
+      ],
+    },
+  });
+  new k8s.KubePodDisruptionBudget(c, 'pdb', {
+    metadata,
+    spec: { selector: { matchLabels: selector }, maxUnavailable: k8s.IntOrString.fromNumber(1) },
+  });
+  const behavior = { scaleDown: { stabilizationWindowSeconds: SCALE_DOWN_STABILIZATION } };
+  const target = { apiVersion: 'apps/v1', kind: 'Deployment', name: v.objectName };
+  const s = v.scaling;
+  if (s.kind === 'cpu') {
+    new k8s.KubeHorizontalPodAutoscalerV2(c, 'hpa', {
+      metadata,
+      spec: {
+        scaleTargetRef: target,
+        minReplicas: s.minReplicas,
+        maxReplicas: s.maxReplicas,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: s.utilization } } }],
+        behavior,
+      },
+    });
+  }
+  if (s.kind === 'keda') {
+    const trigger = (name: string, query: string, threshold: string, activation: number) => ({
+      type: 'prometheus',
+      name,
+      metricType: 'AverageValue',
+      metadata: { serverAddress: o.prometheusUrl!, query, threshold, activationThreshold: String(activation), ignoreNullValues: 'true' },
+    });
+    const triggers = [trigger(s.signal, s.query!, String(s.target), s.minReplicas === 0 && !s.activationQuery ? s.activationThreshold : 0)];
+    if (s.minReplicas === 0 && s.activationQuery) triggers.push(trigger('wake', s.activationQuery, WAKE_THRESHOLD, s.activationThreshold));
+    new ApiObject(c, 'scaledobject', {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata,
+      spec: {
+        scaleTargetRef: target,
+        minReplicaCount: s.minReplicas,
+        maxReplicaCount: s.maxReplicas,
+        pollingInterval: KEDA_POLLING_SECONDS,
+        ...kedaTiming(v),
+        advanced: { horizontalPodAutoscalerConfig: { name: v.objectName, behavior } },
+        triggers,
+      },
+    });
+  }
+}

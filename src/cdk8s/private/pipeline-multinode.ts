@@ -1,0 +1,161 @@
+import { k8s } from 'cdk8s-plus-27';
+import { json, stepLabels, stepPod } from './pipeline-pod';
+import { childName } from '../../core/names';
+import { PipelineSpec, PipelineStepSpec, rewriteReferences } from '../../core/pipeline';
+
+/** What an Argo resource template creates for a multi-node step, and how it tells the outcome. */
+export interface MultiNodeResource {
+  /** The object to create (`metadata.generateName`: one per run and attempt). */
+  readonly manifest: Record<string, unknown>;
+  /** Argo `successCondition` (a label-selector expression over the object's JSON). */
+  readonly successCondition: string;
+  /** Argo `failureCondition`. */
+  readonly failureCondition: string;
+}
+
+/** Seconds a finished Job/JobSet/PyTorchJob is kept (the Workflow owns it too, so deleting the run deletes it). */
+const FINISHED_TTL = 86400;
+
+/** Name of the headless Service giving a multi-node step's pods stable DNS names (Indexed Job backend). */
+export function rendezvousServiceName(p: PipelineSpec, s: { name: string }): string {
+  return childName(p.name, s.name);
+}
+
+/**
+ * The torchrun launch of a multi-node step: static rendezvous on the index-0 pod, `--node_rank`
+ * from the completion index. Flags use `$(VAR)`, which Kubernetes expands from the container's env.
+ */
+export function torchrunArgs(s: PipelineStepSpec, withRendezvous: boolean): string[] {
+  const gpus = s.compute.gpu?.count ?? 1;
+  const launch = withRendezvous
+    ? [`--nnodes=${s.nodes}`, `--nproc_per_node=${gpus}`, '--node_rank=$(JOB_COMPLETION_INDEX)', '--master_addr=$(MASTER_ADDR)', '--master_port=$(MASTER_PORT)']
+    : [];
+  return [...launch, ...(s.command ?? []).map(rewriteReferences), ...(s.args ?? []).map(rewriteReferences)];
+}
+
+/** The env that identifies a node and finds the rendezvous: index, job name, index-0 address, port. */
+function rendezvousEnv(port: number, masterAddr: string, nameLabel: string): k8s.EnvVar[] {
+  return [
+    { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+    { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${nameLabel}']` } } },
+    { name: 'MASTER_ADDR', value: masterAddr },
+    { name: 'MASTER_PORT', value: String(port) },
+  ];
+}
+
+/** The multi-node object of step `s` for its backend. */
+export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceAccount: string): MultiNodeResource {
+  const d = s.distributed!;
+  const labels = stepLabels(p, s);
+  const meta = {
+    generateName: `${childName(p.name, s.name, 45)}-`,
+    namespace: p.namespace,
+    labels: {
+      ...labels,
+      'workflows.argoproj.io/workflow': '{{workflow.name}}',
+      ...(p.queueName ? { 'kueue.x-k8s.io/queue-name': p.queueName } : {}),
+    },
+  };
+  const ports = [{ name: 'rendezvous', containerPort: d.port }];
+  const podSpec = (pod: ReturnType<typeof stepPod>, restartPolicy: string, extra: Record<string, unknown> = {}) => ({
+    ...extra,
+    serviceAccountName: serviceAccount,
+    automountServiceAccountToken: false,
+    restartPolicy,
+    securityContext: json.podSecurity(pod.securityContext),
+    ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
+    ...(pod.tolerations ? { tolerations: pod.tolerations.map(json.toleration) } : {}),
+    ...(pod.initContainers.length ? { initContainers: pod.initContainers.map(json.container) } : {}),
+    containers: [json.container(pod.container)],
+    volumes: pod.volumes.map(json.volume),
+  });
+  const indexedJob = (pod: ReturnType<typeof stepPod>, extra: Record<string, unknown>, backoffLimit: number) => ({
+    completionMode: 'Indexed',
+    completions: s.nodes,
+    parallelism: s.nodes,
+    backoffLimit,
+    // Pods lost to preemption or a node drain do not use up the restart budget.
+    podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
+    ...(s.timeoutSeconds ? { activeDeadlineSeconds: s.timeoutSeconds } : {}),
+    template: { metadata: { labels }, spec: podSpec(pod, 'Never', extra) },
+  });
+
+  if (d.backend === 'job') {
+    const service = rendezvousServiceName(p, s);
+    const pod = stepPod(p, s, {
+      name: 'node',
+      command: ['torchrun'],
+      args: torchrunArgs(s, true),
+      rewrite: true,
+      ports,
+      extraEnv: rendezvousEnv(d.port, `$(JOB_NAME)-0.${service}`, 'batch.kubernetes.io/job-name'),
+    });
+    return {
+      manifest: {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: meta,
+        spec: {
+          ...(p.queueName ? { suspend: true } : {}),
+          ttlSecondsAfterFinished: FINISHED_TTL,
+          // Every restart of the group fails up to `nodes` pods: the budget counts whole-group restarts.
+          ...indexedJob(pod, { subdomain: service }, d.restarts * s.nodes),
+        },
+      },
+      successCondition: `status.succeeded > ${s.nodes - 1}`,
+      failureCondition: `status.failed > ${d.restarts * s.nodes}`,
+    };
+  }
+  if (d.backend === 'jobset') {
+    // JobSet names pods <jobset>-<replicatedJob>-<jobIndex>-<podIndex> under subdomain <jobset>.
+    const pod = stepPod(p, s, {
+      name: 'node',
+      command: ['torchrun'],
+      args: torchrunArgs(s, true),
+      rewrite: true,
+      ports,
+      extraEnv: rendezvousEnv(d.port, '$(JOB_NAME)-node-0-0.$(JOB_NAME)', 'jobset.sigs.k8s.io/jobset-name'),
+    });
+    return {
+      manifest: {
+        apiVersion: 'jobset.x-k8s.io/v1alpha2',
+        kind: 'JobSet',
+        metadata: meta,
+        spec: {
+          ...(p.queueName ? { suspend: true } : {}),
+          ttlSecondsAfterFinished: FINISHED_TTL,
+          network: { enableDNSHostnames: true, publishNotReadyAddresses: true },
+          failurePolicy: { maxRestarts: d.restarts },
+          successPolicy: { operator: 'All' },
+          replicatedJobs: [{ name: 'node', replicas: 1, template: { spec: indexedJob(pod, {}, 0) } }],
+        },
+      },
+      successCondition: 'status.terminalState == Completed',
+      failureCondition: 'status.terminalState == Failed',
+    };
+  }
+  // PyTorchJob: the Training Operator injects PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK,
+  // PET_MASTER_ADDR and PET_MASTER_PORT, which torchrun reads as its defaults.
+  const pod = stepPod(p, s, { name: 'pytorch', command: ['torchrun'], args: torchrunArgs(s, false), rewrite: true, ports: [{ name: 'pytorchjob-port', containerPort: d.port }] });
+  const replica = (replicas: number) => ({ replicas, restartPolicy: 'Never', template: { metadata: { labels }, spec: podSpec(pod, 'Never') } });
+  return {
+    manifest: {
+      apiVersion: 'kubeflow.org/v1',
+      kind: 'PyTorchJob',
+      metadata: meta,
+      spec: {
+        nprocPerNode: String(s.compute.gpu?.count ?? 1),
+        runPolicy: {
+          backoffLimit: d.restarts,
+          cleanPodPolicy: 'Running',
+          ttlSecondsAfterFinished: FINISHED_TTL,
+          ...(s.timeoutSeconds ? { activeDeadlineSeconds: s.timeoutSeconds } : {}),
+          ...(p.queueName ? { suspend: true } : {}),
+        },
+        pytorchReplicaSpecs: { Master: replica(1), Worker: replica(s.nodes - 1) },
+      },
+    },
+    successCondition: 'status.replicaStatuses.Master.succeeded > 0',
+    failureCondition: 'status.replicaStatuses.Master.failed > 0',
+  };
+}

@@ -1,0 +1,192 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { MlPlatform } from './ml-platform';
+import { Issues } from '../core/errors';
+import { childName } from '../core/names';
+import { parameterRef, PipelineDefinition, PipelineOptions, PipelineSpec, PipelineStep, resolvePipeline, StepDefinition, StepOptions } from '../core/pipeline';
+import { stepLabels } from './private/pipeline-pod';
+import { PlatformContext } from '../core/platform/context';
+import { isPinnedImage, VersionOverrides, withVersions } from '../core/versions';
+import { rendezvousServiceName } from './private/pipeline-multinode';
+import { workflowSpec } from './private/pipeline-templates';
+import { appLabels } from './private/pod';
+
+/** Props of {@link TrainingPipeline}. */
+export interface TrainingPipelineProps extends PipelineOptions {
+  /**
+   * The platform the pipeline runs on: an {@link MlPlatform}, or a hand-built
+   * {@link PlatformContext}. It wires MLflow tracking, the object store, GPU pools, tenants and Kueue.
+   * @default none: no tracking or store wiring, GPU steps select nodes by accelerator label
+   */
+  readonly platform?: MlPlatform | PlatformContext;
+  /**
+   * Pipeline name: the WorkflowTemplate's, a DNS-1123 label of at most 40 characters.
+   * @default the construct id
+   */
+  readonly name?: string;
+  /**
+   * Replacement images of the helper steps (the MLflow image registers models).
+   * @default the platform's versions, else VERSIONS
+   */
+  readonly versions?: VersionOverrides;
+}
+
+/**
+ * A training pipeline on Argo Workflows: a DAG of typed steps with parameters, artifacts in the
+ * platform's object store, retries, timeouts, caching, fan-out, an exit handler, GPU and multi-node
+ * (torchrun) steps, versioned data inputs, MLflow tracking in every step and model registration.
+ *
+ * Creates, in a tenant namespace: a `WorkflowTemplate` (argoproj.io/v1alpha1) named after the
+ * pipeline, a `CronWorkflow` running it when `schedule` is set, one `ServiceAccount` with a `Role`
+ * and `RoleBinding` holding the least Argo's executor needs (`workflowtaskresults` create/patch, plus
+ * create/get of the Jobs, JobSets or PyTorchJobs of multi-node steps), and a headless `Service` per
+ * multi-node step run as an Indexed Job (stable pod DNS names for the torchrun rendezvous).
+ *
+ * Steps are validated when declared (`steps` prop or {@link addStep}); the WorkflowTemplate is
+ * rendered at synth time, so steps added later show up.
+ */
+export class TrainingPipeline extends Construct {
+  /** The pipeline (WorkflowTemplate) name. */
+  public readonly pipelineName: string;
+  /** The namespace its objects and runs live in. */
+  public readonly namespace: string;
+  /** The ServiceAccount every step runs as. */
+  public readonly serviceAccountName: string;
+
+  private readonly context?: PlatformContext;
+  private definition: PipelineDefinition;
+  private readonly handles = new Map<string, PipelineStep>();
+  private readonly mlflowImage: string;
+  private current: PipelineSpec;
+
+  constructor(scope: Construct, id: string, props: TrainingPipelineProps = {}) {
+    super(scope, id);
+    this.context = props.platform instanceof MlPlatform ? props.platform.context : props.platform;
+    const { platform: _platform, versions: _versions, ...options } = props;
+    this.definition = { ...options, name: props.name ?? id, owner: this, steps: [...(props.steps ?? [])] };
+    const versions = props.versions ? withVersions(props.versions) : props.platform instanceof MlPlatform ? props.platform.versions : withVersions();
+    this.mlflowImage = versions.images.mlflow;
+    if (!isPinnedImage(this.mlflowImage)) new Issues(`TrainingPipeline "${this.definition.name}"`).add('versions.images.mlflow', this.mlflowImage, 'must be pinned to a tag other than "latest" or a digest').throwIfAny();
+    this.current = resolvePipeline(this.definition, this.context);
+    for (const s of this.definition.steps ?? []) this.handles.set(s.name, new PipelineStep(s.name, this.definition.name, this));
+
+    const spec = this.current;
+    this.pipelineName = spec.name;
+    this.namespace = spec.namespace;
+    this.serviceAccountName = childName(spec.name, 'workflow');
+    const labels = appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name);
+    const metadata = (name: string) => ({ name, namespace: spec.namespace, labels });
+
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: {
+        ...metadata(this.serviceAccountName),
+        ...(this.context?.store.serviceAccountAnnotations ? { annotations: { ...this.context.store.serviceAccountAnnotations } } : {}),
+      },
+    });
+    new k8s.KubeRole(this, 'role', { metadata: metadata(this.serviceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
+    new k8s.KubeRoleBinding(this, 'role-binding', {
+      metadata: metadata(this.serviceAccountName),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.serviceAccountName },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: spec.namespace }],
+    });
+    new ApiObject(this, 'workflow-template', {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'WorkflowTemplate',
+      metadata: metadata(spec.name),
+      spec: Lazy.any({ produce: () => this.renderSpec() }),
+    });
+    if (spec.schedule) {
+      const sc = spec.schedule;
+      const args = Object.entries(sc.parameters);
+      new ApiObject(this, 'cron-workflow', {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'CronWorkflow',
+        metadata: metadata(spec.name),
+        spec: {
+          schedules: [...sc.schedules],
+          ...(sc.timezone ? { timezone: sc.timezone } : {}),
+          concurrencyPolicy: sc.concurrencyPolicy,
+          ...(sc.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: sc.startingDeadlineSeconds } : {}),
+          successfulJobsHistoryLimit: sc.successfulRunsHistory,
+          failedJobsHistoryLimit: sc.failedRunsHistory,
+          suspend: sc.suspend,
+          workflowMetadata: { labels: { 'mlplatform.io/pipeline': spec.name, 'mlplatform.io/trigger': 'schedule' } },
+          workflowSpec: {
+            workflowTemplateRef: { name: spec.name },
+            ...(args.length ? { arguments: { parameters: args.map(([name, value]) => ({ name, value })) } } : {}),
+          },
+        },
+      });
+    }
+    for (const s of spec.steps) this.addRendezvousService(s.name);
+  }
+
+  /** A reference to pipeline parameter `name` (`{{workflow.parameters.name}}`), for command, args, env or `when`. */
+  public parameter(name: string): string {
+    return parameterRef(name);
+  }
+
+  /**
+   * Adds a step and returns its handle, which later steps list in `after` and read outputs from.
+   * The whole pipeline is validated again: an invalid step throws a ValidationError and is not added.
+   */
+  public addStep(name: string, options: StepOptions): PipelineStep {
+    const steps: StepDefinition[] = [...(this.definition.steps ?? []), { ...options, name }];
+    const next = resolvePipeline({ ...this.definition, steps }, this.context);
+    this.definition = { ...this.definition, steps };
+    this.current = next;
+    const handle = new PipelineStep(name, this.pipelineName, this);
+    this.handles.set(name, handle);
+    this.addRendezvousService(name);
+    return handle;
+  }
+
+  /** The handle of step `name` (also for steps declared in the `steps` prop). */
+  public step(name: string): PipelineStep {
+    const h = this.handles.get(name);
+    if (!h) new Issues(`TrainingPipeline "${this.pipelineName}"`).add('step', name, `names no step; use one of: ${[...this.handles.keys()].join(', ') || '(none yet)'}`).throwIfAny();
+    return h!;
+  }
+
+  /** The validated model this construct renders (read-only; for inspection and tests). */
+  public get spec(): PipelineSpec {
+    return this.current;
+  }
+
+  private renderSpec(): Record<string, unknown> {
+    if (this.current.steps.length === 0) {
+      new Issues(`TrainingPipeline "${this.pipelineName}"`).add('steps', [], 'must have at least one step: give `steps` or call addStep()').throwIfAny();
+    }
+    return workflowSpec(this.current, { serviceAccount: this.serviceAccountName, images: { mlflow: this.mlflowImage } });
+  }
+
+  private rules(): k8s.PolicyRule[] {
+    // Argo v3.4+ executor: reports outputs through WorkflowTaskResults (docs/workflow-rbac.md).
+    const rules: k8s.PolicyRule[] = [{ apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] }];
+    // Resource steps: the executor creates the object, then polls it until the success or failure condition.
+    const kinds: Record<string, [string, string]> = { job: ['batch', 'jobs'], jobset: ['jobset.x-k8s.io', 'jobsets'], pytorchjob: ['kubeflow.org', 'pytorchjobs'] };
+    const used = new Set(this.current.steps.flatMap((s) => (s.distributed ? [s.distributed.backend] : [])));
+    for (const b of ['job', 'jobset', 'pytorchjob']) {
+      if (used.has(b as 'job')) rules.push({ apiGroups: [kinds[b][0]], resources: [kinds[b][1]], verbs: ['create', 'get'] });
+    }
+    return rules;
+  }
+
+  /** The headless Service of a multi-node step run as an Indexed Job: `<job>-<index>.<service>` DNS names. */
+  private addRendezvousService(name: string): void {
+    const s = this.current.steps.find((x) => x.name === name);
+    if (!s?.distributed || s.distributed.backend !== 'job') return;
+    const spec = this.current;
+    new k8s.KubeService(this, `rendezvous-${name}`, {
+      metadata: { name: rendezvousServiceName(spec, s), namespace: spec.namespace, labels: appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name) },
+      spec: {
+        clusterIp: 'None',
+        // Peers must resolve the index-0 pod before it is Ready (it never becomes Ready: no probe).
+        publishNotReadyAddresses: true,
+        selector: stepLabels(spec, s),
+        ports: [{ name: 'rendezvous', port: s.distributed.port, targetPort: k8s.IntOrString.fromNumber(s.distributed.port) }],
+      },
+    });
+  }
+}

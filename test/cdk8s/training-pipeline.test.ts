@@ -1,0 +1,338 @@
+import { ApiObject, Chart, Testing } from 'cdk8s';
+import { addTrainingPipeline } from '../../examples/cdk8s-platform/pipeline';
+import { buildPlatform } from '../../examples/cdk8s-platform/platform';
+import { MlPlatform } from '../../src/cdk8s/ml-platform';
+import { TrainingPipeline, TrainingPipelineProps } from '../../src/cdk8s/training-pipeline';
+import { ValidationError } from '../../src/core/errors';
+import { Dataset } from '../../src/core/pipeline';
+import { Cpu, Duration, Size } from '../../src/core/quantities';
+import { expectValidManifests } from '../support/expect-valid';
+import { find, K8sObject, synthChart } from '../support/synth';
+
+const IMAGE = 'ghcr.io/acme/train:1.0.0';
+
+/** Runs `fn`, expecting a ValidationError, and returns it (any other outcome fails the test). */
+function validationError(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ValidationError) return e;
+    throw e;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+/** The objects a pipeline construct created (not the platform's), synthesized. */
+function own(p: TrainingPipeline): K8sObject[] {
+  return p.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson() as K8sObject);
+}
+
+function template(objects: readonly K8sObject[], pipeline: string, name: string): any {
+  const t = find(objects, 'WorkflowTemplate', pipeline).spec.templates.find((x: any) => x.name === name);
+  if (!t) throw new Error(`no template ${name}`);
+  return t;
+}
+
+/** Every container of every Argo template (main and init), with its template's name. */
+function argoContainers(wt: K8sObject): { template: string; c: any }[] {
+  return wt.spec.templates.flatMap((t: any) => [...(t.container ? [t.container] : []), ...(t.initContainers ?? [])].map((c: any) => ({ template: t.name, c })));
+}
+
+/** The targeted PSS check the strict validator cannot do inside Argo templates. */
+function expectRestrictedTemplates(wt: K8sObject): void {
+  const restricted = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  for (const { template: t, c } of argoContainers(wt)) {
+    expect({ t, sc: c.securityContext }).toEqual({ t, sc: expect.objectContaining(restricted) });
+    for (const r of ['cpu', 'memory', 'ephemeral-storage']) {
+      expect({ t, r, req: c.resources.requests[r] !== undefined, lim: c.resources.limits[r] !== undefined }).toEqual({ t, r, req: true, lim: true });
+    }
+  }
+  for (const t of wt.spec.templates.filter((x: any) => x.container)) {
+    expect({ t: t.name, sc: t.securityContext }).toEqual({ t: t.name, sc: expect.objectContaining({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }) });
+  }
+  expect(wt.spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+}
+
+describe('TrainingPipeline with minimal props', () => {
+  const { objects } = synthChart((chart) => {
+    new TrainingPipeline(chart, 'train', { namespace: 'team-a', steps: [{ name: 'fit', image: IMAGE, command: ['python', 'fit.py'] }] });
+  });
+
+  test('snapshot', () => {
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('validates strictly and passes PSS restricted', () => {
+    expectValidManifests(objects);
+    expectRestrictedTemplates(find(objects, 'WorkflowTemplate', 'train'));
+  });
+
+  test('creates the WorkflowTemplate, its ServiceAccount and the least RBAC Argo\'s executor needs', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/team-a/train-workflow', 'Role/team-a/train-workflow', 'RoleBinding/team-a/train-workflow', 'WorkflowTemplate/team-a/train',
+    ]);
+    expect(find(objects, 'Role', 'train-workflow').rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] }]);
+    expect(find(objects, 'RoleBinding', 'train-workflow').subjects).toEqual([{ kind: 'ServiceAccount', name: 'train-workflow', namespace: 'team-a' }]);
+    const spec = find(objects, 'WorkflowTemplate', 'train').spec;
+    expect(spec).toMatchObject({ entrypoint: 'main', serviceAccountName: 'train-workflow', podGC: { strategy: 'OnPodSuccess' }, ttlStrategy: { secondsAfterSuccess: 86400, secondsAfterFailure: 604800 } });
+    expect(spec.templates.map((t: any) => t.name)).toEqual(['main', 'step-fit']);
+  });
+
+  test('without a platform, steps get no tracking or store wiring', () => {
+    const env = template(objects, 'train', 'step-fit').container.env.map((e: any) => e.name);
+    expect(env).toEqual(['HOME', 'MLPLATFORM_PIPELINE', 'MLPLATFORM_RUN', 'MLPLATFORM_STEP', 'MLPLATFORM_INPUTS', 'MLPLATFORM_OUTPUTS']);
+  });
+});
+
+describe('TrainingPipeline on the example platform (every prop)', () => {
+  const app = Testing.app();
+  const { chart, platform } = buildPlatform(app);
+  const example = addTrainingPipeline(chart, platform);
+  const full = new TrainingPipeline(chart, 'full', everyProp(platform));
+  const all = chart.toJson() as K8sObject[];
+  const objects = own(full);
+  const wt = find(objects, 'WorkflowTemplate', 'nightly');
+
+  test('snapshot', () => {
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('every object validates strictly (and the example pipeline\'s too); templates are PSS restricted', () => {
+    expectValidManifests([...objects, ...own(example)]);
+    expectRestrictedTemplates(wt);
+    expectRestrictedTemplates(find(all, 'WorkflowTemplate', 'resnet'));
+  });
+
+  test('the DAG: dependencies equal `after`, fan-out, conditions, registration task', () => {
+    const tasks = template(objects, 'nightly', 'main').dag.tasks;
+    expect(tasks.map((t: any) => [t.name, t.template, t.dependencies ?? []])).toEqual([
+      ['prepare', 'step-prepare', []],
+      ['train', 'step-train', ['prepare']],
+      ['sweep', 'step-sweep', ['prepare']],
+      ['evaluate', 'step-evaluate', ['train', 'sweep']],
+      ['evaluate-register', 'register-evaluate', ['evaluate']],
+    ]);
+    expect(tasks[2].withItems).toEqual([{ lr: '0.1' }, { lr: '0.01' }]);
+    expect(tasks[3].when).toBe('{{tasks.train.outputs.parameters.accuracy}} > 0.8');
+    expect(tasks[4].when).toBe(tasks[3].when);
+    expect(tasks[3].arguments).toEqual({
+      parameters: [{ name: 'from-train-accuracy', value: '{{tasks.train.outputs.parameters.accuracy}}' }],
+      artifacts: [{ name: 'model', from: '{{tasks.train.outputs.artifacts.model}}' }],
+    });
+  });
+
+  test('a GPU step gets the pool\'s extended resource, node selector and toleration, and /dev/shm', () => {
+    const t = template(objects, 'nightly', 'step-train');
+    expect(t.container.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(t.container.resources.requests['nvidia.com/gpu']).toBe('1');
+    expect(t.nodeSelector).toEqual({ 'mlplatform.io/accelerator': 'nvidia-a10g', 'mlplatform.io/gpu-pool': 'a10g' });
+    expect(t.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(t.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '4Gi' } });
+    expect(t.container.volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
+  });
+
+  test('parameters, retries, timeouts and caching keyed on the inputs', () => {
+    expect(wt.spec.arguments.parameters).toEqual([
+      { name: 'epochs', value: '10', description: 'Training epochs' },
+      { name: 'optimizer', value: 'adam', enum: ['adam', 'sgd'] },
+    ]);
+    const t = template(objects, 'nightly', 'step-train');
+    expect(t.inputs.parameters).toEqual([{ name: 'epochs' }, { name: 'optimizer' }]);
+    expect(t.container.args).toEqual(['--epochs={{inputs.parameters.epochs}}', '--optimizer', '{{inputs.parameters.optimizer}}']);
+    expect(t.retryStrategy).toEqual({ limit: 3, retryPolicy: 'OnError', backoff: { duration: '30s', factor: 2, maxDuration: '10m' } });
+    expect(t.activeDeadlineSeconds).toBe(7200);
+    expect(t.memoize).toEqual({ key: expect.stringMatching(/^train\.[0-9a-f]{16}\.\{\{=sprig\.sha256sum\(inputs\.parameters\['epochs'\] \+ '\|' \+ inputs\.parameters\['optimizer'\]\)\}\}$/), maxAge: '24h', cache: { configMap: { name: 'nightly-cache' } } });
+    expect(wt.spec).toMatchObject({ activeDeadlineSeconds: 36000, parallelism: 4, podGC: { strategy: 'OnWorkflowSuccess' }, ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 172800 }, onExit: 'exit-handler' });
+  });
+
+  test('artifacts live in the platform store under pipeline, run and step', () => {
+    const train = template(objects, 'nightly', 'step-train');
+    expect(train.outputs.artifacts).toEqual([{ name: 'model', path: '/mnt/outputs/model', s3: { key: 'pipelines/vision/nightly/{{workflow.name}}/train/model' }, archive: { none: {} } }]);
+    expect(train.outputs.parameters).toEqual([{ name: 'accuracy', valueFrom: { path: '/mnt/outputs/accuracy' } }]);
+    expect(template(objects, 'nightly', 'step-sweep').outputs.artifacts[0].s3.key).toBe('pipelines/vision/nightly/{{workflow.name}}/sweep/{{pod.name}}/curves');
+    const prepare = template(objects, 'nightly', 'step-prepare');
+    expect(prepare.inputs.artifacts).toEqual([{ name: 'labels', path: '/mnt/inputs/labels', s3: { key: 'datasets/labels/v7' } }]);
+    expect(template(objects, 'nightly', 'step-evaluate').inputs.artifacts).toEqual([{ name: 'model', path: '/mnt/inputs/model' }]);
+  });
+
+  test('a DVC input is pulled by an init container at its revision, from the remote in the platform store', () => {
+    const [init] = template(objects, 'nightly', 'step-prepare').initContainers;
+    expect(init.command).toEqual(['dvc', 'get', 'https://github.com/acme/data.git', 'images', '--rev', '3f2a9c1', '-o', '/mnt/inputs/images', '--remote-config', 'url=s3://ml-artifacts/dvc/vision', 'endpointurl=http://ml-s3.mlplatform.svc.cluster.local:8333']);
+    expect(init.env).toContainEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'ml-store', key: 'secretAccessKey' } } });
+  });
+
+  test('tracking is wired into every step: URI, experiment, credentials from Secrets, run identity and versions as tags', () => {
+    for (const name of ['step-prepare', 'step-train', 'step-sweep', 'step-evaluate']) {
+      const env = template(objects, 'nightly', name).container.env;
+      expect(env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'http://ml-tracking.mlplatform.svc.cluster.local:5000' });
+      expect(env).toContainEqual({ name: 'MLFLOW_EXPERIMENT_NAME', value: 'vision-nightly' });
+      expect(env).toContainEqual({ name: 'MLFLOW_TRACKING_PASSWORD', valueFrom: { secretKeyRef: { name: 'ml-tracking', key: 'password' } } });
+    }
+    const env = template(objects, 'nightly', 'step-prepare').container.env;
+    expect(JSON.parse(env.find((e: any) => e.name === 'MLFLOW_RUN_CONTEXT').value)).toEqual({
+      'mlplatform.pipeline': 'nightly',
+      'mlplatform.run': '{{workflow.name}}',
+      'mlplatform.run_uid': '{{workflow.uid}}',
+      'mlplatform.step': 'prepare',
+      'mlplatform.image': IMAGE,
+      'mlflow.source.git.commit': '9c1e0f2',
+      'mlplatform.data.images': 'https://github.com/acme/data.git@3f2a9c1:images',
+      'mlplatform.data.labels': 'datasets/labels@v7',
+    });
+    expect(env).toContainEqual({ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'hub', key: 'token' } } });
+    const text = JSON.stringify(objects);
+    expect(text).not.toMatch(/password"\s*:\s*"[^{]/i);
+  });
+
+  test('data, image and code versions are recorded on every run', () => {
+    expect(wt.spec.workflowMetadata).toEqual({
+      labels: { 'mlplatform.io/pipeline': 'nightly', 'mlplatform.io/code-revision': '9c1e0f2' },
+      annotations: {
+        'mlplatform.io/code-revision': '9c1e0f2',
+        'image.mlplatform.io/prepare': IMAGE,
+        'data.mlplatform.io/prepare.images': 'https://github.com/acme/data.git@3f2a9c1:images',
+        'data.mlplatform.io/prepare.labels': 'datasets/labels@v7',
+        'image.mlplatform.io/train': IMAGE,
+        'image.mlplatform.io/sweep': IMAGE,
+        'image.mlplatform.io/evaluate': IMAGE,
+      },
+    });
+  });
+
+  test('a registered model: the MLflow image registers the output\'s S3 location with an alias', () => {
+    const t = template(objects, 'nightly', 'register-evaluate');
+    expect(t.container.image).toBe(platform.versions.images.mlflow);
+    const env = Object.fromEntries(t.container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ MODEL_NAME: 'resnet', MODEL_SOURCE: 's3://ml-artifacts/pipelines/vision/nightly/{{workflow.name}}/evaluate/exported', MODEL_ALIAS: 'candidate' });
+    expect(t.outputs.parameters).toEqual([{ name: 'version', valueFrom: { path: '/mnt/outputs/version' } }]);
+  });
+
+  test('the schedule is a CronWorkflow running the template', () => {
+    expect(find(objects, 'CronWorkflow', 'nightly').spec).toEqual({
+      schedules: ['0 2 * * 1-5', '0 6 * * 6'],
+      timezone: 'Europe/Berlin',
+      concurrencyPolicy: 'Replace',
+      startingDeadlineSeconds: 600,
+      successfulJobsHistoryLimit: 5,
+      failedJobsHistoryLimit: 10,
+      suspend: true,
+      workflowMetadata: { labels: { 'mlplatform.io/pipeline': 'nightly', 'mlplatform.io/trigger': 'schedule' } },
+      workflowSpec: { workflowTemplateRef: { name: 'nightly' }, arguments: { parameters: [{ name: 'epochs', value: '50' }] } },
+    });
+  });
+
+  test('the exit handler reads run variables directly', () => {
+    const t = template(objects, 'nightly', 'exit-handler');
+    expect(t.container.args).toEqual(['{{workflow.status}}', '{{workflow.parameters.epochs}}']);
+    expect(t.inputs).toBeUndefined();
+  });
+});
+
+describe('TrainingPipeline construction', () => {
+  test('steps added after construction show up; the handle feeds later steps', () => {
+    const { objects } = synthChart((chart) => {
+      const p = new TrainingPipeline(chart, 'late', { namespace: 'team-a' });
+      const a = p.addStep('a', { image: IMAGE, outputParameters: ['n'] });
+      p.addStep('b', { image: IMAGE, after: [a], args: [a.output('n')] });
+      expect(p.step('a')).toBe(a);
+    });
+    expect(template(objects, 'late', 'main').dag.tasks.map((t: any) => t.name)).toEqual(['a', 'b']);
+  });
+
+  test('an invalid step throws at addStep, naming the path, and is not added', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const p = new TrainingPipeline(chart, 'p', { namespace: 'team-a' });
+    const other = new TrainingPipeline(chart, 'q', { namespace: 'team-a' }).addStep('x', { image: IMAGE });
+    p.addStep('fit', { image: IMAGE });
+    expect(validationError(() => p.addStep('fit', { image: IMAGE })).message).toContain('`steps[1].name` ("fit"): is already the name of steps[0]');
+    expect(validationError(() => p.addStep('eval', { image: IMAGE, after: [other] })).issues[0]).toMatchObject({ path: 'steps.eval.after[0]' });
+    expect(validationError(() => p.addStep('gpu', { image: 'ghcr.io/acme/train:latest' })).issues[0]).toMatchObject({ path: 'steps.gpu.image' });
+    expect(p.spec.steps.map((s) => s.name)).toEqual(['fit']);
+  });
+
+  test('a pipeline without steps fails at synth; a bad namespace at construction', () => {
+    expect(() => synthChart((chart) => new TrainingPipeline(chart, 'empty', { namespace: 'team-a' }))).toThrow('`steps` ([]): must have at least one step: give `steps` or call addStep()');
+    const { platform } = buildPlatform(Testing.app());
+    expect(validationError(() => new TrainingPipeline(platform, 'p', { platform, namespace: 'team-x' })).message)
+      .toContain('`namespace` ("team-x"): is not a tenant namespace of platform "ml"; use one of: vision, nlp');
+    expect(new TrainingPipeline(platform, 'd', { platform: platform.context, steps: [{ name: 'a', image: IMAGE }] }).namespace).toBe('vision');
+  });
+});
+
+/** Every prop of the construct and of a step, on the example platform. */
+function everyProp(platform: MlPlatform): TrainingPipelineProps {
+  const cache = { maxAge: Duration.days(1) };
+  return {
+    platform,
+    name: 'nightly',
+    namespace: 'vision',
+    experiment: 'vision-nightly',
+    codeRevision: '9c1e0f2',
+    versions: { images: { mlflow: platform.versions.images.mlflow } },
+    parameters: { epochs: { default: '10', description: 'Training epochs' }, optimizer: { default: 'adam', enum: ['adam', 'sgd'] } },
+    schedule: {
+      cron: ['0 2 * * 1-5', '0 6 * * 6'],
+      timezone: 'Europe/Berlin',
+      concurrencyPolicy: 'Replace',
+      startingDeadline: Duration.minutes(10),
+      successfulRunsHistory: 5,
+      failedRunsHistory: 10,
+      suspend: true,
+      parameters: { epochs: '50' },
+    },
+    timeout: Duration.hours(10),
+    parallelism: 4,
+    retention: { afterSuccess: Duration.hours(1), afterFailure: Duration.days(2) },
+    podGc: 'OnWorkflowSuccess',
+    onExit: { image: 'docker.io/curlimages/curl:8.11.1', command: ['notify'], args: ['{{workflow.status}}', '{{workflow.parameters.epochs}}'], cpu: Cpu.millis(50), memory: Size.mebibytes(64) },
+    steps: [
+      {
+        name: 'prepare',
+        image: IMAGE,
+        command: ['python', '-m', 'prep'],
+        env: { LOG_LEVEL: 'debug' },
+        secretEnv: { TOKEN: { name: 'hub', key: 'token' } },
+        inputs: {
+          images: Dataset.fromDvc({ repository: 'https://github.com/acme/data.git', revision: '3f2a9c1', path: 'images', remote: 'dvc/vision', image: 'docker.io/iterativeai/cml:0-dvc3-base1' }),
+          labels: Dataset.fromBucket({ prefix: 'datasets/labels', version: 'v7' }),
+        },
+        outputs: ['shards'],
+        cache,
+        cpu: Cpu.cores(2),
+        cpuLimit: Cpu.cores(4),
+        memory: Size.gibibytes(8),
+        ephemeralStorage: Size.gibibytes(50),
+        runAsUser: 2000,
+      },
+      {
+        name: 'train',
+        after: ['prepare'],
+        image: IMAGE,
+        command: ['python', '-m', 'train'],
+        args: ['--epochs={{workflow.parameters.epochs}}', '--optimizer', '{{workflow.parameters.optimizer}}'],
+        inputs: { shards: { step: 'prepare', output: 'shards' } },
+        outputs: ['model'],
+        outputParameters: ['accuracy'],
+        gpus: 1,
+        accelerator: 'nvidia-a10g',
+        pool: 'a10g',
+        sharedMemory: Size.gibibytes(4),
+        memory: Size.gibibytes(16),
+        retry: { limit: 3, policy: 'OnError', backoff: { duration: Duration.seconds(30), factor: 2, maxDuration: Duration.minutes(10) } },
+        timeout: Duration.hours(2),
+        cache,
+      },
+      { name: 'sweep', after: ['prepare'], image: IMAGE, command: ['python', '-m', 'sweep', '--lr', '{{item.lr}}'], forEach: [{ lr: '0.1' }, { lr: '0.01' }], outputs: ['curves'] },
+      {
+        name: 'evaluate',
+        after: ['train', 'sweep'],
+        image: IMAGE,
+        when: '{{tasks.train.outputs.parameters.accuracy}} > 0.8',
+        command: ['python', '-m', 'evaluate', '--baseline', '{{tasks.train.outputs.parameters.accuracy}}'],
+        inputs: { model: { step: 'train', output: 'model' } },
+        outputs: ['exported'],
+        registerModel: { output: 'exported', name: 'resnet', alias: 'candidate' },
+      },
+    ],
+  };
+}
