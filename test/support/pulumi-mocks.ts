@@ -14,6 +14,24 @@ export interface RecordedResource {
   readonly inputs: Record<string, any>;
   /** Whether it is a custom resource (false for components). */
   readonly custom: boolean;
+  /** The resource options the engine was sent (they never reach `newResource`). */
+  readonly options: RecordedOptions;
+}
+
+/** Resource options as registered with the engine. */
+export interface RecordedOptions {
+  /** `retainOnDelete`. */
+  readonly retainOnDelete: boolean;
+  /** `protect`. */
+  readonly protect: boolean;
+  /** `ignoreChanges` property paths. */
+  readonly ignoreChanges: readonly string[];
+  /** URNs of `dependsOn` (and implicit input) dependencies. */
+  readonly dependencies: readonly string[];
+  /** Provider reference (`<urn>::<id>`), when one was given. */
+  readonly provider?: string;
+  /** `additionalSecretOutputs`. */
+  readonly additionalSecretOutputs: readonly string[];
 }
 
 /** Computes extra output state for a mocked resource (e.g. an ARN or a generated bucket name). */
@@ -52,23 +70,35 @@ export class PulumiMocks {
     const monitor = pulumi.runtime.getMonitor() as any;
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {
-      m.parents.set(`${req.getType()}::${req.getName()}`, req.getParent() || undefined);
+      const key = `${req.getType()}::${req.getName()}`;
+      m.parents.set(key, req.getParent() || undefined);
+      m.options.set(key, {
+        retainOnDelete: req.getRetainondelete?.() === true,
+        protect: req.getProtect?.() === true,
+        ignoreChanges: req.getIgnorechangesList?.() ?? [],
+        dependencies: req.getDependenciesList?.() ?? [],
+        provider: req.getProvider?.() || undefined,
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+      });
       return original(req, callback);
     };
     return m;
   }
 
-  private readonly recorded: Omit<RecordedResource, 'parent' | 'urn'>[] = [];
+  private readonly recorded: Omit<RecordedResource, 'parent' | 'urn' | 'options'>[] = [];
   private readonly parents = new Map<string, string | undefined>();
+  private readonly options = new Map<string, RecordedOptions>();
 
   private constructor(private readonly state: Record<string, StateFn>, private readonly calls: Record<string, (inputs: any) => any>) {}
 
   /** Every resource registered so far, after pending registrations settle. */
   public async resources(): Promise<RecordedResource[]> {
     await settle();
+    const none: RecordedOptions = { retainOnDelete: false, protect: false, ignoreChanges: [], dependencies: [], additionalSecretOutputs: [] };
     return this.recorded.map((r) => {
-      const parent = this.parents.get(`${r.type}::${r.name}`);
-      return { ...r, parent, urn: urnOf(parent, r.type, r.name) };
+      const key = `${r.type}::${r.name}`;
+      const parent = this.parents.get(key);
+      return { ...r, parent, urn: urnOf(parent, r.type, r.name), options: this.options.get(key) ?? none };
     });
   }
 
