@@ -3,24 +3,14 @@ import { addTrainingPipeline } from '../../examples/cdk8s-platform/pipeline';
 import { buildPlatform } from '../../examples/cdk8s-platform/platform';
 import { MlPlatform } from '../../src/cdk8s/ml-platform';
 import { TrainingPipeline, TrainingPipelineProps } from '../../src/cdk8s/training-pipeline';
-import { ValidationError } from '../../src/core/errors';
 import { Dataset } from '../../src/core/pipeline';
 import { Cpu, Duration, Size } from '../../src/core/quantities';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject, synthChart } from '../support/synth';
+import { validationError } from '../support/errors';
 
 const IMAGE = 'ghcr.io/acme/train:1.0.0';
 
-/** Runs `fn`, expecting a ValidationError, and returns it (any other outcome fails the test). */
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 /** The objects a pipeline construct created (not the platform's), synthesized. */
 function own(p: TrainingPipeline): K8sObject[] {

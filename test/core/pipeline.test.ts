@@ -8,19 +8,10 @@ import { PlatformContext } from '../../src/core/platform/context';
 import { resolveGpuPool } from '../../src/core/platform/pools';
 import { resolveTenant } from '../../src/core/platform/tenants';
 import { Duration } from '../../src/core/quantities';
+import { validationError } from '../support/errors';
 
 const IMAGE = 'ghcr.io/acme/train:1.0.0';
 
-/** Runs `fn`, expecting a ValidationError, and returns it (any other outcome fails the test). */
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
-}
 const OWNER = {};
 
 function def(steps: StepDefinition[], o: Partial<PipelineDefinition> = {}): PipelineDefinition {
