@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
+import { renderStatefulService } from './stateful';
 import { BackendStoreSpec } from '../../core';
 
 /** Port of PostgreSQL. */
@@ -34,72 +35,49 @@ export function renderDatabase(scope: Construct, i: DatabaseInput): void {
   const { names, namespace } = i;
   const labels = appLabels(names.postgres, 'database', i.platform);
   const selector = databasePodLabels(i);
-  new k8s.KubeServiceAccount(scope, 'postgres-sa', {
-    metadata: { name: names.postgres, namespace, labels },
-    automountServiceAccountToken: false,
-  });
-  new k8s.KubeService(scope, 'postgres-svc', {
-    metadata: { name: names.postgres, namespace, labels },
-    spec: {
-      clusterIp: 'None',
-      selector,
-      ports: [{ name: 'postgres', port: POSTGRES_PORT, targetPort: k8s.IntOrString.fromString('postgres') }],
-    },
-  });
   const pgIsReady = ['/bin/sh', '-c', `pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`];
-  new k8s.KubeStatefulSet(scope, 'postgres', {
-    metadata: { name: names.postgres, namespace, labels },
-    spec: {
-      serviceName: names.postgres,
-      replicas: 1,
-      selector: { matchLabels: selector },
-      podManagementPolicy: 'OrderedReady',
-      updateStrategy: { type: 'RollingUpdate' },
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      template: {
-        metadata: { labels },
-        spec: podSpec({
-          serviceAccountName: names.postgres,
-          runAsUser: POSTGRES_UID,
-          fsGroup: POSTGRES_UID,
-          terminationGracePeriodSeconds: 90,
-          containers: [container({
-            name: 'postgres',
-            image: i.image,
-            ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
-            env: [
-              { name: 'POSTGRES_USER', value: EMBEDDED_DATABASE },
-              { name: 'POSTGRES_DB', value: EMBEDDED_DATABASE },
-              { name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/postgres/password' },
-              { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-            ],
-            resources: resources('100m', '1', '256Mi', '1Gi'),
-            volumeMounts: [
-              { name: 'data', mountPath: '/var/lib/postgresql/data' },
-              { name: 'run', mountPath: '/var/run/postgresql' },
-              { name: 'tmp', mountPath: '/tmp' },
-              { name: 'password', mountPath: '/run/secrets/postgres', readOnly: true },
-            ],
-            readinessProbe: { exec: { command: pgIsReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-            livenessProbe: { exec: { command: pgIsReady }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
-            startupProbe: { exec: { command: pgIsReady }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
-          })],
-          volumes: [
-            emptyDir('run', '16Mi'),
-            emptyDir('tmp', '256Mi'),
-            { name: 'password', secret: { secretName: names.postgresSecret, items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } },
-          ],
-        }),
-      },
-      volumeClaimTemplates: [{
-        metadata: { name: 'data', labels },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          ...(i.spec.storageClassName ? { storageClassName: i.spec.storageClassName } : {}),
-          resources: { requests: { storage: k8s.Quantity.fromString(i.spec.storage.toKubernetes()) } },
-        },
-      }],
-    },
+  renderStatefulService(scope, {
+    id: 'postgres',
+    name: names.postgres,
+    namespace,
+    labels,
+    selector,
+    headless: true,
+    port: { name: 'postgres', port: POSTGRES_PORT },
+    storage: i.spec.storage,
+    storageClassName: i.spec.storageClassName,
+    pod: podSpec({
+      serviceAccountName: names.postgres,
+      runAsUser: POSTGRES_UID,
+      fsGroup: POSTGRES_UID,
+      terminationGracePeriodSeconds: 90,
+      containers: [container({
+        name: 'postgres',
+        image: i.image,
+        ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
+        env: [
+          { name: 'POSTGRES_USER', value: EMBEDDED_DATABASE },
+          { name: 'POSTGRES_DB', value: EMBEDDED_DATABASE },
+          { name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/postgres/password' },
+          { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+        ],
+        resources: resources('100m', '1', '256Mi', '1Gi'),
+        volumeMounts: [
+          { name: 'data', mountPath: '/var/lib/postgresql/data' },
+          { name: 'run', mountPath: '/var/run/postgresql' },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'password', mountPath: '/run/secrets/postgres', readOnly: true },
+        ],
+        readinessProbe: { exec: { command: pgIsReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+        livenessProbe: { exec: { command: pgIsReady }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+        startupProbe: { exec: { command: pgIsReady }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+      })],
+      volumes: [
+        emptyDir('run', '16Mi'),
+        emptyDir('tmp', '256Mi'),
+        { name: 'password', secret: { secretName: names.postgresSecret, items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } },
+      ],
+    }),
   });
 }
 

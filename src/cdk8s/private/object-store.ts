@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
+import { renderStatefulService } from './stateful';
 import { ArtifactStoreSpec } from '../../core';
 
 /** S3 port of the embedded store. */
@@ -37,68 +38,48 @@ export function renderObjectStore(scope: Construct, i: ObjectStoreInput): void {
   const { names, namespace } = i;
   const labels = appLabels(names.store, 'object-store', i.platform);
   const selector = storePodLabels(i);
-  new k8s.KubeServiceAccount(scope, 'store-sa', {
-    metadata: { name: names.store, namespace, labels },
-    automountServiceAccountToken: false,
-  });
-  new k8s.KubeService(scope, 'store-svc', {
-    metadata: { name: names.store, namespace, labels },
-    spec: {
-      selector,
-      ports: [{ name: 's3', port: STORE_PORT, targetPort: k8s.IntOrString.fromString('s3') }],
-    },
-  });
   const status = { httpGet: { path: '/status', port: k8s.IntOrString.fromString('s3') } };
-  new k8s.KubeStatefulSet(scope, 'store', {
-    metadata: { name: names.store, namespace, labels },
-    spec: {
-      serviceName: names.store,
-      replicas: 1,
-      selector: { matchLabels: selector },
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      template: {
-        metadata: { labels },
-        spec: podSpec({
-          serviceAccountName: names.store,
-          runAsUser: STORE_UID,
-          fsGroup: STORE_UID,
-          terminationGracePeriodSeconds: 60,
-          containers: [container({
-            name: 'seaweedfs',
-            image: i.image,
-            // Bypass the image's entrypoint so every flag is explicit.
-            command: ['/usr/bin/weed'],
-            args: [
-              '-logtostderr=true', 'server', '-dir=/data', '-ip.bind=0.0.0.0',
-              '-volume.max=0', '-master.volumePreallocate=false', '-master.volumeSizeLimitMB=1024',
-              '-filer', '-s3', `-s3.port=${STORE_PORT}`, '-s3.config=/etc/seaweedfs/s3.json',
-            ],
-            env: [{ name: 'HOME', value: '/tmp' }],
-            ports: [{ name: 's3', containerPort: STORE_PORT, protocol: 'TCP' }],
-            resources: resources('100m', '1', '192Mi', '1Gi'),
-            volumeMounts: [
-              { name: 'data', mountPath: '/data' },
-              { name: 'tmp', mountPath: '/tmp' },
-              { name: 's3-config', mountPath: '/etc/seaweedfs', readOnly: true },
-            ],
-            readinessProbe: { ...status, periodSeconds: 10, failureThreshold: 3 },
-            livenessProbe: { ...status, periodSeconds: 20, failureThreshold: 6 },
-            startupProbe: { ...status, periodSeconds: 5, failureThreshold: 60 },
-          })],
-          volumes: [
-            emptyDir('tmp', '1Gi'),
-            { name: 's3-config', secret: { secretName: names.storeSecret, items: [{ key: 's3.json', path: 's3.json' }], defaultMode: 0o440 } },
-          ],
-        }),
-      },
-      volumeClaimTemplates: [{
-        metadata: { name: 'data', labels },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          ...(i.spec.storageClassName ? { storageClassName: i.spec.storageClassName } : {}),
-          resources: { requests: { storage: k8s.Quantity.fromString(i.spec.storage.toKubernetes()) } },
-        },
-      }],
-    },
+  renderStatefulService(scope, {
+    id: 'store',
+    name: names.store,
+    namespace,
+    labels,
+    selector,
+    headless: false,
+    port: { name: 's3', port: STORE_PORT },
+    storage: i.spec.storage,
+    storageClassName: i.spec.storageClassName,
+    pod: podSpec({
+      serviceAccountName: names.store,
+      runAsUser: STORE_UID,
+      fsGroup: STORE_UID,
+      terminationGracePeriodSeconds: 60,
+      containers: [container({
+        name: 'seaweedfs',
+        image: i.image,
+        // Bypass the image's entrypoint so every flag is explicit.
+        command: ['/usr/bin/weed'],
+        args: [
+          '-logtostderr=true', 'server', '-dir=/data', '-ip.bind=0.0.0.0',
+          '-volume.max=0', '-master.volumePreallocate=false', '-master.volumeSizeLimitMB=1024',
+          '-filer', '-s3', `-s3.port=${STORE_PORT}`, '-s3.config=/etc/seaweedfs/s3.json',
+        ],
+        env: [{ name: 'HOME', value: '/tmp' }],
+        ports: [{ name: 's3', containerPort: STORE_PORT, protocol: 'TCP' }],
+        resources: resources('100m', '1', '192Mi', '1Gi'),
+        volumeMounts: [
+          { name: 'data', mountPath: '/data' },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 's3-config', mountPath: '/etc/seaweedfs', readOnly: true },
+        ],
+        readinessProbe: { ...status, periodSeconds: 10, failureThreshold: 3 },
+        livenessProbe: { ...status, periodSeconds: 20, failureThreshold: 6 },
+        startupProbe: { ...status, periodSeconds: 5, failureThreshold: 60 },
+      })],
+      volumes: [
+        emptyDir('tmp', '1Gi'),
+        { name: 's3-config', secret: { secretName: names.storeSecret, items: [{ key: 's3.json', path: 's3.json' }], defaultMode: 0o440 } },
+      ],
+    }),
   });
 }
