@@ -4,6 +4,7 @@ import { ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth } from '
 import { MlPlatform } from 'mlplatform/cdk8s';
 import { addModelEndpoint } from './endpoint';
 import { addTrainingPipeline } from './pipeline';
+import { addTuningSweep } from './sweep';
 
 /** Builds the example platform (shared services, pools, tenants) into `app` and returns its chart and platform. */
 export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } {
@@ -42,6 +43,7 @@ export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } 
 export function buildExample(app: App): { chart: Chart; platform: MlPlatform } {
   const { chart, platform } = buildPlatform(app);
   addTrainingPipeline(chart, platform);
+  addTuningSweep(chart, platform);
   addModelEndpoint(chart, platform);
   return { chart, platform };
 }

@@ -7,3 +7,4 @@ export * from './convert';
 export * from './ml-platform';
 export * from './training-pipeline';
 export * from './model-endpoint';
+export * from './tuning-sweep';

@@ -18,3 +18,4 @@ export * from './platform';
 export * from './workload';
 export * from './pipeline';
 export * from './endpoint';
+export * from './sweep';

@@ -35,6 +35,10 @@ export interface VersionTable {
      * `versions: { images: { dvc: '…@sha256:…' } }` in production.
      */
     readonly dvc: string;
+    /** Optuna's official release image (Optuna + psycopg2): TuningSweep's study creation and worker loop. */
+    readonly optuna: string;
+    /** optuna-dashboard (TuningSweep's optional dashboard). */
+    readonly optunaDashboard: string;
   };
   /** Helm charts of the cluster add-ons: repository URL, chart name and exact version. */
   readonly charts: Readonly<Record<AddonName, ChartRef>>;
@@ -68,6 +72,8 @@ export const VERSIONS: VersionTable = {
     triton: 'nvcr.io/nvidia/tritonserver:26.08-py3',
     vllm: 'docker.io/vllm/vllm-openai:v0.29.0',
     dvc: 'docker.io/iterativeai/cml:0-dvc3-base1',
+    optuna: 'docker.io/optuna/optuna:v4.9.0-py3.12',
+    optunaDashboard: 'ghcr.io/optuna/optuna-dashboard:v0.20.0',
   },
   charts: {
     argoWorkflows: { repoUrl: 'https://argoproj.github.io/argo-helm', chart: 'argo-workflows', version: '1.0.18', appVersion: 'v4.0.6', namespace: 'argo' },

@@ -19,6 +19,8 @@ describe('examples/cdk8s-platform', () => {
     expect(findAll(objects, 'gateway.networking.k8s.io/v1/HTTPRoute').map((r) => r.metadata.name)).toContain('ml-tracking');
     expect(findAll(objects, 'HTTPRoute').length).toBeGreaterThanOrEqual(2);
     expect(findAll(objects, 'PrometheusRule').length).toBeGreaterThanOrEqual(1);
+    // TuningSweep: the study-creation Job and the Indexed worker Job.
+    expect(findAll(objects, 'Job').filter((j) => j.spec.completionMode === 'Indexed').length).toBeGreaterThanOrEqual(1);
   });
 
   test('snapshot', () => {

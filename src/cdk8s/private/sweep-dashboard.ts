@@ -1,0 +1,77 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { renderExposure } from './exposure';
+import { container, emptyDir, podSpec, resources } from './pod';
+import { tenantNetworkPolicyName } from './sweep-names';
+import { optunaEnv, PROGRAM_DIR, SweepPodsInput } from './sweep-pods';
+import { ExposureSpec } from '../../core';
+
+/** Port optuna-dashboard listens on. */
+export const DASHBOARD_PORT = 8080;
+
+/** What the dashboard renderer needs besides the pod inputs. */
+export interface DashboardInput {
+  readonly name: string;
+  readonly exposure?: ExposureSpec;
+  /** Namespaces whose pods (the gateway or ingress controller) may reach the dashboard. */
+  readonly allowFromNamespaces: readonly string[];
+}
+
+/**
+ * optuna-dashboard for the study's schema: a Deployment (one replica, the pinned dashboard image
+ * running `sweep.py dashboard`, which waits for the tables and serves on {@link DASHBOARD_PORT}), a
+ * Service, the exposure (an HTTPRoute on a named Gateway, or an Ingress) and a NetworkPolicy that
+ * admits the gateway's or ingress controller's namespaces (tenant namespaces deny ingress by default).
+ */
+export function renderDashboard(scope: Construct, i: SweepPodsInput, d: DashboardInput): void {
+  const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-dashboard' };
+  const selector = { 'app.kubernetes.io/name': d.name, 'app.kubernetes.io/component': 'sweep-dashboard' };
+  const podLabels = { ...labels, 'app.kubernetes.io/name': d.name };
+  const ns = i.spec.namespace;
+  const tcp = { tcpSocket: { port: k8s.IntOrString.fromNumber(DASHBOARD_PORT) } };
+  new k8s.KubeDeployment(scope, 'dashboard', {
+    metadata: { name: d.name, namespace: ns, labels: podLabels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels: podLabels },
+        spec: podSpec({
+          serviceAccountName: i.serviceAccount,
+          runAsUser: i.runAsUser,
+          containers: [container({
+            name: 'dashboard',
+            image: i.images.dashboard,
+            command: ['python', `${PROGRAM_DIR}/sweep.py`, 'dashboard'],
+            env: [...optunaEnv(i, false), { name: 'SWEEP_DASHBOARD_PORT', value: String(DASHBOARD_PORT) }],
+            ports: [{ name: 'http', containerPort: DASHBOARD_PORT }],
+            // It listens only once the creation Job made the tables: a generous startup budget.
+            startupProbe: { ...tcp, periodSeconds: 10, failureThreshold: 90 },
+            readinessProbe: { ...tcp, periodSeconds: 10 },
+            livenessProbe: { ...tcp, periodSeconds: 20, failureThreshold: 3 },
+            resources: resources('100m', '500m', '384Mi', '384Mi'),
+            volumeMounts: [{ name: 'program', mountPath: PROGRAM_DIR, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+          })],
+          volumes: [{ name: 'program', configMap: { name: i.configMap, defaultMode: 0o444 } }, emptyDir('tmp', '256Mi')],
+        }),
+      },
+    },
+  });
+  new k8s.KubeService(scope, 'dashboard-service', {
+    metadata: { name: d.name, namespace: ns, labels: podLabels },
+    spec: { selector, ports: [{ name: 'http', port: DASHBOARD_PORT, targetPort: k8s.IntOrString.fromNumber(DASHBOARD_PORT), protocol: 'TCP' }] },
+  });
+  if (!d.exposure || d.exposure.kind === 'none') return;
+  renderExposure(scope, { namespace: ns, name: d.name, labels: podLabels, spec: d.exposure, service: d.name, port: DASHBOARD_PORT, envoyGatewayAddon: false });
+  new k8s.KubeNetworkPolicy(scope, 'dashboard-ingress', {
+    metadata: { name: tenantNetworkPolicyName(d.name), namespace: ns, labels: podLabels },
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...d.allowFromNamespaces] }] } }],
+        ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(DASHBOARD_PORT) }],
+      }],
+    },
+  });
+}

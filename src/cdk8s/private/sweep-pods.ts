@@ -1,0 +1,242 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { container, emptyDir, podSpec, resources, secretEnv } from './pod';
+import { SWEEP_LIBRARY } from './sweep-library';
+import { SWEEP_PROGRAM } from './sweep-program';
+import { SWEEP_RUNNER } from './sweep-runner';
+import { SWEEP_TRIAL_PROGRAM } from './sweep-trial-program';
+import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
+import { Cpu, PlatformContext, Size } from '../../core';
+import { SWEEP_WORKER_RESOURCES, SweepImages, SweepRuntimeConfig, SweepSpec } from '../../core/sweep';
+
+/** Where the program ConfigMap is mounted. */
+export const PROGRAM_DIR = '/etc/sweep';
+/** Where the emptyDir shared by the trial and Optuna containers is mounted (same path in both). */
+export const SHARED_DIR = '/sweep';
+/** Exit code with which the Optuna container asks the Job to fail at once (failure budget, wrong study). */
+export const EXIT_STOP_JOB = 3;
+/** Seconds the runner waits after SIGTERM before it kills a trial; the pod's grace period exceeds it. */
+export const KILL_GRACE_SECONDS = 30;
+
+/** What the sweep pod renderers need. */
+export interface SweepPodsInput {
+  readonly spec: SweepSpec;
+  readonly config: SweepRuntimeConfig;
+  readonly images: SweepImages;
+  readonly ctx?: PlatformContext;
+  readonly tracking: boolean;
+  readonly runAsUser: number;
+  readonly labels: Record<string, string>;
+  readonly serviceAccount: string;
+  readonly configMap: string;
+  /** Kueue LocalQueue the workers Job is submitted to. */
+  readonly queue?: string;
+}
+
+/** The program files: the three Python modules, the runner and the runtime configuration. */
+export function programFiles(config: SweepRuntimeConfig): Record<string, string> {
+  return {
+    'sweep.py': SWEEP_PROGRAM,
+    'sweep_lib.py': SWEEP_LIBRARY,
+    'sweep_trial.py': SWEEP_TRIAL_PROGRAM,
+    'runner.sh': SWEEP_RUNNER,
+    'config.json': `${JSON.stringify(config, null, 2)}\n`,
+  };
+}
+
+/** Connection of the Optuna containers to the study storage: plain values, credentials from Secrets. */
+export function storageEnv(spec: SweepSpec): k8s.EnvVar[] {
+  const s = spec.storage;
+  if (!s) return [];
+  if (s.kind === 'url') return [secretEnv('SWEEP_STORAGE_URL', s.url.name, s.url.key), { name: 'SWEEP_DB_SCHEMA', value: s.schema }];
+  return [
+    { name: 'SWEEP_DB_HOST', value: s.host },
+    { name: 'SWEEP_DB_PORT', value: String(s.port) },
+    { name: 'SWEEP_DB_NAME', value: s.database },
+    { name: 'SWEEP_DB_SSLMODE', value: s.sslMode },
+    { name: 'SWEEP_DB_SCHEMA', value: s.schema },
+    secretEnv('SWEEP_DB_USER', s.username.name, s.username.key),
+    secretEnv('SWEEP_DB_PASSWORD', s.password.name, s.password.key),
+  ];
+}
+
+/** The environment every Optuna container (create, wait, worker, dashboard) gets. */
+export function optunaEnv(i: SweepPodsInput, withTracking: boolean): k8s.EnvVar[] {
+  const env: k8s.EnvVar[] = [
+    { name: 'SWEEP_CONFIG', value: `${PROGRAM_DIR}/config.json` },
+    { name: 'SWEEP_DIR', value: SHARED_DIR },
+    { name: 'HOME', value: '/tmp' },
+    { name: 'PYTHONUNBUFFERED', value: '1' },
+    { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
+    ...storageEnv(i.spec),
+  ];
+  if (withTracking && i.tracking && i.ctx) {
+    const t = i.ctx.tracking;
+    env.push({ name: 'MLFLOW_TRACKING_URI', value: t.uri });
+    if (t.credentials) {
+      env.push(secretEnv('MLFLOW_TRACKING_USERNAME', t.credentials.name, t.credentials.keys.username), secretEnv('MLFLOW_TRACKING_PASSWORD', t.credentials.name, t.credentials.keys.password));
+    }
+  }
+  return env;
+}
+
+const programMount: k8s.VolumeMount = { name: 'program', mountPath: PROGRAM_DIR, readOnly: true };
+const tmpMount: k8s.VolumeMount = { name: 'tmp', mountPath: '/tmp' };
+
+function programVolume(i: SweepPodsInput): k8s.Volume {
+  return { name: 'program', configMap: { name: i.configMap, defaultMode: 0o444 } };
+}
+
+/** Resources of the Optuna worker container (also the creation Job's). */
+export function optunaResources() {
+  const r = SWEEP_WORKER_RESOURCES;
+  return {
+    cpu: { request: Cpu.millis(r.cpuMillicores), limit: Cpu.millis(r.cpuLimitMillicores) },
+    memory: { request: Size.mebibytes(r.memoryMiB), limit: Size.mebibytes(r.memoryMiB) },
+    ephemeralStorage: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
+  };
+}
+
+/** The study-creation Job: creates the schema, tables and study once; workers only ever load it. */
+export function renderCreateJob(scope: Construct, id: string, name: string, i: SweepPodsInput): k8s.KubeJob {
+  const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-create' };
+  return new k8s.KubeJob(scope, id, {
+    metadata: { name, namespace: i.spec.namespace, labels },
+    spec: {
+      backoffLimit: 6,
+      podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { containerName: 'create', operator: 'In', values: [EXIT_STOP_JOB] }, onPodConditions: [] }] },
+      template: {
+        metadata: { labels },
+        spec: podSpec({
+          serviceAccountName: i.serviceAccount,
+          runAsUser: i.runAsUser,
+          restartPolicy: 'Never',
+          containers: [container({
+            name: 'create',
+            image: i.images.optuna,
+            command: ['python', `${PROGRAM_DIR}/sweep.py`, 'create'],
+            env: optunaEnv(i, true),
+            resources: optunaResources(),
+            volumeMounts: [programMount, tmpMount],
+          })],
+          volumes: [programVolume(i), emptyDir('tmp', '256Mi')],
+        }),
+      },
+    },
+  });
+}
+
+/**
+ * The workers: an Indexed Job of `workers` pods. Each pod runs the user's image as container `trial`
+ * (its main process is the POSIX-sh runner) and the Optuna loop as container `optuna`; they share
+ * an emptyDir. Init containers wait (read-only) for the study and check the trial image has a shell.
+ */
+export function renderWorkersJob(scope: Construct, id: string, name: string, i: SweepPodsInput): k8s.KubeJob {
+  const { spec } = i;
+  const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-worker' };
+  const t = spec.trial;
+  const shm = sharedMemory(t.compute);
+  const userEnv: k8s.EnvVar[] = [
+    ...Object.entries(t.env).map(([n, value]) => ({ name: n, value })),
+    ...Object.entries(t.secretEnv).map(([n, ref]) => secretEnv(n, ref.name, ref.key)),
+  ];
+  const given = new Set(userEnv.map((e) => e.name));
+  const trialEnv: k8s.EnvVar[] = [
+    ...(i.ctx && i.tracking ? platformEnv(i.ctx, { experiment: spec.experiment }) : []).filter((e) => !given.has(e.name)),
+    { name: 'SWEEP_DIR', value: SHARED_DIR },
+    { name: 'SWEEP_KILL_GRACE', value: String(KILL_GRACE_SECONDS) },
+    ...(given.has('HOME') ? [] : [{ name: 'HOME', value: '/tmp' }]),
+    ...userEnv,
+  ];
+  const workerEnv: k8s.EnvVar[] = [
+    ...optunaEnv(i, true),
+    { name: 'SWEEP_WORKER_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+    { name: 'SWEEP_WORKER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  ];
+  const jobLabels = i.queue ? { ...labels, 'kueue.x-k8s.io/queue-name': i.queue } : labels;
+  return new k8s.KubeJob(scope, id, {
+    metadata: { name, namespace: spec.namespace, labels: jobLabels },
+    spec: {
+      completionMode: 'Indexed',
+      completions: spec.budget.workers,
+      parallelism: spec.budget.workers,
+      backoffLimit: Math.max(3, 2 * spec.budget.workers),
+      ...(spec.budget.deadlineSeconds ? { activeDeadlineSeconds: spec.budget.deadlineSeconds + 900 } : {}),
+      podFailurePolicy: {
+        rules: [
+          { action: 'FailJob', onExitCodes: { containerName: 'optuna', operator: 'In', values: [EXIT_STOP_JOB] }, onPodConditions: [] },
+          // Preemption, eviction and node drains are not the sweep's failures: the pod is replaced.
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
+      template: {
+        metadata: { labels },
+        spec: podSpec({
+          serviceAccountName: i.serviceAccount,
+          runAsUser: i.runAsUser,
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: KILL_GRACE_SECONDS + 30,
+          ...placement(t.compute),
+          initContainers: [
+            container({
+              name: 'wait-for-study',
+              image: i.images.optuna,
+              command: ['python', `${PROGRAM_DIR}/sweep.py`, 'wait'],
+              env: optunaEnv(i, false),
+              resources: resources('50m', '500m', '256Mi', '256Mi'),
+              volumeMounts: [programMount, tmpMount],
+            }),
+            container({
+              name: 'check-trial-image',
+              image: t.image,
+              command: ['/bin/sh', '-c', 'command -v sleep >/dev/null 2>&1 || { echo "the trial image needs /bin/sh and sleep for the sweep runner" >&2; exit 1; }'],
+              resources: resources('10m', '100m', '32Mi', '32Mi'),
+            }),
+          ],
+          containers: [
+            container({
+              name: 'trial',
+              image: t.image,
+              command: ['/bin/sh', `${PROGRAM_DIR}/runner.sh`],
+              ...(t.workingDir ? { workingDir: t.workingDir } : {}),
+              env: trialEnv,
+              resources: computeResources(t.compute),
+              volumeMounts: [programMount, { name: 'shared', mountPath: SHARED_DIR }, { name: 'trial-tmp', mountPath: '/tmp' }, ...shm.mounts],
+            }),
+            container({
+              name: 'optuna',
+              image: i.images.optuna,
+              command: ['python', `${PROGRAM_DIR}/sweep.py`, 'worker'],
+              env: workerEnv,
+              resources: optunaResources(),
+              volumeMounts: [programMount, { name: 'shared', mountPath: SHARED_DIR }, tmpMount],
+            }),
+          ],
+          volumes: [
+            programVolume(i),
+            emptyDir('shared', '1Gi'),
+            emptyDir('tmp', '256Mi'),
+            emptyDir('trial-tmp', t.compute.ephemeralStorage.toKubernetes()),
+            ...shm.volumes,
+          ],
+        }),
+      },
+    },
+  });
+}
+
+/**
+ * Egress from the sweep's pods to a study database that is not the platform's (tenant namespaces
+ * deny egress by default and only open the platform's database): TCP to its port, any address,
+ * since the address behind its host name is not known at synth time.
+ */
+export function renderStorageEgress(scope: Construct, name: string, i: SweepPodsInput, port: number): void {
+  new k8s.KubeNetworkPolicy(scope, 'study-database-egress', {
+    metadata: { name, namespace: i.spec.namespace, labels: i.labels },
+    spec: {
+      podSelector: { matchLabels: { 'mlplatform.io/sweep': i.spec.name } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }] }],
+    },
+  });
+}

@@ -1,0 +1,162 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { MlPlatform } from './ml-platform';
+import { checkDnsLabel, childName, Exposure, ExposureSpec, Issues, PlatformContext, shortHash, VERSIONS } from '../core';
+import { appLabels } from './private/pod';
+import { renderDashboard } from './private/sweep-dashboard';
+import { checkKatib, renderKatibExperiment } from './private/sweep-katib';
+import { sweepNames } from './private/sweep-names';
+import { programFiles, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
+import {
+  checkSweepCapacity, resolveSweep, resolveSweepImages, SweepImages, SweepOptions, SweepResults, sweepResults, sweepRuntimeConfig, SweepSpec,
+} from '../core/sweep';
+
+/** Which engine runs the sweep. */
+export type SweepEngine = 'optuna' | 'katib';
+
+/** An optuna-dashboard for the study's schema. */
+export interface SweepDashboardOptions {
+  /**
+   * How it is reached from outside: `Exposure.gateway({ host, gateway: { name, namespace } })` (a
+   * Gateway whose listener admits routes from the sweep's namespace; the platform's own Gateway
+   * admits only its namespace) or `Exposure.ingress({ host, className })`.
+   * @default not exposed: `kubectl port-forward svc/<name>-dashboard 8080`
+   */
+  readonly exposure?: Exposure;
+  /**
+   * Namespaces whose pods (the gateway's proxies or the ingress controller) may reach it; tenant
+   * namespaces deny ingress by default.
+   * @default the Envoy Gateway add-on namespace with a Gateway exposure; required with an Ingress
+   */
+  readonly allowFromNamespaces?: readonly string[];
+}
+
+/** Props of {@link TuningSweep}. */
+export interface TuningSweepProps extends SweepOptions {
+  /**
+   * The platform: its PostgreSQL holds the study, its MLflow server records every trial, its GPU
+   * pools place the trials, and `namespace` must be one of its tenants (whose quota the sweep must
+   * fit). An `MlPlatform` or a hand-built `PlatformContext`.
+   * @default none: give `storage`
+   */
+  readonly platform?: MlPlatform | PlatformContext;
+  /** Namespace of the sweep's objects: a tenant namespace when `platform` is given. */
+  readonly namespace: string;
+  /** Log the study and each trial to MLflow (the platform's tracking server). @default true with a platform */
+  readonly tracking?: boolean;
+  /** Also deploy optuna-dashboard (`true` for the defaults). @default no dashboard */
+  readonly dashboard?: SweepDashboardOptions | boolean;
+  /** Run the sweep with Optuna Jobs, or emit a Katib Experiment instead. @default 'optuna' */
+  readonly engine?: SweepEngine;
+  /** Replacement images (e.g. a private registry mirror). @default SWEEP_IMAGES */
+  readonly images?: Partial<SweepImages>;
+  /** uid (and gid) of every container; the trial image's files must be readable by it. @default 1000 */
+  readonly runAsUser?: number;
+  /** Submit the workers Job to the tenant's Kueue LocalQueue (all workers admitted together). @default true when the tenant has a queue */
+  readonly queue?: boolean;
+}
+
+/**
+ * A hyperparameter sweep run by Optuna with its study in PostgreSQL.
+ *
+ * Creates, in `namespace`: a ServiceAccount (no token), a ConfigMap with the sweep program and its
+ * configuration, a study-creation Job (creates the schema, tables and study once), and the workers:
+ * an Indexed Job of `budget.workers` pods, each running the user's image as container `trial` (a
+ * POSIX-sh runner executes each trial's command) beside the pinned Optuna image as container
+ * `optuna` (asks for trials under a PostgreSQL advisory lock, streams the output, reports
+ * intermediate values, prunes, tells results, heartbeats, retries trials of lost workers, logs to
+ * MLflow), until exactly `budget.trials` trials have finished. With a study database other than the
+ * platform's, an egress NetworkPolicy to its port. Optionally an optuna-dashboard
+ * Deployment, Service, route and NetworkPolicy; or, with `engine: 'katib'`, a Katib Experiment
+ * instead of the Jobs. Names of the Jobs and ConfigMap carry a hash of the sweep, so a changed
+ * sweep is a new Job continuing the same study.
+ */
+export class TuningSweep extends Construct {
+  /** The validated sweep. */
+  public readonly spec: SweepSpec;
+  /** Where the results are (study, MLflow parent run and its tags). */
+  public readonly results: SweepResults;
+  /** Name of the study-creation Job (Optuna engine). */
+  public readonly createJobName: string;
+  /** Name of the workers Job (Optuna engine). */
+  public readonly workersJobName: string;
+  /** Name of the program ConfigMap (Optuna engine). */
+  public readonly configMapName: string;
+  /** Name of the ServiceAccount of every sweep pod. */
+  public readonly serviceAccountName: string;
+  /** Name of the dashboard's Deployment and Service, when there is one. */
+  public readonly dashboardName?: string;
+
+  constructor(scope: Construct, id: string, props: TuningSweepProps) {
+    super(scope, id);
+    const issues = new Issues(`TuningSweep "${id}"`);
+    checkDnsLabel(issues, 'id', id, 30);
+    const ctx = props.platform instanceof MlPlatform ? props.platform.context : props.platform;
+    const engine = props.engine ?? 'optuna';
+    if (engine !== 'optuna' && engine !== 'katib') issues.add('engine', engine, 'must be "optuna" or "katib"');
+    const katib = engine === 'katib';
+    const spec = resolveSweep(issues, id, props.namespace, props, ctx, { storage: !katib });
+    const tracking = props.tracking ?? ctx !== undefined;
+    if (tracking && !ctx) issues.add('tracking', true, 'needs `platform` (its MLflow server); drop it or give the platform');
+    const images = resolveSweepImages(issues, 'images', props.images);
+    const runAsUser = props.runAsUser ?? 1000;
+    if (!Number.isInteger(runAsUser) || runAsUser < 1) issues.add('runAsUser', props.runAsUser, 'must be a non-root uid (a whole number ≥ 1)');
+    const dashboard = props.dashboard ? resolveDashboard(issues, props.dashboard === true ? {} : props.dashboard, ctx?.namespace ?? props.namespace) : undefined;
+    const tenant = ctx?.tenants.find((t) => t.namespace === props.namespace);
+    if (props.queue && !tenant?.queueName) issues.add('queue', true, 'needs a tenant with a Kueue queue (addTenant(…, { queue: true }))');
+    const queue = props.queue === false ? undefined : tenant?.queueName;
+    if (katib) checkKatib(issues, spec, { dashboard: dashboard !== undefined, storage: props.storage !== undefined });
+    if (ctx && issues.ok) checkSweepCapacity(issues, spec, ctx, katib ? 0 : 1 + (dashboard ? 1 : 0));
+    issues.throwIfAny();
+
+    this.spec = spec;
+    this.results = sweepResults(spec, tracking);
+    const config = sweepRuntimeConfig(spec, tracking);
+    const files = programFiles(config);
+    const hash = shortHash(JSON.stringify({ spec, images, runAsUser, tracking, queue, engine, files, ctx: ctx && { tracking: ctx.tracking, store: ctx.store } }));
+    const names = sweepNames(id, hash);
+    this.createJobName = names.createJob;
+    this.workersJobName = names.workersJob;
+    this.configMapName = names.configMap;
+    this.serviceAccountName = names.serviceAccount;
+    const labels = { ...appLabels(id, 'sweep', ctx?.name ?? id), 'mlplatform.io/sweep': id };
+
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: {
+        name: names.serviceAccount,
+        namespace: spec.namespace,
+        labels,
+        ...(ctx?.store.serviceAccountAnnotations ? { annotations: { ...ctx.store.serviceAccountAnnotations } } : {}),
+      },
+      automountServiceAccountToken: false,
+    });
+    if (katib) {
+      renderKatibExperiment(this, { spec, ctx, tracking, runAsUser, labels, serviceAccount: names.serviceAccount, name: names.experiment });
+      return;
+    }
+    new k8s.KubeConfigMap(this, 'program', { metadata: { name: names.configMap, namespace: spec.namespace, labels }, data: files });
+    const input: SweepPodsInput = { spec, config, images, ctx, tracking, runAsUser, labels, serviceAccount: names.serviceAccount, configMap: names.configMap, queue };
+    renderCreateJob(this, 'create', names.createJob, input);
+    renderWorkersJob(this, 'workers', names.workersJob, input);
+    const db = spec.storage;
+    if (ctx && db?.kind === 'postgres' && (db.host !== ctx.database.host || db.port !== ctx.database.port)) {
+      renderStorageEgress(this, childName(id, 'allow-study-database'), input, db.port);
+    }
+    if (dashboard) {
+      this.dashboardName = names.dashboard;
+      renderDashboard(this, input, { name: names.dashboard, ...dashboard });
+    }
+  }
+}
+
+function resolveDashboard(issues: Issues, o: SweepDashboardOptions, platformNamespace: string): { exposure?: ExposureSpec; allowFromNamespaces: readonly string[] } {
+  const exposure = o.exposure?._resolve(issues, 'dashboard.exposure', platformNamespace);
+  if (exposure?.kind === 'gateway' && exposure.createGateway) {
+    issues.add('dashboard.exposure.gateway', undefined, "is required: name a Gateway whose listener admits routes from the sweep's namespace (the platform's own Gateway admits only routes from its namespace)");
+  }
+  let allow = o.allowFromNamespaces;
+  if (allow === undefined && exposure?.kind === 'gateway') allow = [VERSIONS.charts.envoyGateway.namespace];
+  if (allow === undefined && exposure?.kind === 'ingress') issues.add('dashboard.allowFromNamespaces', undefined, "is required with an Ingress: name the ingress controller's namespace");
+  (allow ?? []).forEach((n, i) => checkDnsLabel(issues, `dashboard.allowFromNamespaces[${i}]`, n));
+  return { exposure, allowFromNamespaces: allow ?? [] };
+}

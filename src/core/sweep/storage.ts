@@ -1,0 +1,136 @@
+import { Issues } from '../errors';
+import { isDnsSubdomain, shortHash } from '../names';
+import { PlatformContext } from '../platform/context';
+import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
+
+/** A PostgreSQL server for the study, given by its parts (the password never enters a manifest). */
+export interface PostgresStorageOptions {
+  /** Host name or address. */
+  readonly host: string;
+  /** Port. @default 5432 */
+  readonly port?: number;
+  /** Database name. */
+  readonly database: string;
+  /** libpq `sslmode`. @default 'require' */
+  readonly sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  /** User name, from a Secret in the sweep's namespace. */
+  readonly username: SecretKeyRef;
+  /** Password, from a Secret in the sweep's namespace. */
+  readonly password: SecretKeyRef;
+  /** PostgreSQL schema of the Optuna tables (created by the study-creation Job). @default {@link defaultStudySchema} */
+  readonly schema?: string;
+}
+
+/** Options of {@link StudyStorage.platform} and {@link StudyStorage.fromSecret}. */
+export interface PlatformStorageOptions {
+  /** PostgreSQL schema of the Optuna tables. @default {@link defaultStudySchema} */
+  readonly schema?: string;
+}
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The default PostgreSQL schema of a namespace's studies: `optuna_<namespace>` ("-" becomes "_";
+ * shortened with a hash past 63 characters). Optuna's tables live there, apart from MLflow's
+ * tables (both use an `alembic_version` table, so they cannot share a schema), one schema per
+ * tenant, so a tenant's dashboard shows only that tenant's studies.
+ */
+export function defaultStudySchema(namespace: string): string {
+  const s = `optuna_${namespace.replace(/-/g, '_')}`;
+  return s.length <= 63 ? s : `${s.slice(0, 54)}_${shortHash(namespace)}`;
+}
+
+/**
+ * Where the Optuna study lives (RDB storage, PostgreSQL only: the workers serialize trial creation
+ * with a PostgreSQL advisory lock).
+ */
+export type StudyStorageSpec =
+  | {
+    readonly kind: 'postgres';
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly sslMode: string;
+    readonly username: SecretKeyRef;
+    readonly password: SecretKeyRef;
+    /** PostgreSQL schema of the Optuna tables. */
+    readonly schema: string;
+    /** Labels of the database pods, when it runs in the cluster (for NetworkPolicy peers). */
+    readonly podLabels?: Readonly<Record<string, string>>;
+  }
+  | {
+    readonly kind: 'url';
+    /** A Secret key holding a SQLAlchemy URL, `postgresql+psycopg2://user:password@host:5432/db`. */
+    readonly url: SecretKeyRef;
+    /** PostgreSQL schema of the Optuna tables. */
+    readonly schema: string;
+  };
+
+type Options = { kind: 'platform'; o: PlatformStorageOptions } | { kind: 'postgres'; o: PostgresStorageOptions } | { kind: 'url'; url: SecretKeyRef; o: PlatformStorageOptions };
+
+/** The study's database: the platform's PostgreSQL (default), another PostgreSQL, or a URL in a Secret. */
+export class StudyStorage {
+  /** The platform's PostgreSQL, with the credentials Secret the platform copies into each tenant namespace. */
+  public static platform(options: PlatformStorageOptions = {}): StudyStorage {
+    return new StudyStorage({ kind: 'platform', o: options });
+  }
+  /** Another PostgreSQL server, credentials from Secrets. */
+  public static postgres(options: PostgresStorageOptions): StudyStorage {
+    return new StudyStorage({ kind: 'postgres', o: options });
+  }
+  /**
+   * A complete SQLAlchemy URL kept in a Secret (`postgresql+psycopg2://…`), e.g. one an operator
+   * such as CloudNativePG or Crunchy writes. Special characters in the password must be
+   * percent-encoded in the URL.
+   */
+  public static fromSecret(url: SecretKeyRef, options: PlatformStorageOptions = {}): StudyStorage {
+    return new StudyStorage({ kind: 'url', url, o: options });
+  }
+
+  private constructor(private readonly options: Options) {}
+
+  /** @internal validates and resolves against the platform (required for `platform()`). */
+  public _resolve(issues: Issues, path: string, ctx: PlatformContext | undefined, namespace: string): StudyStorageSpec | undefined {
+    const o = this.options;
+    const schemaOf = (given: string | undefined) => {
+      if (given !== undefined && !(typeof given === 'string' && SCHEMA.test(given))) issues.add(`${path}.schema`, given, 'must be a lowercase PostgreSQL identifier (letters, digits, "_"; at most 63), e.g. "optuna"');
+      return given ?? defaultStudySchema(namespace);
+    };
+    if (o.kind === 'platform') {
+      const schema = schemaOf(o.o.schema);
+      if (!ctx) {
+        issues.add(path, 'platform', 'needs `platform` (the platform PostgreSQL); without one give StudyStorage.postgres({...}) or StudyStorage.fromSecret({ name, key })');
+        return undefined;
+      }
+      const d = ctx.database;
+      return {
+        kind: 'postgres',
+        host: d.host,
+        port: d.port,
+        database: d.database,
+        sslMode: d.sslMode,
+        username: { name: d.credentials.name, key: d.credentials.keys.username },
+        password: { name: d.credentials.name, key: d.credentials.keys.password },
+        schema,
+        podLabels: d.podLabels,
+      };
+    }
+    if (o.kind === 'url') {
+      const schema = schemaOf(o.o.schema);
+      return checkSecretKeyRef(issues, `${path}.url`, o.url) ? { kind: 'url', url: o.url, schema } : undefined;
+    }
+    const p = o.o;
+    const before = issues.all.length;
+    if (typeof p.host !== 'string' || !(isDnsSubdomain(p.host) || /^[0-9.]+$/.test(p.host) || /^[0-9a-fA-F:]+$/.test(p.host))) issues.add(`${path}.host`, p.host, 'must be a host name or an IP address');
+    const port = p.port ?? 5432;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) issues.add(`${path}.port`, p.port, 'must be a port from 1 to 65535');
+    if (typeof p.database !== 'string' || !/^[A-Za-z0-9_$-]{1,63}$/.test(p.database)) issues.add(`${path}.database`, p.database, 'must be a database name (letters, digits, "_", "$" or "-", at most 63)');
+    const sslMode = p.sslMode ?? 'require';
+    if (!['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslMode)) issues.add(`${path}.sslMode`, p.sslMode, 'must be a libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full');
+    checkSecretKeyRef(issues, `${path}.username`, p.username);
+    checkSecretKeyRef(issues, `${path}.password`, p.password);
+    const schema = schemaOf(p.schema);
+    if (issues.all.length > before) return undefined;
+    return { kind: 'postgres', host: p.host, port, database: p.database, sslMode, username: p.username, password: p.password, schema };
+  }
+}
