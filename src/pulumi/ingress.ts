@@ -149,17 +149,7 @@ const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
  * whose IngressClassParams fix the scheme, TLS policy, certificates and inbound CIDRs for every
  * Ingress of the class.
  */
-export function loadBalancerControllerValues(i: {
-  readonly clusterName: pulumi.Input<string>;
-  readonly region: string;
-  readonly vpcId: pulumi.Input<string>;
-  readonly serviceAccountAnnotations: pulumi.Input<Record<string, string>>;
-  readonly ingressClass: string;
-  readonly scheme: string;
-  readonly sslPolicy: string;
-  readonly certificateArns: readonly pulumi.Input<string>[];
-  readonly inboundCidrs?: readonly string[];
-}): Record<string, unknown> {
+export function loadBalancerControllerValues(i: LoadBalancerControllerValuesInput): Record<string, unknown> {
   return {
     clusterName: i.clusterName,
     region: i.region,

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { ACCELERATOR_LABEL, DevicePluginConfig, GPU_TOLERATION, Toleration } from '../gpu-conventions';
 import { AddonName } from '../versions';
-import { SecretKeys } from './context';
+import { PlatformContext } from './context';
 import { GpuPoolSpec } from './pools';
 
 /*
@@ -12,28 +12,10 @@ import { GpuPoolSpec } from './pools';
  */
 
 /**
- * The platform's object store as the add-ons see it. A structural subset of
- * `PlatformContext['store']`, so `ctx.store` can be passed as it is.
+ * The platform's object store as the add-ons see it: the part of `PlatformContext['store']` they
+ * use, so `ctx.store` can be passed as it is. `credentials` absent means workload identity.
  */
-export interface AddonStoreInput {
-  /** Bucket name. */
-  readonly bucket: string;
-  /** Key prefix of everything the platform stores ('' for the bucket root). */
-  readonly prefix: string;
-  /** Region (also sent to S3-compatible stores, which mostly accept any). */
-  readonly region: string;
-  /** Endpoint URL (`http://host:port`) of an S3-compatible store; undefined for AWS S3. */
-  readonly endpoint?: string;
-  /** Whether the endpoint is plain HTTP. */
-  readonly insecure: boolean;
-  /**
-   * The access keys Secret (keys `accessKeyId`, `secretAccessKey`), present in the platform namespace and
-   * every tenant namespace. Absent means workload identity (IRSA, EKS Pod Identity or the node role).
-   */
-  readonly credentials?: SecretKeys;
-  /** Annotations a ServiceAccount needs for workload identity (e.g. the IRSA role ARN). */
-  readonly serviceAccountAnnotations?: Readonly<Record<string, string>>;
-}
+export type AddonStoreInput = Pick<PlatformContext['store'], 'bucket' | 'prefix' | 'region' | 'endpoint' | 'insecure' | 'credentials' | 'serviceAccountAnnotations'>;
 
 /** The Gateway API Gateway KServe attaches its HTTPRoutes to. */
 export interface AddonGatewayInput {
