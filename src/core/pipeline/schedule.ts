@@ -54,7 +54,7 @@ export function resolveSchedule(issues: Issues, path: string, o: ScheduleOptions
     const err = cronError(c);
     if (err) issues.add(typeof o.cron === 'string' ? `${path}.cron` : `${path}.cron[${i}]`, c, err);
   });
-  if (o.timezone !== undefined && !/^(UTC|[A-Z][A-Za-z_+-]*(\/[A-Za-z0-9_+-]+)+)$/.test(o.timezone)) {
+  if (o.timezone !== undefined && (!/^(UTC|[A-Z][A-Za-z_+-]*(\/[A-Za-z0-9_+-]+)+)$/.test(o.timezone) || !isKnownTimeZone(o.timezone))) {
     issues.add(`${path}.timezone`, o.timezone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"');
   }
   const policy = o.concurrencyPolicy ?? 'Forbid';
@@ -79,3 +79,20 @@ export function resolveSchedule(issues: Issues, path: string, o: ScheduleOptions
     parameters,
   };
 }
+
+/** Whether the tz database knows `zone` ("Mars/Olympus" has the right shape but is no zone; Argo would reject it at run time). */
+function isKnownTimeZone(zone: string): boolean {
+  let known = KNOWN_ZONES.get(zone);
+  if (known === undefined) {
+    // Building a DateTimeFormat costs about a millisecond: ask once per zone.
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    KNOWN_ZONES.set(zone, known);
+  }
+  return known;
+}
+const KNOWN_ZONES = new Map<string, boolean>();
