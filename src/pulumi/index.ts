@@ -17,3 +17,6 @@ export * from './ingress';
 export * from './cluster-addons';
 export * from './ml-platform-args';
 export * from './ml-platform';
+export * from './training-pipeline';
+export * from './tuning-sweep';
+export * from './model-endpoint';

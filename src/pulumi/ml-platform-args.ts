@@ -7,6 +7,7 @@ import { EksCluster } from './cluster';
 import { DatabaseArgs } from './database';
 import { AwsLoadBalancerControllerArgs } from './ingress';
 import { NodeProvisioning } from './node-provisioning';
+import { CheckSeverities } from '../core/checks';
 
 /** A GPU pool of the platform: the cdk8s declaration plus how its nodes are provisioned. */
 export interface MlPlatformGpuPool extends GpuPoolOptions {
@@ -89,6 +90,12 @@ export interface MlPlatformArgs {
   readonly database?: MlPlatformDatabaseArgs;
   /** ACM certificate and load balancer controller. @default none */
   readonly ingress?: MlPlatformIngressArgs;
+  /**
+   * Severity of the synth-time checks (GPU fit, pool capacity, tenant quota, data access) for the
+   * platform and every workload component on it (as in cdk8s; a workload's own `checks` win).
+   * @default every check at its own severity
+   */
+  readonly checks?: CheckSeverities;
   /** Tags of every AWS resource (beside `mlplatform.io/platform`). @default none */
   readonly tags?: Readonly<Record<string, string>>;
 }

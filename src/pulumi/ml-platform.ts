@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { App, Chart } from 'cdk8s';
 import { ArtifactBucket, checkArtifactBucketArgs } from './artifact-bucket';
 import { renderAwsGlue } from './aws-glue';
+import { captureIssues } from './capture';
 import { CloudValues, cloudValuePlaceholder } from './cloud-values';
 import { checkRegion, platformTags, WorkloadIdentityMode } from './cluster';
 import { ClusterAddons } from './cluster-addons';
@@ -16,7 +17,7 @@ import { platformNames } from '../cdk8s/private/names';
 import { addonValuesInput } from '../cdk8s/private/platform-addons';
 import { OIDC_PROXY_PORT, TRACKING_PORT, trackingPodLabels } from '../cdk8s/private/tracking';
 import {
-  AddonDelivery, ArtifactStore, BackendStore, childName, Exposure, ExposureSpec, Issues, PlatformContext, ValidationError,
+  AddonDelivery, ArtifactStore, BackendStore, childName, Exposure, ExposureSpec, Issues, PlatformContext,
 } from '../core';
 
 /** The ServiceAccount annotation under Pod Identity (informational: the association does the work). */
@@ -103,13 +104,14 @@ export class MlPlatform extends pulumi.ComponentResource {
     const credentials = ownSecret ? { name: childName(name, 'rds-credentials') } : db.credentialsSecret!;
     const app = new App();
     const chart = new Chart(app, name);
-    const platform = capture(issues, '', () => new Cdk8sMlPlatform(chart, name, {
+    const platform = captureIssues(issues, '', () => new Cdk8sMlPlatform(chart, name, {
       namespace,
       tracking: args.tracking,
       exposure: args.exposure,
       addons: { ...args.addons, delivery: AddonDelivery.preInstalled() },
       versions: args.versions,
       catalog: args.catalog,
+      checks: args.checks,
       artifactStore: ArtifactStore.s3({
         bucket: cloudValuePlaceholder('bucket'),
         region: cluster.region,
@@ -127,8 +129,8 @@ export class MlPlatform extends pulumi.ComponentResource {
     }));
     issues.throwIfAny();
     this.platform = platform!;
-    const poolSpecs = pools.map(([pool, o]) => [pool, o, capture(issues, `gpuPools.${pool}`, () => this.platform.addGpuPool(pool, stripNodes(o)))] as const);
-    for (const [tenant, o] of Object.entries(args.tenants ?? {})) capture(issues, `tenants.${tenant}`, () => this.platform.addTenant(tenant, o));
+    const poolSpecs = pools.map(([pool, o]) => [pool, o, captureIssues(issues, `gpuPools.${pool}`, () => this.platform.addGpuPool(pool, stripNodes(o)))] as const);
+    for (const [tenant, o] of Object.entries(args.tenants ?? {})) captureIssues(issues, `tenants.${tenant}`, () => this.platform.addTenant(tenant, o));
     const exposure = (args.exposure ?? Exposure.none())._resolve(new Issues(''), 'exposure', namespace);
     const albToTracking = this.checkIngress(issues, exposure);
     issues.throwIfAny();
@@ -194,6 +196,21 @@ export class MlPlatform extends pulumi.ComponentResource {
     this.registerOutputs({ bucketName: this.bucket.bucketName, databaseAddress: this.database.address, trackingUri: this.trackingUri });
   }
 
+  /** How workload ServiceAccounts get their roles: EKS Pod Identity associations, or IRSA annotations. */
+  public get workloadIdentityMode(): 'pod-identity' | 'irsa' {
+    return (this.args.cluster.identity ?? WorkloadIdentityMode.podIdentity()).spec.kind;
+  }
+
+  /**
+   * A new chart `id` in the in-memory cdk8s app of {@link MlPlatform.platform}, for one workload
+   * construct: built there, the workload takes part in the synth-time checks (GPU fit, pool capacity,
+   * tenant quota, data access) with the platform and every workload declared before it, as it would
+   * in one `cdk8s synth`.
+   */
+  public workloadChart(id: string): Chart {
+    return new Chart(this.platform.node.root as App, id);
+  }
+
   /** Everything workload constructs need from this platform; strings may hold cloud value placeholders. */
   public get context(): PlatformContext {
     return this.platform.context;
@@ -234,14 +251,15 @@ export class MlPlatform extends pulumi.ComponentResource {
    * {@link MlPlatform.platform} (so they mention this platform's cloud value placeholders) — with the
    * platform's cloud values and Kubernetes provider, after the platform's own objects and add-ons.
    * How the Pulumi wrappers of TrainingPipeline, TuningSweep and ModelEndpoint deploy (pass
-   * `{ parent: wrapper }`).
+   * `{ parent: wrapper }`). Every object also waits for `dependsOn` (e.g. the workload's
+   * {@link WorkloadIdentity}: a Pod Identity association must exist before the pods start).
    */
-  public deploy(name: string, chart: Chart, opts: pulumi.ComponentResourceOptions = {}): KubernetesObjects {
+  public deploy(name: string, chart: Chart, opts: pulumi.ComponentResourceOptions = {}, dependsOn: readonly pulumi.Resource[] = []): KubernetesObjects {
     return new KubernetesObjects(name, {
       objects: chart.toJson() as ManifestObject[],
       provider: this.args.cluster.provider,
       cloudValues: this.cloudValues,
-      dependsOn: [this.objects, this.addons],
+      dependsOn: [this.objects, this.addons, ...dependsOn],
     }, { parent: this, ...opts });
   }
 
@@ -260,20 +278,6 @@ export class MlPlatform extends pulumi.ComponentResource {
       }, { parent: this })
       : undefined;
     return { certificate, controller };
-  }
-}
-
-/** Runs `fn`, recording a ValidationError's issues under `prefix` (cdk8s paths `options.x` become `<prefix>.x`, `id` becomes `name`). */
-function capture<T>(issues: Issues, prefix: string, fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    for (const i of e.issues) {
-      const path = i.path === 'id' ? 'name' : i.path.replace(/^options\./, '');
-      issues.add(prefix ? (path === 'options' ? prefix : `${prefix}.${path}`) : path, i.value, i.message);
-    }
-    return undefined;
   }
 }
 

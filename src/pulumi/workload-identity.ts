@@ -35,7 +35,7 @@ export interface S3PrefixAccess {
   readonly write?: readonly string[];
 }
 
-const PREFIX = /^[A-Za-z0-9!_.'()/-]*$/;
+const PREFIX = /^[A-Za-z0-9!_.'()=/-]*$/;
 
 /** A prefix without leading or trailing slashes. */
 export function normalizePrefix(prefix: string): string {
@@ -47,7 +47,7 @@ export function checkPrefixes(issues: Issues, path: string, access: S3PrefixAcce
   for (const kind of ['read', 'write'] as const) {
     (access[kind] ?? []).forEach((p, i) => {
       if (typeof p !== 'string' || !PREFIX.test(p) || p.includes('..') || p.includes('//')) {
-        issues.add(`${path}.${kind}[${i}]`, p, "must be a literal key prefix: letters, digits and ! _ . ' ( ) / - (no wildcards, no '..')");
+        issues.add(`${path}.${kind}[${i}]`, p, "must be a literal key prefix: letters, digits and ! _ . ' ( ) = / - (no wildcards, no '..')");
       }
     });
   }

@@ -26,11 +26,15 @@ pulumi.runtime.setAllConfig({
   'aws:region': 'eu-west-1',
 }, ['mlplatform-aws:dbPassword']);
 
-test('main(): reads the cluster stack and config, declares the platform, returns the stack outputs', async () => {
+test('main(): reads the cluster stack and config, declares the platform and its workloads, returns the stack outputs', async () => {
   const outputs = main();
   expect(await resolve(outputs.bucketName)).toBe('ml-artifacts-bucket-1a2b3c4');
   expect(await resolve(outputs.databaseAddress)).toBe('ml-database-instance.c1a2b3c4d5e6.us-east-1.rds.amazonaws.com');
   expect(outputs.trackingUri).toBe('http://ml-tracking.mlplatform.svc.cluster.local:5000');
+  expect(await resolve(outputs.pipelineArtifacts)).toBe('s3://ml-artifacts-bucket-1a2b3c4/pipelines/vision/resnet');
+  expect(await resolve(outputs.pipelineRoleArn)).toBe('arn:aws:iam::123456789012:role/resnet-identity-role-0f1e2d3');
+  expect(outputs.endpointUrl).toBe('http://resnet50.vision.svc.cluster.local:8000');
+  expect((await mocks.one('aws:eks/podIdentityAssociation:PodIdentityAssociation', 'resnet-identity-association')).inputs).toMatchObject({ clusterName: 'prod-eks', namespace: 'vision', serviceAccount: 'resnet-workflow' });
   expect((await mocks.one('aws:eks/nodeGroup:NodeGroup', 'ml-pool-a10g-node-group')).inputs).toMatchObject({
     clusterName: 'prod-eks', subnetIds: ['subnet-0p1', 'subnet-0p2'], nodeRoleArn: 'arn:aws:iam::123456789012:role/gpu-nodes',
   });

@@ -1,11 +1,13 @@
 import * as pulumi from '@pulumi/pulumi';
 import { App, Chart } from 'cdk8s';
-import { installAwsMocks, NODE_ROLE_ARN, readmeDeclarations, REGION, secret, testCluster } from './aws-fixtures';
+import { installAwsMocks, irsa, NODE_ROLE_ARN, readmeDeclarations, REGION, secret, testCluster } from './aws-fixtures';
 import { MlPlatform as Cdk8sMlPlatform } from '../../src/cdk8s';
-import { AddonDelivery, ArtifactStore, BackendStore } from '../../src/core';
+import { AddonDelivery, ArtifactStore, BackendStore, ModelSource, Runtime } from '../../src/core';
 import { objectResourceName } from '../../src/pulumi/kubernetes-objects';
 import { MlPlatform, POD_IDENTITY_ANNOTATION } from '../../src/pulumi/ml-platform';
+import { ModelEndpoint } from '../../src/pulumi/model-endpoint';
 import { NodeProvisioning } from '../../src/pulumi/node-provisioning';
+import { TrainingPipeline } from '../../src/pulumi/training-pipeline';
 
 /*
  * `pulumi preview` of a new stack: the bucket name, role ARNs and database address are unknown.
@@ -61,4 +63,29 @@ test('preview with unknown cloud values lists every Kubernetes object with its k
   const service = objects.find((r) => r.name === 'ml-objects-service-mlplatform-ml-rds')!;
   expect(service.inputs.metadata.name).toBe('ml-rds');
   expect(service.inputs.spec?.externalName).not.toBe('mlplatform-cloud-value-dbaddress.invalid');
+});
+
+test('preview: workload objects list with kind and name; their role ARN (IRSA) and bucket are unknown', async () => {
+  const platform = new MlPlatform('pv', {
+    cluster: testCluster({ identity: irsa() }), ...readmeDeclarations(), nodes: NodeProvisioning.managedNodeGroup({ nodeRoleArn: NODE_ROLE_ARN }), database: { password: secret('pw') },
+  });
+  const pipeline = new TrainingPipeline('pv-train', {
+    platform,
+    namespace: 'vision',
+    steps: [{ name: 'fit', image: 'ghcr.io/acme/fit:1.0.0', outputs: ['model'], registerModel: { output: 'model', name: 'fit' } }],
+  });
+  new ModelEndpoint('pv-serve', { platform, namespace: 'vision', runtime: Runtime.mlflow(), versions: [{ name: 'stable', model: ModelSource.registry('fit', { alias: 'champion' }) }] });
+  expect(pipeline.pipelineName).toBe('pv-train');
+  const objects = async (c: string) => mocks.childrenOf((await mocks.one('mlplatform:index:KubernetesObjects', `${c}-objects`)).urn);
+  expect((await objects('pv-train')).map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+    'kubernetes:argoproj.io/v1alpha1:WorkflowTemplate pv-train-objects-workflowtemplate-vision-pv-train',
+    'kubernetes:core/v1:ServiceAccount pv-train-objects-serviceaccount-vision-pv-train-workflow',
+    'kubernetes:rbac.authorization.k8s.io/v1:Role pv-train-objects-role-vision-pv-train-workflow',
+    'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding pv-train-objects-rolebinding-vision-pv-train-workflow',
+  ]);
+  expect((await objects('pv-serve')).map((r) => r.inputs.kind)).toEqual(expect.arrayContaining(['ServiceAccount', 'Deployment', 'Service', 'PodDisruptionBudget']));
+  const sa = (await objects('pv-train')).find((r) => r.inputs.kind === 'ServiceAccount')!;
+  expect(sa.inputs.metadata.name).toBe('pv-train-workflow');
+  expect(typeof sa.inputs.metadata.annotations['eks.amazonaws.com/role-arn']).not.toBe('string'); // its own role, not yet created
+  expect(JSON.stringify((await objects('pv-train')).map((r) => r.inputs))).not.toContain('mlplatform-cloud-value-');
 });

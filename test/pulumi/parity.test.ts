@@ -3,8 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { ACCOUNT, installAwsMocks, irsa, NODE_ROLE_ARN, readmeDeclarations, REGION, secret, testCluster } from './aws-fixtures';
-import { MlPlatform as Cdk8sMlPlatform } from '../../src/cdk8s';
+import { ACCOUNT, AWS_STATE, installAwsMocks, irsa, NODE_ROLE_ARN, readmeDeclarations, REGION, secret, testCluster } from './aws-fixtures';
+import { addModelEndpoint } from '../../examples/cdk8s-platform/endpoint';
+import { addTrainingPipeline } from '../../examples/cdk8s-platform/pipeline';
+import { addTuningSweep } from '../../examples/cdk8s-platform/sweep';
+import { addWorkloads, buildPlatform, ExampleWorkloads, platformDeclarations } from '../../examples/pulumi-aws';
+import { MlPlatform as Cdk8sMlPlatform, TuningSweep as Cdk8sTuningSweep } from '../../src/cdk8s';
 import { AddonDelivery, ArtifactStore, BackendStore, VERSIONS } from '../../src/core';
 import { MlPlatform, POD_IDENTITY_ANNOTATION } from '../../src/pulumi/ml-platform';
 import { NodeProvisioning } from '../../src/pulumi/node-provisioning';
@@ -16,7 +20,11 @@ import { RecordedResource } from '../support/pulumi-mocks';
  * answered, which the cdk8s side is given as literals).
  */
 
-const mocks = installAwsMocks();
+// The example's bucket gets the name examples/cdk8s-platform gives its store ("ml-artifacts"), which
+// its sweep names in a trial argument: so the same declarations name the same bucket on both sides.
+const mocks = installAwsMocks({
+  state: { 'aws:s3/bucket:Bucket': (a) => (a.name === 'ml-artifacts-bucket' ? { bucket: 'ml-artifacts', arn: 'arn:aws:s3:::ml-artifacts' } : AWS_STATE['aws:s3/bucket:Bucket'](a)) },
+});
 // Loading @pulumi/aws's modules and cdk8s on first use takes seconds: more than jest's 5 s default.
 jest.setTimeout(60_000);
 const SECRET_SIG = '4dabf18193072939515e22adb298388d';
@@ -77,12 +85,12 @@ function plain(v: any): any {
 describe('parity: Pulumi objects == cdk8s synth objects (README example)', () => {
   beforeAll(() => {
     const nodes = NodeProvisioning.managedNodeGroup({ nodeRoleArn: NODE_ROLE_ARN });
-    new MlPlatform('ml', { cluster: testCluster(), ...readmeDeclarations(), nodes, database: { password: secret('db-pass') } });
+    new MlPlatform('readme', { cluster: testCluster(), ...readmeDeclarations(), nodes, database: { password: secret('db-pass') } });
     new MlPlatform('mlirsa', { cluster: testCluster({ identity: irsa() }), ...readmeDeclarations(), nodes, database: { password: secret('db-pass') } });
   });
 
   test.each([
-    ['Pod Identity', 'ml', () => ({ ...POD_IDENTITY_ANNOTATION })],
+    ['Pod Identity', 'readme', () => ({ ...POD_IDENTITY_ANNOTATION })],
     ['IRSA (the role ARN is a cloud value inside metadata)', 'mlirsa', () => ({ 'eks.amazonaws.com/role-arn': cloud('mlirsa').trackingRoleArn })],
   ])('%s: every platform object, field for field', async (_label, name, annotations) => {
     const created = (await pulumiObjects(name)).map((r) => plain(r.inputs));
@@ -95,20 +103,20 @@ describe('parity: Pulumi objects == cdk8s synth objects (README example)', () =>
   });
 
   test('the only other objects are the AWS glue: RDS ExternalName and credentials, Pod Identity egress', async () => {
-    const glue = (await pulumiObjects('ml')).map((r) => plain(r.inputs)).filter(isGlue);
+    const glue = (await pulumiObjects('readme')).map((r) => plain(r.inputs)).filter(isGlue);
     expect(glue.map(key).sort()).toEqual([
-      'NetworkPolicy/mlplatform/ml-allow-eks-pod-identity',
+      'NetworkPolicy/mlplatform/readme-allow-eks-pod-identity',
       'NetworkPolicy/vision/vision-allow-eks-pod-identity',
-      'Secret/mlplatform/ml-rds-credentials',
-      'Service/mlplatform/ml-rds',
+      'Secret/mlplatform/readme-rds-credentials',
+      'Service/mlplatform/readme-rds',
     ]);
-    expect(byKey(glue)['Service/mlplatform/ml-rds'].spec.externalName).toBe(cloud('ml').rdsAddress);
-    expect(byKey(glue)['Secret/mlplatform/ml-rds-credentials'].stringData).toEqual({ username: 'mlplatform', password: 'db-pass' });
+    expect(byKey(glue)['Service/mlplatform/readme-rds'].spec.externalName).toBe(cloud('readme').rdsAddress);
+    expect(byKey(glue)['Secret/mlplatform/readme-rds-credentials'].stringData).toEqual({ username: 'mlplatform', password: 'db-pass' });
   });
 
   test('add-ons: the Helm releases carry the charts and values of the Argo CD Applications cdk8s writes', async () => {
-    const applications = cdk8sSynth('ml', { ...POD_IDENTITY_ANNOTATION }, AddonDelivery.argoCd()).filter((o) => o.kind === 'Application');
-    const releases = await mocks.childrenOf((await mocks.one('mlplatform:index:ClusterAddons', 'ml-addons')).urn);
+    const applications = cdk8sSynth('readme', { ...POD_IDENTITY_ANNOTATION }, AddonDelivery.argoCd()).filter((o) => o.kind === 'Application');
+    const releases = await mocks.childrenOf((await mocks.one('mlplatform:index:ClusterAddons', 'readme-addons')).urn);
     expect(releases.map((r) => r.inputs.name).sort()).toEqual(applications.map((a) => a.metadata.name).sort());
     for (const app of applications) {
       const release = releases.find((r) => r.inputs.name === app.metadata.name)!;
@@ -118,5 +126,73 @@ describe('parity: Pulumi objects == cdk8s synth objects (README example)', () =>
       expect(release.inputs.version).toBe(chart.version);
       expect(release.inputs.values).toEqual(app.spec.source.helm.valuesObject ?? {});
     }
+  });
+});
+
+/**
+ * `cdk8s synth` of the README example (examples/cdk8s-platform: platform, pipeline, sweep, endpoint)
+ * with the AWS stores and the pulumi-aws example's platform declarations, as the CLI writes it.
+ */
+function cdk8sSynthExample(): { objects: any[]; sweep: Cdk8sTuningSweep } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlplatform-parity-'));
+  try {
+    const app = new App({ outdir });
+    const chart = new Chart(app, 'platform');
+    const d = platformDeclarations({ gpuNodeRoleArn: NODE_ROLE_ARN, karpenterNodeRole: 'KarpenterNodeRole-ml' });
+    const platform = new Cdk8sMlPlatform(chart, 'ml', {
+      namespace: d.namespace,
+      tracking: d.tracking,
+      exposure: d.exposure,
+      addons: { delivery: AddonDelivery.preInstalled() },
+      artifactStore: ArtifactStore.s3({ bucket: 'ml-artifacts', region: REGION, credentials: { workloadIdentity: { serviceAccountAnnotations: { ...POD_IDENTITY_ANNOTATION } } } }),
+      backendStore: BackendStore.external({
+        host: 'ml-rds.mlplatform.svc.cluster.local',
+        port: 5432,
+        database: 'mlflow',
+        username: { name: 'ml-rds-credentials', key: 'username' },
+        password: { name: 'ml-rds-credentials', key: 'password' },
+        sslMode: 'require',
+      }),
+    });
+    for (const [pool, { nodes: _nodes, ...o }] of Object.entries(d.gpuPools!)) platform.addGpuPool(pool, o);
+    for (const [tenant, o] of Object.entries(d.tenants!)) platform.addTenant(tenant, o);
+    // As the Pulumi example grants its pipeline the DVC remote (a grant changes no object).
+    platform.storeLocation('dvc/vision').grantRead(addTrainingPipeline(chart, platform));
+    const sweep = addTuningSweep(chart, platform);
+    addModelEndpoint(chart, platform);
+    app.synth();
+    const text = fs.readFileSync(path.join(outdir, 'platform.k8s.yaml'), 'utf8');
+    return { objects: parseAllDocuments(text).map((doc) => doc.toJS()).filter(Boolean), sweep };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe('parity: the README example with its workloads (examples/cdk8s-platform buildExample == examples/pulumi-aws)', () => {
+  let workloads: ExampleWorkloads;
+  beforeAll(() => {
+    const platform = buildPlatform({ cluster: testCluster(), gpuNodeRoleArn: NODE_ROLE_ARN, karpenterNodeRole: 'KarpenterNodeRole-ml', databasePassword: secret('db-pass') });
+    workloads = addWorkloads(platform);
+  });
+
+  test('platform, pipeline, sweep and endpoint objects, field for field', async () => {
+    const created = (await Promise.all(['ml', 'resnet', 'resnet-sweep', 'resnet50'].map(pulumiObjects))).flat().map((r) => plain(r.inputs)).filter((o) => !isGlue(o));
+    const { objects: written, sweep } = cdk8sSynthExample();
+    // Hashes over a cloud value differ: the Pulumi side computes them over the bucket's placeholder (so
+    // they are known at preview and stable across deploys). The sweep's Job and ConfigMap names hash
+    // the sweep with its platform's store; a cached step's key hashes its inputs (a DVC remote in the bucket).
+    const ours = workloads.sweep.sweep;
+    const renames: [string, string][] = [[ours.createJobName, sweep.createJobName], [ours.workersJobName, sweep.workersJobName], [ours.configMapName, sweep.configMapName]];
+    const cacheKeys = (objs: any[]) => Object.fromEntries(objs.filter((o) => o.kind === 'WorkflowTemplate')
+      .flatMap((o) => o.spec.templates).filter((t: any) => t.memoize).map((t: any) => [t.name, t.memoize.key]));
+    const [ourKeys, theirKeys] = [cacheKeys(created), cacheKeys(written)];
+    expect(Object.keys(ourKeys)).toEqual(Object.keys(theirKeys));
+    expect(Object.keys(ourKeys).length).toBeGreaterThan(0);
+    for (const t of Object.keys(ourKeys)) renames.push([ourKeys[t], theirKeys[t]]);
+    for (const [a, b] of renames) expect(a.replace(/[-.][0-9a-f]{8,16}$/, '')).toBe(b.replace(/[-.][0-9a-f]{8,16}$/, ''));
+    const renamed = JSON.parse(renames.reduce((text, [a, b]) => text.split(a).join(b), JSON.stringify(created)));
+    expect(Object.keys(byKey(renamed)).sort()).toEqual(Object.keys(byKey(written)).sort());
+    expect(byKey(renamed)).toEqual(byKey(written));
+    expect(written.map((o) => o.kind)).toEqual(expect.arrayContaining(['WorkflowTemplate', 'CronWorkflow', 'Job', 'Deployment', 'HTTPRoute']));
   });
 });

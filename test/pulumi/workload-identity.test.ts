@@ -125,8 +125,8 @@ describe('WorkloadIdentity', () => {
     expect(e.message).toBe([
       'WorkloadIdentity "bad": 3 invalid props',
       '  - `serviceAccount.namespace` ("Vision"): must be a DNS-1123 label of at most 63 characters: lowercase letters, digits and "-", starting and ending with a letter or digit (for example "vision-c587c260")',
-      "  - `s3.read[0]` (\"models/*\"): must be a literal key prefix: letters, digits and ! _ . ' ( ) / - (no wildcards, no '..')",
-      "  - `s3.write[0]` (\"../etc\"): must be a literal key prefix: letters, digits and ! _ . ' ( ) / - (no wildcards, no '..')",
+      "  - `s3.read[0]` (\"models/*\"): must be a literal key prefix: letters, digits and ! _ . ' ( ) = / - (no wildcards, no '..')",
+      "  - `s3.write[0]` (\"../etc\"): must be a literal key prefix: letters, digits and ! _ . ' ( ) = / - (no wildcards, no '..')",
     ].join('\n'));
   });
 });
