@@ -51,18 +51,20 @@ const project = new typescript.TypeScriptProject({
   entrypointTypes: 'lib/core/index.d.ts',
   peerDependencyOptions: { pinnedDevDependency: false },
   peerDeps: Object.entries(PEER_RANGES).map(([n, r]) => `${n}@${r}`),
-  deps: ['yaml@^2.8.0'],
+  // The strict validator of `mlplatform/testing` needs these at run time.
+  deps: ['yaml@^2.8.0', '@cfworker/json-schema@4.1.6', 'js-yaml@4.3.2'],
   bundledDeps: [],
   devDeps: [
     ...Object.entries(DEV_PINS).map(([n, v]) => `${n}@${v}`),
     '@types/node@^20',
     'ts-node@^10.9.2',
     'fast-check@^4.3.0',
-    '@cfworker/json-schema@4.1.6',
     'typedoc@0.28.14',
     'typedoc-plugin-markdown@4.9.0',
-    'js-yaml@4.3.2',
     '@types/js-yaml@^4',
+    // Parses the report's Mermaid diagram in tests (mermaid 12 and jsdom 27 need newer Node than 20).
+    'mermaid@11.17.2',
+    'jsdom@26.1.0',
   ],
   jestOptions: {
     jestVersion: '^29',
@@ -123,12 +125,14 @@ project.package.addField('exports', {
   '.': { types: './lib/core/index.d.ts', default: './lib/core/index.js' },
   './cdk8s': { types: './lib/cdk8s/index.d.ts', default: './lib/cdk8s/index.js' },
   './pulumi': { types: './lib/pulumi/index.d.ts', default: './lib/pulumi/index.js' },
+  './testing': { types: './lib/testing/index.d.ts', default: './lib/testing/index.js' },
   './package.json': './package.json',
 });
 project.package.addField('typesVersions', {
   '*': {
     cdk8s: ['lib/cdk8s/index.d.ts'],
     pulumi: ['lib/pulumi/index.d.ts'],
+    testing: ['lib/testing/index.d.ts'],
   },
 });
 
@@ -153,6 +157,18 @@ project.eslint?.addOverride({
       patterns: [
         { group: PULUMI, message: 'mlplatform/cdk8s must load without any @pulumi/* package (DESIGN.md §1).' },
         { group: ['../pulumi', '../pulumi/*', '../../pulumi', '../../pulumi/*'], message: 'mlplatform/cdk8s may not import the pulumi entry point (DESIGN.md §1).' },
+      ],
+    }],
+  },
+});
+
+project.eslint?.addOverride({
+  files: ['src/testing/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        { group: PULUMI, message: 'mlplatform/testing checks cdk8s templates: it may not import @pulumi/*.' },
+        { group: ['../../test/*', '../../test/**', '**/test/support/**'], message: 'mlplatform/testing ships in the package: it may not import the test tree.' },
       ],
     }],
   },
@@ -189,6 +205,20 @@ project.addTask('synth', {
 });
 project.tasks.tryFind('synth')!.spawn(project.compileTask);
 project.tasks.tryFind('synth')!.exec('ts-node --transpile-only --project test/tsconfig.json examples/cdk8s-platform/main.ts');
+
+project.addTask('report:update', {
+  description: 'Regenerate the committed example report examples/cdk8s-platform/platform.md',
+  exec: 'jest test/cdk8s/report-example.test.ts',
+  env: { MLPLATFORM_UPDATE_REPORT: '1' },
+});
+
+project.addTask('fuzz', {
+  description: 'Property-based fuzzing of the four constructs: 10,000 configurations per property (`npm run fuzz -- <runs>`; FUZZ_SEED, FUZZ_PROPERTY=valid|invalid)',
+  receiveArgs: true,
+}).exec('ts-node --transpile-only --project test/tsconfig.json test/fuzz/fuzz-main.ts');
+project.addTask('bench', {
+  description: 'Synth benchmark: 10, 100 and 1,000 workloads against hand-written cdk8s objects, and the default footprint vs Kubeflow (BENCH_RUNS, BENCH_SIZES, BENCH_BASELINE_SIZES)',
+}).exec('ts-node --transpile-only --project test/tsconfig.json bench/synth-main.ts');
 
 project.addTask('footprint', {
   description: "Print the default platform's requested CPU/memory, object count and YAML bytes",

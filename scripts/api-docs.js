@@ -13,6 +13,7 @@ const ENTRIES = [
   ['core', 'mlplatform', 'src/core/index.ts'],
   ['cdk8s', 'mlplatform/cdk8s', 'src/cdk8s/index.ts'],
   ['pulumi', 'mlplatform/pulumi', 'src/pulumi/index.ts'],
+  ['testing', 'mlplatform/testing', 'src/testing/index.ts'],
 ];
 
 function generate() {
@@ -35,7 +36,7 @@ function generate() {
     for (const [mod, importPath] of ENTRIES) {
       let text = fs.readFileSync(path.join(out, `${mod}.md`), 'utf8');
       text = text.replace(/^# .*$/m, `# \`${importPath}\``);
-      text = text.replace(/\]\((core|cdk8s|pulumi)\.md#/g, '](#').replace(/\]\((core|cdk8s|pulumi)\.md\)/g, '](#)');
+      text = text.replace(/\]\((core|cdk8s|pulumi|testing)\.md#/g, '](#').replace(/\]\((core|cdk8s|pulumi|testing)\.md\)/g, '](#)');
       parts.push(text.trim(), '');
     }
     return parts.join('\n');

@@ -24,11 +24,11 @@ export function addModelEndpoint(chart: Chart, platform: MlPlatform): ModelEndpo
     // A spot a10g node from zero (~3 min), the Triton image (~8 GB) and a 100 MB model: 15 minutes is generous.
     startupBudget: Duration.minutes(15),
     modelStorage: Size.gibibytes(2),
-    // A Gateway the cluster team runs for model traffic; its listener admits routes from tenant namespaces.
-    exposure: EndpointExposure.gateway({
-      host: 'resnet50.models.example.com',
-      gateway: { name: 'inference', namespace: 'envoy-gateway-system' },
-    }),
+    // On the platform Gateway's `*.models.example.com` listener (HTTPS): the HTTPRoute carries the
+    // split and the mirror; Triton's gRPC port gets a GRPCRoute with the same split.
+    exposure: EndpointExposure.gateway({ host: 'resnet50.models.example.com', grpcHost: 'resnet50-grpc.models.example.com' }),
+    // 5% of the requests and answers (bodies up to 64 KiB) as JSON lines in the platform store.
+    logging: { samplePercent: 5, maxBodyBytes: 65536 },
     monitoring: { labels: { release: 'kube-prometheus-stack' }, alerts: { errorRatio: 0.02, latencySeconds: 0.25 } },
     versions: [
       { name: 'stable', stable: true, model: ModelSource.registry('resnet50', { alias: 'champion' }) },

@@ -83,5 +83,8 @@ export function addTrainingPipeline(chart: Chart, platform: MlPlatform): Trainin
     outputs: ['mlflowModel'],
     registerModel: { output: 'mlflowModel', name: 'resnet50', alias: 'candidate' },
   });
+  // The DVC remote is filled by the data team's own jobs, not by a step: grant the read explicitly
+  // (the data-access check of `cdk8s synth` fails otherwise).
+  platform.storeLocation('dvc/vision').grantRead(pipeline);
   return pipeline;
 }

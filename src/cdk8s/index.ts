@@ -8,3 +8,5 @@ export * from './ml-platform';
 export * from './training-pipeline';
 export * from './model-endpoint';
 export * from './tuning-sweep';
+export * from './report';
+export { checkPlatform, workloadDemands, formatFinding, servicePodDemands, StoreLocation } from './checks';

@@ -6,6 +6,8 @@ import {
   Issues, PlatformContext, resolveGpuPool, resolveTenant, resolveTracking, TenantOptions, TenantSpec, TrackingOptions,
   TrackingSpec, VersionOverrides, VersionTable, withVersions,
 } from '../core';
+import { checksWiring, servicePodDemands, StoreLocation } from './checks';
+import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { Bootstrap, BootstrapPlan, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase } from './private/database';
 import { renderExposure } from './private/exposure';
@@ -40,7 +42,8 @@ export interface MlPlatformProps {
    */
   readonly tracking?: TrackingOptions;
   /**
-   * How the tracking UI is reached from outside the cluster.
+   * How the tracking UI is reached from outside the cluster; with `apps`, the platform's own
+   * Gateway also carries listeners for the tenants' model endpoints and sweep dashboards.
    * @default Exposure.none()
    */
   readonly exposure?: Exposure;
@@ -59,6 +62,14 @@ export interface MlPlatformProps {
    * @default AcceleratorCatalog.DEFAULT
    */
   readonly catalog?: AcceleratorCatalog;
+  /**
+   * Severity of the synth-time checks (schedulability, capacity, tenancy, data-access) for every
+   * workload on this platform: `{ capacity: 'error' }` makes capacity warnings fail synthesis,
+   * `{ tenancy: 'warning' }` lets an over-quota workload synthesize with a warning. A workload's own
+   * `checks` prop overrides these.
+   * @default each check at its own severity: capacity warns, the others fail synthesis
+   */
+  readonly checks?: CheckSeverities;
 }
 
 interface Resolved {
@@ -78,7 +89,8 @@ interface Resolved {
  * (StatefulSet, PVC, nightly backup CronJob) unless an external one is given, an embedded
  * S3-compatible store (SeaweedFS StatefulSet, PVC) unless an S3 bucket is given, a credentials
  * bootstrap Job that generates every password inside the cluster, default-deny NetworkPolicies with
- * the allows the platform's traffic needs, the exposure (HTTPRoute / Gateway or Ingress), and the
+ * the allows the platform's traffic needs, the exposure (HTTPRoute / Gateway, with apps listeners
+ * admitting routes from tenant namespaces, or Ingress), and the
  * cluster add-ons as Argo CD Applications or Flux HelmReleases. `addGpuPool` declares GPU node
  * pools; `addTenant` creates a team's namespace with quota, RBAC, policies and an optional Kueue
  * queue. Workload constructs take the platform (its {@link MlPlatform.context}) as one prop.
@@ -92,6 +104,8 @@ export class MlPlatform extends Construct {
   public readonly versions: VersionTable;
   /** The accelerator catalog in use. */
   public readonly catalog: AcceleratorCatalog;
+  /** Severity overrides of the synth-time checks for the workloads on this platform. */
+  public readonly checkSeverities: CheckSeverities;
 
   private readonly names: PlatformNames;
   private readonly spec: Resolved;
@@ -117,6 +131,7 @@ export class MlPlatform extends Construct {
     const tracking = resolveTracking(issues, 'tracking', props.tracking);
     const exposure = (props.exposure ?? Exposure.none())._resolve(issues, 'exposure', namespace);
     const delivery = (props.addons?.delivery ?? AddonDelivery.argoCd())._resolve(issues, 'addons.delivery');
+    const checks = resolveCheckSeverities(issues, 'checks', props.checks);
     if (tracking.auth.kind === 'oidc' && exposure.kind === 'none') {
       issues.add('tracking.auth', 'oidc', 'needs an exposure with a public host for the OIDC redirect; set `exposure` or use TrackingAuth.basic()');
     }
@@ -125,6 +140,7 @@ export class MlPlatform extends Construct {
     this.namespace = namespace;
     this.versions = withVersions(props.versions);
     this.catalog = props.catalog ?? AcceleratorCatalog.DEFAULT;
+    this.checkSeverities = checks;
     this.names = platformNames(id);
     this.spec = { namespace, backend, artifacts, tracking, exposure, delivery };
     this.addonOptions = props.addons ?? {};
@@ -191,6 +207,7 @@ export class MlPlatform extends Construct {
       service: this.names.tracking,
       port: tracking.auth.kind === 'oidc' ? OIDC_PROXY_PORT : TRACKING_PORT,
       envoyGatewayAddon: this.addons.has('envoyGateway') && delivery.kind !== 'preinstalled',
+      platform: id,
     });
     renderPlatformNetwork(this, {
       platform: id,
@@ -212,6 +229,8 @@ export class MlPlatform extends Construct {
       overrides: this.addonOptions.values,
     });
     this.addonRenderer.ensure(this.addons);
+    // Its own services are demands too (the platform report counts them); their namespace is no tenant's.
+    checksWiring.registerDemands(this, () => servicePodDemands(this, this.platformName));
   }
 
   /**
@@ -271,6 +290,16 @@ export class MlPlatform extends Construct {
     return tenant;
   }
 
+  /**
+   * A key prefix of the platform's store (below its own prefix), e.g. `datasets/cifar10`, to grant
+   * workloads read access to data put there by other means than a pipeline:
+   * `platform.storeLocation('datasets/cifar10').grantRead(pipeline)`.
+   */
+  public storeLocation(prefix: string): StoreLocation {
+    const key = [this.spec.artifacts.prefix, prefix].map((p) => String(p ?? '').replace(/^\/+|\/+$/g, '')).filter((p) => p).join('/');
+    return StoreLocation.fromUri(`s3://${this.spec.artifacts.bucket}/${key}`);
+  }
+
   /** Everything workload constructs need from this platform (a live view: later pools and tenants show up). */
   public get context(): PlatformContext {
     const a = this.spec.artifacts;
@@ -325,8 +354,17 @@ export class MlPlatform extends Construct {
   private exposureContext(): PlatformContext['exposure'] {
     const e = this.spec.exposure;
     if (e.kind === 'gateway') {
-      // The platform's own Gateway only admits routes of its namespace; a user Gateway's listener is theirs to open.
-      return { kind: 'gateway', gateway: { ...e.gateway }, https: e.createGateway ? e.tls !== undefined : e.gateway.sectionName === 'https' };
+      // The tracking listeners admit routes of the platform namespace only; the apps listeners admit
+      // the tenants' routes, and Envoy Gateway runs the Gateway's proxies in its own namespace.
+      const https = e.createGateway ? e.tls !== undefined : e.gateway.sectionName === 'https';
+      const apps = e.apps && {
+        name: e.gateway.name,
+        namespace: e.gateway.namespace,
+        listeners: e.apps.map((a) => ({ hostname: a.hostname, sectionName: a.sectionName })),
+        https,
+        proxyNamespace: this.versions.charts.envoyGateway.namespace,
+      };
+      return { kind: 'gateway', gateway: { ...e.gateway }, https, host: e.host, ...(apps ? { apps } : {}) };
     }
     if (e.kind === 'ingress') return { kind: 'ingress', className: e.className, tls: e.tls };
     return { kind: 'none' };

@@ -1,11 +1,13 @@
 import { Construct } from 'constructs';
+import { checksWiring } from './checks';
 import { MlPlatform } from './ml-platform';
-import { PlatformContext } from '../core';
+import { Issues, PlatformContext } from '../core';
+import { CheckSeverities, endpointDataAccess, endpointDemands, resolveCheckSeverities } from '../core/checks';
 import { renderInferenceService } from './private/endpoint-kserve';
 import { renderMonitoring } from './private/endpoint-monitoring';
 import { endpointLabels } from './private/endpoint-pod';
 import { renderEndpointNetwork, renderRouting } from './private/endpoint-routing';
-import { renderVersion } from './private/endpoint-version';
+import { READ_SCOPE_ANNOTATION, renderVersion } from './private/endpoint-version';
 import { ModelEndpointOptions, ModelEndpointSpec, resolveModelEndpoint } from '../core/endpoint';
 
 /** Props of {@link ModelEndpoint}. */
@@ -17,6 +19,12 @@ export interface ModelEndpointProps extends ModelEndpointOptions {
    * @default none: URI sources then need their own credentials, registry sources are rejected
    */
   readonly platform?: MlPlatform | PlatformContext;
+  /**
+   * Severity of the synth-time checks for this endpoint, over the platform's `checks`: e.g.
+   * `{ capacity: 'error' }` to fail synthesis when `maxReplicas` × GPUs exceeds the pool.
+   * @default the platform's, else every check at its own severity (see docs/checks.md)
+   */
+  readonly checks?: CheckSeverities;
 }
 
 /**
@@ -44,8 +52,23 @@ export class ModelEndpoint extends Construct {
     const platform = props.platform instanceof MlPlatform ? props.platform.context : props.platform;
     // The platform's version table (its overrides, and Triton/vLLM once VERSIONS carries them).
     const images = props.platform instanceof MlPlatform ? props.platform.versions.images : undefined;
+    const checkIssues = new Issues(`ModelEndpoint "${id}"`);
+    const checks = resolveCheckSeverities(checkIssues, 'checks', props.checks);
+    checkIssues.throwIfAny();
     this.spec = resolveModelEndpoint(id, props, { platform, images });
     const e = this.spec;
+    // GPU fit, pool capacity, tenant quota and model access are synth-time checks (src/cdk8s/checks.ts).
+    const severities = { ...(props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}), ...checks };
+    checksWiring.register(this, () => ({
+      demands: endpointDemands(e),
+      dataAccess: endpointDataAccess(e, checksWiring.grantsOf(this)).map((a, i) => {
+        const readScope = checksWiring.annotationsOf(this, e.versions[i].name, 'sa')?.[READ_SCOPE_ANNOTATION];
+        const readScopes = readScope?.startsWith('s3://') ? [readScope] : [];
+        return { ...a, identity: { serviceAccount: e.versions[i].objectName, readScopes } };
+      }),
+      target: platform,
+      severities,
+    }));
     const partOf = platform?.name ?? e.name;
     const labels = endpointLabels(e, partOf);
     if (e.kserve) {

@@ -1,7 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { checksWiring, StoreLocation } from './checks';
 import { MlPlatform } from './ml-platform';
+import { CheckSeverities, PIPELINE_READ_SCOPES_ANNOTATION, pipelineDataAccess, pipelineDemands, pipelineReadScopes, resolveCheckSeverities } from '../core/checks';
 import { Issues } from '../core/errors';
 import { childName } from '../core/names';
 import { parameterRef, PipelineDefinition, PipelineOptions, PipelineSpec, PipelineStep, resolvePipeline, StepDefinition, StepOptions } from '../core/pipeline';
@@ -30,6 +32,12 @@ export interface TrainingPipelineProps extends PipelineOptions {
    * @default the platform's versions, else VERSIONS
    */
   readonly versions?: VersionOverrides;
+  /**
+   * Severity of the synth-time checks for this pipeline, over the platform's `checks`: e.g.
+   * `{ 'data-access': 'warning' }` while a dataset's grant is still missing.
+   * @default the platform's, else every check at its own severity (see docs/checks.md)
+   */
+  readonly checks?: CheckSeverities;
 }
 
 /**
@@ -59,15 +67,19 @@ export class TrainingPipeline extends Construct {
   private readonly handles = new Map<string, PipelineStep>();
   private readonly mlflowImage: string;
   private current: PipelineSpec;
+  private readonly serviceAccount: k8s.KubeServiceAccount;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps = {}) {
     super(scope, id);
     this.context = props.platform instanceof MlPlatform ? props.platform.context : props.platform;
-    const { platform: _platform, versions: _versions, ...options } = props;
+    const { platform: _platform, versions: _versions, checks: _checks, ...options } = props;
     this.definition = { ...options, name: props.name ?? id, owner: this, steps: [...(props.steps ?? [])] };
     const versions = props.versions ? withVersions(props.versions) : props.platform instanceof MlPlatform ? props.platform.versions : withVersions();
     this.mlflowImage = versions.images.mlflow;
-    if (!isPinnedImage(this.mlflowImage)) new Issues(`TrainingPipeline "${this.definition.name}"`).add('versions.images.mlflow', this.mlflowImage, 'must be pinned to a tag other than "latest" or a digest').throwIfAny();
+    const propIssues = new Issues(`TrainingPipeline "${this.definition.name}"`);
+    if (!isPinnedImage(this.mlflowImage)) propIssues.add('versions.images.mlflow', this.mlflowImage, 'must be pinned to a tag other than "latest" or a digest');
+    const checks = resolveCheckSeverities(propIssues, 'checks', props.checks);
+    propIssues.throwIfAny();
     this.current = resolvePipeline(this.definition, this.context);
     for (const s of this.definition.steps ?? []) this.handles.set(s.name, new PipelineStep(s.name, this.definition.name, this));
 
@@ -78,12 +90,25 @@ export class TrainingPipeline extends Construct {
     const labels = appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name);
     const metadata = (name: string) => ({ name, namespace: spec.namespace, labels });
 
-    new k8s.KubeServiceAccount(this, 'service-account', {
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
       metadata: {
         ...metadata(this.serviceAccountName),
         ...(this.context?.store.serviceAccountAnnotations ? { annotations: { ...this.context.store.serviceAccountAnnotations } } : {}),
       },
     });
+    this.annotateReadScopes();
+    // GPU fit, gang size, tenant quota and data access are synth-time checks (src/cdk8s/checks.ts).
+    const severities = { ...(props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}), ...checks };
+    checksWiring.register(this, () => {
+      const scopes = checksWiring.annotationsOf(this, 'service-account')?.[PIPELINE_READ_SCOPES_ANNOTATION];
+      const identity = { serviceAccount: this.serviceAccountName, readScopes: scopes ? scopes.split(' ').filter((x) => x) : [] };
+      return {
+        demands: pipelineDemands(this.current),
+        dataAccess: this.context ? [{ ...pipelineDataAccess(this.current, checksWiring.grantsOf(this)), identity }] : [],
+        target: this.context,
+        severities,
+      };
+    }, () => (this.context ? [pipelineDataAccess(this.current)] : []));
     new k8s.KubeRole(this, 'role', { metadata: metadata(this.serviceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
     new k8s.KubeRoleBinding(this, 'role-binding', {
       metadata: metadata(this.serviceAccountName),
@@ -139,6 +164,7 @@ export class TrainingPipeline extends Construct {
     const handle = new PipelineStep(name, this.pipelineName, this);
     this.handles.set(name, handle);
     this.addRendezvousService(name);
+    this.annotateReadScopes();
     return handle;
   }
 
@@ -149,9 +175,26 @@ export class TrainingPipeline extends Construct {
     return h!;
   }
 
+  /**
+   * Everything the pipeline's steps write to the platform's store (every run's outputs, under
+   * `pipelines/<namespace>/<name>/`). Endpoints and pipelines of the same namespace may read it;
+   * grant others: `pipeline.artifacts.grantRead(endpoint)`.
+   */
+  public get artifacts(): StoreLocation {
+    const store = this.context?.store;
+    if (!store) new Issues(`TrainingPipeline "${this.pipelineName}"`).add('artifacts', undefined, 'needs a platform (its object store holds the artifacts); give `platform`').throwIfAny();
+    return StoreLocation.fromUri(`s3://${store!.bucket}/${this.current.artifactPrefix}/`);
+  }
+
   /** The validated model this construct renders (read-only; for inspection and tests). */
   public get spec(): PipelineSpec {
     return this.current;
+  }
+
+  /** The ServiceAccount's read scopes: exactly the bucket prefixes the steps read (the AWS side grants these). */
+  private annotateReadScopes(): void {
+    const scopes = pipelineReadScopes(this.current);
+    if (scopes.length > 0) this.serviceAccount.metadata.addAnnotation(PIPELINE_READ_SCOPES_ANNOTATION, scopes.join(' '));
   }
 
   private renderSpec(): Record<string, unknown> {

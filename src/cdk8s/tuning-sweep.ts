@@ -1,14 +1,16 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { checksWiring } from './checks';
 import { MlPlatform } from './ml-platform';
-import { checkDnsLabel, childName, Exposure, ExposureSpec, Issues, PlatformContext, shortHash, VERSIONS } from '../core';
+import { checkDnsLabel, childName, Exposure, Issues, PlatformContext, shortHash } from '../core';
 import { appLabels } from './private/pod';
-import { renderDashboard } from './private/sweep-dashboard';
+import { renderDashboard, resolveDashboard } from './private/sweep-dashboard';
 import { checkKatib, renderKatibExperiment } from './private/sweep-katib';
 import { sweepNames } from './private/sweep-names';
 import { programFiles, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
+import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import {
-  checkSweepCapacity, resolveSweep, resolveSweepImages, SweepImages, SweepOptions, SweepResults, sweepResults, sweepRuntimeConfig, SweepSpec,
+  resolveSweep, resolveSweepImages, SweepImages, SweepOptions, SweepResults, sweepResults, sweepRuntimeConfig, SweepSpec, sweepDemands,
 } from '../core/sweep';
 
 /** Which engine runs the sweep. */
@@ -17,16 +19,17 @@ export type SweepEngine = 'optuna' | 'katib';
 /** An optuna-dashboard for the study's schema. */
 export interface SweepDashboardOptions {
   /**
-   * How it is reached from outside: `Exposure.gateway({ host, gateway: { name, namespace } })` (a
-   * Gateway whose listener admits routes from the sweep's namespace; the platform's own Gateway
-   * admits only its namespace) or `Exposure.ingress({ host, className })`.
+   * How it is reached from outside: `Exposure.gateway({ host })` (the platform Gateway's apps
+   * listener matching `host`), `Exposure.gateway({ host, gateway: { name, namespace } })` (a
+   * Gateway whose listener admits routes from the sweep's namespace) or
+   * `Exposure.ingress({ host, className })`.
    * @default not exposed: `kubectl port-forward svc/<name>-dashboard 8080`
    */
   readonly exposure?: Exposure;
   /**
    * Namespaces whose pods (the gateway's proxies or the ingress controller) may reach it; tenant
    * namespaces deny ingress by default.
-   * @default the Envoy Gateway add-on namespace with a Gateway exposure; required with an Ingress
+   * @default the Gateway's proxy namespace (the Envoy Gateway add-on's) with a Gateway exposure; required with an Ingress
    */
   readonly allowFromNamespaces?: readonly string[];
 }
@@ -54,6 +57,12 @@ export interface TuningSweepProps extends SweepOptions {
   readonly runAsUser?: number;
   /** Submit the workers Job to the tenant's Kueue LocalQueue (all workers admitted together). @default true when the tenant has a queue */
   readonly queue?: boolean;
+  /**
+   * Severity of the synth-time checks for this sweep, over the platform's `checks`: e.g.
+   * `{ tenancy: 'warning' }` to synthesize although the workers exceed the tenant's quota.
+   * @default the platform's, else every check at its own severity (see docs/checks.md)
+   */
+  readonly checks?: CheckSeverities;
 }
 
 /**
@@ -101,13 +110,21 @@ export class TuningSweep extends Construct {
     const images = resolveSweepImages(issues, 'images', props.images);
     const runAsUser = props.runAsUser ?? 1000;
     if (!Number.isInteger(runAsUser) || runAsUser < 1) issues.add('runAsUser', props.runAsUser, 'must be a non-root uid (a whole number ≥ 1)');
-    const dashboard = props.dashboard ? resolveDashboard(issues, props.dashboard === true ? {} : props.dashboard, ctx?.namespace ?? props.namespace) : undefined;
+    const dashboard = props.dashboard ? resolveDashboard(issues, props.dashboard === true ? {} : props.dashboard, ctx, props.namespace) : undefined;
     const tenant = ctx?.tenants.find((t) => t.namespace === props.namespace);
     if (props.queue && !tenant?.queueName) issues.add('queue', true, 'needs a tenant with a Kueue queue (addTenant(…, { queue: true }))');
     const queue = props.queue === false ? undefined : tenant?.queueName;
     if (katib) checkKatib(issues, spec, { dashboard: dashboard !== undefined, storage: props.storage !== undefined });
-    if (ctx && issues.ok) checkSweepCapacity(issues, spec, ctx, katib ? 0 : 1 + (dashboard ? 1 : 0));
+    const checks = resolveCheckSeverities(issues, 'checks', props.checks);
     issues.throwIfAny();
+    // Pool capacity and tenant quota are synth-time checks (src/cdk8s/checks.ts): errors fail `app.synth()`.
+    const severities = { ...(props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}), ...checks };
+    checksWiring.register(this, () => ({
+      demands: sweepDemands(spec, { studyCreation: !katib, optuna: !katib, dashboard: dashboard !== undefined }),
+      dataAccess: [],
+      target: ctx,
+      severities,
+    }));
 
     this.spec = spec;
     this.results = sweepResults(spec, tracking);
@@ -147,16 +164,4 @@ export class TuningSweep extends Construct {
       renderDashboard(this, input, { name: names.dashboard, ...dashboard });
     }
   }
-}
-
-function resolveDashboard(issues: Issues, o: SweepDashboardOptions, platformNamespace: string): { exposure?: ExposureSpec; allowFromNamespaces: readonly string[] } {
-  const exposure = o.exposure?._resolve(issues, 'dashboard.exposure', platformNamespace);
-  if (exposure?.kind === 'gateway' && exposure.createGateway) {
-    issues.add('dashboard.exposure.gateway', undefined, "is required: name a Gateway whose listener admits routes from the sweep's namespace (the platform's own Gateway admits only routes from its namespace)");
-  }
-  let allow = o.allowFromNamespaces;
-  if (allow === undefined && exposure?.kind === 'gateway') allow = [VERSIONS.charts.envoyGateway.namespace];
-  if (allow === undefined && exposure?.kind === 'ingress') issues.add('dashboard.allowFromNamespaces', undefined, "is required with an Ingress: name the ingress controller's namespace");
-  (allow ?? []).forEach((n, i) => checkDnsLabel(issues, `dashboard.allowFromNamespaces[${i}]`, n));
-  return { exposure, allowFromNamespaces: allow ?? [] };
 }

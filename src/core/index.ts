@@ -19,3 +19,4 @@ export * from './workload';
 export * from './pipeline';
 export * from './endpoint';
 export * from './sweep';
+export * from './checks';

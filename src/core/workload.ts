@@ -1,5 +1,5 @@
 import { Issues } from './errors';
-import { Toleration } from './gpu-conventions';
+import { nodeAllocatable, Toleration } from './gpu-conventions';
 import { GpuPoolSpec } from './platform/pools';
 import { Cpu, Size } from './quantities';
 
@@ -35,7 +35,7 @@ export interface ComputeOptions {
   readonly accelerator?: string;
   /**
    * GPU pool name, to choose among several pools of the same accelerator.
-   * @default the first declared pool that matches `accelerator` and fits `gpus`
+   * @default the first declared pool that matches `accelerator` and fits `gpus` (preferring one whose nodes also fit `cpu` and `memory`)
    */
   readonly pool?: string;
 }
@@ -123,6 +123,11 @@ export function resolveCompute(issues: Issues, path: string, o: ComputeOptions =
     issues.add(`${path}.gpus`, gpus, `exceeds what one node of ${candidates.map((p) => `${p.pool} (${p.maxPerContainer} per container)`).join(', ')} offers; ask for fewer or declare a larger pool`);
     return base;
   }
-  const pool = fitting[0];
+  // Prefer a pool whose nodes also hold the container's CPU and memory (the synth-time schedulability check reports the rest).
+  const roomy = fitting.filter((p) => {
+    const a = nodeAllocatable(p.instance);
+    return cpu.millicores <= a.cpuMillicores && memory.bytes <= a.memoryMiB * 2 ** 20;
+  });
+  const pool = roomy[0] ?? fitting[0];
   return { ...base, gpu: { count: gpus, resourceName: pool.resourceName, pool, nodeSelector: pool.nodeSelector, tolerations: pool.tolerations } };
 }

@@ -198,7 +198,11 @@ describe('MlPlatform: exposure', () => {
     const objects = example();
     const gw = find(objects, 'Gateway', 'mlplatform');
     expect(gw.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
-    expect(gw.spec.listeners.map((l: any) => [l.name, l.protocol, l.port])).toEqual([['http', 'HTTP', 80], ['https', 'HTTPS', 443]]);
+    expect(gw.spec.listeners.map((l: any) => [l.name, l.protocol, l.port, l.hostname])).toEqual([
+      ['http', 'HTTP', 80, 'mlflow.example.com'], ['https', 'HTTPS', 443, 'mlflow.example.com'],
+      // The apps listeners endpoints and dashboards of the tenants attach to (test/cdk8s/ml-platform-apps.test.ts).
+      ['apps-0-http', 'HTTP', 80, '*.models.example.com'], ['apps-0-https', 'HTTPS', 443, '*.models.example.com'],
+    ]);
     expect(find(objects, 'GatewayClass', 'envoy-gateway').spec).toEqual({ controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' });
     const route = find(objects, 'HTTPRoute', 'ml-tracking');
     expect(route.spec.hostnames).toEqual(['mlflow.example.com']);
@@ -269,7 +273,19 @@ describe('MlPlatform: pools, tenants and add-ons', () => {
     expect(ctx.pools[0].nodeSelector).toEqual({ 'mlplatform.io/accelerator': 'nvidia-a10g', 'mlplatform.io/gpu-pool': 'a10g' });
     expect(ctx.tenants.map((t) => [t.namespace, t.queueName])).toEqual([['vision', 'vision'], ['nlp', undefined]]);
     expect([...ctx.addons].sort()).toEqual(['argoWorkflows', 'certManager', 'envoyGateway', 'kueue', 'nvidiaDevicePlugin']);
-    expect(ctx.exposure).toEqual({ kind: 'gateway', gateway: { name: 'mlplatform', namespace: 'mlplatform', sectionName: 'https' }, https: true });
+    expect(ctx.exposure).toEqual({
+      kind: 'gateway',
+      gateway: { name: 'mlplatform', namespace: 'mlplatform', sectionName: 'https' },
+      https: true,
+      host: 'mlflow.example.com',
+      apps: {
+        name: 'mlplatform',
+        namespace: 'mlplatform',
+        listeners: [{ hostname: '*.models.example.com', sectionName: 'apps-0-https' }],
+        https: true,
+        proxyNamespace: 'envoy-gateway-system',
+      },
+    });
   });
 
   test('every container has requests and limits for CPU and memory', () => {

@@ -24,7 +24,8 @@ function withPlatform(props: Omit<ModelEndpointProps, 'platform' | 'namespace'>,
     const platform = new MlPlatform(chart, 'ml', platformProps);
     platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', maxNodes: 4 });
     platform.addTenant('vision', { quota: { cpu: Cpu.cores(32), memory: Size.gibibytes(128), gpus: { a10g: 4 } } });
-    new ModelEndpoint(chart, 'resnet50', { platform, namespace: 'vision', ...props });
+    const endpoint = new ModelEndpoint(chart, 'resnet50', { platform, namespace: 'vision', ...props });
+    platform.storeLocation('models').grantRead(endpoint);
   });
   return endpointObjects(objects);
 }
@@ -127,7 +128,11 @@ describe('ModelEndpoint: pods', () => {
     expect(Object.values(env(server)).filter((v) => typeof v !== 'string')).toEqual([]);
     expect(server.volumeMounts).toContainEqual({ name: 'model', mountPath: '/models', readOnly: true });
     expect(server.args).toEqual(['--model-repository=/models/repository', '--http-port=8000', '--grpc-port=8001', '--metrics-port=8002', '--exit-on-error=true']);
-    expect(find(objects, 'ServiceAccount', 'resnet50-canary').metadata.annotations).toEqual({ 'mlplatform.io/model-read-scope': 'models:/resnet50' });
+    expect(find(objects, 'ServiceAccount', 'resnet50-canary').metadata.annotations).toEqual({
+      'mlplatform.io/model-read-scope': 'models:/resnet50',
+      // The payload logger writes exactly here (docs/model-endpoint.md, "Payload logging").
+      'mlplatform.io/payload-log-scope': 's3://ml-artifacts/endpoints/vision/resnet50/canary/payloads/',
+    });
     expect(env(pod(objects, 'resnet50-canary').initContainers[0]).MODEL_URI).toBe('models:/resnet50@challenger');
   });
 
@@ -136,7 +141,8 @@ describe('ModelEndpoint: pods', () => {
     const d = find(objects, 'Deployment', 'resnet50-stable');
     const server = d.spec.template.spec.containers[0];
     expect(server.startupProbe.failureThreshold * server.startupProbe.periodSeconds).toBe(15 * 60);
-    expect(server.startupProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' });
+    // The probes reach the server itself, not the payload logger in front of it (which owns `http`).
+    expect(server.startupProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'server-http' });
     expect(server.livenessProbe.httpGet.path).toBe('/v2/health/live');
     expect(d.spec.progressDeadlineSeconds).toBe(900);
     expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
@@ -211,7 +217,8 @@ describe('ModelEndpoint: pods', () => {
 describe('ModelEndpoint: routing and network', () => {
   test('one HTTPRoute: weighted backends adding up to 100, the shadow mirrored, a request timeout', () => {
     const route = find(example(), 'HTTPRoute', 'resnet50');
-    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference', namespace: 'envoy-gateway-system' }]);
+    // The platform Gateway's HTTPS apps listener for *.models.example.com.
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlplatform', namespace: 'mlplatform', sectionName: 'apps-0-https' }]);
     expect(route.spec.hostnames).toEqual(['resnet50.models.example.com']);
     const [rule] = route.spec.rules;
     expect(rule.backendRefs.map((b: any) => [b.name, b.port, b.weight])).toEqual([['resnet50-stable', 8000, 90], ['resnet50-canary', 8000, 10]]);

@@ -1,7 +1,8 @@
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { buildPlatform } from '../../examples/cdk8s-platform/platform';
+import { MlPlatform } from '../../src/cdk8s';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
-import { Duration, Exposure } from '../../src/core';
+import { Cpu, Duration, Exposure, Size } from '../../src/core';
 import { Pruner, Sampler, StudyStorage } from '../../src/core/sweep';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
@@ -24,6 +25,15 @@ function build(p: Props): { sweep: TuningSweep; objects: K8sObject[] } {
   const { chart, platform } = buildPlatform(Testing.app());
   const sweep = new TuningSweep(chart, 'sweep', { platform, namespace: 'vision', ...p });
   return { sweep, objects: (chart.toJson() as K8sObject[]).filter((o) => o.metadata?.labels?.['mlplatform.io/sweep'] === 'sweep') };
+}
+
+/** A platform `ml` whose own Gateway (TLS) has apps listeners for `hostnames`, an a10g pool and tenant `vision`. */
+function platformWithApps(hostnames: string[]): { chart: Chart; platform: MlPlatform } {
+  const chart = new Chart(Testing.app(), 'platform');
+  const platform = new MlPlatform(chart, 'ml', { exposure: Exposure.gateway({ host: 'mlflow.example.com', tls: { clusterIssuer: 'letsencrypt-dns' }, apps: { hostnames } }) });
+  platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', maxNodes: 8 });
+  platform.addTenant('vision', { quota: { cpu: Cpu.cores(64), memory: Size.gibibytes(256), gpus: { a10g: 8 } } });
+  return { chart, platform };
 }
 
 describe('optuna-dashboard', () => {
@@ -49,6 +59,37 @@ describe('optuna-dashboard', () => {
       policyTypes: ['Ingress'],
       ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['envoy-gateway-system'] }] } }], ports: [{ protocol: 'TCP', port: 8080 }] }],
     });
+  });
+
+  test("on the platform Gateway's apps listener: no `gateway`, the route in the tenant namespace, the proxies admitted", () => {
+    const { chart, platform } = platformWithApps(['*.ml.example.com', 'optuna.example.com']);
+    new TuningSweep(chart, 'sweep', { platform, namespace: 'vision', ...props, dashboard: { exposure: Exposure.gateway({ host: 'optuna.example.com' }) } });
+    const all = chart.toJson() as K8sObject[];
+    expectValidManifests(all);
+    const route = find(all, 'HTTPRoute', 'sweep-dashboard', 'vision');
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlplatform', namespace: 'mlplatform', sectionName: 'apps-1-https' }]);
+    expect(route.spec.hostnames).toEqual(['optuna.example.com']);
+    // The platform Gateway's listener admits the sweep's namespace; the dashboard's policy admits its proxies.
+    const listener = find(all, 'Gateway', 'mlplatform').spec.listeners.find((l: any) => l.name === 'apps-1-https');
+    expect([listener.hostname, listener.allowedRoutes.namespaces.from]).toEqual(['optuna.example.com', 'Selector']);
+    expect(find(all, 'NetworkPolicy', 'sweep-dashboard-allow-ingress').spec.ingress[0].from)
+      .toEqual([{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['envoy-gateway-system'] }] } }]);
+    expect(findAll(all, 'Gateway').length).toBe(1);
+  });
+
+  test('on the platform Gateway: a host outside the apps listeners, `tls` or `apps` on the dashboard fail with the fix', () => {
+    const { chart, platform } = platformWithApps(['*.ml.example.com']);
+    const e = validationError(() => new TuningSweep(chart, 'sweep', {
+      platform,
+      namespace: 'vision',
+      ...props,
+      dashboard: { exposure: Exposure.gateway({ host: 'optuna.example.org', tls: { clusterIssuer: 'other' }, apps: { hostnames: ['*.x.example.org'] } }) },
+    }));
+    expect(e.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "dashboard.exposure.tls: applies only to the platform's own exposure: the apps listener's TLS is the platform Gateway's; drop `tls`",
+      "dashboard.exposure.apps: applies only to the platform's own exposure; drop `apps`",
+      "dashboard.exposure.host: matches none of the platform Gateway's apps host names (*.ml.example.com); use a host under one of them, or name a `gateway`",
+    ]);
   });
 
   test('behind an Ingress, admitting the named controller namespace', () => {

@@ -251,15 +251,14 @@ describe('TuningSweep: ValidationError names each prop and the fix', () => {
       runAsUser: 0,
       dashboard: { exposure: Exposure.gateway({ host: 'optuna.example.com' }) },
     }, 'Sweep_1'));
-    expect(e.issues.map((i) => i.path)).toEqual(['id', 'namespace', 'images.optuna', 'runAsUser', 'dashboard.exposure.gateway']);
+    expect(e.issues.map((i) => i.path)).toEqual(['id', 'namespace', 'images.optuna', 'runAsUser', 'dashboard.exposure.host']);
     expect(e.message).toContain('`namespace` ("marketing"): must be a tenant namespace of platform "ml" (it has: vision, nlp); add the tenant first with addTenant()');
-    expect(e.message).toContain("`dashboard.exposure.gateway` (undefined): is required: name a Gateway whose listener admits routes from the sweep's namespace");
+    expect(e.message).toContain('`dashboard.exposure.host` ("optuna.example.com"): matches none of the platform Gateway\'s apps host names (*.models.example.com); use a host under one of them, or name a `gateway`');
   });
 
   test('a GPU sweep larger than its pool, and tracking or a queue without a platform', () => {
-    const e = validationError(() => build({ ...everyProp, budget: { trials: 40, workers: 9 } }));
-    expect(e.issues.map((i) => i.path)).toEqual(['budget.workers', 'budget.workers']);
-    expect(e.message).toContain('exceeds what pool "a10g" can run at once (8 nodes × 1 trial per node = 8)');
+    // Pool capacity and tenant quota are synth-time checks (docs/checks.md): the quota one is an error.
+    expect(() => build({ ...everyProp, budget: { trials: 40, workers: 9 } })).toThrow('error (tenancy): TuningSweep vision/sweep needs up to 9 GPUs of pool "a10g" at once (9 pods × 1 GPU), but tenant "vision" may use 8');
     const app = Testing.app();
     const solo = validationError(() => new TuningSweep(new Chart(app, 'c'), 's', { ...minimalProps, namespace: 'research', tracking: true, queue: true }));
     expect(solo.issues.map((i) => i.path)).toEqual(['storage', 'tracking', 'queue']);

@@ -139,7 +139,8 @@ describe('resolvePipeline: other checks', () => {
 
   test('multi-node steps: pool size, command, outputs, datasets', () => {
     const ctx = context();
-    expect(only(def([{ name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 8, gpus: 1, pool: 'a10g' }]), ctx)).toMatchObject({ path: 'steps.ddp.nodes', message: 'exceeds the 4 nodes pool "a10g" scales to; use fewer nodes or raise its maxNodes' });
+    // Whether the pool holds `nodes` pods at once is a synth-time check now (test/cdk8s/checks.test.ts, schedulability).
+    expect(resolvePipeline(def([{ name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 8, gpus: 1, pool: 'a10g' }]), ctx).steps[0].nodes).toBe(8);
     expect(only(def([{ name: 'ddp', image: IMAGE, nodes: 2, gpus: 1 }]), ctx).path).toBe('steps.ddp.command');
     expect(only(def([{ name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 2, gpus: 1, outputs: ['m'] }]), ctx).path).toBe('steps.ddp.outputs');
     expect(only(def([{ name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 2, gpus: 1, inputs: { d: Dataset.fromBucket({ prefix: 'ds', version: 'v1' }) } }]), ctx).path).toBe('steps.ddp.inputs.d');

@@ -33,11 +33,12 @@ describe('package entry points', () => {
     }
   });
 
-  test('exports map the three entry points to lib/ with typings', () => {
+  test('exports map the four entry points to lib/ with typings', () => {
     expect(pkg.exports['.']).toEqual({ types: './lib/core/index.d.ts', default: './lib/core/index.js' });
     expect(pkg.exports['./cdk8s']).toEqual({ types: './lib/cdk8s/index.d.ts', default: './lib/cdk8s/index.js' });
     expect(pkg.exports['./pulumi']).toEqual({ types: './lib/pulumi/index.d.ts', default: './lib/pulumi/index.js' });
-    expect(pkg.typesVersions['*']).toEqual({ cdk8s: ['lib/cdk8s/index.d.ts'], pulumi: ['lib/pulumi/index.d.ts'] });
+    expect(pkg.exports['./testing']).toEqual({ types: './lib/testing/index.d.ts', default: './lib/testing/index.js' });
+    expect(pkg.typesVersions['*']).toEqual({ cdk8s: ['lib/cdk8s/index.d.ts'], pulumi: ['lib/pulumi/index.d.ts'], testing: ['lib/testing/index.d.ts'] });
   });
 
   test('peer dependencies: real-world ranges, Pulumi ones optional', () => {

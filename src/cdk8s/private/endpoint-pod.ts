@@ -1,4 +1,5 @@
 import { k8s } from 'cdk8s-plus-27';
+import { payloadLoggerContainer, payloadLoggerVolumes, SERVER_HTTP_PORT_WITH_LOGGING } from './endpoint-logging';
 import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
 import { computeResources, placement, sharedMemory } from './workload-pod';
 import { FETCH_PROGRAM, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
@@ -23,10 +24,15 @@ export function versionLabels(e: ModelEndpointSpec, v: ModelVersionSpec, platfor
   return { labels: { ...appLabels(v.objectName, 'model-server', platform), [ENDPOINT_LABEL]: e.name, [VERSION_LABEL]: v.name }, selector };
 }
 
+/** Name of the server's HTTP container port: `http`, or `server-http` when the logging proxy takes `http`. */
+export function serverHttpPortName(v: ModelVersionSpec): string {
+  return v.logging ? SERVER_HTTP_PORT_WITH_LOGGING : 'http';
+}
+
 /** Container ports of a version's server: `http`, and `grpc` / `metrics` when the runtime has them as separate listeners. */
 export function serverPorts(v: ModelVersionSpec): k8s.ContainerPort[] {
   const r = v.runtime;
-  const ports: k8s.ContainerPort[] = [{ name: 'http', containerPort: r.port, protocol: 'TCP' }];
+  const ports: k8s.ContainerPort[] = [{ name: serverHttpPortName(v), containerPort: r.port, protocol: 'TCP' }];
   if (r.grpcPort !== undefined) ports.push({ name: 'grpc', containerPort: r.grpcPort, protocol: 'TCP' });
   if (r.metrics && r.metrics.port !== r.port) ports.push({ name: 'metrics', containerPort: r.metrics.port, protocol: 'TCP' });
   return ports;
@@ -77,11 +83,13 @@ function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): k8s.Containe
 
 /**
  * A version's pod: the fetch init container (registry and URI sources), the server with the model
- * volume mounted read-only, probes sized by the start-up budget, a drain delay, GPU placement.
+ * volume mounted read-only, probes sized by the start-up budget, a drain delay, GPU placement; with
+ * payload logging, the logging proxy in front of the server (it takes the `http` port name).
  */
 export function versionPodSpec(e: ModelEndpointSpec, v: ModelVersionSpec, o: { serviceAccountName: string; containerName: string; spread?: Record<string, string> }): k8s.PodSpec {
   const r = v.runtime;
-  const httpGet = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('http') } });
+  // The server's own port, also behind the logging proxy: the probes check the server itself.
+  const httpGet = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString(serverHttpPortName(v)) } });
   const compute = computeResources(v.compute);
   const fetched = v.fetch !== undefined;
   const shm = sharedMemory(v.compute);
@@ -112,12 +120,13 @@ export function versionPodSpec(e: ModelEndpointSpec, v: ModelVersionSpec, o: { s
   return podSpec({
     serviceAccountName: o.serviceAccountName,
     runAsUser: r.runAsUser,
-    containers: [server],
+    containers: v.logging ? [server, payloadLoggerContainer(e, v)] : [server],
     initContainers: init ? [init] : [],
     volumes: [
       emptyDir('tmp', '2Gi'),
       ...(fetched ? [emptyDir('model', e.modelStorage.toKubernetes())] : []),
       ...shm.volumes,
+      ...(v.logging ? payloadLoggerVolumes(e) : []),
     ],
     ...where,
     terminationGracePeriodSeconds: e.drainSeconds + 30,

@@ -3,7 +3,8 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ENDPOINT_LABEL, versionLabels } from './endpoint-pod';
 import { NAMESPACE_NAME_LABEL } from './tenant-network';
-import { mirrorAmount, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
+import { GatewayRef } from '../../core';
+import { EndpointGrpcSpec, mirrorAmount, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** Namespace of Envoy Gateway, which runs the proxies of every Gateway it manages. */
 export const ENVOY_GATEWAY_NAMESPACE = 'envoy-gateway-system';
@@ -19,8 +20,8 @@ function serviceRef(v: ModelVersionSpec): { group: string; kind: string; name: s
 /**
  * The endpoint's entry points: a Service `<endpoint>` for in-cluster clients (the stable version),
  * and, with a Gateway, one HTTPRoute whose rule carries the weighted backendRefs (stable, canary and
- * A/B versions; weights add up to 100) and one RequestMirror filter per shadow; or an Ingress to the
- * stable version.
+ * A/B versions; weights add up to 100) and one RequestMirror filter per shadow, plus a GRPCRoute
+ * with the same split on `grpcHost`; or an Ingress to the stable version.
  */
 export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>, platform: string): void {
   const stable = byName(e, e.traffic.stable);
@@ -58,13 +59,7 @@ export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Re
     kind: 'HTTPRoute',
     metadata,
     spec: {
-      parentRefs: [{
-        group: 'gateway.networking.k8s.io',
-        kind: 'Gateway',
-        name: x.gateway.name,
-        namespace: x.gateway.namespace,
-        ...(x.gateway.sectionName ? { sectionName: x.gateway.sectionName } : {}),
-      }],
+      parentRefs: [parentRef(x.gateway)],
       hostnames: [x.host],
       rules: [{
         name: 'serve',
@@ -75,11 +70,52 @@ export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Re
       }],
     },
   });
+  if (x.grpc) renderGrpcRoute(scope, e, metadata, x.grpc);
+}
+
+function parentRef(g: GatewayRef): Record<string, string> {
+  return {
+    group: 'gateway.networking.k8s.io',
+    kind: 'Gateway',
+    name: g.name,
+    namespace: g.namespace,
+    ...(g.sectionName ? { sectionName: g.sectionName } : {}),
+  };
+}
+
+/**
+ * The GRPCRoute `<endpoint>` (gateway.networking.k8s.io/v1, standard channel): every gRPC call on
+ * `grpc.host` goes to the versions' `grpc` Service ports (h2c, `appProtocol: kubernetes.io/h2c`)
+ * with the HTTPRoute's weights, and one RequestMirror filter per shadow (GRPCRoute filters carry
+ * `percent` or `fraction` like HTTPRoute's). GRPCRoute has no path rewrite and no timeouts in
+ * the standard channel: the route matches every service and method.
+ */
+function renderGrpcRoute(scope: Construct, e: ModelEndpointSpec, metadata: { name: string; namespace: string; labels: Record<string, string> }, grpc: EndpointGrpcSpec): void {
+  const grpcRef = (v: ModelVersionSpec) => ({ group: '', kind: 'Service', name: v.objectName, port: v.runtime.grpcPort! });
+  const filters = e.traffic.mirrors.map((m) => ({
+    type: 'RequestMirror',
+    requestMirror: { backendRef: grpcRef(byName(e, m.name)), ...mirrorAmount(m.percent) },
+  }));
+  new ApiObject(scope, 'grpc-route', {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GRPCRoute',
+    metadata: { ...metadata, labels: { ...metadata.labels } },
+    spec: {
+      parentRefs: [parentRef(grpc.gateway)],
+      hostnames: [grpc.host],
+      rules: [{
+        name: 'serve',
+        ...(filters.length ? { filters } : {}),
+        backendRefs: e.traffic.backends.map((b) => ({ ...grpcRef(byName(e, b.name)), weight: b.weight })),
+      }],
+    },
+  });
 }
 
 /**
  * One NetworkPolicy `<endpoint>-ingress` on every pod of the endpoint: the serving port from the
- * gateway's namespaces (Envoy Gateway's, and the Gateway's own), from any namespace with an
+ * gateway's proxy namespaces (the platform's Envoy Gateway namespace for its apps listeners;
+ * Envoy Gateway's and the Gateway's own for a Gateway the user names), from any namespace with an
  * Ingress or KServe (their controller's namespace is not known here), from the pods of its own
  * namespace; the metrics port from Prometheus. Mirrored copies come from the gateway proxy too.
  */
@@ -90,7 +126,7 @@ export function renderEndpointNetwork(scope: Construct, e: ModelEndpointSpec, la
   const ingress: k8s.NetworkPolicyIngressRule[] = [{ from: [{ podSelector: {} }], ports: serving }];
   const x = e.exposure;
   if (x.kind === 'gateway') {
-    const from = [ns(ENVOY_GATEWAY_NAMESPACE), ...(x.gateway.namespace !== ENVOY_GATEWAY_NAMESPACE ? [ns(x.gateway.namespace)] : [])];
+    const from = x.proxyNamespaces.map(ns);
     ingress.push({ from, ports: serving });
   } else if (x.kind === 'ingress' || e.kserve) {
     ingress.push({ from: [{ namespaceSelector: {} }], ports: serving });

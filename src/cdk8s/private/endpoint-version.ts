@@ -1,11 +1,14 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { versionLabels, versionPodSpec } from './endpoint-pod';
+import { renderPayloadLoggerConfigMap } from './endpoint-logging';
+import { endpointLabels, versionLabels, versionPodSpec } from './endpoint-pod';
 import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** Annotation naming what a version's ServiceAccount must be able to read (the AWS side grants exactly this). */
 export const READ_SCOPE_ANNOTATION = 'mlplatform.io/model-read-scope';
+/** Annotation naming the exact bucket prefix a version writes its payload logs to (the AWS side grants s3:PutObject on exactly this). */
+export const PAYLOAD_LOG_SCOPE_ANNOTATION = 'mlplatform.io/payload-log-scope';
 /** KEDA polling interval, seconds. */
 const KEDA_POLLING_SECONDS = 15;
 /** Scale-down stabilization of every autoscaler, seconds (no flapping after a burst). */
@@ -28,7 +31,8 @@ export function kedaTiming(v: ModelVersionSpec): { cooldownPeriod: number; initi
 }
 
 /**
- * One version: ServiceAccount (read scope and workload identity annotations), Deployment (rolling
+ * One version: ServiceAccount (read and payload-log write scopes, workload identity annotations),
+ * the endpoint's payload-logger ConfigMap (once, when a version logs), Deployment (rolling
  * update with one surge and none unavailable), Service, PodDisruptionBudget, and an HPA (CPU) or a
  * KEDA ScaledObject (request rate / concurrency, optional scale to zero with a wake-up trigger).
  * With `serviceAccountOnly` (KServe runs the pods), only the ServiceAccount.
@@ -40,11 +44,13 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
   const scopeAnnotation: Record<string, string> = v.readScope
     ? { [READ_SCOPE_ANNOTATION]: v.readScope.kind === 's3' ? `s3://${v.readScope.bucket}/${v.readScope.prefix}` : `models:/${v.readScope.model}` }
     : {};
+  if (v.writeScope) scopeAnnotation[PAYLOAD_LOG_SCOPE_ANNOTATION] = `s3://${v.writeScope.bucket}/${v.writeScope.prefix}`;
   new k8s.KubeServiceAccount(c, 'sa', {
     metadata: { ...metadata, annotations: { ...scopeAnnotation, ...v.serviceAccountAnnotations } },
     automountServiceAccountToken: false,
   });
   if (o.serviceAccountOnly) return;
+  if (v.logging) renderPayloadLoggerConfigMap(scope, e, endpointLabels(e, o.platform));
   const autoscaled = v.scaling.kind !== 'fixed';
   new k8s.KubeDeployment(c, 'deployment', {
     metadata,
@@ -62,6 +68,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
     },
   });
   const metrics = metricsServicePort(v);
+  // `http` is the logging proxy's port when the version logs payloads (see endpoint-logging.ts), else the server's.
   new k8s.KubeService(c, 'service', {
     metadata,
     spec: {

@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ExposureSpec } from '../../core';
+import { tenantsPeer } from './platform-network';
+import { AppListenerSpec, ExposureSpec } from '../../core';
 
 /** GatewayClass controller of Envoy Gateway. */
 export const ENVOY_GATEWAY_CONTROLLER = 'gateway.envoyproxy.io/gatewayclass-controller';
@@ -17,6 +18,37 @@ export interface ExposureInput {
   readonly port: number;
   /** Whether the Envoy Gateway add-on is installed by the platform (then the GatewayClass is created too). */
   readonly envoyGatewayAddon: boolean;
+  /**
+   * Name of the platform whose tenant namespaces the apps listeners admit routes from.
+   * @default - no apps listeners can be rendered (only the platform passes it)
+   */
+  readonly platform?: string;
+}
+
+/**
+ * The apps listeners of one host name: `apps-<i>-http` (port 80) and, with TLS, `apps-<i>-https`
+ * (port 443, a certificate Secret cert-manager fills from the Gateway's issuer annotation). Both
+ * admit HTTPRoutes and GRPCRoutes from the platform's tenant namespaces only.
+ */
+function appListeners(a: AppListenerSpec, platform: string | undefined): unknown[] {
+  if (platform === undefined) throw new Error('renderExposure: apps listeners need the platform whose tenants they admit');
+  const allowedRoutes = {
+    // The tenant namespaces of this platform, exactly as its own NetworkPolicies select them.
+    namespaces: { from: 'Selector', selector: tenantsPeer(platform).namespaceSelector },
+    kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }, { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' }],
+  };
+  const out: unknown[] = [{ name: a.httpListener, protocol: 'HTTP', port: 80, hostname: a.hostname, allowedRoutes }];
+  if (a.https) {
+    out.push({
+      name: a.https.listener,
+      protocol: 'HTTPS',
+      port: 443,
+      hostname: a.hostname,
+      tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: a.https.secretName }] },
+      allowedRoutes,
+    });
+  }
+  return out;
 }
 
 function issuerAnnotations(tls: { clusterIssuer?: string; issuer?: string } | undefined): Record<string, string> {
@@ -26,8 +58,8 @@ function issuerAnnotations(tls: { clusterIssuer?: string; issuer?: string } | un
 
 /**
  * Exposes the tracking UI: an HTTPRoute on a Gateway (the platform's own Gateway — with its
- * GatewayClass and a cert-manager-issued certificate when TLS is on — or one the user names), or an
- * Ingress of the given class.
+ * GatewayClass, a cert-manager-issued certificate when TLS is on, and the apps listeners for
+ * tenant routes — or one the user names), or an Ingress of the given class.
  */
 export function renderExposure(scope: Construct, i: ExposureInput): void {
   const s = i.spec;
@@ -67,6 +99,7 @@ export function renderExposure(scope: Construct, i: ExposureInput): void {
         allowedRoutes: { namespaces: { from: 'Same' } },
       });
     }
+    for (const a of s.apps ?? []) listeners.push(...appListeners(a, i.platform));
     new ApiObject(scope, 'gateway', {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'Gateway',

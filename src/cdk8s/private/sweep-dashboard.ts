@@ -4,7 +4,7 @@ import { renderExposure } from './exposure';
 import { container, emptyDir, podSpec, resources } from './pod';
 import { tenantNetworkPolicyName } from './sweep-names';
 import { optunaEnv, PROGRAM_DIR, SweepPodsInput } from './sweep-pods';
-import { ExposureSpec } from '../../core';
+import { attachToPlatformApps, checkDnsLabel, Exposure, ExposureSpec, Issues, PlatformContext, VERSIONS } from '../../core';
 
 /** Port optuna-dashboard listens on. */
 export const DASHBOARD_PORT = 8080;
@@ -20,8 +20,9 @@ export interface DashboardInput {
 /**
  * optuna-dashboard for the study's schema: a Deployment (one replica, the pinned dashboard image
  * running `sweep.py dashboard`, which waits for the tables and serves on {@link DASHBOARD_PORT}), a
- * Service, the exposure (an HTTPRoute on a named Gateway, or an Ingress) and a NetworkPolicy that
- * admits the gateway's or ingress controller's namespaces (tenant namespaces deny ingress by default).
+ * Service, the exposure (an HTTPRoute on the platform Gateway's apps listener or on a named Gateway,
+ * or an Ingress) and a NetworkPolicy that admits the gateway's proxy or ingress controller's
+ * namespaces (tenant namespaces deny ingress by default).
  */
 export function renderDashboard(scope: Construct, i: SweepPodsInput, d: DashboardInput): void {
   const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-dashboard' };
@@ -74,4 +75,35 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
       }],
     },
   });
+}
+
+/** The dashboard props {@link resolveDashboard} reads (`SweepDashboardOptions` of TuningSweep). */
+export interface DashboardOptionsInput {
+  readonly exposure?: Exposure;
+  readonly allowFromNamespaces?: readonly string[];
+}
+
+/**
+ * Validates the dashboard props (issues under `dashboard.`). `Exposure.gateway({ host })` without
+ * `gateway` attaches to the platform Gateway's apps listener matching `host` and admits the
+ * Gateway's proxy namespace; with a named Gateway, Envoy Gateway's namespace is admitted unless
+ * `allowFromNamespaces` says otherwise; an Ingress needs `allowFromNamespaces`.
+ */
+export function resolveDashboard(issues: Issues, o: DashboardOptionsInput, ctx: PlatformContext | undefined, namespace: string): Omit<DashboardInput, 'name'> {
+  let exposure = o.exposure?._resolve(issues, 'dashboard.exposure', ctx?.namespace ?? namespace);
+  let allow = o.allowFromNamespaces;
+  if (exposure?.kind === 'gateway' && exposure.createGateway) {
+    // No Gateway named: the platform's apps listener for the host (the platform owns TLS and the class).
+    if (exposure.tls) issues.add('dashboard.exposure.tls', exposure.tls, "applies only to the platform's own exposure: the apps listener's TLS is the platform Gateway's; drop `tls`");
+    if (exposure.apps) issues.add('dashboard.exposure.apps', exposure.apps.map((a) => a.hostname), "applies only to the platform's own exposure; drop `apps`");
+    const at = attachToPlatformApps(issues, 'dashboard.exposure', exposure.host, ctx?.exposure);
+    if (at) {
+      exposure = { kind: 'gateway', host: exposure.host, gateway: at.gateway, createGateway: false, gatewayClassName: exposure.gatewayClassName };
+      allow ??= [at.proxyNamespace];
+    }
+  }
+  if (allow === undefined && exposure?.kind === 'gateway') allow = [VERSIONS.charts.envoyGateway.namespace];
+  if (allow === undefined && exposure?.kind === 'ingress') issues.add('dashboard.allowFromNamespaces', undefined, "is required with an Ingress: name the ingress controller's namespace");
+  (allow ?? []).forEach((n, i) => checkDnsLabel(issues, `dashboard.allowFromNamespaces[${i}]`, n));
+  return { exposure, allowFromNamespaces: allow ?? [] };
 }

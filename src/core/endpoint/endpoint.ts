@@ -4,7 +4,8 @@ import { PlatformContext } from '../platform/context';
 import { Duration, Size } from '../quantities';
 import { VERSIONS } from '../versions';
 import { ComputeOptions } from '../workload';
-import { EndpointExposure, EndpointExposureSpec } from './exposure';
+import { checkExposureVersions, EndpointExposure, EndpointExposureSpec } from './exposure';
+import { PayloadLoggingOptions } from './logging';
 import { MonitoringOptions, MonitoringSpec, resolveMonitoring } from './monitoring';
 import { Runtime, RUNTIME_IMAGES, RuntimeImages } from './runtime';
 import { Scaling } from './scaling';
@@ -42,6 +43,13 @@ export interface ModelEndpointOptions {
   readonly monitoring?: MonitoringOptions | false;
   /** Extra environment of every server container. @default none */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Request/response logging of every version to the platform's object store (a proxy in each pod
+   * samples requests and uploads JSON-lines batches); a version's own `logging` replaces it. Needs a
+   * platform; not available with `kserve`.
+   * @default off
+   */
+  readonly logging?: PayloadLoggingOptions;
   /**
    * Seconds a terminating replica keeps serving after it leaves the Service endpoints (a `preStop`
    * sleep, so rolling updates drop no request); 0 for images without `sleep`.
@@ -122,7 +130,7 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
     seen.add(v?.name);
   });
   const traffic = planTraffic(issues, 'versions', versions.map((v) => ({ name: v?.name, stable: v?.stable, weight: v?.weight, mirrorPercent: v?.mirrorPercent })));
-  const exposure = (o.exposure ?? EndpointExposure.none())._resolve(issues, 'exposure');
+  const exposure = (o.exposure ?? EndpointExposure.none())._resolve(issues, 'exposure', ctx?.exposure);
   const monitoring = o.monitoring === false ? undefined : resolveMonitoring(issues, 'monitoring', o.monitoring);
   const prometheus = monitoring?.prometheus ?? resolveMonitoring(issues, 'monitoring', {}).prometheus;
   const kserve = o.kserve ?? false;
@@ -138,6 +146,7 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
     images,
     monitoring: monitoring !== undefined,
     kserve,
+    logging: o.logging,
   };
   const weightOf = new Map(traffic.backends.map((b) => [b.name, b.weight]));
   const resolved = versions.map((v, i) => {
@@ -163,6 +172,7 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
     return s;
   });
 
+  checkExposureVersions(issues, 'exposure', exposure, specs, traffic);
   if (exposure.kind !== 'gateway' && (traffic.backends.length > 1 || traffic.mirrors.length > 0) && !kserve) {
     issues.add('exposure', exposure.kind, `canary, A/B and shadow versions need EndpointExposure.gateway(...): ${exposure.kind === 'ingress' ? 'Ingress has no standard traffic weights or request mirroring' : 'without a route nothing splits or mirrors traffic'}`);
   }
@@ -175,7 +185,6 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
       if (s.scaling.minReplicas === 0) issues.add(versions[i].scaling ? `versions[${i}].scaling.minReplicas` : 'scaling.minReplicas', 0, 'scale to zero is not offered with KServe Standard mode here: set `kserve: false`');
     });
   }
-  checkGpuQuota(issues, specs, o.namespace, ctx);
   const modelStorage = o.modelStorage ?? Size.gibibytes(10);
   if (!(modelStorage instanceof Size) || modelStorage.bytes < 2 ** 30) issues.add('modelStorage', o.modelStorage?.toString(), 'must be at least 1Gi (Size.gibibytes(1))');
   const drainSeconds = o.drainSeconds ?? 10;
@@ -190,22 +199,4 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
   }
   unique.throwIfAny();
   return { name, namespace: o.namespace, versions: specs, traffic, exposure, monitoring, prometheus, modelStorage, drainSeconds, kserve, fetchImage: images.mlflow };
-}
-
-/** Every version at its maximum must fit the tenant's GPU quota of each pool. */
-function checkGpuQuota(issues: Issues, specs: readonly ModelVersionSpec[], namespace: string, ctx?: PlatformContext): void {
-  const tenant = ctx?.tenants.find((t) => t.namespace === namespace);
-  if (!tenant) return;
-  const need = new Map<string, number>();
-  for (const s of specs) {
-    const pool = s.compute.gpu?.pool?.pool;
-    if (pool) need.set(pool, (need.get(pool) ?? 0) + s.compute.gpu!.count * s.scaling.maxReplicas);
-  }
-  for (const [pool, n] of need) {
-    const quota = tenant.quota.gpus[pool] ?? 0;
-    if (n > quota) {
-      issues.add('versions', Object.fromEntries(specs.filter((s) => s.compute.gpu?.pool?.pool === pool).map((s) => [s.name, `${s.scaling.maxReplicas}×${s.compute.gpu!.count}`])),
-        `need up to ${n} GPUs of pool "${pool}" at maxReplicas, but tenant "${tenant.name}" may use ${quota}: lower maxReplicas or raise the tenant's quota`);
-    }
-  }
 }

@@ -1,6 +1,7 @@
 export * from './endpoint';
 export * from './exposure';
 export * from './fetch';
+export * from './logging';
 export * from './model-source';
 export * from './monitoring';
 export * from './runtime';

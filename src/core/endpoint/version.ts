@@ -4,6 +4,7 @@ import { PlatformContext } from '../platform/context';
 import { Duration } from '../quantities';
 import { ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
 import { ModelAccess, planModelAccess } from './fetch';
+import { PayloadLoggingOptions, PayloadLoggingSpec, resolvePayloadLogging } from './logging';
 import { ModelSource, ModelSourceSpec } from './model-source';
 import { Runtime, RuntimeImages, RuntimeMetricQueries, RuntimeSpec } from './runtime';
 import { Scaling, ScalingSpec } from './scaling';
@@ -40,6 +41,12 @@ export interface ModelVersionOptions {
   readonly startupBudget?: Duration;
   /** Extra environment of the server container. @default the endpoint's `env` */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Request/response logging of this version (replaces the endpoint's as a whole); `false` turns
+   * the endpoint's off for this version.
+   * @default the endpoint's `logging`
+   */
+  readonly logging?: PayloadLoggingOptions | false;
 }
 
 /** Probe timing derived from the start-up budget. */
@@ -82,6 +89,13 @@ export interface ModelVersionSpec extends ModelAccess {
   readonly selector: string;
   /** The runtime's queries with `selector` filled in. */
   readonly queries: RuntimeMetricQueries;
+  /**
+   * The exact bucket key prefix this version writes its payload logs to (request/response logging);
+   * the AWS side grants s3:PutObject on `bucket/prefix*` and nothing more. Undefined without logging.
+   */
+  readonly writeScope?: { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
+  /** Request/response logging; undefined when off. */
+  readonly logging?: PayloadLoggingSpec;
 }
 
 /** Endpoint-level defaults a version inherits. */
@@ -106,6 +120,8 @@ export interface VersionDefaults {
   readonly monitoring: boolean;
   /** Whether KServe runs the pods (other pod and container names). */
   readonly kserve: boolean;
+  /** Endpoint request/response logging. @default off */
+  readonly logging?: PayloadLoggingOptions | false;
 }
 
 /** Default start-up budget of CPU versions. */
@@ -201,8 +217,25 @@ export function resolveVersion(issues: Issues, path: string, v: ModelVersionOpti
     if (ctx && !ctx.addons.has('keda')) issues.add(scalingPath, scaling.signal, 'needs KEDA, which the platform does not install: set `addons: { keda: true }` on the platform');
     scaling = { ...scaling, query, activationQuery: fill(scaling.activationQuery, selector) };
   }
+  const loggingPath = v.logging !== undefined ? `${path}.logging` : 'logging';
+  const loggingOptions = v.logging ?? d.logging;
+  const logging = loggingOptions === undefined || loggingOptions === false ? undefined
+    : resolvePayloadLogging(issues, loggingPath, loggingOptions, { namespace: d.namespace, endpoint: d.endpoint, version: v.name, runtime, kserve: d.kserve }, ctx);
+  let serviceAccountAnnotations = access.serviceAccountAnnotations;
+  if (logging) {
+    const own = access.serviceAccountAnnotations;
+    const clash = Object.keys(logging.serviceAccountAnnotations).find((k) => k in own && own[k] !== logging.serviceAccountAnnotations[k]);
+    if (clash) {
+      issues.add(`${path}.model.credentials`, own[clash],
+        `gives the version's ServiceAccount another workload identity (${clash}) than the platform store's (${logging.serviceAccountAnnotations[clash]}), which payload logging writes with; ` +
+        'a ServiceAccount has one: copy the model under the platform\'s store, or turn `logging` off for this version');
+    }
+    serviceAccountAnnotations = { ...logging.serviceAccountAnnotations, ...own };
+  }
   return {
     ...access,
+    serviceAccountAnnotations,
+    ...(logging ? { logging, writeScope: { kind: 's3' as const, bucket: logging.bucket, prefix: logging.prefix } } : {}),
     name: v.name,
     objectName,
     role,

@@ -199,9 +199,7 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
   if (multi && (d.gpus ?? 0) === 0) {
     issues.add(`${path}.nodes`, nodes, 'needs an accelerator: a multi-node step runs torchrun with one process per GPU; set `gpus` ≥ 1 (and `accelerator` or `pool`), or use nodes: 1');
   }
-  if (multi && compute.gpu?.pool && nodes > compute.gpu.pool.maxNodes) {
-    issues.add(`${path}.nodes`, nodes, `exceeds the ${compute.gpu.pool.maxNodes} nodes pool "${compute.gpu.pool.pool}" scales to; use fewer nodes or raise its maxNodes`);
-  }
+  // Whether the pool holds `nodes` such pods at once is the synth-time schedulability check (src/core/checks).
   if (multi) {
     if (outputs.length || outputParameters.length) issues.add(`${path}.outputs`, [...outputs, ...outputParameters], 'are not collected from multi-node steps; log the model to MLflow or write it to the store from rank 0');
     for (const i of inputs) {

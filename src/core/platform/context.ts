@@ -1,4 +1,5 @@
 import { AddonName } from '../versions';
+import type { PlatformAppsGateway } from './exposure';
 import { GpuPoolSpec } from './pools';
 import { TenantSpec } from './tenants';
 
@@ -84,9 +85,17 @@ export type PlatformExposure =
   | { readonly kind: 'none' }
   | {
     readonly kind: 'gateway';
-    /** The Gateway (and, for the platform's own Gateway, the listener) to attach HTTPRoutes to. */
+    /** The Gateway (and, for the platform's own Gateway, the listener) the tracking UI's HTTPRoute attaches to. */
     readonly gateway: { readonly name: string; readonly namespace: string; readonly sectionName?: string };
     /** Whether the listener terminates TLS. */
     readonly https: boolean;
+    /** Public host of the tracking UI (apps routes may not claim it). @default unknown */
+    readonly host?: string;
+    /**
+     * The platform Gateway's listeners for applications, which admit routes from tenant
+     * namespaces: endpoints and sweep dashboards that name no Gateway attach there.
+     * @default none: workloads must name a Gateway
+     */
+    readonly apps?: PlatformAppsGateway;
   }
   | { readonly kind: 'ingress'; readonly className: string; readonly tls?: { readonly clusterIssuer?: string; readonly issuer?: string } };

@@ -1,6 +1,6 @@
 import { SWEEP_WORKER_RESOURCES, SweepSpec } from './sweep';
-import { Issues } from '../errors';
-import { PlatformContext } from '../platform/context';
+import { WorkloadDemand } from '../checks/types';
+import { gpuDemand } from '../checks/workloads';
 import { Cpu, Size } from '../quantities';
 
 /** What one worker pod of a sweep requests (the trial container plus the Optuna container). */
@@ -21,45 +21,34 @@ export function sweepPodRequest(spec: SweepSpec): SweepPodRequest {
   };
 }
 
+/** Requests of the sweep's other pods (the Optuna container alone, and optuna-dashboard). */
+export const SWEEP_OTHER_POD_REQUESTS = {
+  studyCreation: { cpu: Cpu.millis(SWEEP_WORKER_RESOURCES.cpuMillicores), memory: Size.mebibytes(SWEEP_WORKER_RESOURCES.memoryMiB) },
+  dashboard: { cpu: Cpu.millis(100), memory: Size.mebibytes(384) },
+} as const;
+
+/** Which of a sweep's other pods run beside the workers. */
+export interface SweepPods {
+  /** The study-creation Job's pod (Optuna engine). @default true */
+  readonly studyCreation?: boolean;
+  /** The optuna-dashboard pod. @default false */
+  readonly dashboard?: boolean;
+  /** Each worker runs the Optuna container beside the trial (the Optuna engine; Katib runs the trial alone). @default true */
+  readonly optuna?: boolean;
+}
+
 /**
- * Cross-construct checks no single resource has: the sweep's parallel trials must fit the GPU
- * pool's maximum size and the tenant's quota (GPUs, CPU, memory, pods), or some workers could
- * never be scheduled. `extraPods` counts the sweep's other pods (study creation, dashboard).
+ * The sweep's schedulable units for the synth-time checks: `worker` (`budget.workers` pods at once,
+ * each the trial container plus the Optuna container), and the study-creation and dashboard pods.
+ * The checks compare the workers × GPUs per trial with the pool's maximum (a warning: extra workers
+ * wait) and everything with the tenant's quota (an error).
  */
-export function checkSweepCapacity(issues: Issues, spec: SweepSpec, ctx: PlatformContext, extraPods: number): void {
-  const workers = spec.budget.workers;
-  const per = sweepPodRequest(spec);
-  const gpu = spec.trial.compute.gpu;
-  if (gpu?.pool) {
-    const pool = gpu.pool;
-    const perNode = Math.floor(pool.allocatablePerNode / gpu.count);
-    const most = perNode * pool.maxNodes;
-    if (workers > most) {
-      issues.add('budget.workers', workers,
-        `× ${gpu.count} GPU${gpu.count === 1 ? '' : 's'} per trial exceeds what pool "${pool.pool}" can run at once ` +
-        `(${pool.maxNodes} node${pool.maxNodes === 1 ? '' : 's'} × ${perNode} trial${perNode === 1 ? '' : 's'} per node = ${most}); lower workers to ${most} or raise the pool's maxNodes`);
-    }
-  }
-  const tenant = ctx.tenants.find((t) => t.namespace === spec.namespace);
-  if (!tenant) return;
-  const q = tenant.quota;
-  if (gpu?.pool) {
-    const quota = q.gpus[gpu.pool.pool] ?? 0;
-    if (quota < gpu.count) {
-      issues.add('trial.gpus', gpu.count, `exceeds tenant "${tenant.name}"'s GPU quota on pool "${gpu.pool.pool}" (${quota}); raise quota.gpus["${gpu.pool.pool}"] or use another pool`);
-    } else if (workers * gpu.count > quota) {
-      issues.add('budget.workers', workers, `× ${gpu.count} GPUs exceeds tenant "${tenant.name}"'s GPU quota on pool "${gpu.pool.pool}" (${quota}); lower workers to ${Math.floor(quota / gpu.count)} or raise the quota`);
-    }
-  }
-  const cpu = per.cpu.times(workers);
-  if (cpu.compareTo(q.cpu) > 0) {
-    issues.add('budget.workers', workers, `× ${per.cpu} CPU per worker (trial + Optuna) = ${cpu} exceeds tenant "${tenant.name}"'s CPU quota (${q.cpu}); lower workers or trial.cpu, or raise the quota`);
-  }
-  const memory = per.memory.times(workers);
-  if (memory.compareTo(q.memory) > 0) {
-    issues.add('budget.workers', workers, `× ${per.memory} memory per worker (trial + Optuna) = ${memory} exceeds tenant "${tenant.name}"'s memory quota (${q.memory}); lower workers or trial.memory, or raise the quota`);
-  }
-  if (workers + extraPods > q.pods) {
-    issues.add('budget.workers', workers, `+ ${extraPods} other sweep pod${extraPods === 1 ? '' : 's'} exceeds tenant "${tenant.name}"'s pod quota (${q.pods})`);
-  }
+export function sweepDemands(spec: SweepSpec, pods: SweepPods = {}): WorkloadDemand[] {
+  const per = (pods.optuna ?? true) ? sweepPodRequest(spec) : { cpu: spec.trial.compute.cpu, memory: spec.trial.compute.memory };
+  const gpu = gpuDemand(spec.trial.compute);
+  const base = { construct: 'TuningSweep' as const, name: spec.name, namespace: spec.namespace };
+  const out: WorkloadDemand[] = [{ ...base, unit: 'worker', cpu: per.cpu, memory: per.memory, ...(gpu ? { gpu } : {}), pods: { min: spec.budget.workers, max: spec.budget.workers } }];
+  if (pods.studyCreation ?? true) out.push({ ...base, unit: 'study-creation', ...SWEEP_OTHER_POD_REQUESTS.studyCreation, pods: { min: 0, max: 1 } });
+  if (pods.dashboard) out.push({ ...base, unit: 'dashboard', ...SWEEP_OTHER_POD_REQUESTS.dashboard, pods: { min: 1, max: 1 } });
+  return out;
 }

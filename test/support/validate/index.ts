@@ -1,9 +1,2 @@
-/**
- * Offline validation of synthesized Kubernetes manifests (a TypeScript port of
- * `shared/tools/validate-manifests.mjs`, without its kubernetes-models and CEL layers).
- */
-export { createValidator } from './validator';
-export { fieldPath, formatFindings } from './format';
-export { parseQuantity } from './quantity';
-export { findPodSpecs } from './pod-specs';
-export type { Finding, FindingSource, PssLevel, Report, ResolvedValidatorOptions, Validator, ValidatorOptions } from './types';
+// Moved to src/testing/validate/index.ts (the `mlplatform/testing` entry point); kept so existing tests import it unchanged.
+export * from '../../../src/testing/validate';

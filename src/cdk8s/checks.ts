@@ -1,0 +1,206 @@
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import {
+  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkDataAccess, checkDemands, CHECK_IDS, StoreAccess, StorePath,
+  WorkloadDataAccess, WorkloadDemand,
+} from '../core/checks';
+import { Issues } from '../core/errors';
+import { Cpu, Size } from '../core/quantities';
+
+/**
+ * What a workload construct hands to the synth-time checks.
+ * @internal
+ */
+export interface WorkloadCheckInput {
+  /** Its schedulable units. */
+  readonly demands: readonly WorkloadDemand[];
+  /** Its object-store reads, writes, grants and identities. */
+  readonly dataAccess: readonly WorkloadDataAccess[];
+  /** The pools and tenants of its platform (none without a platform: nothing to check against). */
+  readonly target?: CheckTarget;
+  /** Severity overrides: the platform's, then the construct's own. */
+  readonly severities: CheckSeverities;
+}
+
+/** Key of the method through which workload constructs take part in the checks. */
+const CHECK_INPUT = Symbol.for('mlplatform.checks.input');
+/** Key of the flag of constructs that list demands but have nothing to check. */
+const DEMANDS_ONLY = Symbol.for('mlplatform.checks.demandsOnly');
+/** Key of the method returning a workload's writes alone. */
+const CHECK_WRITES = Symbol.for('mlplatform.checks.writes');
+
+interface Checked extends IConstruct {
+  /** Demands only (the platform's own services): nothing to check, so left out of the validations. */
+  [DEMANDS_ONLY]?: boolean;
+  [CHECK_INPUT](): WorkloadCheckInput;
+  /** Its writes alone (cheaper than the whole input). */
+  [CHECK_WRITES]?(): readonly WorkloadDataAccess[];
+}
+
+
+function isChecked(c: IConstruct): c is Checked {
+  return typeof (c as unknown as Record<symbol, unknown>)[CHECK_INPUT] === 'function';
+}
+
+const grants = new WeakMap<IConstruct, StoreAccess[]>();
+
+/**
+ * A prefix of an object store, to grant workloads read access to: `pipeline.artifacts`,
+ * `platform.storeLocation('datasets/cifar10')` or `StoreLocation.fromUri('s3://bucket/prefix/')`.
+ * A workload may read a prefix of the platform's store only when a pipeline step of its namespace
+ * writes it or it was granted with {@link grantRead}; the data-access check fails synthesis otherwise.
+ */
+export class StoreLocation {
+  /** A prefix given by URI, `s3://<bucket>/<prefix>` (a trailing `/` is added). */
+  public static fromUri(uri: string): StoreLocation {
+    const m = typeof uri === 'string' ? /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri) : null;
+    if (!m || (m[2] ?? '').split('/').includes('..')) {
+      new Issues('StoreLocation').add('uri', uri, 'must be an object-store URI such as "s3://bucket/datasets/cifar10/"').throwIfAny();
+    }
+    const prefix = (m![2] ?? '').replace(/^\/+|\/+$/g, '');
+    return new StoreLocation({ bucket: m![1], prefix: prefix ? `${prefix}/` : '' }, `s3://${m![1]}/${prefix ? `${prefix}/` : ''}`);
+  }
+
+  private constructor(
+    /** Bucket and key prefix (ending with `/`, or '' for the whole bucket). */
+    public readonly path: StorePath,
+    /** What the prefix holds, as findings name it. */
+    private readonly description: string,
+  ) {}
+
+  /** `s3://<bucket>/<prefix>`. */
+  public get uri(): string {
+    return `s3://${this.path.bucket}/${this.path.prefix}`;
+  }
+
+  /**
+   * Lets `grantee` (a TrainingPipeline, TuningSweep or ModelEndpoint) read this prefix: the
+   * data-access check then accepts its reads below it. The grantee's ServiceAccount still carries
+   * only the prefixes it actually reads (least privilege), which the AWS side turns into its role.
+   */
+  public grantRead(grantee: IConstruct): void {
+    if (!isChecked(grantee)) {
+      new Issues('StoreLocation.grantRead').add('grantee', grantee?.node?.path, 'must be a TrainingPipeline, TuningSweep or ModelEndpoint').throwIfAny();
+    }
+    grants.set(grantee, [...(grants.get(grantee) ?? []), { path: this.path, origin: `granted ${this.description}` }]);
+  }
+}
+
+/**
+ * Internal wiring of the workload constructs (not part of the public API: export `checkPlatform`,
+ * `workloadDemands`, `formatFinding`, `servicePodDemands` and `StoreLocation` from the entry point).
+ * @internal
+ */
+export const checksWiring = {
+  /** Makes `construct` a checked workload: its findings run as a cdk8s validation (errors fail `app.synth()`, warnings are printed). */
+  register(construct: IConstruct, input: () => WorkloadCheckInput, writes?: () => readonly WorkloadDataAccess[]): void {
+    (construct as unknown as Record<symbol, unknown>)[CHECK_INPUT] = input;
+    (construct as unknown as Record<symbol, unknown>)[CHECK_WRITES] = writes ?? (() => []);
+    construct.node.addValidation({ validate: () => validateWorkload(construct) });
+  },
+  /** Lists `construct`'s demands in {@link workloadDemands} without checking them (the platform's own services). */
+  registerDemands(construct: IConstruct, demands: () => readonly WorkloadDemand[]): void {
+    const c = construct as unknown as Record<symbol, unknown>;
+    c[CHECK_INPUT] = (): WorkloadCheckInput => ({ demands: demands(), dataAccess: [], severities: {} });
+    c[DEMANDS_ONLY] = true;
+  },
+  /** The prefixes granted to `construct`. */
+  grantsOf(construct: IConstruct): readonly StoreAccess[] {
+    return grants.get(construct) ?? [];
+  },
+  /** The annotations of the synthesized ApiObject at `id` under `scope`, or undefined. */
+  annotationsOf(scope: IConstruct, ...ids: string[]): Record<string, string> | undefined {
+    let c: IConstruct | undefined = scope;
+    for (const id of ids) c = c?.node.tryFindChild(id);
+    if (!c || !(c instanceof ApiObject)) return undefined;
+    return (c.toJson().metadata?.annotations ?? {}) as Record<string, string>;
+  },
+};
+
+function checkedUnder(scope: IConstruct): Checked[] {
+  return scope.node.root.node.findAll().filter(isChecked);
+}
+
+/** Findings of every checked workload under the root of `scope`, paired with the construct they belong to. */
+function collect(scope: IConstruct, only?: IConstruct): { construct: Checked; finding: CheckFinding }[] {
+  const checked = checkedUnder(scope).filter((c) => !c[DEMANDS_ONLY]);
+  const workloads = checked.filter((c) => only === undefined || c === only).map((construct) => ({ construct, input: construct[CHECK_INPUT]() }));
+  // What the others write (what a read may rely on without a grant); cheap: no identity is read.
+  const others = checked.filter((c) => !workloads.some((w) => w.construct === c)).flatMap((c) => (c[CHECK_WRITES]?.() ?? c[CHECK_INPUT]().dataAccess)
+    .map((a) => ({ ...a, reads: [], identity: undefined })));
+  const out: { construct: Checked; finding: CheckFinding }[] = [];
+  const allData = checkDataAccess([...workloads.flatMap((w) => w.input.dataAccess), ...others]);
+  for (const w of workloads) {
+    const own = [
+      ...(w.input.target ? checkDemands(w.input.demands, w.input.target) : []),
+      ...allData.filter((f) => w.input.dataAccess.some((a) => a.workload === f.workload)),
+    ];
+    for (const finding of applySeverities(own, w.input.severities)) out.push({ construct: w.construct, finding });
+  }
+  const rank = (f: CheckFinding) => CHECK_IDS.indexOf(f.check);
+  return out.sort((a, b) => rank(a.finding) - rank(b.finding));
+}
+
+/** Every schedulable unit of the workload constructs (TrainingPipeline, TuningSweep, ModelEndpoint, MlPlatform) in the app of `scope`. */
+export function workloadDemands(scope: IConstruct): WorkloadDemand[] {
+  return checkedUnder(scope).flatMap((c) => [...c[CHECK_INPUT]().demands]);
+}
+
+/**
+ * Every finding of the synth-time checks (schedulability, capacity, tenancy, data access) in the app
+ * of `scope`, after the severity overrides of the platform (`MlPlatformProps.checks`) and of each
+ * construct (its `checks` prop). `app.synth()` runs the same checks and fails on the errors.
+ */
+export function checkPlatform(scope: IConstruct): CheckFinding[] {
+  return collect(scope).map((x) => x.finding);
+}
+
+/** One line per finding: `error (tenancy): <message>. Fix: <fix>`. */
+export function formatFinding(f: CheckFinding): string {
+  return `${f.severity} (${f.check}): ${f.message}. Fix: ${f.fix}`;
+}
+
+function validateWorkload(construct: IConstruct): string[] {
+  const mine = collect(construct, construct).map((x) => x.finding);
+  for (const f of mine.filter((x) => x.severity === 'warning')) {
+    // Warnings do not fail synthesis: print them where `cdk8s synth` users see them.
+    console.warn(`[mlplatform] ${formatFinding(f)}`);
+  }
+  return mine.filter((f) => f.severity === 'error').map(formatFinding);
+}
+
+/**
+ * The demands of the platform's own services, read from the pod templates it synthesizes
+ * (Deployments and StatefulSets in its namespace: tracking server, database, object store): per pod
+ * the sum of the containers' requests (or the largest init container's, when larger), pods from
+ * `replicas` up to the HorizontalPodAutoscaler's `maxReplicas`.
+ */
+export function servicePodDemands(scope: IConstruct, platform: string): WorkloadDemand[] {
+  const kinds = ['Deployment', 'StatefulSet', 'HorizontalPodAutoscaler'];
+  const json = scope.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && kinds.includes(c.kind)).map((o) => o.toJson());
+  const hpaMax = new Map<string, number>();
+  for (const h of json.filter((o) => o.kind === 'HorizontalPodAutoscaler')) hpaMax.set(`${h.spec.scaleTargetRef.kind}/${h.spec.scaleTargetRef.name}`, h.spec.maxReplicas);
+  const out: WorkloadDemand[] = [];
+  for (const o of json.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
+    const pod = o.spec?.template?.spec ?? {};
+    const sum = (cs: any[] = []) => cs.reduce((acc, c) => ({
+      cpu: acc.cpu.plus(c.resources?.requests?.cpu !== undefined ? Cpu.parse(String(c.resources.requests.cpu)) : Cpu.millis(0)),
+      memory: acc.memory.plus(c.resources?.requests?.memory !== undefined ? Size.parse(String(c.resources.requests.memory)) : Size.bytes(0)),
+    }), { cpu: Cpu.millis(0), memory: Size.bytes(0) });
+    const main = sum(pod.containers);
+    const init = (pod.initContainers ?? []).map((c: any) => sum([c]));
+    const cpu = init.reduce((m: Cpu, c: { cpu: Cpu }) => (c.cpu.compareTo(m) > 0 ? c.cpu : m), main.cpu);
+    const memory = init.reduce((m: Size, c: { memory: Size }) => (c.memory.compareTo(m) > 0 ? c.memory : m), main.memory);
+    const replicas = o.spec?.replicas ?? 1;
+    out.push({
+      construct: 'MlPlatform',
+      name: platform,
+      namespace: o.metadata?.namespace ?? '',
+      unit: o.metadata?.name ?? '',
+      cpu,
+      memory,
+      pods: { min: replicas, max: hpaMax.get(`${o.kind}/${o.metadata?.name}`) ?? replicas },
+    });
+  }
+  return out;
+}

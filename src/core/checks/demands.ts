@@ -1,0 +1,168 @@
+import { GpuPoolSpec } from '../platform/pools';
+import { TenantSpec } from '../platform/tenants';
+import { Cpu, Size } from '../quantities';
+import { fitPool } from './fit';
+import { CheckFinding, WorkloadDemand, workloadLabel } from './types';
+
+/** The pools and tenants demands are checked against (a `PlatformContext` has both). */
+export interface CheckTarget {
+  /** Declared GPU pools. */
+  readonly pools: readonly GpuPoolSpec[];
+  /** Declared tenants. */
+  readonly tenants: readonly TenantSpec[];
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Schedulability: every GPU pod fits one node of its pool (accelerator, GPUs, CPU and memory within
+ * the allocatable share, tolerations), and a gang (multi-node step) fits the pool at its maximum
+ * size at once. Errors; the fix names the pools where the pod would fit.
+ */
+export function checkSchedulability(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
+  const out: CheckFinding[] = [];
+  for (const d of demands) {
+    if (!d.gpu || target.pools.length === 0) continue;
+    const workload = workloadLabel(d);
+    const pool = target.pools.find((p) => p.pool === d.gpu!.pool);
+    const fitsElsewhere = target.pools.filter((p) => p !== pool && fitPool(d, p).reasons.length === 0).map((p) => `"${p.pool}"`);
+    const elsewhere = fitsElsewhere.length ? `place it on pool ${fitsElsewhere.join(' or ')} (\`pool\`), or ` : '';
+    if (!pool) {
+      out.push({
+        check: 'schedulability',
+        severity: 'error',
+        workload,
+        message: `${workload} selects GPU pool "${d.gpu.pool}", which the platform does not declare (pools: ${target.pools.map((p) => p.pool).join(', ')})`,
+        fix: `${elsewhere}declare pool "${d.gpu.pool}" with addGpuPool()`,
+      });
+      continue;
+    }
+    const fit = fitPool(d, pool);
+    if (fit.reasons.length > 0) {
+      out.push({
+        check: 'schedulability',
+        severity: 'error',
+        workload,
+        message: `${workload} cannot be scheduled on pool "${pool.pool}" (${pool.instance.name}): it ${fit.reasons.join('; it ')}`,
+        fix: `${elsewhere}lower the pod's requests to fit ${pool.instance.name} (${fit.allocatable.cpuMillicores}m CPU, ${fit.allocatable.memoryMiB}Mi memory, ${pool.allocatablePerNode} ${pool.resourceName} allocatable), or give the pool a larger instanceType`,
+      });
+      continue;
+    }
+    if (d.gang && d.pods.min > fit.podsAtMaxNodes) {
+      out.push({
+        check: 'schedulability',
+        severity: 'error',
+        workload,
+        message: `${workload} needs ${plural(d.pods.min, 'node')} of ${d.gpu.count} GPU${d.gpu.count === 1 ? '' : 's'} at once, but pool "${pool.pool}" holds at most ${fit.podsAtMaxNodes} (${plural(pool.maxNodes, 'node')} × ${fit.podsPerNode} per node)`,
+        fix: `raise pool "${pool.pool}"'s maxNodes to ${Math.ceil(d.pods.min / fit.podsPerNode)}, or lower \`nodes\` to ${fit.podsAtMaxNodes}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Units that run at once: every unit of a sweep, an endpoint or a platform; one step of a pipeline at a time. */
+function concurrentGroups(demands: readonly WorkloadDemand[]): WorkloadDemand[][] {
+  const groups = new Map<string, WorkloadDemand[]>();
+  for (const d of demands) {
+    const key = [d.construct, d.namespace, d.name, d.construct === 'TrainingPipeline' ? d.unit : ''].join('\u0000');
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  return [...groups.values()];
+}
+
+function groupLabel(g: readonly WorkloadDemand[]): string {
+  return g.length === 1 ? workloadLabel(g[0]) : `${g[0].construct} ${g[0].namespace}/${g[0].name}`;
+}
+
+/**
+ * Capacity: a sweep's parallel workers and an endpoint's replicas at `maxReplicas`, times their GPUs,
+ * against what their pool holds at its maximum size. Warnings (the extra pods wait; nothing fails),
+ * with the numbers.
+ */
+export function checkCapacity(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
+  const out: CheckFinding[] = [];
+  for (const g of concurrentGroups(demands)) {
+    const byPool = new Map<string, WorkloadDemand[]>();
+    for (const d of g) if (d.gpu && !d.gang) byPool.set(d.gpu.pool, [...(byPool.get(d.gpu.pool) ?? []), d]);
+    for (const [name, ds] of byPool) {
+      const pool = target.pools.find((p) => p.pool === name);
+      if (!pool) continue;
+      // Pods of every unit on the pool, measured in GPUs, against the pool's GPUs at maxNodes.
+      const fits = ds.map((d) => fitPool(d, pool));
+      if (fits.some((f) => f.reasons.length > 0)) continue;
+      const gpus = ds.reduce((s, d) => s + d.pods.max * d.gpu!.count, 0);
+      const most = pool.allocatablePerNode * pool.maxNodes;
+      const podsOver = ds.some((d, i) => d.pods.max > fits[i].podsAtMaxNodes);
+      if (gpus <= most && !podsOver) continue;
+      const workload = groupLabel(ds);
+      const parts = ds.map((d) => `${d.pods.max} ${d.construct === 'TuningSweep' ? 'parallel worker' : d.construct === 'ModelEndpoint' ? `"${d.unit}" replica` : 'pod'}${d.pods.max === 1 ? '' : 's'} × ${d.gpu!.count} ${pool.resourceName}`);
+      const holds = ds.length === 1
+        ? `holds at most ${plural(fits[0].podsAtMaxNodes, 'such pod')} (${plural(pool.maxNodes, 'node')} × ${fits[0].podsPerNode} per node; ${most} ${pool.resourceName} in all)`
+        : `has at most ${most} (${plural(pool.maxNodes, 'node')} × ${pool.allocatablePerNode})`;
+      out.push({
+        check: 'capacity',
+        severity: 'warning',
+        workload,
+        message: `${workload} asks for ${parts.join(' + ')} = ${gpus} at once, but pool "${pool.pool}" ${holds}: the rest wait for capacity`,
+        fix: ds[0].construct === 'TuningSweep'
+          ? `lower budget.workers to ${Math.min(...fits.map((f) => f.podsAtMaxNodes))}, or raise pool "${pool.pool}"'s maxNodes`
+          : `lower maxReplicas to fit ${most} ${pool.resourceName}, or raise pool "${pool.pool}"'s maxNodes`,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Tenancy: the units that run at once in a tenant's namespace fit its ResourceQuota (CPU, memory,
+ * pods, GPUs per pool at their maximum); a GPU workload in a tenant without GPU quota on its pool is
+ * an error. Namespaces that are no tenant's are not checked.
+ */
+export function checkTenancy(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
+  const out: CheckFinding[] = [];
+  for (const g of concurrentGroups(demands)) {
+    const tenant = target.tenants.find((t) => t.namespace === g[0].namespace);
+    if (!tenant) continue;
+    const q = tenant.quota;
+    const workload = groupLabel(g);
+    const add = (message: string, fix: string) => out.push({ check: 'tenancy', severity: 'error', workload, message, fix });
+    const gpus = new Map<string, WorkloadDemand[]>();
+    for (const d of g) if (d.gpu) gpus.set(d.gpu.pool, [...(gpus.get(d.gpu.pool) ?? []), d]);
+    for (const [pool, ds] of gpus) {
+      const quota = q.gpus[pool] ?? 0;
+      const need = ds.reduce((s, d) => s + d.pods.max * d.gpu!.count, 0);
+      const detail = ds.map((d) => `${d.pods.max} pod${d.pods.max === 1 ? '' : 's'} × ${d.gpu!.count} GPU${d.gpu!.count === 1 ? '' : 's'}`).join(' + ');
+      if (quota === 0) {
+        add(`${workload} uses ${ds[0].gpu!.accelerator} GPUs of pool "${pool}", but tenant "${tenant.name}" has no GPU quota on that pool (needs ${need}: ${detail})`,
+          `give tenant "${tenant.name}" quota.gpus["${pool}"] of at least ${need}, or run the workload without GPUs`);
+      } else if (need > quota) {
+        const per = Math.max(...ds.map((d) => d.gpu!.count));
+        add(`${workload} needs up to ${need} GPUs of pool "${pool}" at once (${detail}), but tenant "${tenant.name}" may use ${quota}`,
+          `lower the ${ds[0].construct === 'TuningSweep' ? 'workers' : ds[0].construct === 'ModelEndpoint' ? 'maxReplicas' : 'pods'} to fit ${quota} GPUs (${Math.floor(quota / per)} pods of ${per}), or raise quota.gpus["${pool}"] of tenant "${tenant.name}" to ${need}`);
+      }
+    }
+    const cpu = g.reduce((s, d) => s.plus(d.cpu.times(d.pods.max)), Cpu.millis(0));
+    const detailOf = (f: (d: WorkloadDemand) => string) => g.map((d) => `${d.pods.max} × ${f(d)}`).join(' + ');
+    if (cpu.compareTo(q.cpu) > 0) {
+      add(`${workload} requests ${cpu} CPU at once (${detailOf((d) => d.cpu.toString())}), above tenant "${tenant.name}"'s CPU quota (${q.cpu})`,
+        `lower the pods or their cpu, or raise tenant "${tenant.name}"'s quota.cpu to ${cpu}`);
+    }
+    const memory = g.reduce((s, d) => s.plus(d.memory.times(d.pods.max)), Size.bytes(0));
+    if (memory.compareTo(q.memory) > 0) {
+      add(`${workload} requests ${memory} memory at once (${detailOf((d) => d.memory.toString())}), above tenant "${tenant.name}"'s memory quota (${q.memory})`,
+        `lower the pods or their memory, or raise tenant "${tenant.name}"'s quota.memory to ${memory}`);
+    }
+    const pods = g.reduce((s, d) => s + d.pods.max, 0);
+    if (pods > q.pods) {
+      add(`${workload} runs up to ${pods} pods at once (${g.map((d) => `${d.unit} ${d.pods.max}`).join(', ')}), above tenant "${tenant.name}"'s pod quota (${q.pods})`,
+        `lower the pods, or raise tenant "${tenant.name}"'s quota.pods to ${pods}`);
+    }
+  }
+  return out;
+}
+
+/** Schedulability, capacity and tenancy findings of `demands`, before any severity override. */
+export function checkDemands(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
+  return [...checkSchedulability(demands, target), ...checkCapacity(demands, target), ...checkTenancy(demands, target)];
+}

@@ -1,0 +1,128 @@
+import { ModelEndpointSpec } from '../endpoint/endpoint';
+import { PipelineSpec } from '../pipeline/pipeline';
+import { Cpu, Size } from '../quantities';
+import { ComputeSpec } from '../workload';
+import { GpuDemand, StoreAccess, WorkloadDataAccess, WorkloadDemand, workloadLabel } from './types';
+
+/** Requests of the fetch init container of an endpoint version (it runs before the server, so the pod requests the larger of the two). */
+export const ENDPOINT_FETCH_REQUESTS = { cpu: Cpu.millis(250), memory: Size.mebibytes(512) } as const;
+
+/** The GPU part of a demand, from a validated compute spec. */
+export function gpuDemand(compute: ComputeSpec): GpuDemand | undefined {
+  const g = compute.gpu;
+  if (!g) return undefined;
+  return {
+    pool: g.pool?.pool ?? '',
+    accelerator: g.pool?.accelerator ?? g.nodeSelector['mlplatform.io/accelerator'] ?? '',
+    count: g.count,
+    resourceName: g.resourceName,
+    tolerations: g.tolerations,
+  };
+}
+
+const larger = <T extends { compareTo(o: T): number }>(a: T, b: T): T => (a.compareTo(b) >= 0 ? a : b);
+
+/**
+ * One demand per step: one pod, `nodes` pods at once for a multi-node step (a gang), one pod per
+ * item of a fan-out over a literal list (up to the pipeline's `parallelism`; a fan-out over a step
+ * output counts `parallelism` pods, or 1 when unbounded, since its size is known only at run time).
+ */
+export function pipelineDemands(spec: PipelineSpec): WorkloadDemand[] {
+  return spec.steps.map((s) => {
+    let pods = s.nodes;
+    if (s.forEach) {
+      const items = 'items' in s.forEach ? s.forEach.items.length : spec.parallelism ?? 1;
+      pods = spec.parallelism !== undefined ? Math.min(items, spec.parallelism) : items;
+    }
+    const gpu = gpuDemand(s.compute);
+    return {
+      construct: 'TrainingPipeline' as const,
+      name: spec.name,
+      namespace: spec.namespace,
+      unit: s.name,
+      cpu: s.compute.cpu,
+      memory: s.compute.memory,
+      ...(gpu ? { gpu } : {}),
+      pods: { min: s.nodes > 1 ? s.nodes : 1, max: pods },
+      ...(s.nodes > 1 ? { gang: true } : {}),
+    };
+  });
+}
+
+/** One demand per version: its replicas from `minReplicas` to `maxReplicas`. */
+export function endpointDemands(spec: ModelEndpointSpec): WorkloadDemand[] {
+  return spec.versions.map((v) => {
+    const fetched = v.fetch !== undefined;
+    const gpu = gpuDemand(v.compute);
+    return {
+      construct: 'ModelEndpoint' as const,
+      name: spec.name,
+      namespace: spec.namespace,
+      unit: v.name,
+      cpu: fetched ? larger(v.compute.cpu, ENDPOINT_FETCH_REQUESTS.cpu) : v.compute.cpu,
+      memory: fetched ? larger(v.compute.memory, ENDPOINT_FETCH_REQUESTS.memory) : v.compute.memory,
+      ...(gpu ? { gpu } : {}),
+      pods: { min: v.scaling.minReplicas, max: v.scaling.maxReplicas },
+    };
+  });
+}
+
+/** Annotation listing the object-store prefixes a pipeline's ServiceAccount reads (space-separated `s3://` URIs). */
+export const PIPELINE_READ_SCOPES_ANNOTATION = 'mlplatform.io/read-scopes';
+
+/**
+ * What a pipeline reads (bucket datasets and DVC remotes in the platform's bucket) and writes (its
+ * artifact prefix), for the data-access check. Artifacts passed between its own steps stay inside
+ * its prefix.
+ */
+export function pipelineDataAccess(spec: PipelineSpec, grants: readonly StoreAccess[] = []): WorkloadDataAccess {
+  const bucket = spec.platform?.store.bucket;
+  const reads: StoreAccess[] = [];
+  if (bucket) {
+    const remoteHead = `s3://${bucket}/`;
+    for (const s of [...spec.steps, ...(spec.onExit ? [spec.onExit] : [])]) {
+      const at = s === spec.onExit ? 'onExit' : `steps.${s.name}`;
+      for (const i of s.inputs) {
+        if (i.kind !== 'dataset') continue;
+        const d = i.dataset;
+        if (d.kind === 'bucket') reads.push({ path: { bucket, prefix: `${d.key}/` }, origin: `${at}.inputs.${i.name}` });
+        if (d.kind === 'dvc' && d.remoteUrl?.startsWith(remoteHead)) {
+          reads.push({ path: { bucket, prefix: `${d.remoteUrl.slice(remoteHead.length).replace(/\/+$/, '')}/` }, origin: `${at}.inputs.${i.name}.remote` });
+        }
+      }
+    }
+  }
+  return {
+    workload: `TrainingPipeline ${spec.namespace}/${spec.name}`,
+    namespace: spec.namespace,
+    reads,
+    writes: bucket ? [{ path: { bucket, prefix: `${spec.artifactPrefix}/` }, origin: 'artifacts' }] : [],
+    grants,
+  };
+}
+
+/** The read scopes of a pipeline's ServiceAccount: exactly the prefixes it reads. */
+export function pipelineReadScopes(spec: PipelineSpec): string[] {
+  return [...new Set(pipelineDataAccess(spec).reads.map((r) => `s3://${r.path.bucket}/${r.path.prefix}`))];
+}
+
+/**
+ * What each version of an endpoint reads: its model, when the source is an `s3://` URI. A URI read
+ * with the platform's store access must be written by a pipeline of the namespace or granted; one read
+ * with credentials of its own needs no grant but is still part of its ServiceAccount's read scope.
+ */
+export function endpointDataAccess(spec: ModelEndpointSpec, grants: readonly StoreAccess[] = []): WorkloadDataAccess[] {
+  return spec.versions.map((v, i) => {
+    const reads: StoreAccess[] = [];
+    if (v.source.kind === 'uri' && v.readScope?.kind === 's3') {
+      reads.push({ path: { bucket: v.readScope.bucket, prefix: v.readScope.prefix }, origin: `versions[${i}].model`, ...(v.source.credentials ? { ownCredentials: true } : {}) });
+    }
+    return {
+      workload: workloadLabel({ construct: 'ModelEndpoint', name: spec.name, namespace: spec.namespace, unit: v.name }),
+      namespace: spec.namespace,
+      reads,
+      writes: [],
+      grants,
+    };
+  });
+}
