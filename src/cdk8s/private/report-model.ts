@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { GpuPoolSpec, TenantSpec } from '../../core';
 import { CheckFinding, WorkloadDemand } from '../../core/checks';
 import { checkPlatform, workloadDemands } from '../checks';
+import { DiagramEndpoint, DiagramPipeline } from './report-mermaid';
 import { MlPlatform } from '../ml-platform';
 import { ModelEndpoint } from '../model-endpoint';
 import { TrainingPipeline } from '../training-pipeline';
@@ -69,30 +70,11 @@ export interface SweepRow {
   readonly usdPerGpuHour?: number;
 }
 
-/** A pipeline's DAG. */
-export interface PipelineRow {
-  readonly name: string;
-  readonly namespace: string;
-  readonly schedule?: string;
-  readonly steps: readonly {
-    readonly name: string;
-    readonly dependencies: readonly string[];
-    readonly when?: string;
-    readonly nodes: number;
-    readonly gpus: number;
-    readonly pool?: string;
-  }[];
-}
+/** A pipeline's DAG (the diagram's shape). */
+export type PipelineRow = DiagramPipeline;
 
-/** An endpoint's versions and traffic split. */
-export interface EndpointRow {
-  readonly name: string;
-  readonly namespace: string;
-  readonly stable: string;
-  readonly backends: readonly { readonly name: string; readonly weight: number }[];
-  readonly mirrors: readonly { readonly name: string; readonly percent: number }[];
-  readonly versions: readonly { readonly name: string; readonly gpus: number; readonly pool?: string; readonly replicas: { readonly min: number; readonly max: number } }[];
-}
+/** An endpoint's versions and traffic split (the diagram's shape). */
+export type EndpointRow = DiagramEndpoint;
 
 /** A platform with its tenants. */
 export interface PlatformRow {
