@@ -1,5 +1,10 @@
 // One measured synthesis in a fresh process: `node synth-child.js <mlplatform|baseline> <workloads> [fixture.json]`.
-// Prints one JSON line: wall time of declaring + synthesizing (objects and YAML), peak RSS, counts.
+// Prints one JSON line. Two phases are timed apart:
+// - in-memory synthesis: declaring the constructs, then `chart.toJson()` — dependency ordering, every
+//   construct's validations (the synth-time checks) and every object's JSON: what `cdk8s synth`
+//   computes before it writes anything;
+// - YAML writing: cdk8s's own `Yaml.stringify` of those objects, the same call and options for both sides.
+// Peak RSS is read after each phase (the process's maximum so far).
 import * as fs from 'node:fs';
 import { App, Chart, Yaml } from 'cdk8s';
 import { declareHandWritten, Manifest } from './baseline';
@@ -8,6 +13,8 @@ import { buildBenchPlatform } from './workloads';
 const [mode, n, fixture] = process.argv.slice(2);
 console.warn = () => undefined; // capacity warnings of the checks (pools smaller than the peaks)
 const manifests: Manifest[] | undefined = mode === 'baseline' ? JSON.parse(fs.readFileSync(fixture!, 'utf8')) : undefined;
+const peakMiB = () => process.resourceUsage().maxRSS / 1024;
+const startRssMiB = process.memoryUsage().rss / 2 ** 20;
 const start = process.hrtime.bigint();
 const app = new App({ outdir: '/dev/null' });
 const chart = new Chart(app, 'bench');
@@ -16,6 +23,7 @@ else buildBenchPlatform(chart, Number(n));
 const declared = process.hrtime.bigint();
 const objects = chart.toJson();
 const synthesized = process.hrtime.bigint();
+const synthRssMiB = peakMiB();
 const yaml = Yaml.stringify(...objects);
 const end = process.hrtime.bigint();
 const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
@@ -27,7 +35,10 @@ console.log(JSON.stringify({
   yamlBytes: Buffer.byteLength(yaml),
   declareMs: ms(start, declared),
   toJsonMs: ms(declared, synthesized),
+  synthMs: ms(start, synthesized),
   yamlMs: ms(synthesized, end),
   totalMs: ms(start, end),
-  maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  startRssMiB,
+  synthRssMiB,
+  maxRssMiB: peakMiB(),
 }));

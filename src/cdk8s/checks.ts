@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import {
-  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkDataAccess, checkDemands, CHECK_IDS, StoreAccess, StorePath,
+  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkDemands, CHECK_IDS, checkReads, StoreAccess, StorePath, StoreWrites,
   WorkloadDataAccess, WorkloadDemand,
 } from '../core/checks';
 import { Issues } from '../core/errors';
@@ -96,13 +96,19 @@ export const checksWiring = {
   register(construct: IConstruct, input: () => WorkloadCheckInput, writes?: () => readonly WorkloadDataAccess[]): void {
     (construct as unknown as Record<symbol, unknown>)[CHECK_INPUT] = input;
     (construct as unknown as Record<symbol, unknown>)[CHECK_WRITES] = writes ?? (() => []);
-    construct.node.addValidation({ validate: () => validateWorkload(construct) });
+    generation++;
+    construct.node.addValidation({ validate: () => validateWorkload(construct as Checked) });
+  },
+  /** Tells the checks that a workload's writes may have changed (a pipeline's steps changed). */
+  changed(): void {
+    generation++;
   },
   /** Lists `construct`'s demands in {@link workloadDemands} without checking them (the platform's own services). */
   registerDemands(construct: IConstruct, demands: () => readonly WorkloadDemand[]): void {
     const c = construct as unknown as Record<symbol, unknown>;
     c[CHECK_INPUT] = (): WorkloadCheckInput => ({ demands: demands(), dataAccess: [], severities: {} });
     c[DEMANDS_ONLY] = true;
+    generation++;
   },
   /** The prefixes granted to `construct`. */
   grantsOf(construct: IConstruct): readonly StoreAccess[] {
@@ -113,7 +119,11 @@ export const checksWiring = {
     let c: IConstruct | undefined = scope;
     for (const id of ids) c = c?.node.tryFindChild(id);
     if (!c || !(c instanceof ApiObject)) return undefined;
-    return (c.toJson().metadata?.annotations ?? {}) as Record<string, string>;
+    // Without JSON patches the object's annotations are its metadata's (the whole object's JSON, a
+    // few times dearer, is rendered once by the synthesis itself); with patches they may differ.
+    const patches = (c as unknown as { patches?: readonly unknown[] }).patches;
+    const annotations = patches?.length === 0 ? c.metadata.toJson().annotations : c.toJson().metadata?.annotations;
+    return (annotations ?? {}) as Record<string, string>;
   },
 };
 
@@ -121,23 +131,65 @@ function checkedUnder(scope: IConstruct): Checked[] {
   return scope.node.root.node.findAll().filter(isChecked);
 }
 
+/**
+ * Bumped whenever a workload joins the checks or may change what it writes: the app-wide part of
+ * the checks (which workloads there are, what they write) is computed once per construct-tree root
+ * and generation, not once per workload (cdk8s validates every construct in one pass).
+ */
+let generation = 0;
+
+/** The app-wide part of the checks: the same for every workload of one synthesis. */
+interface AppChecks {
+  readonly generation: number;
+  /** Children of the root when computed (a chart added or removed invalidates it too). */
+  readonly children: number;
+  /** The checked workloads (not the demands-only platforms), in tree order. */
+  readonly workloads: readonly Checked[];
+  /** What they write, indexed: what reads may rely on without a grant. */
+  readonly writes: StoreWrites;
+}
+
+const appChecks = new WeakMap<IConstruct, AppChecks>();
+
+function appChecksOf(scope: IConstruct): AppChecks {
+  const root = scope.node.root;
+  const children = root.node.children.length;
+  const cached = appChecks.get(root);
+  if (cached && cached.generation === generation && cached.children === children) return cached;
+  const workloads = checkedUnder(root).filter((c) => !c[DEMANDS_ONLY]);
+  // Cheap: no identity is read, only the writes.
+  const writes = StoreWrites.of(workloads.flatMap((c) => c[CHECK_WRITES]?.() ?? c[CHECK_INPUT]().dataAccess));
+  const fresh: AppChecks = { generation, children, workloads, writes };
+  appChecks.set(root, fresh);
+  return fresh;
+}
+
+const rank = (f: CheckFinding) => CHECK_IDS.indexOf(f.check);
+
+/** The findings of one workload: its demands against its platform, its reads and identity against what the app writes. */
+function findingsOf(input: WorkloadCheckInput, data: readonly CheckFinding[]): CheckFinding[] {
+  const own = [...(input.target ? checkDemands(input.demands, input.target) : []), ...data];
+  return applySeverities(own, input.severities);
+}
+
 /** Findings of every checked workload under the root of `scope`, paired with the construct they belong to. */
-function collect(scope: IConstruct, only?: IConstruct): { construct: Checked; finding: CheckFinding }[] {
-  const checked = checkedUnder(scope).filter((c) => !c[DEMANDS_ONLY]);
-  const workloads = checked.filter((c) => only === undefined || c === only).map((construct) => ({ construct, input: construct[CHECK_INPUT]() }));
-  // What the others write (what a read may rely on without a grant); cheap: no identity is read.
-  const others = checked.filter((c) => !workloads.some((w) => w.construct === c)).flatMap((c) => (c[CHECK_WRITES]?.() ?? c[CHECK_INPUT]().dataAccess)
-    .map((a) => ({ ...a, reads: [], identity: undefined })));
+function collect(scope: IConstruct): { construct: Checked; finding: CheckFinding }[] {
+  const app = appChecksOf(scope);
+  const workloads = app.workloads.map((construct) => ({ construct, input: construct[CHECK_INPUT]() }));
+  // Data-access findings by the workload label they name (two constructs may share one), in order.
+  const allData = checkReads(workloads.flatMap((w) => w.input.dataAccess), app.writes);
+  const byLabel = new Map<string, number[]>();
+  allData.forEach((f, i) => {
+    const same = byLabel.get(f.workload);
+    if (same) same.push(i);
+    else byLabel.set(f.workload, [i]);
+  });
   const out: { construct: Checked; finding: CheckFinding }[] = [];
-  const allData = checkDataAccess([...workloads.flatMap((w) => w.input.dataAccess), ...others]);
   for (const w of workloads) {
-    const own = [
-      ...(w.input.target ? checkDemands(w.input.demands, w.input.target) : []),
-      ...allData.filter((f) => w.input.dataAccess.some((a) => a.workload === f.workload)),
-    ];
-    for (const finding of applySeverities(own, w.input.severities)) out.push({ construct: w.construct, finding });
+    const labels = new Set(w.input.dataAccess.map((a) => a.workload));
+    const data = [...labels].flatMap((l) => byLabel.get(l) ?? []).sort((a, b) => a - b).map((i) => allData[i]);
+    for (const finding of findingsOf(w.input, data)) out.push({ construct: w.construct, finding });
   }
-  const rank = (f: CheckFinding) => CHECK_IDS.indexOf(f.check);
   return out.sort((a, b) => rank(a.finding) - rank(b.finding));
 }
 
@@ -160,8 +212,9 @@ export function formatFinding(f: CheckFinding): string {
   return `${f.severity} (${f.check}): ${f.message}. Fix: ${f.fix}`;
 }
 
-function validateWorkload(construct: IConstruct): string[] {
-  const mine = collect(construct, construct).map((x) => x.finding);
+function validateWorkload(construct: Checked): string[] {
+  const input = construct[CHECK_INPUT]();
+  const mine = findingsOf(input, checkReads(input.dataAccess, appChecksOf(construct).writes)).sort((a, b) => rank(a) - rank(b));
   for (const f of mine.filter((x) => x.severity === 'warning')) {
     // Warnings do not fail synthesis: print them where `cdk8s synth` users see them.
     console.warn(`[mlplatform] ${formatFinding(f)}`);

@@ -6,7 +6,7 @@ import { MlPlatform } from './ml-platform';
 import { CheckSeverities, PIPELINE_READ_SCOPES_ANNOTATION, pipelineDataAccess, pipelineDemands, pipelineReadScopes, resolveCheckSeverities } from '../core/checks';
 import { Issues } from '../core/errors';
 import { childName } from '../core/names';
-import { parameterRef, PipelineDefinition, PipelineOptions, PipelineSpec, PipelineStep, resolvePipeline, StepDefinition, StepOptions } from '../core/pipeline';
+import { parameterRef, PipelineDefinition, PipelineOptions, PipelineSpec, PipelineStep, resolveAppendedStep, resolvePipeline, StepDefinition, StepOptions } from '../core/pipeline';
 import { stepLabels } from './private/pipeline-pod';
 import { PlatformContext } from '../core/platform/context';
 import { isPinnedImage, VersionOverrides, withVersions } from '../core/versions';
@@ -67,6 +67,8 @@ export class TrainingPipeline extends Construct {
   private readonly handles = new Map<string, PipelineStep>();
   private readonly mlflowImage: string;
   private current: PipelineSpec;
+  /** The platform's pools, tenants and add-ons when `current` was resolved (see {@link contextState}). */
+  private resolvedWith: string;
   private readonly serviceAccount: k8s.KubeServiceAccount;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps = {}) {
@@ -81,6 +83,7 @@ export class TrainingPipeline extends Construct {
     const checks = resolveCheckSeverities(propIssues, 'checks', props.checks);
     propIssues.throwIfAny();
     this.current = resolvePipeline(this.definition, this.context);
+    this.resolvedWith = contextState(this.context);
     for (const s of this.definition.steps ?? []) this.handles.set(s.name, new PipelineStep(s.name, this.definition.name, this));
 
     const spec = this.current;
@@ -154,13 +157,19 @@ export class TrainingPipeline extends Construct {
 
   /**
    * Adds a step and returns its handle, which later steps list in `after` and read outputs from.
-   * The whole pipeline is validated again: an invalid step throws a ValidationError and is not added.
+   * An invalid step throws a ValidationError (listing every issue of the pipeline) and is not added.
    */
   public addStep(name: string, options: StepOptions): PipelineStep {
     const steps: StepDefinition[] = [...(this.definition.steps ?? []), { ...options, name }];
-    const next = resolvePipeline({ ...this.definition, steps }, this.context);
-    this.definition = { ...this.definition, steps };
+    const definition = { ...this.definition, steps };
+    // Only the new step is validated and linked while the platform's pools, tenants and add-ons are
+    // as they were; after they changed, every step is resolved again against them.
+    const state = contextState(this.context);
+    const next = state === this.resolvedWith ? resolveAppendedStep(this.current, definition, this.context) : resolvePipeline(definition, this.context);
+    this.resolvedWith = state;
+    this.definition = definition;
     this.current = next;
+    checksWiring.changed();
     const handle = new PipelineStep(name, this.pipelineName, this);
     this.handles.set(name, handle);
     this.addRendezvousService(name);
@@ -232,4 +241,9 @@ export class TrainingPipeline extends Construct {
       },
     });
   }
+}
+
+/** What step resolution reads of a platform that can still grow: its pools, tenants and add-ons (counted). */
+function contextState(ctx: PlatformContext | undefined): string {
+  return ctx ? `${ctx.pools.length}/${ctx.tenants.length}/${ctx.addons.size}` : '';
 }

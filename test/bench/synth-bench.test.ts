@@ -3,6 +3,7 @@
 import { App, Chart, Yaml } from 'cdk8s';
 import { declareHandWritten, Manifest } from '../../bench/baseline';
 import { buildBenchPlatform } from '../../bench/workloads';
+import { StoreWrites } from '../../src/core/checks';
 import { expectValidManifests } from '../support/expect-valid';
 
 function synth(build: (chart: Chart) => void): Manifest[] {
@@ -39,5 +40,16 @@ describe('benchmark harness', () => {
     const ids = (os: Manifest[]) => os.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
     expect(ids(handWritten)).toEqual(ids(mlplatform));
     expect(Yaml.stringify(...handWritten)).toBe(Yaml.stringify(...mlplatform));
+  });
+
+  test('one synthesis of the benchmark platform indexes what its workloads write once, not once per workload', () => {
+    const index = jest.spyOn(StoreWrites, 'of');
+    try {
+      const objects = synth((chart) => buildBenchPlatform(chart, 20));
+      expect(objects.filter((o) => o.kind === 'WorkflowTemplate')).toHaveLength(8);
+      expect(index).toHaveBeenCalledTimes(1);
+    } finally {
+      index.mockRestore();
+    }
   });
 });

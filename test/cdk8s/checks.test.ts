@@ -1,4 +1,4 @@
-import { ApiObject, App, Chart, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { checkPlatform, StoreLocation, workloadDemands } from '../../src/cdk8s/checks';
 import { MlPlatform, MlPlatformProps } from '../../src/cdk8s/ml-platform';
@@ -6,7 +6,7 @@ import { ModelEndpoint, ModelEndpointProps } from '../../src/cdk8s/model-endpoin
 import { TrainingPipeline, TrainingPipelineProps } from '../../src/cdk8s/training-pipeline';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { Cpu, Dataset, ModelSource, Scaling, Size } from '../../src/core';
-import { CheckSeverities } from '../../src/core/checks';
+import { CheckSeverities, StoreWrites } from '../../src/core/checks';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject } from '../support/synth';
@@ -45,8 +45,8 @@ function sweep(scope: Construct, ml: MlPlatform, o: Partial<TuningSweepProps> = 
   });
 }
 
-function endpoint(scope: Construct, ml: MlPlatform, uri: string, o: Partial<ModelEndpointProps> = {}): ModelEndpoint {
-  return new ModelEndpoint(scope, 'resnet', { platform: ml, namespace: 'vision', versions: [{ name: 'stable', model: ModelSource.uri(uri) }], ...o });
+function endpoint(scope: Construct, ml: MlPlatform, uri: string, o: Partial<ModelEndpointProps> = {}, id = 'resnet'): ModelEndpoint {
+  return new ModelEndpoint(scope, id, { platform: ml, namespace: 'vision', versions: [{ name: 'stable', model: ModelSource.uri(uri) }], ...o });
 }
 
 /** The synth error message (cdk8s collects every validation error into one Error). */
@@ -223,6 +223,15 @@ describe('data access and the grant verbs', () => {
     expect(synthError(chart)).toContain(`error (data-access): ServiceAccount "resnet-stable" of ModelEndpoint vision/resnet version "stable" carries read scopes [s3://${bucket}/] but the workload reads [s3://${bucket}/models/resnet/7/]: missing s3://${bucket}/models/resnet/7/; not read s3://${bucket}/`);
   });
 
+  test('a read scope widened by a JSON patch fails too (annotations are read after the patches)', () => {
+    const { chart, ml, bucket } = platform();
+    const e = endpoint(chart, ml, `s3://${bucket}/models/resnet/7`);
+    ml.storeLocation('models').grantRead(e);
+    expectValidManifests(Testing.synth(chart));
+    ApiObject.of(e.node.findChild('stable').node.findChild('sa')).addJsonPatch(JsonPatch.replace('/metadata/annotations/mlplatform.io~1model-read-scope', `s3://${bucket}/`));
+    expect(synthError(chart)).toContain(`carries read scopes [s3://${bucket}/] but the workload reads [s3://${bucket}/models/resnet/7/]`);
+  });
+
   test('grant verbs reject what they cannot grant', () => {
     const { chart, ml } = platform();
     expect(validationError(() => ml.storeLocation('models').grantRead(new Construct(chart, 'plain'))).message).toContain('`grantee` ("test/plain"): must be a TrainingPipeline, TuningSweep or ModelEndpoint');
@@ -230,5 +239,58 @@ describe('data access and the grant verbs', () => {
     expect(StoreLocation.fromUri('s3://other-bucket/a/b').uri).toBe('s3://other-bucket/a/b/');
     const bare = new TrainingPipeline(chart, 'bare', { namespace: 'vision', steps: [{ name: 'a', image: IMAGE }] });
     expect(validationError(() => bare.artifacts).message).toContain('`artifacts` (undefined): needs a platform');
+  });
+});
+
+describe('GPU work without a pool, and capacity fixes per construct', () => {
+  test('a GPU step in a tenant of a platform without pools fails schedulability: no pool offers the accelerator (never `quota.gpus[""]`)', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const ml = new MlPlatform(chart, 'ml');
+    ml.addTenant('vision');
+    pipeline(chart, ml);
+    const message = synthError(chart);
+    expect(message).toContain('error (schedulability): TrainingPipeline vision/train step "fit" needs 1 nvidia-a10g GPU, but no GPU pool of the platform offers nvidia-a10g: ' +
+      'tenant "vision"\'s ResourceQuota allows GPUs of declared pools only, so its pods are never admitted. ' +
+      'Fix: declare a GPU pool offering it before the workload, e.g. `platform.addGpuPool(\'a10g\', { accelerator: \'nvidia-a10g\', maxNodes: 1 })`, and give tenant "vision" `quota.gpus: { \'a10g\': 1 }`');
+    expect(message).not.toContain('quota.gpus[""]');
+    expect(checkPlatform(chart).map((f) => f.check)).toEqual(['schedulability']);
+    // Following the fix synthesizes.
+    const fixed = new Chart(Testing.app(), 'test');
+    const ml2 = new MlPlatform(fixed, 'ml');
+    ml2.addGpuPool('a10g', { accelerator: 'nvidia-a10g', maxNodes: 1 });
+    ml2.addTenant('vision', { quota: { gpus: { a10g: 1 } } });
+    pipeline(fixed, ml2);
+    expectValidManifests(Testing.synth(fixed));
+  });
+
+  test('capacity of a pipeline fan-out names the pipeline\'s `parallelism`, not maxReplicas', () => {
+    const { chart, ml } = platform({}, 4);
+    pipeline(chart, ml, { steps: [{ name: 'shard', image: IMAGE, forEach: ['a', 'b', 'c', 'd'], gpus: 1, accelerator: 'nvidia-a10g', cpu: Cpu.cores(2), memory: Size.gibibytes(8) }] });
+    const [finding] = checkPlatform(chart);
+    expect(finding).toMatchObject({ check: 'capacity', severity: 'warning', workload: 'TrainingPipeline vision/train step "shard"' });
+    expect(finding.message).toContain('asks for 4 pods × 1 nvidia.com/gpu = 4 at once, but pool "a10g" holds at most 2 such pods');
+    expect(finding.fix).toBe('set the pipeline\'s parallelism to 2 (at most 2 pods of step "shard" at once), or raise pool "a10g"\'s maxNodes');
+    expectValidManifests(Testing.synth(chart));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('Fix: set the pipeline\'s parallelism to 2'));
+  });
+});
+
+describe('the checks are computed once per synthesis, not once per workload', () => {
+  test('what the workloads write is indexed once per synth; a workload added later is seen', () => {
+    const { chart, ml, bucket } = platform({}, 100);
+    for (let i = 0; i < 20; i++) endpoint(chart, ml, `s3://${bucket}/pipelines/vision/train/run-1/fit/model`, {}, `e${i}`);
+    const index = jest.spyOn(StoreWrites, 'of');
+    try {
+      expect(synthError(chart)).toContain('ModelEndpoint vision/e19 version "stable" reads');
+      expect(index).toHaveBeenCalledTimes(1);
+      // The pipeline that writes what they read: the next synthesis sees it and passes.
+      pipeline(chart, ml);
+      expectValidManifests(Testing.synth(chart));
+      expect(index).toHaveBeenCalledTimes(2);
+      expect(checkPlatform(chart)).toEqual([]);
+      expect(index).toHaveBeenCalledTimes(2);
+    } finally {
+      index.mockRestore();
+    }
   });
 });

@@ -433,3 +433,48 @@ describe('data access: one finding per prefix', () => {
     ]);
   });
 });
+
+describe('GPU workloads of no declared pool are schedulability\'s, not tenancy\'s', () => {
+  // Resolved while the platform had no GPU pool: the demand names pool '' and selects nodes by accelerator label.
+  const unpooled = demand({ gpus: 2, pool: '', accelerator: 'nvidia-a10g' });
+
+  test('in a tenant of a platform without pools: no pool offers the accelerator; how to add one and its quota', () => {
+    const t = target({}, []);
+    expect(messages(checkDemands([unpooled], t))).toEqual([
+      'error schedulability: TrainingPipeline vision/train step "fit" needs 2 nvidia-a10g GPUs, but no GPU pool of the platform offers nvidia-a10g: tenant "vision"\'s ResourceQuota allows GPUs of declared pools only, so its pods are never admitted | ' +
+        'declare a GPU pool offering it before the workload, e.g. `platform.addGpuPool(\'a10g\', { accelerator: \'nvidia-a10g\', maxNodes: 2 })`, and give tenant "vision" `quota.gpus: { \'a10g\': 2 }`',
+    ]);
+    // Never the impossible `quota.gpus[""]`.
+    expect(checkTenancy([unpooled], t)).toEqual([]);
+    expect(messages(checkDemands([unpooled], t)).join('\n')).not.toContain('quota.gpus[""]');
+  });
+
+  test('outside tenants, without pools, it selects nodes by the accelerator label: no finding', () => {
+    expect(checkDemands([{ ...unpooled, namespace: 'elsewhere' }], target({}, []))).toEqual([]);
+  });
+
+  test('pools declared after the workload: it carries no pool\'s selector and tolerations; the pool that offers it is named', () => {
+    expect(messages(checkSchedulability([unpooled], target({}, [a10g, l4])))).toEqual([
+      'error schedulability: TrainingPipeline vision/train step "fit" needs nvidia-a10g GPUs but was declared before any GPU pool, so its pods carry no pool\'s node selector and tolerations (pools now: a10g, l4) | ' +
+        'declare the workload after the pools (it then lands on pool "a10g"), and give tenant "vision" `quota.gpus: { \'a10g\': 2 }`',
+    ]);
+    expect(messages(checkSchedulability([{ ...unpooled, gpu: { ...unpooled.gpu!, accelerator: 'nvidia-h100-80gb' } }], target({}, [a10g])))[0]).toContain(
+      '| declare a GPU pool offering it before the workload, e.g. `platform.addGpuPool(\'h100-80gb\', { accelerator: \'nvidia-h100-80gb\', maxNodes: 2 })`');
+  });
+});
+
+describe('capacity names the prop of each construct that bounds its concurrent pods', () => {
+  const on = (construct: WorkloadDemand['construct'], max: number, unit = 'worker') => demand({ construct, name: 'x', unit, gpus: 1, pods: { min: 1, max } });
+  const fixOf = (d: WorkloadDemand) => checkCapacity([d], target()).map((f) => f.fix);
+
+  test('a pipeline\'s fan-out is bounded by the pipeline\'s parallelism (gangs are schedulability\'s)', () => {
+    expect(fixOf(on('TrainingPipeline', 5, 'shard'))).toEqual(['set the pipeline\'s parallelism to 3 (at most 3 pods of step "shard" at once), or raise pool "a10g"\'s maxNodes']);
+    expect(fixOf({ ...on('TrainingPipeline', 5, 'ddp'), pods: { min: 5, max: 5 }, gang: true })).toEqual([]);
+  });
+
+  test('a sweep by budget.workers, an endpoint by maxReplicas; never another construct\'s prop', () => {
+    expect(fixOf(on('TuningSweep', 5))).toEqual(['lower budget.workers to 3, or raise pool "a10g"\'s maxNodes']);
+    expect(fixOf(on('ModelEndpoint', 5, 'stable'))).toEqual(['lower maxReplicas to fit 3 nvidia.com/gpu, or raise pool "a10g"\'s maxNodes']);
+    expect(fixOf(on('TrainingPipeline', 5))[0]).not.toContain('maxReplicas');
+  });
+});

@@ -1,4 +1,59 @@
-import { CheckFinding, StoreAccess, storePathWithin, storeUri, WorkloadDataAccess } from './types';
+import { CheckFinding, StoreAccess, StorePath, storePathWithin, storeUri, WorkloadDataAccess } from './types';
+
+/** One write of a workload, in the order the workloads were given. */
+interface IndexedWrite {
+  readonly path: StorePath;
+  readonly by: string;
+  readonly namespace: string;
+  readonly seq: number;
+}
+
+/**
+ * Every write of a set of workloads, indexed by bucket and prefix, so that finding the writes that
+ * hold a read costs the depth of the read's prefix rather than the number of writes.
+ */
+export class StoreWrites {
+  /** The writes of `workloads` (their reads, grants and identities are ignored). */
+  public static of(workloads: readonly Pick<WorkloadDataAccess, 'workload' | 'namespace' | 'writes'>[]): StoreWrites {
+    const index = new StoreWrites();
+    for (const w of workloads) for (const a of w.writes) index.add(a, w.workload, w.namespace);
+    return index;
+  }
+
+  /** Writes whose prefix is '' or ends with `/`, by `bucket NUL prefix`. */
+  private readonly byPath = new Map<string, IndexedWrite[]>();
+  /** Writes with a prefix not ending with `/` (none from the constructs; matched one by one). */
+  private readonly irregular: IndexedWrite[] = [];
+  private seq = 0;
+
+  private constructor() {}
+
+  private add(a: StoreAccess, by: string, namespace: string): void {
+    const w = { path: a.path, by, namespace, seq: this.seq++ };
+    if (a.path.prefix !== '' && !a.path.prefix.endsWith('/')) {
+      this.irregular.push(w);
+      return;
+    }
+    const key = `${a.path.bucket}\u0000${a.path.prefix}`;
+    const same = this.byPath.get(key);
+    if (same) same.push(w);
+    else this.byPath.set(key, [w]);
+  }
+
+  /** The writes whose prefix holds `path` (`storePathWithin(path, write)`), in the order they were given. */
+  public holding(path: StorePath): readonly IndexedWrite[] {
+    const out: IndexedWrite[] = [];
+    const at = (prefix: string) => {
+      const ws = this.byPath.get(`${path.bucket}\u0000${prefix}`);
+      if (ws) out.push(...ws);
+    };
+    // A prefix ending with `/` (or '') holds `path` exactly when it is '' or `path`'s prefix cut after one of its `/`.
+    at('');
+    for (let i = path.prefix.indexOf('/'); i >= 0; i = path.prefix.indexOf('/', i + 1)) at(path.prefix.slice(0, i + 1));
+    for (const w of this.irregular) if (storePathWithin(path, w.path)) out.push(w);
+    return out.length > 1 ? out.sort((a, b) => a.seq - b.seq) : out;
+  }
+}
 
 /**
  * Data access: every object-store prefix a workload reads with the platform's store access was
@@ -7,18 +62,32 @@ import { CheckFinding, StoreAccess, storePathWithin, storeUri, WorkloadDataAcces
  * none missing, none extra. Errors.
  */
 export function checkDataAccess(workloads: readonly WorkloadDataAccess[]): CheckFinding[] {
+  return checkReads(workloads, StoreWrites.of(workloads));
+}
+
+/**
+ * The data-access findings of `workloads`' reads and identities, against `writes`: the writes of
+ * every workload of the app (built once per synthesis with {@link StoreWrites.of}).
+ */
+export function checkReads(workloads: readonly WorkloadDataAccess[], writes: StoreWrites): CheckFinding[] {
   const out: CheckFinding[] = [];
-  const writes = workloads.flatMap((w) => w.writes.map((a) => ({ ...a, by: w.workload, namespace: w.namespace })));
   for (const w of workloads) {
     // One finding per prefix, naming every place that reads it.
     const byUri = new Map<string, StoreAccess[]>();
-    for (const r of w.reads) if (!r.ownCredentials) byUri.set(storeUri(r.path), [...(byUri.get(storeUri(r.path)) ?? []), r]);
+    for (const r of w.reads) {
+      if (r.ownCredentials) continue;
+      const uri = storeUri(r.path);
+      const same = byUri.get(uri);
+      if (same) same.push(r);
+      else byUri.set(uri, [r]);
+    }
     for (const [, same] of byUri) {
       const r = { ...same[0], origin: same.map((x) => x.origin).join(', ') };
-      const written = writes.some((x) => x.namespace === w.namespace && storePathWithin(r.path, x.path));
+      const holding = writes.holding(r.path);
+      const written = holding.some((x) => x.namespace === w.namespace);
       const granted = w.grants.some((g) => storePathWithin(r.path, g.path));
       if (written || granted) continue;
-      const elsewhere = writes.filter((x) => storePathWithin(r.path, x.path)).map((x) => x.by);
+      const elsewhere = holding.map((x) => x.by);
       out.push({
         check: 'data-access',
         severity: 'error',
@@ -32,8 +101,10 @@ export function checkDataAccess(workloads: readonly WorkloadDataAccess[]): Check
     if (!w.identity) continue;
     const want = [...new Set(w.reads.map((r) => storeUri(r.path)))].sort();
     const have = [...new Set(w.identity.readScopes)].sort();
-    const missing = want.filter((u) => !have.includes(u));
-    const extra = have.filter((u) => !want.includes(u));
+    const wanted = new Set(want);
+    const had = new Set(have);
+    const missing = want.filter((u) => !had.has(u));
+    const extra = have.filter((u) => !wanted.has(u));
     if (missing.length > 0 || extra.length > 0) {
       out.push({
         check: 'data-access',

@@ -1,7 +1,7 @@
 import { GpuPoolSpec } from '../platform/pools';
 import { TenantSpec } from '../platform/tenants';
 import { Cpu, Size } from '../quantities';
-import { fitPool } from './fit';
+import { fitPool, PoolFit } from './fit';
 import { CheckFinding, WorkloadDemand, workloadLabel } from './types';
 
 /** The pools and tenants demands are checked against (a `PlatformContext` has both). */
@@ -22,7 +22,14 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export function checkSchedulability(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
   const out: CheckFinding[] = [];
   for (const d of demands) {
-    if (!d.gpu || target.pools.length === 0) continue;
+    if (!d.gpu) continue;
+    if (d.gpu.pool === '') {
+      // Resolved without declared pools: it selects nodes by accelerator label only.
+      const finding = unpooled(d, target);
+      if (finding) out.push(finding);
+      continue;
+    }
+    if (target.pools.length === 0) continue;
     const workload = workloadLabel(d);
     const pool = target.pools.find((p) => p.pool === d.gpu!.pool);
     const fitsElsewhere = target.pools.filter((p) => p !== pool && fitPool(d, p).reasons.length === 0).map((p) => `"${p.pool}"`);
@@ -59,6 +66,43 @@ export function checkSchedulability(demands: readonly WorkloadDemand[], target: 
     }
   }
   return out;
+}
+
+/**
+ * A GPU demand that no declared pool placed (the workload was declared while the platform had no GPU
+ * pool): an error when pools were declared later (the pods carry neither a pool's node selector nor
+ * its tolerations) or when it runs in a tenant (the tenant's ResourceQuota allows GPUs only of
+ * declared pools, so the pods are never admitted). Without pools and outside tenants it selects
+ * nodes by the `mlplatform.io/accelerator` label, which is allowed.
+ */
+function unpooled(d: WorkloadDemand, target: CheckTarget): CheckFinding | undefined {
+  const gpu = d.gpu!;
+  const workload = workloadLabel(d);
+  const offering = target.pools.filter((p) => p.accelerator === gpu.accelerator).map((p) => `"${p.pool}"`);
+  const tenant = target.tenants.find((t) => t.namespace === d.namespace);
+  const need = d.pods.max * gpu.count;
+  const name = offering.length ? target.pools.find((p) => p.accelerator === gpu.accelerator)!.pool : gpu.accelerator.replace(/^nvidia-/, '');
+  const declare = `declare a GPU pool offering it before the workload, e.g. \`platform.addGpuPool('${name}', { accelerator: '${gpu.accelerator}', maxNodes: ${Math.max(1, need)} })\``;
+  const quota = tenant ? `, and give tenant "${tenant.name}" \`quota.gpus: { '${name}': ${need} }\`` : '';
+  if (target.pools.length > 0) {
+    return {
+      check: 'schedulability',
+      severity: 'error',
+      workload,
+      message: `${workload} needs ${gpu.accelerator} GPUs but was declared before any GPU pool, so its pods carry no pool's node selector and tolerations (pools now: ${target.pools.map((p) => p.pool).join(', ')})`,
+      fix: offering.length
+        ? `declare the workload after the pools (it then lands on pool ${offering.join(' or ')})${quota}`
+        : `${declare}${quota}`,
+    };
+  }
+  if (!tenant) return undefined;
+  return {
+    check: 'schedulability',
+    severity: 'error',
+    workload,
+    message: `${workload} needs ${need} ${gpu.accelerator} GPU${need === 1 ? '' : 's'}, but no GPU pool of the platform offers ${gpu.accelerator}: tenant "${tenant.name}"'s ResourceQuota allows GPUs of declared pools only, so its pods are never admitted`,
+    fix: `${declare}${quota}`,
+  };
 }
 
 /** Units that run at once: every unit of a sweep, an endpoint or a platform; one step of a pipeline at a time. */
@@ -105,13 +149,24 @@ export function checkCapacity(demands: readonly WorkloadDemand[], target: CheckT
         severity: 'warning',
         workload,
         message: `${workload} asks for ${parts.join(' + ')} = ${gpus} at once, but pool "${pool.pool}" ${holds}: the rest wait for capacity`,
-        fix: ds[0].construct === 'TuningSweep'
-          ? `lower budget.workers to ${Math.min(...fits.map((f) => f.podsAtMaxNodes))}, or raise pool "${pool.pool}"'s maxNodes`
-          : `lower maxReplicas to fit ${most} ${pool.resourceName}, or raise pool "${pool.pool}"'s maxNodes`,
+        fix: capacityFix(ds, fits, pool, most),
       });
     }
   }
   return out;
+}
+
+/** What to lower, in the construct's own props: a sweep's `budget.workers`, an endpoint's `maxReplicas`, a pipeline's `parallelism`. */
+function capacityFix(ds: readonly WorkloadDemand[], fits: readonly PoolFit[], pool: GpuPoolSpec, most: number): string {
+  const raise = `raise pool "${pool.pool}"'s maxNodes`;
+  const fitting = Math.min(...fits.map((f) => f.podsAtMaxNodes));
+  switch (ds[0].construct) {
+    case 'TuningSweep': return `lower budget.workers to ${fitting}, or ${raise}`;
+    case 'ModelEndpoint': return `lower maxReplicas to fit ${most} ${pool.resourceName}, or ${raise}`;
+    // Gangs (multi-node steps) are schedulability's; what runs at once here is a fan-out's items.
+    case 'TrainingPipeline': return `set the pipeline's parallelism to ${fitting} (at most ${plural(fitting, 'pod')} of step "${ds[0].unit}" at once), or ${raise}`;
+    default: return `lower the replicas to ${fitting}, or ${raise}`;
+  }
 }
 
 /**
@@ -128,7 +183,8 @@ export function checkTenancy(demands: readonly WorkloadDemand[], target: CheckTa
     const workload = groupLabel(g);
     const add = (message: string, fix: string) => out.push({ check: 'tenancy', severity: 'error', workload, message, fix });
     const gpus = new Map<string, WorkloadDemand[]>();
-    for (const d of g) if (d.gpu) gpus.set(d.gpu.pool, [...(gpus.get(d.gpu.pool) ?? []), d]);
+    // A GPU demand of no declared pool is schedulability's (no pool offers its accelerator).
+    for (const d of g) if (d.gpu && d.gpu.pool !== '') gpus.set(d.gpu.pool, [...(gpus.get(d.gpu.pool) ?? []), d]);
     for (const [pool, ds] of gpus) {
       const quota = q.gpus[pool] ?? 0;
       const need = ds.reduce((s, d) => s + d.pods.max * d.gpu!.count, 0);

@@ -224,6 +224,37 @@ export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext):
   };
 }
 
+/**
+ * What {@link resolvePipeline} returns for `def`, when `def`'s steps are those `previous` was
+ * resolved from (with the same options and an unchanged `ctx`) plus one more at the end: only the new
+ * step is validated and linked, since earlier steps can neither depend on it nor change (a step reads
+ * earlier steps only). Whenever the new step has an issue, the whole pipeline is validated again, so
+ * the ValidationError is exactly the one `resolvePipeline` throws.
+ */
+export function resolveAppendedStep(previous: PipelineSpec, def: PipelineDefinition, ctx?: PlatformContext): PipelineSpec {
+  const defs = def.steps ?? [];
+  const i = defs.length - 1;
+  const d = defs[i];
+  if (i !== previous.steps.length) return resolvePipeline(def, ctx);
+  const issues = new Issues(`TrainingPipeline "${def.name}"`);
+  const byName = new Map<string, StepSpec>(previous.steps.map((x) => [x.name, x]));
+  if (!checkDnsLabel(issues, `steps[${i}].name`, d.name, MAX_STEP_NAME) || byName.has(d.name)) return resolvePipeline(def, ctx);
+  const s = resolveStep(issues, `steps.${d.name}`, d, ctx);
+  byName.set(s.name, s);
+  if (s.registerModel && byName.has(`${s.name}-register`)) return resolvePipeline(def, ctx);
+  if (byName.get(`${s.name.replace(/-register$/, '')}`)?.registerModel && s.name.endsWith('-register')) return resolvePipeline(def, ctx);
+  for (const a of d.after ?? []) {
+    const name = typeof a === 'string' ? a : a.name;
+    if ((typeof a !== 'string' && a.owner !== def.owner) || name === d.name || !byName.has(name)) return resolvePipeline(def, ctx);
+  }
+  const graph = new Map<string, string[]>();
+  for (const x of [...previous.steps, s]) graph.set(x.name, x.dependencies.filter((n) => byName.has(n) && n !== x.name));
+  const declared = previous.parameters.map((p) => p.name);
+  const linked = checkStepLinks(issues, `steps.${s.name}`, d, s, { declared, byName, graph, owner: def.owner, steps: previous.steps });
+  if (!issues.ok) return resolvePipeline(def, ctx);
+  return { ...previous, steps: [...previous.steps, linked] };
+}
+
 function resolveNamespace(issues: Issues, given: string | undefined, ctx?: PlatformContext): { namespace?: string; queueName?: string } {
   const tenants = ctx?.tenants ?? [];
   if (given === undefined) {
