@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  AcceleratorCatalog, AddonDelivery, AddonDeliverySpec, AddonName, AddonsOptions, ArtifactStore, ArtifactStoreSpec,
+  AcceleratorCatalog, AddonDelivery, AddonDeliverySpec, checkAddonValues, AddonName, AddonsOptions, ArtifactStore, ArtifactStoreSpec,
   BackendStore, BackendStoreSpec, checkDnsLabel, enabledAddons, Exposure, ExposureSpec, GpuPoolOptions, GpuPoolSpec,
   Issues, PlatformContext, resolveGpuPool, resolveTenant, resolveTracking, TenantOptions, TenantSpec, TrackingOptions,
   TrackingSpec, VersionOverrides, VersionTable, withVersions,
@@ -131,6 +131,7 @@ export class MlPlatform extends Construct {
     const tracking = resolveTracking(issues, 'tracking', props.tracking);
     const exposure = (props.exposure ?? Exposure.none())._resolve(issues, 'exposure', namespace);
     const delivery = (props.addons?.delivery ?? AddonDelivery.argoCd())._resolve(issues, 'addons.delivery');
+    checkAddonValues(issues, 'addons.values', props.addons?.values);
     const checks = resolveCheckSeverities(issues, 'checks', props.checks);
     if (tracking.auth.kind === 'oidc' && exposure.kind === 'none') {
       issues.add('tracking.auth', 'oidc', 'needs an exposure with a public host for the OIDC redirect; set `exposure` or use TrackingAuth.basic()');

@@ -1,9 +1,12 @@
+import { Chart, Testing } from 'cdk8s';
+import { MlPlatform } from '../../src/cdk8s/ml-platform';
 import { AddonRelease, helmRepositoryName, renderAddons } from '../../src/cdk8s/private/addons';
 import { Issues } from '../../src/core/errors';
 import { addonValues, AddonValuesInput } from '../../src/core/platform/addon-values';
-import { AddonDelivery, AddonDeliverySpec } from '../../src/core/platform/addons';
+import { AddonDelivery, AddonDeliverySpec, checkAddonValues } from '../../src/core/platform/addons';
 import { GpuPoolSpec, resolveGpuPool } from '../../src/core/platform/pools';
 import { AddonName, VERSIONS } from '../../src/core/versions';
+import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, findAll, K8sObject, synthChart } from '../support/synth';
 
@@ -216,3 +219,17 @@ function gpuPool(): GpuPoolSpec {
   expect(issues.all).toEqual([]);
   return p!;
 }
+
+describe('addons.values', () => {
+  test('every key names an add-on and every value is an object of Helm values (a typo would vanish silently in Helm)', () => {
+    const e = validationError(() => new MlPlatform(new Chart(Testing.app(), 'c'), 'ml', {
+      addons: { values: { argoWorkflow: { server: { enabled: true } }, keda: 'yes', kueue: [] } as any },
+    }));
+    expect(e.issues.map((i) => i.path)).toEqual(['addons.values.argoWorkflow', 'addons.values.keda', 'addons.values.kueue']);
+    expect(e.message).toContain('`addons.values.argoWorkflow` ("argoWorkflow"): is not an add-on; use one of argoWorkflows, certManager, envoyGateway, keda, kserve, kserveCrd, kueue, nvidiaDevicePlugin');
+    expect(e.message).toContain('`addons.values.keda` ("yes"): must be an object of Helm values (nested keys of the chart\'s values.yaml)');
+    const issues = new Issues('t');
+    checkAddonValues(issues, 'addons.values', ['x']);
+    expect(issues.all.map((i) => i.path)).toEqual(['addons.values']);
+  });
+});

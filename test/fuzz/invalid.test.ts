@@ -1,4 +1,4 @@
-// Property 2 (a few hundred runs here; `npm run fuzz` runs 10,000): a configuration with one invalid
+// Property 2 (a few hundred runs here; `npm run fuzz` runs 10,000; 100 invalid-field mutations): a configuration with one invalid
 // field fails with a ValidationError whose issue path names that field, never another error or YAML.
 import * as fc from 'fast-check';
 import { FIELDS, mutation } from './arbitraries/mutations';
@@ -21,6 +21,21 @@ describe('fuzz: one invalid field', () => {
 
   test('the mutations cover every construct', () => {
     expect(new Set(FIELDS.map((f) => f.construct))).toEqual(new Set(['MlPlatform', 'addGpuPool', 'addTenant', 'TrainingPipeline', 'TuningSweep', 'ModelEndpoint']));
+  });
+
+  test('the mutations break the props of the synth-time checks, payload logging, apps listeners and image overrides', () => {
+    const paths = new Set(FIELDS.map((f) => `${f.construct} ${f.path || (f as any).pathOf?.({ steps: [{ name: 's0' }] })}`));
+    expect([...paths]).toEqual(expect.arrayContaining([
+      'MlPlatform exposure.apps', 'MlPlatform exposure.apps.hostnames', 'MlPlatform exposure.apps.hostnames[0]', 'MlPlatform exposure.apps.hostnames[1]',
+      'MlPlatform checks', 'MlPlatform checks.tenancy', 'MlPlatform checks.quota',
+      'TrainingPipeline versions.images.mlflow', 'TrainingPipeline checks.data-access',
+      'TuningSweep images.optuna', 'TuningSweep checks.capacity', 'TuningSweep dashboard.exposure.gateway', 'TuningSweep dashboard.exposure.host',
+      'TuningSweep dashboard.allowFromNamespaces',
+      'ModelEndpoint logging', 'ModelEndpoint logging.samplePercent', 'ModelEndpoint logging.port', 'ModelEndpoint logging.mode',
+      'ModelEndpoint versions[0].logging.maxBodyBytes', 'ModelEndpoint versions[0].logging.flushInterval', 'ModelEndpoint versions[0].logging.batchSize',
+      'ModelEndpoint exposure.grpcHost', 'ModelEndpoint exposure.gateway', 'ModelEndpoint exposure.host', 'ModelEndpoint checks.schedulability',
+    ]));
+    expect(FIELDS.length).toBe(100);
   });
 
   test('issue paths match the field or a part of it, not a sibling with the same prefix', () => {

@@ -1,5 +1,5 @@
 // The two fuzzing properties, shared by the jest suite (few runs) and `npm run fuzz` (many).
-import { App, Chart, Yaml } from 'cdk8s';
+import { App, Chart, Testing, Yaml } from 'cdk8s';
 import type { Mutation } from './arbitraries/mutations';
 import { build, Scenario } from './arbitraries/scenario';
 import { ValidationError } from '../../src/core';
@@ -14,12 +14,16 @@ export function sharedValidator(): Validator {
   return validator;
 }
 
-/** Synthesizes a scenario in a fresh app; returns its objects and their YAML. */
+/**
+ * Synthesizes a scenario in a fresh app as `app.synth()` does: the construct validations run first,
+ * so the synth-time checks (schedulability, capacity, tenancy, data access) fail it on an error.
+ * Returns its objects and their YAML.
+ */
 export function synthScenario(s: Scenario): { objects: any[]; yaml: string } {
   const app = new App({ outdir: '/dev/null' });
   const chart = new Chart(app, 'fuzz');
   build(chart, s);
-  const objects = chart.toJson();
+  const objects = Testing.synth(chart);
   return { objects, yaml: Yaml.stringify(...objects) };
 }
 

@@ -54,7 +54,13 @@ function runtimeEnv(v: ModelVersionSpec, endpoint: string): k8s.EnvVar[] {
       { name: 'VLLM_NO_USAGE_STATS', value: '1' },
     );
   }
-  for (const [name, value] of Object.entries(v.env)) env.push({ name, value });
+  // The user's env wins over a runtime default of the same name (e.g. vLLM's HF_HOME): replaced in
+  // place, so each name appears once (the reserved HOME, MODEL_NAME and MODEL_DIR are rejected earlier).
+  for (const [name, value] of Object.entries(v.env)) {
+    const i = env.findIndex((e) => e.name === name);
+    if (i >= 0) env[i] = { name, value };
+    else env.push({ name, value });
+  }
   return env;
 }
 

@@ -41,7 +41,11 @@ export interface ModelEndpointOptions {
   readonly exposure?: EndpointExposure;
   /** ServiceMonitor and PrometheusRule; `false` emits neither. @default on, see {@link MonitoringOptions} */
   readonly monitoring?: MonitoringOptions | false;
-  /** Extra environment of every server container. @default none */
+  /**
+   * Extra environment of every server container; a name the runtime also sets (vLLM's `HF_HOME`,
+   * `HF_HUB_OFFLINE`, …) takes this value; `HOME`, `MODEL_DIR` and `MODEL_NAME` are reserved.
+   * @default none
+   */
   readonly env?: Readonly<Record<string, string>>;
   /**
    * Request/response logging of every version to the platform's object store (a proxy in each pod

@@ -39,7 +39,12 @@ export interface ModelVersionOptions {
   readonly scaling?: Scaling;
   /** Start-up budget (see the endpoint's). @default the endpoint's `startupBudget` */
   readonly startupBudget?: Duration;
-  /** Extra environment of the server container. @default the endpoint's `env` */
+  /**
+   * Extra environment of the server container. A name the runtime also sets (vLLM: `HF_HUB_OFFLINE`,
+   * `HF_HOME`, `XDG_CACHE_HOME`, `VLLM_CACHE_ROOT`, `VLLM_NO_USAGE_STATS`) takes the value given here;
+   * `HOME`, `MODEL_DIR` and `MODEL_NAME` are reserved. Only `/tmp` (and the model volume) is writable.
+   * @default the endpoint's `env`
+   */
   readonly env?: Readonly<Record<string, string>>;
   /**
    * Request/response logging of this version (replaces the endpoint's as a whole); `false` turns

@@ -1,6 +1,6 @@
 import { Issues } from '../errors';
 import { isDnsLabel } from '../names';
-import { AddonName } from '../versions';
+import { AddonName, VERSIONS } from '../versions';
 
 /** How the platform's cluster add-ons are installed. */
 export type AddonDeliverySpec =
@@ -83,6 +83,23 @@ export interface AddonsOptions {
    * @default none
    */
   readonly values?: Partial<Record<AddonName, Readonly<Record<string, unknown>>>>;
+}
+
+/**
+ * Checks `values` (AddonsOptions.values): every key names an add-on and every value is an object of
+ * Helm values. Helm itself ignores what nothing reads, so a misspelled add-on would vanish silently.
+ */
+export function checkAddonValues(issues: Issues, path: string, values: unknown): void {
+  if (values === undefined) return;
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    issues.add(path, values, 'must be an object of Helm values per add-on, e.g. { argoWorkflows: { server: { enabled: true } } }');
+    return;
+  }
+  const names = Object.keys(VERSIONS.charts).sort();
+  for (const [name, v] of Object.entries(values)) {
+    if (!names.includes(name)) issues.add(`${path}.${name}`, name, `is not an add-on; use one of ${names.join(', ')}`);
+    else if (v === null || typeof v !== 'object' || Array.isArray(v)) issues.add(`${path}.${name}`, v, 'must be an object of Helm values (nested keys of the chart\'s values.yaml)');
+  }
 }
 
 /** The add-ons that end up installed, given what the platform uses. */

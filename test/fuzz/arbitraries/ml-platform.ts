@@ -3,8 +3,8 @@ import * as fc from 'fast-check';
 import { cpu, dnsLabel, host, image, memory, secretRef } from './common';
 import type { MlPlatformProps } from '../../../src/cdk8s';
 import {
-  AcceleratorCatalog, AddonDelivery, ArtifactStore, BackendStore, Cpu, Exposure, GpuPoolOptions, GpuPoolSpec, Issues, resolveGpuPool, Size,
-  TenantOptions, TrackingAuth,
+  AcceleratorCatalog, AcceleratorProps, AddonDelivery, ArtifactStore, BackendStore, CheckSeverities, Cpu, Exposure, GpuPoolOptions, GpuPoolSpec, Issues,
+  resolveGpuPool, Size, TenantOptions, TrackingAuth,
 } from '../../../src/core';
 
 /** A platform declaration: constructor props, then pools, then tenants, in that order. */
@@ -26,9 +26,42 @@ export interface PlatformFacts {
   readonly kserve: boolean;
   /** The store bucket workloads may read without their own credentials. */
   readonly bucket: string;
+  /** Host names of the platform Gateway's apps listeners (routes without a `gateway` attach there); undefined without. */
+  readonly apps?: readonly string[];
 }
 
-const catalog = AcceleratorCatalog.DEFAULT;
+/** A custom accelerator (the B200 of test/core/accelerators.test.ts) and its instance type. */
+const B200: AcceleratorProps = {
+  id: 'nvidia-b200',
+  displayName: 'NVIDIA B200',
+  memoryGB: 180,
+  architecture: 'blackwell',
+  gfdProduct: 'NVIDIA-B200',
+  karpenterGpuName: 'b200',
+  migProfiles: [{ name: '1g.23gb', memorySlices: 1, maxPerGpu: 7 }, { name: '7g.180gb', memorySlices: 8, maxPerGpu: 1 }],
+};
+
+/** The built-in catalog extended with a custom accelerator (`MlPlatformProps.catalog`). */
+export const CUSTOM_CATALOG = AcceleratorCatalog.DEFAULT.with({
+  accelerators: [B200],
+  instanceTypes: [{ name: 'p6-b200.48xlarge', accelerator: 'nvidia-b200', gpuCount: 8, vcpu: 192, memoryGiB: 2048, onDemandUsdPerHour: 113.9328, efaInterfaces: 8, nvlink: true }],
+});
+
+/**
+ * Host names of the platform Gateway's apps listeners. Workload hosts are drawn under the
+ * wildcards; the tracking hosts (`<label>.example.com`, `.ml.acme.io`, `.internal.example.org`)
+ * match none of them.
+ */
+export const APP_HOSTNAMES = ['*.models.example.com', '*.apps.example.net', 'dash.example.net'] as const;
+
+/** Severity overrides of the synth-time checks that keep a valid scenario valid: any check downgraded, an error check kept an error. */
+export const checkSeverities: fc.Arbitrary<CheckSeverities> = fc.record({
+  'schedulability': fc.constantFrom('error', 'warning'),
+  // `capacity: 'error'` turns the capacity warnings of pools smaller than a peak into failures: the mutations and tests cover it.
+  'capacity': fc.constant('warning'),
+  'tenancy': fc.constantFrom('error', 'warning'),
+  'data-access': fc.constantFrom('error', 'warning'),
+}, { requiredKeys: [] }) as fc.Arbitrary<CheckSeverities>;
 
 const cron = fc.constantFrom('0 3 * * *', '*/30 * * * *', '15 2 * * 0', '0 0 1 * *', '5 4 * * 1-5');
 
@@ -77,12 +110,25 @@ export const artifactStore: fc.Arbitrary<{ store: ArtifactStore; bucket: string 
 
 const tls = fc.oneof(fc.record({ clusterIssuer: fc.constantFrom('letsencrypt', 'corp-ca') }), fc.record({ issuer: fc.constantFrom('local-ca', 'vault') }));
 
-/** Platform exposure: none, the platform's own Gateway (TLS or not), a user Gateway, or an Ingress. */
+/** The platform's own Gateway: TLS or not, with or without apps listeners. */
+const ownGateway: fc.Arbitrary<Exposure> = fc.record({
+  host,
+  tls: fc.option(tls, { nil: undefined }),
+  gatewayClassName: fc.option(fc.constantFrom('envoy-gateway', 'eg'), { nil: undefined }),
+  // At least one wildcard, under which workloads draw their hosts.
+  apps: fc.option(fc.subarray([...APP_HOSTNAMES], { minLength: 1 }).filter((hs) => hs.some((h) => h.startsWith('*.'))).map((hostnames) => ({ hostnames })),
+    { nil: undefined, freq: 2 }),
+}, { requiredKeys: ['host'] })
+  .map((o) => Exposure.gateway(o));
+
+/**
+ * Platform exposure: none, the platform's own Gateway (TLS or not, with or without apps
+ * listeners; drawn twice as often, as endpoints and dashboards attach to its apps listeners),
+ * a user Gateway, or an Ingress.
+ */
 export const exposure: fc.Arbitrary<Exposure> = fc.oneof(
   fc.constant(Exposure.none()),
-  fc.record({ host, tls: fc.option(tls, { nil: undefined }), gatewayClassName: fc.option(fc.constantFrom('envoy-gateway', 'eg'), { nil: undefined }) },
-    { requiredKeys: ['host'] })
-    .map((o) => Exposure.gateway(o)),
+  { weight: 2, arbitrary: ownGateway },
   fc.record({
     host,
     gateway: fc.record({ name: dnsLabel(10), namespace: dnsLabel(12), sectionName: fc.option(fc.constantFrom('http', 'https'), { nil: undefined }) },
@@ -140,6 +186,11 @@ export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: strin
   auth: fc.option(fc.oneof(basic, oidc, fc.constant(TrackingAuth.disabled('behind the corporate VPN proxy'))), { nil: undefined }),
   addons: fc.record({
     delivery,
+    // Extra Helm values, deep-merged over the platform's (keys of the charts' own values files).
+    values: fc.option(fc.oneof(
+      fc.constant({ argoWorkflows: { server: { enabled: true } } }),
+      fc.constant({ certManager: { prometheus: { enabled: false } }, keda: { resources: { operator: { limits: { memory: '2Gi' } } } } }),
+    ), { nil: undefined }),
     keda: fc.option(fc.boolean(), { nil: undefined }),
     kserve: fc.option(fc.boolean(), { nil: undefined }),
     certManager: fc.option(fc.constant(true), { nil: undefined }),
@@ -147,6 +198,7 @@ export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: strin
     argoWorkflows: fc.option(fc.boolean(), { nil: undefined }),
   }, { requiredKeys: [] }),
   mlflowImage: fc.option(image, { nil: undefined }),
+  checks: fc.option(checkSeverities, { nil: undefined, freq: 3 }),
 }, { requiredKeys: ['replicasOrScaling', 'addons'] }).map((r) => {
   // OIDC needs a public host for its redirect: give it one when the generator drew none.
   const auth = r.auth;
@@ -167,42 +219,63 @@ export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: strin
     } as any,
     addons: Object.fromEntries(Object.entries(r.addons).filter(([, v]) => v !== undefined)),
     ...(r.mlflowImage ? { versions: { images: { mlflow: r.mlflowImage } } } : {}),
+    ...(r.checks ? { checks: r.checks } : {}),
   };
   return { props, bucket: r.artifacts?.bucket ?? 'mlplatform' };
 });
 
-/** One GPU pool of any catalog accelerator: by instance type or GPU count, whole, MIG or time-sliced. */
-export const gpuPool: fc.Arbitrary<GpuPoolOptions> = fc.constantFrom(...catalog.accelerators.filter((a) => catalog.instanceTypes.some((t) => t.accelerator === a.id)))
-  .chain((acc) => {
-    const types = catalog.instanceTypes.filter((t) => t.accelerator === acc.id);
-    const counts = [...new Set(types.map((t) => t.gpuCount))];
-    const sharing: fc.Arbitrary<GpuPoolOptions['sharing']> = fc.oneof(
-      fc.constant(undefined),
-      fc.integer({ min: 2, max: 8 }).map((replicas) => ({ timeSlicing: { replicas } })),
-      ...(acc.migProfiles.length ? [fc.constantFrom(...acc.migProfiles.map((p) => p.name)).map((mig) => ({ mig }))] : []),
-    );
-    return fc.record({
-      accelerator: fc.constant(acc.id),
-      size: fc.oneof(fc.constantFrom(...types.map((t) => t.name)).map((instanceType) => ({ instanceType })),
-        fc.constantFrom(...counts).map((gpusPerNode) => ({ gpusPerNode })), fc.constant({})),
-      nodes: fc.integer({ min: 1, max: 16 }).chain((max) => fc.record({
-        maxNodes: fc.constant(max),
-        minNodes: fc.option(fc.integer({ min: 0, max }),
-          { nil: undefined }),
-      }, { requiredKeys: ['maxNodes'] })),
-      capacityType: fc.option(fc.constantFrom('on-demand', 'spot') as fc.Arbitrary<'spot'>, { nil: undefined }),
-      sharing,
-    }).map((r) => {
-      const size = 'gpusPerNode' in r.size || 'instanceType' in r.size ? r.size : (counts.includes(1) ? {} : { gpusPerNode: counts[0] });
-      return {
-        accelerator: r.accelerator,
-        ...size,
-        ...r.nodes,
-        ...(r.capacityType ? { capacityType: r.capacityType } : {}),
-        ...(r.sharing ? { sharing: r.sharing } : {}),
-      } as GpuPoolOptions;
+/** One GPU pool of any accelerator of `catalog`: by instance type or GPU count, whole, MIG or time-sliced. */
+export function gpuPoolOf(catalog: AcceleratorCatalog, only?: string): fc.Arbitrary<GpuPoolOptions> {
+  return fc.constantFrom(...catalog.accelerators.filter((a) => (only === undefined || a.id === only) && catalog.instanceTypes.some((t) => t.accelerator === a.id)))
+    .chain((acc) => {
+      const types = catalog.instanceTypes.filter((t) => t.accelerator === acc.id);
+      const counts = [...new Set(types.map((t) => t.gpuCount))];
+      const sharing: fc.Arbitrary<GpuPoolOptions['sharing']> = fc.oneof(
+        fc.constant(undefined),
+        fc.integer({ min: 2, max: 8 }).map((replicas) => ({ timeSlicing: { replicas } })),
+        ...(acc.migProfiles.length ? [fc.constantFrom(...acc.migProfiles.map((p) => p.name)).map((mig) => ({ mig }))] : []),
+      );
+      return fc.record({
+        accelerator: fc.constant(acc.id),
+        size: fc.oneof(fc.constantFrom(...types.map((t) => t.name)).map((instanceType) => ({ instanceType })),
+          fc.constantFrom(...counts).map((gpusPerNode) => ({ gpusPerNode })), fc.constant({})),
+        nodes: fc.integer({ min: 1, max: 16 }).chain((max) => fc.record({
+          maxNodes: fc.constant(max),
+          minNodes: fc.option(fc.integer({ min: 0, max }),
+            { nil: undefined }),
+        }, { requiredKeys: ['maxNodes'] })),
+        capacityType: fc.option(fc.constantFrom('on-demand', 'spot') as fc.Arbitrary<'spot'>, { nil: undefined }),
+        sharing,
+      }).map((r) => {
+        const size = 'gpusPerNode' in r.size || 'instanceType' in r.size ? r.size : (counts.includes(1) ? {} : { gpusPerNode: counts[0] });
+        return {
+          accelerator: r.accelerator,
+          ...size,
+          ...r.nodes,
+          ...(r.capacityType ? { capacityType: r.capacityType } : {}),
+          ...(r.sharing ? { sharing: r.sharing } : {}),
+        } as GpuPoolOptions;
+      });
     });
-  });
+}
+
+/** One GPU pool of the built-in catalog. */
+export const gpuPool: fc.Arbitrary<GpuPoolOptions> = gpuPoolOf(AcceleratorCatalog.DEFAULT);
+
+/** One GPU pool of {@link CUSTOM_CATALOG}: its custom accelerator or a built-in one, even odds. */
+const customPool: fc.Arbitrary<GpuPoolOptions> = fc.oneof(gpuPoolOf(CUSTOM_CATALOG, 'nvidia-b200'), gpuPool);
+
+/**
+ * A host for a workload route on the platform's apps listeners (under one of their wildcards, or
+ * the exact host name when `exact`), or undefined when the platform has none.
+ */
+export function appHost(f: PlatformFacts, label: string, pick: number, exact = false): string | undefined {
+  if (!f.apps) return undefined;
+  const exactNames = f.apps.filter((h) => !h.startsWith('*.'));
+  if (exact && exactNames.length) return exactNames[pick % exactNames.length];
+  const wildcards = f.apps.filter((h) => h.startsWith('*.'));
+  return wildcards.length ? `${label}${wildcards[pick % wildcards.length].slice(1)}` : undefined;
+}
 
 /** Tenant options given the pool names (quota GPUs for some pools; generous CPU and memory). */
 export function tenantOptions(pools: readonly string[], queues: boolean): fc.Arbitrary<TenantOptions> {
@@ -230,9 +303,14 @@ export function tenantOptions(pools: readonly string[], queues: boolean): fc.Arb
 export const platformConfig: fc.Arbitrary<PlatformConfig> = fc.record({
   id: dnsLabel(10),
   platform: platformProps,
-  pools: fc.uniqueArray(fc.tuple(dnsLabel(12), gpuPool), { maxLength: 3, selector: ([n]) => n }),
+  custom: fc.boolean(),
   tenantNames: fc.uniqueArray(dnsLabel(10), { minLength: 1, maxLength: 3 }),
-}).chain((r) => {
+}).chain((r0) => fc.uniqueArray(fc.tuple(dnsLabel(12), r0.custom ? customPool : gpuPool), { maxLength: 3, selector: ([n]) => n }).map((pools) => ({
+  ...r0,
+  // A custom catalog only when a pool uses its accelerator (else it is the built-in catalog again).
+  platform: pools.some(([, p]) => p.accelerator === 'nvidia-b200') ? { ...r0.platform, props: { ...r0.platform.props, catalog: CUSTOM_CATALOG } } : r0.platform,
+  pools,
+}))).chain((r) => {
   const queues = (r.platform.props.addons as any)?.kueue !== false;
   const poolNames = r.pools.map(([n]) => n);
   return fc.tuple(...r.tenantNames.map(() => fc.tuple(tenantOptions(poolNames, queues), fc.boolean()))).map((ts) => ({
@@ -248,7 +326,7 @@ export const platformConfig: fc.Arbitrary<PlatformConfig> = fc.record({
 export function platformFacts(config: PlatformConfig): PlatformFacts {
   const pools = config.pools.map((p) => {
     const issues = new Issues('fuzz');
-    const spec = resolveGpuPool(issues, 'options', p.name, p.options, catalog);
+    const spec = resolveGpuPool(issues, 'options', p.name, p.options, config.props.catalog ?? AcceleratorCatalog.DEFAULT);
     if (!spec) throw new Error(`arbitrary produced an invalid pool: ${issues.all.map((i) => i.path).join(', ')}`);
     return spec;
   });
@@ -260,6 +338,7 @@ export function platformFacts(config: PlatformConfig): PlatformFacts {
     keda: addons.keda === true,
     kserve: addons.kserve === true,
     bucket: config.bucket,
+    apps: ((config.props.exposure as any)?.options?.apps as { hostnames: string[] } | undefined)?.hostnames,
   };
 }
 

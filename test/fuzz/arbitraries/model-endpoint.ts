@@ -2,19 +2,36 @@
 // stable/canary/A-B/shadow versions, fixed/CPU/KEDA scaling, exposure, monitoring, KServe output.
 import * as fc from 'fast-check';
 import { compact, cpu, dnsLabel, duration, env, host, image, labels, memory, secretRef } from './common';
-import type { PlatformFacts } from './ml-platform';
+import { appHost, checkSeverities, type PlatformFacts } from './ml-platform';
 import { gpuPlacement, landsOn } from './workload';
 import type { ModelEndpointProps } from '../../../src/cdk8s';
-import { ComputeOptions, Duration, EndpointExposure, ModelSource, ModelVersionOptions, Runtime, Scaling, Size } from '../../../src/core';
+import { ComputeOptions, Duration, EndpointExposure, ModelSource, ModelVersionOptions, PayloadLoggingOptions, Runtime, Scaling, Size } from '../../../src/core';
 
 /** An endpoint declaration: construct id and props (without `platform`). */
 export interface EndpointConfig {
   readonly id: string;
   readonly props: Omit<ModelEndpointProps, 'platform'>;
+  /**
+   * The stable version serves the first pipeline's artifacts (`pipeline.artifacts`), when the
+   * scenario has a pipeline: read with the platform's store credentials, granted with
+   * `pipeline.artifacts.grantRead(endpoint)` when `grant` (else only across namespaces, as the
+   * data-access check requires).
+   */
+  readonly fromPipeline?: { readonly grant: boolean };
 }
 
-// vLLM sets HF_HOME itself and a user value duplicates it (reported): endpoints draw other names.
-const endpointEnv = env.map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'HF_HOME')));
+/** Payload logging options over their whole range (port above every runtime port drawn here). */
+const loggingOptions: fc.Arbitrary<PayloadLoggingOptions> = fc.record({
+  mode: fc.constantFrom('all', 'request', 'response') as fc.Arbitrary<'all'>,
+  samplePercent: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constantFrom(0.01, 2.5, 12.75)),
+  maxBodyBytes: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1024 * 1024 })),
+  flushInterval: duration(1, 3600),
+  batchSize: fc.integer({ min: 1, max: 100000 }),
+  port: fc.integer({ min: 30001, max: 65535 }),
+}, { requiredKeys: [] });
+
+// Server env may name a variable the runtime sets too (vLLM's HF_HOME): the user's value replaces it.
+const endpointEnv = env;
 
 const QUERY = 'sum(rate(http_requests_total{$selector}[2m]))';
 
@@ -118,6 +135,8 @@ export function endpointConfig(f: PlatformFacts, index: number): fc.Arbitrary<En
       weight: fc.integer({ min: 0, max: 30 }),
       mirror: fc.constantFrom(10, 12.5, 50, 100),
       startupBudget: fc.option(duration(300, 3600), { nil: undefined }),
+      // A version's own logging replaces the endpoint's; `false` turns it off for that version.
+      logging: kserve ? fc.constant(undefined) : fc.option(fc.oneof(fc.constant(false as const), loggingOptions), { nil: undefined, freq: 3 }),
     }).map((o) => ({ role, i, ...o }));
     return fc.record({
       versions: fc.tuple(...roles.map((role, i) => version(role, i))),
@@ -153,7 +172,22 @@ export function endpointConfig(f: PlatformFacts, index: number): fc.Arbitrary<En
           requestTimeout: fc.option(duration(1, 300), { nil: undefined }),
         }, { requiredKeys: ['host', 'gateway'] })
           .map((o) => EndpointExposure.gateway(o)),
+        // On the platform Gateway's apps listeners (no `gateway`), with the gRPC port on a second host when the runtime has one.
+        ...(f.apps ? [{
+          weight: 3,
+          arbitrary: fc.record({
+            label: dnsLabel(10),
+            pick: fc.nat(5),
+            exact: fc.boolean(),
+            grpc: fc.oneof({ weight: 2, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+            path: fc.option(fc.constantFrom('/resnet50', '/api/v1'), { nil: undefined }),
+            requestTimeout: fc.option(duration(1, 300), { nil: undefined }),
+          }).map((a) => ({ apps: a })),
+        }] : []),
       ),
+      logging: kserve ? fc.constant(undefined) : fc.option(loggingOptions, { nil: undefined, freq: 3 }),
+      checks: fc.option(checkSeverities, { nil: undefined, freq: 4 }),
+      fromPipeline: fc.option(fc.record({ grant: fc.boolean() }), { nil: undefined, freq: 3 }),
       monitoring: fc.oneof(
         fc.constant(undefined),
         fc.constant(false as const),
@@ -179,6 +213,21 @@ export function endpointConfig(f: PlatformFacts, index: number): fc.Arbitrary<En
       const placement = o.placement;
       const pool = placement ? landsOn(f, placement) : undefined;
       const runtime = placement ? o.runtimeChoice.gpu : o.runtimeChoice.cpu;
+      const rt = (runtime as any).options as { kind: string; port?: number; grpcPort?: number };
+      // Logging's default proxy port (8099) must not be a custom server's port.
+      const logPort = (l: PayloadLoggingOptions | false | undefined) => (l && l.port === undefined && rt.port === 8099 ? { ...l, port: 30099 } : l);
+      type AppsDraft = { apps: { label: string; pick: number; exact: boolean; grpc: boolean; path?: string; requestTimeout?: Duration } };
+      let exposure = o.exposure as EndpointExposure | AppsDraft | undefined;
+      if (exposure && 'apps' in exposure) {
+        const a = exposure.apps;
+        const hasGrpc = rt.kind === 'triton' || rt.grpcPort !== undefined;
+        exposure = EndpointExposure.gateway(compact({
+          host: appHost(f, `e${index}-${a.label}`, a.pick, a.exact && index === 0)!,
+          grpcHost: a.grpc && hasGrpc ? appHost(f, `e${index}-${a.label}-grpc`, a.pick + 1) : undefined,
+          path: a.path,
+          requestTimeout: a.requestTimeout,
+        }));
+      }
       // /dev/shm must stay below the memory limit (GPU placements may ask for as little as 256Mi).
       const shm = placement && (placement.memory?.bytes ?? 2 ** 30) <= 2 ** 28 ? undefined : o.resources.sharedMemory;
       const resources: ComputeOptions = placement ? compact({ ...placement, sharedMemory: shm }) : compact(o.resources);
@@ -202,6 +251,8 @@ export function endpointConfig(f: PlatformFacts, index: number): fc.Arbitrary<En
           scaling: versionScaling,
           env: v.env,
           startupBudget: zero ? v.startupBudget ?? Duration.minutes(10) : v.startupBudget,
+          // A ServiceAccount has one workload identity: a model read with its own role cannot share the pod with payload logging (the store's role).
+          logging: (v.logging ?? o.logging) && (v.model as any).options?.credentials?.workloadIdentity ? false : logPort(v.logging),
         }) as ModelVersionOptions;
       });
       return {
@@ -213,12 +264,15 @@ export function endpointConfig(f: PlatformFacts, index: number): fc.Arbitrary<En
           resources,
           startupBudget: o.startupBudget,
           modelStorage: o.modelStorage,
-          exposure: o.exposure,
+          exposure,
           monitoring: o.monitoring,
           env: o.env,
           drainSeconds: o.drainSeconds,
           kserve: kserve || undefined,
+          logging: logPort(o.logging),
+          checks: o.checks,
         }) as EndpointConfig['props'],
+        ...(o.fromPipeline ? { fromPipeline: o.fromPipeline } : {}),
       };
     });
   });

@@ -46,12 +46,29 @@ function pipelineField(path: (p: any) => string, value: unknown, patch: (props: 
 function stepField(field: string, value: unknown, patch: Record<string, unknown>): Field {
   return pipelineField((p) => `steps.${p.steps[0].name}.${field}`, value, (p) => ({ ...p, steps: set(p.steps, 0, { ...p.steps[0], ...patch }) }));
 }
-function sweepField(path: string, value: unknown, patch: (props: any) => any): Field {
-  return { construct: 'TuningSweep', path, value, apply: (s) => (s.sweeps.length === 0 ? undefined : { ...s, sweeps: set(s.sweeps, 0, { ...s.sweeps[0], props: patch(s.sweeps[0].props) }) }) };
+function sweepField(path: string, value: unknown, patch: (props: any) => any, when: (s: Scenario) => boolean = () => true): Field {
+  return { construct: 'TuningSweep', path, value, apply: (s) => (s.sweeps.length === 0 || !when(s) ? undefined : { ...s, sweeps: set(s.sweeps, 0, { ...s.sweeps[0], props: patch(s.sweeps[0].props) }) }) };
 }
-function endpointField(path: string, value: unknown, patch: (props: any) => any): Field {
-  return { construct: 'ModelEndpoint', path, value, apply: (s) => (s.endpoints.length === 0 ? undefined : { ...s, endpoints: set(s.endpoints, 0, { ...s.endpoints[0], props: patch(s.endpoints[0].props) }) }) };
+/** A field of the first endpoint (whose model then stays its own: `fromPipeline` would replace a mutated `versions[0].model`). */
+function endpointField(path: string, value: unknown, patch: (props: any) => any, when: (s: Scenario) => boolean = () => true): Field {
+  return { construct: 'ModelEndpoint', path, value, apply: (s) => (s.endpoints.length === 0 || !when(s) ? undefined : { ...s, endpoints: set(s.endpoints, 0, { id: s.endpoints[0].id, props: patch(s.endpoints[0].props) }) }) };
 }
+
+/** Whether the scenario's platform has apps listeners on its own Gateway. */
+const hasApps = (s: Scenario): boolean => (s.platform.props.exposure as any)?.options?.apps !== undefined;
+/** An endpoint's props without KServe (one version, no weight), for fields KServe does not take. */
+const noKserve = (p: any): any => (p.kserve ? { ...p, kserve: undefined, versions: [{ ...p.versions[0], weight: undefined }] } : p);
+/** An endpoint whose versions take the endpoint's logging (none of their own). */
+const endpointLogging = (p: any, logging: unknown): any => {
+  const q = noKserve(p);
+  return { ...q, logging, versions: q.versions.map((v: any) => ({ ...v, logging: undefined })) };
+};
+/** The first version with its own logging. */
+const versionLogging = (p: any, logging: unknown): any => {
+  const q = noKserve(p);
+  return { ...q, versions: [{ ...q.versions[0], logging }, ...q.versions.slice(1)] };
+};
+const optunaSweep = (s: Scenario): boolean => s.sweeps.length > 0 && s.sweeps[0].props.engine !== 'katib';
 
 /** Every field the mutation arbitrary can break, with its invalid value. */
 export const FIELDS: readonly Field[] = [
@@ -73,6 +90,13 @@ export const FIELDS: readonly Field[] = [
   trackingField('tracking.workers', 0, { workers: 0 }),
   trackingField('tracking.serverOptions', 'a\nb', { serverOptions: 'a\nb' }),
   trackingField('tracking.autoscaling.maxReplicas', 1, { replicas: undefined, autoscaling: { minReplicas: 3, maxReplicas: 1 } }),
+  platformField('exposure.apps.hostnames[0]', 'Bad_Host.example.com', { exposure: Exposure.gateway({ host: 'ml.example.com', apps: { hostnames: ['Bad_Host.example.com'] } }) }),
+  platformField('exposure.apps.hostnames', [], { exposure: Exposure.gateway({ host: 'ml.example.com', apps: { hostnames: [] } }) }),
+  platformField('exposure.apps.hostnames[1]', 'ml.example.com', { exposure: Exposure.gateway({ host: 'ml.example.com', apps: { hostnames: ['*.models.example.com', 'ml.example.com'] } }) }),
+  platformField('exposure.apps', ['*.models.example.com'], { exposure: Exposure.gateway({ host: 'ml.example.com', gateway: { name: 'gw', namespace: 'gw' }, apps: { hostnames: ['*.models.example.com'] } }) }),
+  platformField('checks.tenancy', 'fatal', { checks: { tenancy: 'fatal' } }),
+  platformField('checks.quota', 'warning', { checks: { quota: 'warning' } }),
+  platformField('checks', 'strict', { checks: 'strict' }),
   // addGpuPool
   poolField('maxNodes', 0, { maxNodes: 0, minNodes: 0 }),
   poolField('minNodes', -1, { minNodes: -1 }),
@@ -104,6 +128,8 @@ export const FIELDS: readonly Field[] = [
   pipelineField(() => 'codeRevision', '-bad rev', (p) => ({ ...p, codeRevision: '-bad rev' })),
   pipelineField(() => 'namespace', 'not-a-tenant', (p) => ({ ...p, namespace: 'not-a-tenant' })),
   pipelineField(() => 'name', 'Bad_Name', (p) => ({ ...p, name: 'Bad_Name' })),
+  pipelineField(() => 'versions.images.mlflow', 'ghcr.io/mlflow/mlflow:latest', (p) => ({ ...p, versions: { images: { mlflow: 'ghcr.io/mlflow/mlflow:latest' } } })),
+  pipelineField(() => 'checks.data-access', 'off', (p) => ({ ...p, checks: { 'data-access': 'off' } })),
   // TuningSweep
   sweepField('budget.workers', 0, (p) => ({ ...p, budget: { ...p.budget, workers: 0 } })),
   sweepField('budget.trials', 0, (p) => ({ ...p, budget: { ...p.budget, trials: 0 } })),
@@ -120,6 +146,11 @@ export const FIELDS: readonly Field[] = [
   sweepField('heartbeat.gracePeriod', '30s', (p) => ({ ...p, heartbeat: { interval: Duration.seconds(60), gracePeriod: Duration.seconds(30) } })),
   sweepField('namespace', 'not-a-tenant', (p) => ({ ...p, namespace: 'not-a-tenant' })),
   sweepField('metrics', { stdout: false, jsonFile: false }, (p) => ({ ...p, metrics: { stdout: false, jsonFile: false } })),
+  sweepField('images.optuna', 'docker.io/optuna/optuna:latest', (p) => ({ ...p, images: { optuna: 'docker.io/optuna/optuna:latest' } })),
+  sweepField('checks.capacity', 'info', (p) => ({ ...p, checks: { capacity: 'info' } })),
+  sweepField('dashboard.exposure.gateway', undefined, (p) => ({ ...p, dashboard: { exposure: Exposure.gateway({ host: 'optuna.models.example.com' }) } }), (s) => optunaSweep(s) && !hasApps(s)),
+  sweepField('dashboard.exposure.host', 'optuna.elsewhere.org', (p) => ({ ...p, dashboard: { exposure: Exposure.gateway({ host: 'optuna.elsewhere.org' }) } }), (s) => optunaSweep(s) && hasApps(s)),
+  sweepField('dashboard.allowFromNamespaces', undefined, (p) => ({ ...p, dashboard: { exposure: Exposure.ingress({ host: 'optuna.example.com', className: 'traefik' }) } }), optunaSweep),
   // ModelEndpoint
   endpointField('drainSeconds', 500, (p) => ({ ...p, drainSeconds: 500 })),
   endpointField('modelStorage', '100Mi', (p) => ({ ...p, modelStorage: Size.mebibytes(100) })),
@@ -134,6 +165,18 @@ export const FIELDS: readonly Field[] = [
   endpointField('monitoring.interval', '1s', (p) => ({ ...p, monitoring: { interval: Duration.seconds(1) } })),
   endpointField('monitoring.alerts.errorRatio', 2, (p) => ({ ...p, monitoring: { alerts: { errorRatio: 2 } } })),
   endpointField('exposure.path', 'api/', (p) => (p.kserve ? { ...p, kserve: undefined, versions: [{ ...p.versions[0], weight: undefined }], exposure: EndpointExposure.gateway({ host: 'm.example.com', gateway: { name: 'gw', namespace: 'gw' }, path: 'api/' }) } : { ...p, exposure: EndpointExposure.gateway({ host: 'm.example.com', gateway: { name: 'gw', namespace: 'gw' }, path: 'api/' }) })),
+  endpointField('logging.samplePercent', 0, (p) => endpointLogging(p, { samplePercent: 0 })),
+  endpointField('logging.port', 80, (p) => endpointLogging(p, { port: 80 })),
+  endpointField('logging.mode', 'both', (p) => endpointLogging(p, { mode: 'both' })),
+  endpointField('logging', { samplePercent: 10 }, (p) => ({ ...p, logging: { samplePercent: 10 } }), (s) => s.endpoints[0]?.props.kserve === true),
+  endpointField('versions[0].logging.maxBodyBytes', 2097152, (p) => versionLogging(p, { maxBodyBytes: 2 * 1024 * 1024 })),
+  endpointField('versions[0].logging.flushInterval', '0s', (p) => versionLogging(p, { flushInterval: Duration.seconds(0) })),
+  endpointField('versions[0].logging.batchSize', 0, (p) => versionLogging(p, { batchSize: 0 })),
+  endpointField('exposure.grpcHost', 'm.example.com', (p) => ({ ...noKserve(p), exposure: EndpointExposure.gateway({ host: 'm.example.com', grpcHost: 'm.example.com', gateway: { name: 'gw', namespace: 'gw' } }) })),
+  endpointField('exposure.gateway', undefined, (p) => ({ ...noKserve(p), exposure: EndpointExposure.gateway({ host: 'm.models.example.com' }) }), (s) => !hasApps(s)),
+  endpointField('exposure.host', 'm.elsewhere.org', (p) => ({ ...noKserve(p), exposure: EndpointExposure.gateway({ host: 'm.elsewhere.org' }) }), hasApps),
+  endpointField('exposure.grpcHost', 'g.elsewhere.org', (p) => ({ ...noKserve(p), runtime: Runtime.triton({ gpu: false }), resources: { ...p.resources, gpus: undefined, pool: undefined, accelerator: undefined }, exposure: EndpointExposure.gateway({ host: 'm.models.example.com', grpcHost: 'g.elsewhere.org' }) }), (s) => hasApps(s) && ((s.platform.props.exposure as any).options.apps.hostnames as string[]).includes('*.models.example.com')),
+  endpointField('checks.schedulability', 'ignore', (p) => ({ ...p, checks: { schedulability: 'ignore' } })),
   endpointField('runtime.workers', 0, (p) => ({ ...p, runtime: Runtime.mlflow({ workers: 0 }), resources: { ...p.resources, gpus: undefined, pool: undefined, accelerator: undefined }, versions: p.versions.map((v: any) => ({ ...v, runtime: undefined })) })),
 ];
 

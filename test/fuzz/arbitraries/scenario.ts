@@ -6,6 +6,7 @@ import { EndpointConfig, endpointConfig } from './model-endpoint';
 import { PipelineConfig, pipelineConfig } from './training-pipeline';
 import { SweepConfig, sweepConfig } from './tuning-sweep';
 import { MlPlatform, ModelEndpoint, TrainingPipeline, TuningSweep } from '../../../src/cdk8s';
+import { ModelSource } from '../../../src/core';
 
 /** A platform and its workloads, in declaration order. */
 export interface Scenario {
@@ -13,6 +14,13 @@ export interface Scenario {
   readonly pipelines: readonly PipelineConfig[];
   readonly sweeps: readonly SweepConfig[];
   readonly endpoints: readonly EndpointConfig[];
+  /**
+   * Whether the pipelines are granted read access to the bucket datasets and DVC remotes
+   * (`platform.storeLocation(prefix).grantRead(pipeline)`). Without the grants, each pipeline
+   * downgrades the data-access check to a warning (`checks: { 'data-access': 'warning' }`), so
+   * synthesis still succeeds. @default true
+   */
+  readonly grantDatasets?: boolean;
 }
 
 /** Sizes of a scenario's workload lists. */
@@ -33,7 +41,11 @@ export function scenario(max: ScenarioSizes = { pipelines: 1, sweeps: 1, endpoin
       pipelines: list(max.pipelines, (i) => pipelineConfig(f, i)),
       sweeps: list(max.sweeps, (i) => sweepConfig(f, i)),
       endpoints: list(max.endpoints, (i) => endpointConfig(f, i)),
-    });
+      grantDatasets: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    }).map((s) => (s.grantDatasets ? s : {
+      ...s,
+      pipelines: s.pipelines.map((p) => ({ ...p, props: { ...p.props, checks: { ...p.props.checks, 'data-access': 'warning' as const } } })),
+    }));
   });
 }
 
@@ -54,13 +66,22 @@ export function build(chart: Chart, s: Scenario): Built {
   const granted = ['datasets', 'raw', 'dvc', 'dvc-cache'].map((prefix) => platform.storeLocation(prefix));
   const pipelines = s.pipelines.map((p) => {
     const pipeline = new TrainingPipeline(chart, p.id, { ...p.props, platform });
-    for (const location of granted) location.grantRead(pipeline);
+    if (s.grantDatasets !== false) for (const location of granted) location.grantRead(pipeline);
     return pipeline;
+  });
+  const endpoints = s.endpoints.map((e) => {
+    const source = e.fromPipeline ? pipelines[0] : undefined;
+    if (!source) return new ModelEndpoint(chart, e.id, { ...e.props, platform });
+    // The stable version serves what the pipeline wrote (under its artifacts prefix), read with the store's credentials.
+    const model = ModelSource.uri(`${source.artifacts.uri}model`);
+    const endpoint = new ModelEndpoint(chart, e.id, { ...e.props, platform, versions: [{ ...e.props.versions[0], model }, ...e.props.versions.slice(1)] });
+    if (e.fromPipeline!.grant || source.namespace !== endpoint.spec.namespace) source.artifacts.grantRead(endpoint);
+    return endpoint;
   });
   return {
     platform,
     pipelines,
     sweeps: s.sweeps.map((w) => new TuningSweep(chart, w.id, { ...w.props, platform })),
-    endpoints: s.endpoints.map((e) => new ModelEndpoint(chart, e.id, { ...e.props, platform })),
+    endpoints,
   };
 }

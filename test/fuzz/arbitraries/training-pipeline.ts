@@ -2,7 +2,7 @@
 // datasets, artifacts, parameters, retries, caching, schedules, exit handlers and model registration.
 import * as fc from 'fast-check';
 import { compact, dnsLabel, duration, env, image, secretRef } from './common';
-import type { PlatformFacts } from './ml-platform';
+import { checkSeverities, type PlatformFacts } from './ml-platform';
 import { cpuCompute, gpuPlacement, landsOn } from './workload';
 import type { TrainingPipelineProps } from '../../../src/cdk8s';
 import { Dataset, parameterRef, StepDefinition } from '../../../src/core';
@@ -93,6 +93,9 @@ export function pipelineConfig(f: PlatformFacts, index: number, maxSteps = 5): f
         retry: fc.option(retry.map(compact), { nil: undefined }),
       }).map(compact), { nil: undefined }),
       codeRevision: fc.option(fc.constantFrom('4f6c2a1d9e0b7c3a5f8e2d1c0b9a8f7e6d5c4b3a', 'v2.3.1'), { nil: undefined }),
+      // Helper-step images from a mirror (MLflow registers models, the DVC image fetches datasets).
+      versions: fc.option(fc.record({ mlflow: image, dvc: image }, { requiredKeys: [] }).map((images) => ({ images })), { nil: undefined, freq: 4 }),
+      checks: fc.option(checkSeverities, { nil: undefined, freq: 4 }),
     }).map((o) => ({
       id: name,
       props: compact({

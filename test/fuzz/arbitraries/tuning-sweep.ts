@@ -1,11 +1,11 @@
 // Arbitraries of TuningSweep props: search spaces (int, float, log, step, categorical, conditional)
 // with the samplers and pruners Optuna accepts for them, objectives, budgets, storage, Katib output.
 import * as fc from 'fast-check';
-import { compact, dnsLabel, duration, image, secretRef } from './common';
-import type { PlatformFacts } from './ml-platform';
+import { compact, dnsLabel, duration, host, image, secretRef } from './common';
+import { appHost, checkSeverities, type PlatformFacts } from './ml-platform';
 import { cpuCompute, gpuPlacement, landsOn } from './workload';
 import type { TuningSweepProps } from '../../../src/cdk8s';
-import { Duration, Pruner, Sampler, SearchParameter, StudyStorage } from '../../../src/core';
+import { Duration, Exposure, Pruner, Sampler, SearchParameter, StudyStorage } from '../../../src/core';
 
 /** A sweep declaration: construct id and props (without `platform`). */
 export interface SweepConfig {
@@ -220,7 +220,19 @@ export function sweepConfig(f: PlatformFacts, index: number): fc.Arbitrary<Sweep
         secretRef.map((ref) => StudyStorage.fromSecret(ref)),
       ),
       tracking: fc.option(fc.boolean(), { nil: undefined }),
-      dashboard: katib ? fc.constant(undefined) : fc.option(fc.constant(true), { nil: undefined }),
+      dashboard: katib ? fc.constant(undefined) : fc.option(fc.oneof(
+        fc.constant(true as const),
+        // Reached through the platform Gateway's apps listener for its host (no `gateway`) when it has one,
+        // else a named Gateway, or an Ingress (whose controller namespace must be allowed).
+        ...(f.apps ? [{ weight: 3, arbitrary: fc.tuple(dnsLabel(10), fc.nat(5)).map(([label, pick]) => ({ exposure: Exposure.gateway({ host: appHost(f, `d${index}-${label}`, pick)! }) })) }] : []),
+        fc.record({ host, name: dnsLabel(10), namespace: dnsLabel(12) }).map((g) => ({
+          exposure: Exposure.gateway({ host: g.host, gateway: { name: g.name, namespace: g.namespace } }),
+          allowFromNamespaces: [g.namespace],
+        })),
+        fc.record({ host, className: fc.constantFrom('nginx', 'traefik') }).map((i) => ({ exposure: Exposure.ingress(i), allowFromNamespaces: ['ingress-controllers'] })),
+      ), { nil: undefined }),
+      images: fc.option(fc.record({ optuna: image, dashboard: image }, { requiredKeys: [] }), { nil: undefined, freq: 4 }),
+      checks: fc.option(checkSeverities, { nil: undefined, freq: 4 }),
       queue: fc.option(fc.boolean(), { nil: undefined }),
       runAsUser: fc.option(fc.integer({ min: 1, max: 65534 }), { nil: undefined }),
     }).map((o) => {
@@ -274,6 +286,8 @@ export function sweepConfig(f: PlatformFacts, index: number): fc.Arbitrary<Sweep
           storage: o.storage,
           tracking: o.tracking,
           dashboard: o.dashboard,
+          images: o.images && Object.keys(o.images).length ? o.images : undefined,
+          checks: o.checks,
           queue: o.queue && r.tenant.queue && f.config.props.addons?.kueue !== false ? true : o.queue === false ? false : undefined,
           runAsUser: o.runAsUser,
         }) as SweepConfig['props'],
