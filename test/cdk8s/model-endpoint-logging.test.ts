@@ -1,4 +1,5 @@
-import { MlPlatform } from '../../src/cdk8s';
+import { Chart } from 'cdk8s';
+import { MlPlatform, workloadDemands } from '../../src/cdk8s';
 import { ModelEndpoint, ModelEndpointProps } from '../../src/cdk8s/model-endpoint';
 import { PAYLOAD_LOGGER_SCRIPT } from '../../src/cdk8s/private/payload-logger-script';
 import { ArtifactStore, Cpu, Duration, shortHash, Size } from '../../src/core';
@@ -307,5 +308,36 @@ describe('ModelEndpoint payload logging: validation', () => {
       '  - `versions[0].model.credentials` ("arn:aws:iam::123456789012:role/models"): gives the version\'s ServiceAccount another workload identity (eks.amazonaws.com/role-arn) ' +
       "than the platform store's (arn:aws:iam::123456789012:role/ml), which payload logging writes with; a ServiceAccount has one: copy the model under the platform's store, or turn `logging` off for this version",
     ].join('\n'));
+  });
+});
+
+describe('payload logging: what the synth-time checks count', () => {
+  test("a logging version's demand is the pod's real request: server + logger, or the fetch step when larger", () => {
+    let chart!: Chart;
+    const { objects } = synthChart((c) => {
+      chart = c;
+      const platform = new MlPlatform(c, 'ml');
+      platform.addTenant('vision', { quota: { cpu: Cpu.cores(32), memory: Size.gibibytes(128) } });
+      new ModelEndpoint(c, 'resnet50', {
+        platform,
+        namespace: 'vision',
+        runtime: Runtime.mlflow(),
+        resources: { cpu: Cpu.millis(500), memory: Size.gibibytes(1) },
+        exposure: gateway,
+        versions: [{ name: 'stable', model: registry }, { name: 'quiet', weight: 0, model: registry, logging: false }],
+        logging: { samplePercent: 10 },
+      });
+    });
+    const demand = (unit: string) => workloadDemands(chart).find((d) => d.construct === 'ModelEndpoint' && d.unit === unit)!;
+    const podRequest = (name: string) => {
+      const spec = pod(objects, name);
+      // A pod requests the larger of its containers' sum and its largest init container.
+      const effective = (of: (requests: any) => number) =>
+        Math.max(spec.containers.reduce((n: number, c: any) => n + of(c.resources.requests), 0), ...spec.initContainers.map((c: any) => of(c.resources.requests)));
+      return [effective((r) => Cpu.parse(r.cpu).millicores), effective((r) => Size.parse(r.memory).bytes)];
+    };
+    expect([demand('stable').cpu.millicores, demand('stable').memory.bytes]).toEqual(podRequest('resnet50-stable'));
+    expect(demand('stable').cpu.millicores).toBe(600);
+    expect([demand('quiet').cpu.millicores, demand('quiet').memory.bytes]).toEqual(podRequest('resnet50-quiet'));
   });
 });

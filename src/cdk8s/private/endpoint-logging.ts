@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PAYLOAD_LOGGER_SCRIPT } from './payload-logger-script';
 import { container, emptyDir, resources, secretEnv } from './pod';
-import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
+import { ModelEndpointSpec, ModelVersionSpec, PAYLOAD_LOGGER_RESOURCES } from '../../core/endpoint';
 import { shortHash } from '../../core/names';
 
 /** Name of the logging proxy container. */
@@ -88,7 +88,7 @@ export function payloadLoggerContainer(e: ModelEndpointSpec, v: ModelVersionSpec
     command: ['python', `${PAYLOAD_LOGGER_DIR}/${PAYLOAD_LOGGER_FILE}`],
     env: payloadLoggerEnv(e, v),
     ports: [{ name: 'http', containerPort: l.port, protocol: 'TCP' }],
-    resources: resources('100m', '1', '128Mi', '384Mi'),
+    resources: resources(PAYLOAD_LOGGER_RESOURCES.cpu, PAYLOAD_LOGGER_RESOURCES.cpuLimit, PAYLOAD_LOGGER_RESOURCES.memory, PAYLOAD_LOGGER_RESOURCES.memoryLimit),
     runAsUser: LOGGER_UID,
     volumeMounts: [
       { name: 'payload-logger', mountPath: PAYLOAD_LOGGER_DIR, readOnly: true },

@@ -1,4 +1,5 @@
 import { ModelEndpointSpec } from '../endpoint/endpoint';
+import { PAYLOAD_LOGGER_RESOURCES } from '../endpoint/logging';
 import { PipelineSpec } from '../pipeline/pipeline';
 import { Cpu, Size } from '../quantities';
 import { ComputeSpec } from '../workload';
@@ -54,13 +55,16 @@ export function endpointDemands(spec: ModelEndpointSpec): WorkloadDemand[] {
   return spec.versions.map((v) => {
     const fetched = v.fetch !== undefined;
     const gpu = gpuDemand(v.compute);
+    // The payload logger runs beside the server: their requests add up (the fetch step runs before both).
+    const cpu = v.logging ? v.compute.cpu.plus(Cpu.parse(PAYLOAD_LOGGER_RESOURCES.cpu)) : v.compute.cpu;
+    const memory = v.logging ? v.compute.memory.plus(Size.parse(PAYLOAD_LOGGER_RESOURCES.memory)) : v.compute.memory;
     return {
       construct: 'ModelEndpoint' as const,
       name: spec.name,
       namespace: spec.namespace,
       unit: v.name,
-      cpu: fetched ? larger(v.compute.cpu, ENDPOINT_FETCH_REQUESTS.cpu) : v.compute.cpu,
-      memory: fetched ? larger(v.compute.memory, ENDPOINT_FETCH_REQUESTS.memory) : v.compute.memory,
+      cpu: fetched ? larger(cpu, ENDPOINT_FETCH_REQUESTS.cpu) : cpu,
+      memory: fetched ? larger(memory, ENDPOINT_FETCH_REQUESTS.memory) : memory,
       ...(gpu ? { gpu } : {}),
       pods: { min: v.scaling.minReplicas, max: v.scaling.maxReplicas },
     };

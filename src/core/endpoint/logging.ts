@@ -64,6 +64,8 @@ export interface PayloadLoggingSpec {
 
 /** Default proxy port. */
 export const DEFAULT_PAYLOAD_LOG_PORT = 8099;
+/** Requests and limits of the payload-logger sidecar (the synth-time checks count its requests). */
+export const PAYLOAD_LOGGER_RESOURCES = { cpu: '100m', cpuLimit: '1', memory: '128Mi', memoryLimit: '384Mi' } as const;
 /** Largest `maxBodyBytes`: a batch of large bodies must still fit the proxy's memory. */
 export const MAX_PAYLOAD_BODY_BYTES = 1024 * 1024;
 const MODES: readonly PayloadLogMode[] = ['all', 'request', 'response'];
