@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { payloadLoggerContainer, payloadLoggerVolumes, SERVER_HTTP_PORT_WITH_LOGGING } from './endpoint-logging';
 import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
 import { computeResources, placement, sharedMemory } from './workload-pod';
-import { FETCH_PROGRAM, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
+import { FETCH_PROGRAM, MODEL_FETCH_RESOURCES, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** Label holding the endpoint name on every object and pod of an endpoint. */
 export const ENDPOINT_LABEL = 'mlplatform.io/endpoint';
@@ -81,7 +81,9 @@ function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): k8s.Containe
         ? { name: x.name, valueFrom: { secretKeyRef: { name: x.secretKeyRef.name, key: x.secretKeyRef.key } } }
         : { name: x.name, value: x.value })),
     ],
-    resources: resources('250m', '1', '512Mi', '1Gi', { ephemeralStorage: { request: e.modelStorage, limit: e.modelStorage } }),
+    resources: resources(MODEL_FETCH_RESOURCES.cpu, MODEL_FETCH_RESOURCES.cpuLimit, MODEL_FETCH_RESOURCES.memory, MODEL_FETCH_RESOURCES.memoryLimit, {
+      ephemeralStorage: { request: e.modelStorage, limit: e.modelStorage },
+    }),
     runAsUser: FETCH_UID,
     volumeMounts: [{ name: 'model', mountPath: MODEL_MOUNT }, { name: 'tmp', mountPath: '/tmp' }],
   });

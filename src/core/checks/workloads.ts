@@ -1,4 +1,5 @@
 import { ModelEndpointSpec } from '../endpoint/endpoint';
+import { MODEL_FETCH_RESOURCES } from '../endpoint/fetch';
 import { PAYLOAD_LOGGER_RESOURCES } from '../endpoint/logging';
 import { PipelineSpec } from '../pipeline/pipeline';
 import { Cpu, Size } from '../quantities';
@@ -6,7 +7,7 @@ import { ComputeSpec } from '../workload';
 import { GpuDemand, StoreAccess, WorkloadDataAccess, WorkloadDemand, workloadLabel } from './types';
 
 /** Requests of the fetch init container of an endpoint version (it runs before the server, so the pod requests the larger of the two). */
-export const ENDPOINT_FETCH_REQUESTS = { cpu: Cpu.millis(250), memory: Size.mebibytes(512) } as const;
+export const ENDPOINT_FETCH_REQUESTS = { cpu: Cpu.parse(MODEL_FETCH_RESOURCES.cpu), memory: Size.parse(MODEL_FETCH_RESOURCES.memory) } as const;
 
 /** The GPU part of a demand, from a validated compute spec. */
 export function gpuDemand(compute: ComputeSpec): GpuDemand | undefined {

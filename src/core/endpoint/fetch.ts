@@ -3,6 +3,9 @@ import { PlatformContext } from '../platform/context';
 import { SecretKeyRef } from '../secrets';
 import { ModelSourceSpec } from './model-source';
 
+/** Requests and limits of the fetch init container (the synth-time checks count its requests). */
+export const MODEL_FETCH_RESOURCES = { cpu: '250m', cpuLimit: '1', memory: '512Mi', memoryLimit: '1Gi' } as const;
+
 /** An environment variable of the fetch step: a literal, or a key of a Secret. */
 export interface FetchEnv {
   /** Variable name. */
