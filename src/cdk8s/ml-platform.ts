@@ -12,6 +12,7 @@ import { Bootstrap, BootstrapPlan, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase } from './private/database';
 import { renderExposure } from './private/exposure';
 import { platformNames, PlatformNames } from './private/names';
+import { Json, kube } from './private/object';
 import { STORE_PORT, renderObjectStore, storeEndpoint, storePodLabels } from './private/object-store';
 import { PlatformAddons } from './private/platform-addons';
 import { renderPlatformNetwork } from './private/platform-policies';
@@ -153,7 +154,7 @@ export class MlPlatform extends Construct {
       ownGateway: exposure.kind === 'gateway' && exposure.createGateway,
     })) this.addons.add(a);
 
-    new k8s.KubeNamespace(this, 'namespace', {
+    kube(this, 'namespace', k8s.KubeNamespace, {
       metadata: {
         name: namespace,
         labels: {
@@ -388,7 +389,7 @@ export class MlPlatform extends Construct {
   }
 
   /** How the platform's own pods reach the store: endpoint, credential env vars, tenant Secret, SA annotations. */
-  private storeAccess(): { endpoint?: string; env: k8s.EnvVar[]; tenantSecret?: { name: string; keys: Record<string, string> }; annotations?: Record<string, string> } {
+  private storeAccess(): { endpoint?: string; env: Json<k8s.EnvVar>[]; tenantSecret?: { name: string; keys: Record<string, string> }; annotations?: Record<string, string> } {
     const a = this.spec.artifacts;
     const tenantSecret = { name: this.names.tenantStoreSecret, keys: { accessKeyId: 'accessKeyId', secretAccessKey: 'secretAccessKey' } };
     if (a.kind === 'embedded') {

@@ -1,8 +1,9 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checksWiring, StoreLocation } from './checks';
 import { MlPlatform } from './ml-platform';
+import { Json, K8sObject, kube } from './private/object';
 import { CheckSeverities, PIPELINE_READ_SCOPES_ANNOTATION, pipelineDataAccess, pipelineDemands, pipelineReadScopes, resolveCheckSeverities } from '../core/checks';
 import { Issues } from '../core/errors';
 import { childName } from '../core/names';
@@ -69,7 +70,7 @@ export class TrainingPipeline extends Construct {
   private current: PipelineSpec;
   /** The platform's pools, tenants and add-ons when `current` was resolved (see {@link contextState}). */
   private resolvedWith: string;
-  private readonly serviceAccount: k8s.KubeServiceAccount;
+  private readonly serviceAccount: K8sObject;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps = {}) {
     super(scope, id);
@@ -93,7 +94,7 @@ export class TrainingPipeline extends Construct {
     const labels = appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name);
     const metadata = (name: string) => ({ name, namespace: spec.namespace, labels });
 
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
+    this.serviceAccount = kube(this, 'service-account', k8s.KubeServiceAccount, {
       metadata: {
         ...metadata(this.serviceAccountName),
         ...(this.context?.store.serviceAccountAnnotations ? { annotations: { ...this.context.store.serviceAccountAnnotations } } : {}),
@@ -112,13 +113,13 @@ export class TrainingPipeline extends Construct {
         severities,
       };
     }, () => (this.context ? [pipelineDataAccess(this.current)] : []));
-    new k8s.KubeRole(this, 'role', { metadata: metadata(this.serviceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
-    new k8s.KubeRoleBinding(this, 'role-binding', {
+    kube(this, 'role', k8s.KubeRole, { metadata: metadata(this.serviceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
+    kube(this, 'role-binding', k8s.KubeRoleBinding, {
       metadata: metadata(this.serviceAccountName),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.serviceAccountName },
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: spec.namespace }],
     });
-    new ApiObject(this, 'workflow-template', {
+    new K8sObject(this, 'workflow-template', {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'WorkflowTemplate',
       metadata: metadata(spec.name),
@@ -127,7 +128,7 @@ export class TrainingPipeline extends Construct {
     if (spec.schedule) {
       const sc = spec.schedule;
       const args = Object.entries(sc.parameters);
-      new ApiObject(this, 'cron-workflow', {
+      new K8sObject(this, 'cron-workflow', {
         apiVersion: 'argoproj.io/v1alpha1',
         kind: 'CronWorkflow',
         metadata: metadata(spec.name),
@@ -213,9 +214,9 @@ export class TrainingPipeline extends Construct {
     return workflowSpec(this.current, { serviceAccount: this.serviceAccountName, images: { mlflow: this.mlflowImage } });
   }
 
-  private rules(): k8s.PolicyRule[] {
+  private rules(): Json<k8s.PolicyRule>[] {
     // Argo v3.4+ executor: reports outputs through WorkflowTaskResults (docs/workflow-rbac.md).
-    const rules: k8s.PolicyRule[] = [{ apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] }];
+    const rules: Json<k8s.PolicyRule>[] = [{ apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] }];
     // Resource steps: the executor creates the object, then polls it until the success or failure condition.
     const kinds: Record<string, [string, string]> = { job: ['batch', 'jobs'], jobset: ['jobset.x-k8s.io', 'jobsets'], pytorchjob: ['kubeflow.org', 'pytorchjobs'] };
     const used = new Set(this.current.steps.flatMap((s) => (s.distributed ? [s.distributed.backend] : [])));
@@ -230,14 +231,14 @@ export class TrainingPipeline extends Construct {
     const s = this.current.steps.find((x) => x.name === name);
     if (!s?.distributed || s.distributed.backend !== 'job') return;
     const spec = this.current;
-    new k8s.KubeService(this, `rendezvous-${name}`, {
+    kube(this, `rendezvous-${name}`, k8s.KubeService, {
       metadata: { name: rendezvousServiceName(spec, s), namespace: spec.namespace, labels: appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name) },
       spec: {
-        clusterIp: 'None',
+        clusterIP: 'None',
         // Peers must resolve the index-0 pod before it is Ready (it never becomes Ready: no probe).
         publishNotReadyAddresses: true,
         selector: stepLabels(spec, s),
-        ports: [{ name: 'rendezvous', port: s.distributed.port, targetPort: k8s.IntOrString.fromNumber(s.distributed.port) }],
+        ports: [{ name: 'rendezvous', port: s.distributed.port, targetPort: s.distributed.port }],
       },
     });
   }

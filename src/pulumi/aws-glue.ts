@@ -1,5 +1,6 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
+import { Json, kube } from '../cdk8s/private/object';
 import { appLabels } from '../cdk8s/private/pod';
 import { childName, TenantSpec } from '../core';
 
@@ -52,7 +53,7 @@ export interface AwsGlueInput {
  */
 export function renderAwsGlue(chart: Chart, i: AwsGlueInput): void {
   const labels = appLabels(i.platform, 'aws', i.platform);
-  new k8s.KubeService(chart, 'database', {
+  kube(chart, 'database', k8s.KubeService, {
     metadata: { name: i.database.serviceName, namespace: i.namespace, labels },
     spec: {
       type: 'ExternalName',
@@ -62,23 +63,23 @@ export function renderAwsGlue(chart: Chart, i: AwsGlueInput): void {
   });
   const c = i.database.credentials;
   if (c) {
-    new k8s.KubeSecret(chart, 'database-credentials', {
+    kube(chart, 'database-credentials', k8s.KubeSecret, {
       metadata: { name: c.secretName, namespace: i.namespace, labels },
       type: 'Opaque',
       stringData: { username: c.username, password: c.password },
     });
   }
-  const agentEgress: k8s.NetworkPolicyEgressRule[] = [{
+  const agentEgress: Json<k8s.NetworkPolicyEgressRule>[] = [{
     to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.ipv4 } }, { ipBlock: { cidr: POD_IDENTITY_AGENT.ipv6 } }],
-    ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(POD_IDENTITY_AGENT.port) }],
+    ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }],
   }];
   if (i.podIdentity) {
-    new k8s.KubeNetworkPolicy(chart, 'pod-identity-platform', {
+    kube(chart, 'pod-identity-platform', k8s.KubeNetworkPolicy, {
       metadata: { name: childName(i.platform, 'allow-eks-pod-identity'), namespace: i.namespace, labels },
       spec: { podSelector: { matchLabels: { ...i.podIdentity.trackingPodLabels } }, policyTypes: ['Egress'], egress: agentEgress },
     });
     for (const t of i.podIdentity.tenants) {
-      new k8s.KubeNetworkPolicy(chart, `pod-identity-${t.name}`, {
+      kube(chart, `pod-identity-${t.name}`, k8s.KubeNetworkPolicy, {
         metadata: { name: childName(t.name, 'allow-eks-pod-identity'), namespace: t.namespace, labels },
         spec: { podSelector: {}, policyTypes: ['Egress'], egress: agentEgress },
       });
@@ -86,12 +87,12 @@ export function renderAwsGlue(chart: Chart, i: AwsGlueInput): void {
   }
   const lb = i.loadBalancer;
   if (lb) {
-    new k8s.KubeNetworkPolicy(chart, 'tracking-from-load-balancer', {
+    kube(chart, 'tracking-from-load-balancer', k8s.KubeNetworkPolicy, {
       metadata: { name: childName(i.platform, 'tracking-from-load-balancer'), namespace: i.namespace, labels },
       spec: {
         podSelector: { matchLabels: { ...lb.trackingPodLabels } },
         policyTypes: ['Ingress'],
-        ingress: [{ from: [{ ipBlock: { cidr: lb.vpcCidr } }], ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(lb.port) }] }],
+        ingress: [{ from: [{ ipBlock: { cidr: lb.vpcCidr } }], ports: [{ protocol: 'TCP', port: lb.port }] }],
       },
     });
   }

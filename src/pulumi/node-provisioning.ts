@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
-import { ApiObject, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
+import { K8sObject } from '../cdk8s/private/object';
 import { EksAmiType, GpuPoolSpec, Issues } from '../core';
 import { AWS_VERSIONS } from './cluster';
 
@@ -142,7 +143,7 @@ export function renderKarpenterPool(chart: Chart, i: KarpenterInput): void {
   const family = o.amiFamily ?? 'al2023';
   const alias = o.amiAlias ?? AWS_VERSIONS.karpenterAmiAliases[family];
   const disk = o.diskSizeGiB ?? 100;
-  new ApiObject(chart, 'ec2-node-class', {
+  new K8sObject(chart, 'ec2-node-class', {
     apiVersion: 'karpenter.k8s.aws/v1',
     kind: 'EC2NodeClass',
     metadata: { name: pool.pool, labels: { ...i.labels } },
@@ -160,7 +161,7 @@ export function renderKarpenterPool(chart: Chart, i: KarpenterInput): void {
     },
   });
   const t = pool.instance;
-  new ApiObject(chart, 'node-pool', {
+  new K8sObject(chart, 'node-pool', {
     apiVersion: 'karpenter.sh/v1',
     kind: 'NodePool',
     metadata: { name: pool.pool, labels: { ...i.labels } },

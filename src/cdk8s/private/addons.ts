@@ -1,5 +1,6 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { K8sObject } from './object';
 import { dnsLabel } from '../../core/names';
 import { AddonDeliverySpec } from '../../core/platform/addons';
 import { AddonName, ChartRef } from '../../core/versions';
@@ -55,7 +56,7 @@ export function renderAddons(scope: Construct, delivery: AddonDeliverySpec, addo
     if (repositories.has(url)) continue;
     const name = helmRepositoryName(url);
     repositories.set(url, name);
-    new ApiObject(scope, `helm-repository-${name}`, {
+    new K8sObject(scope, `helm-repository-${name}`, {
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'HelmRepository',
       metadata: { name, namespace: delivery.namespace },
@@ -65,7 +66,7 @@ export function renderAddons(scope: Construct, delivery: AddonDeliverySpec, addo
   for (const addon of addons) {
     const name = addon.chart.chart;
     const dependsOn = dependencies(addon, addons).map((d) => ({ name: d.chart.chart }));
-    new ApiObject(scope, `helm-release-${name}`, {
+    new K8sObject(scope, `helm-release-${name}`, {
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
       metadata: { name, namespace: delivery.namespace },
@@ -89,7 +90,7 @@ export function renderAddons(scope: Construct, delivery: AddonDeliverySpec, addo
   }
 }
 
-function argoCdApplication(scope: Construct, delivery: Extract<AddonDeliverySpec, { kind: 'argocd' }>, addon: AddonRelease, all: readonly AddonRelease[]): ApiObject {
+function argoCdApplication(scope: Construct, delivery: Extract<AddonDeliverySpec, { kind: 'argocd' }>, addon: AddonRelease, all: readonly AddonRelease[]): K8sObject {
   const { chart } = addon;
   const url = registryUrl(chart.repoUrl);
   const helm = {
@@ -105,7 +106,7 @@ function argoCdApplication(scope: Construct, delivery: Extract<AddonDeliverySpec
     ? { repoURL: `${url}/${chart.chart}`, path: '.', targetRevision: chart.version, helm }
     : { repoURL: url, chart: chart.chart, targetRevision: chart.version, helm };
   const wave = dependencies(addon, all).length > 0 ? { annotations: { 'argocd.argoproj.io/sync-wave': '1' } } : {};
-  return new ApiObject(scope, `application-${chart.chart}`, {
+  return new K8sObject(scope, `application-${chart.chart}`, {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name: chart.chart, namespace: delivery.namespace, ...wave },

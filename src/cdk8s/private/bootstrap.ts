@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BOOTSTRAP_SCRIPT } from './bootstrap-script';
 import { PlatformNames } from './names';
+import { Json, K8sObject, kube, ObjectBody } from './object';
 import { appLabels, container, emptyDir, podSpec, resources } from './pod';
 import { shortHash } from '../../core';
 
@@ -53,9 +54,9 @@ export interface BootstrapInput {
 }
 
 /** The Job's name: the base name plus a hash of the plan, so the Job runs again exactly when the plan changes. */
-class PlanJob extends k8s.KubeJob {
-  constructor(scope: Construct, id: string, props: k8s.KubeJobProps, private readonly base: string, private readonly plan: BootstrapPlan) {
-    super(scope, id, props);
+class PlanJob extends K8sObject {
+  constructor(scope: Construct, id: string, props: Json<k8s.KubeJobProps>, private readonly base: string, private readonly plan: BootstrapPlan) {
+    super(scope, id, { ...(props as ObjectBody), apiVersion: k8s.KubeJob.GVK.apiVersion, kind: k8s.KubeJob.GVK.kind });
   }
   public toJson(): any {
     const json = super.toJson();
@@ -78,11 +79,11 @@ export class Bootstrap extends Construct {
     super(scope, id);
     const { names, namespace } = input;
     this.labels = appLabels(names.bootstrap, 'credentials-bootstrap', input.platform);
-    new k8s.KubeServiceAccount(this, 'sa', {
+    kube(this, 'sa', k8s.KubeServiceAccount, {
       metadata: { name: names.bootstrap, namespace, labels: this.labels },
       automountServiceAccountToken: false,
     });
-    new k8s.KubeConfigMap(this, 'program', {
+    kube(this, 'program', k8s.KubeConfigMap, {
       metadata: { name: names.bootstrap, namespace, labels: this.labels },
       data: {
         'bootstrap.py': BOOTSTRAP_SCRIPT,
@@ -124,7 +125,7 @@ export class Bootstrap extends Construct {
     this.secretNames.set(namespace, names);
     const id = namespace === this.input.namespace ? 'rbac' : `rbac-${namespace}`;
     const roleName = this.input.names.bootstrap;
-    new k8s.KubeRole(this, `${id}-role`, {
+    kube(this, `${id}-role`, k8s.KubeRole, {
       metadata: { name: roleName, namespace, labels: this.labels },
       rules: [
         // Creation cannot be limited by name (the API server authorizes it before the name is known).
@@ -132,7 +133,7 @@ export class Bootstrap extends Construct {
         { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: Lazy.any({ produce: () => [...names].sort() }) as any },
       ],
     });
-    new k8s.KubeRoleBinding(this, `${id}-binding`, {
+    kube(this, `${id}-binding`, k8s.KubeRoleBinding, {
       metadata: { name: roleName, namespace, labels: this.labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
       subjects: [{ kind: 'ServiceAccount', name: this.input.names.bootstrap, namespace: this.input.namespace }],

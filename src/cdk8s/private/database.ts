@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
+import { Json, kube } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { renderStatefulService } from './stateful';
 import { BackendStoreSpec } from '../../core';
@@ -85,7 +86,7 @@ export function renderDatabase(scope: Construct, i: DatabaseInput): void {
 export interface BackupInput extends DatabaseInput {
   readonly uploaderImage: string;
   /** Store access for the upload: endpoint (undefined for AWS), bucket, prefix, region, credential env vars. */
-  readonly store: { readonly endpoint?: string; readonly bucket: string; readonly prefix: string; readonly region: string; readonly credentialEnv: k8s.EnvVar[] };
+  readonly store: { readonly endpoint?: string; readonly bucket: string; readonly prefix: string; readonly region: string; readonly credentialEnv: Json<k8s.EnvVar>[] };
 }
 
 /** Python (stdlib + boto3, present in the MLflow image) that uploads the dump and keeps the newest N. */
@@ -110,12 +111,12 @@ export function renderBackup(scope: Construct, i: BackupInput): void {
   if (!backup) return;
   const { names, namespace } = i;
   const labels = appLabels(names.backup, 'database-backup', i.platform);
-  new k8s.KubeServiceAccount(scope, 'backup-sa', {
+  kube(scope, 'backup-sa', k8s.KubeServiceAccount, {
     metadata: { name: names.backup, namespace, labels },
     automountServiceAccountToken: false,
   });
   const prefix = `${i.store.prefix ? `${i.store.prefix}/` : ''}backups/postgres/`;
-  new k8s.KubeCronJob(scope, 'backup', {
+  kube(scope, 'backup', k8s.KubeCronJob, {
     metadata: { name: names.backup, namespace, labels },
     spec: {
       schedule: backup.schedule,

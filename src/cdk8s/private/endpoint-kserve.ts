@@ -1,7 +1,6 @@
-import { ApiObject } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { versionLabels, versionPodSpec } from './endpoint-pod';
+import { K8sObject } from './object';
 import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** KServe's deployment-mode annotation; `Standard` is the mode formerly called `RawDeployment`. */
@@ -10,7 +9,7 @@ export const KSERVE_DEPLOYMENT_MODE = 'serving.kserve.io/deploymentMode';
 export const KSERVE_AUTOSCALER_CLASS = 'serving.kserve.io/autoscalerClass';
 
 function predictor(e: ModelEndpointSpec, v: ModelVersionSpec, platform: string): Record<string, unknown> {
-  const pod = k8s.toJson_PodSpec(versionPodSpec(e, v, { serviceAccountName: v.objectName, containerName: 'kserve-container' }))!;
+  const pod = versionPodSpec(e, v, { serviceAccountName: v.objectName, containerName: 'kserve-container' });
   return { ...pod, labels: versionLabels(e, v, platform).labels };
 }
 
@@ -50,7 +49,7 @@ export function renderInferenceService(scope: Construct, e: ModelEndpointSpec, l
       const v = e.versions.find((x) => x.name === b.name)!;
       return { trafficPercent: b.weight, predictor: { name: v.name, ...predictor(e, v, o.platform), minReplicas: v.scaling.minReplicas, deploymentStrategy: strategy } };
     });
-  new ApiObject(scope, 'inferenceservice', {
+  new K8sObject(scope, 'inferenceservice', {
     apiVersion: 'serving.kserve.io/v1beta1',
     kind: 'InferenceService',
     metadata: {

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Json, kube } from './object';
 import { PAYLOAD_LOGGER_SCRIPT } from './payload-logger-script';
 import { container, emptyDir, resources, secretEnv } from './pod';
 import { ModelEndpointSpec, ModelVersionSpec, PAYLOAD_LOGGER_RESOURCES } from '../../core/endpoint';
@@ -34,16 +35,16 @@ export function payloadLoggerConfigMapName(e: ModelEndpointSpec): string {
 /** The endpoint's script ConfigMap, created once under `scope` (the ModelEndpoint) by the first version that logs. */
 export function renderPayloadLoggerConfigMap(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>): void {
   if (scope.node.tryFindChild('payload-logger')) return;
-  new k8s.KubeConfigMap(scope, 'payload-logger', {
+  kube(scope, 'payload-logger', k8s.KubeConfigMap, {
     metadata: { name: payloadLoggerConfigMapName(e), namespace: e.namespace, labels },
     data: { [PAYLOAD_LOGGER_FILE]: PAYLOAD_LOGGER_SCRIPT },
   });
 }
 
 /** The proxy's environment: where it listens and forwards, what it logs, where it uploads, with which keys. */
-export function payloadLoggerEnv(e: ModelEndpointSpec, v: ModelVersionSpec): k8s.EnvVar[] {
+export function payloadLoggerEnv(e: ModelEndpointSpec, v: ModelVersionSpec): Json<k8s.EnvVar>[] {
   const l = v.logging!;
-  const env: k8s.EnvVar[] = [
+  const env: Json<k8s.EnvVar>[] = [
     { name: 'HOME', value: '/tmp' },
     { name: 'PYTHONUNBUFFERED', value: '1' },
     { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
@@ -79,9 +80,9 @@ export function payloadLoggerEnv(e: ModelEndpointSpec, v: ModelVersionSpec): k8s
  * container that sees the store's keys. TCP probes (every HTTP path belongs to the model), the
  * server's drain delay, then SIGTERM makes it finish the requests in flight and upload its buffer.
  */
-export function payloadLoggerContainer(e: ModelEndpointSpec, v: ModelVersionSpec): k8s.Container {
+export function payloadLoggerContainer(e: ModelEndpointSpec, v: ModelVersionSpec): Json<k8s.Container> {
   const l = v.logging!;
-  const tcp = { tcpSocket: { port: k8s.IntOrString.fromString('http') } };
+  const tcp = { tcpSocket: { port: 'http' } };
   return container({
     name: PAYLOAD_LOGGER_CONTAINER,
     image: e.fetchImage,
@@ -101,7 +102,7 @@ export function payloadLoggerContainer(e: ModelEndpointSpec, v: ModelVersionSpec
 }
 
 /** The proxy's volumes: the script ConfigMap (read-only) and a small writable /tmp. */
-export function payloadLoggerVolumes(e: ModelEndpointSpec): k8s.Volume[] {
+export function payloadLoggerVolumes(e: ModelEndpointSpec): Json<k8s.Volume>[] {
   return [
     { name: 'payload-logger', configMap: { name: payloadLoggerConfigMapName(e), defaultMode: 0o444 } },
     emptyDir('payload-logger-tmp', '64Mi'),

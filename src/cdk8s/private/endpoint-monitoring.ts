@@ -1,7 +1,7 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ENDPOINT_LABEL, VERSION_LABEL, versionLabels } from './endpoint-pod';
 import { metricsServicePort } from './endpoint-version';
+import { K8sObject } from './object';
 import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** Default latency threshold, seconds: generation (vLLM) is measured end to end, so it gets more. */
@@ -25,7 +25,7 @@ export function renderMonitoring(scope: Construct, e: ModelEndpointSpec, labels:
     const common = { interval: m.interval.toGo(), path: metrics.path, scheme: 'http' };
     const podTargetLabels = [ENDPOINT_LABEL, VERSION_LABEL];
     if (e.kserve) {
-      new ApiObject(scope, `podmonitor-${v.name}`, {
+      new K8sObject(scope, `podmonitor-${v.name}`, {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'PodMonitor',
         metadata: meta(v.objectName),
@@ -37,7 +37,7 @@ export function renderMonitoring(scope: Construct, e: ModelEndpointSpec, labels:
       });
       continue;
     }
-    new ApiObject(scope, `servicemonitor-${v.name}`, {
+    new K8sObject(scope, `servicemonitor-${v.name}`, {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
       metadata: meta(v.objectName),
@@ -67,7 +67,7 @@ export function renderMonitoring(scope: Construct, e: ModelEndpointSpec, labels:
     add('ModelEndpointLatencyHigh', v.queries.latencySeconds, a.latencySeconds ?? defaultLatency(v), 'request latency (seconds) above threshold');
     add('ModelEndpointSaturated', v.queries.saturation, a.saturation, 'capacity in use above threshold');
   }
-  new ApiObject(scope, 'rules', {
+  new K8sObject(scope, 'rules', {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
     metadata: meta(e.name),

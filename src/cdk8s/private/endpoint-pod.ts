@@ -1,5 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { payloadLoggerContainer, payloadLoggerVolumes, SERVER_HTTP_PORT_WITH_LOGGING } from './endpoint-logging';
+import type { Json } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
 import { computeResources, placement, sharedMemory } from './workload-pod';
 import { FETCH_PROGRAM, MODEL_FETCH_RESOURCES, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
@@ -30,16 +31,16 @@ export function serverHttpPortName(v: ModelVersionSpec): string {
 }
 
 /** Container ports of a version's server: `http`, and `grpc` / `metrics` when the runtime has them as separate listeners. */
-export function serverPorts(v: ModelVersionSpec): k8s.ContainerPort[] {
+export function serverPorts(v: ModelVersionSpec): Json<k8s.ContainerPort>[] {
   const r = v.runtime;
-  const ports: k8s.ContainerPort[] = [{ name: serverHttpPortName(v), containerPort: r.port, protocol: 'TCP' }];
+  const ports: Json<k8s.ContainerPort>[] = [{ name: serverHttpPortName(v), containerPort: r.port, protocol: 'TCP' }];
   if (r.grpcPort !== undefined) ports.push({ name: 'grpc', containerPort: r.grpcPort, protocol: 'TCP' });
   if (r.metrics && r.metrics.port !== r.port) ports.push({ name: 'metrics', containerPort: r.metrics.port, protocol: 'TCP' });
   return ports;
 }
 
-function runtimeEnv(v: ModelVersionSpec, endpoint: string): k8s.EnvVar[] {
-  const env: k8s.EnvVar[] = [
+function runtimeEnv(v: ModelVersionSpec, endpoint: string): Json<k8s.EnvVar>[] {
+  const env: Json<k8s.EnvVar>[] = [
     { name: 'HOME', value: '/tmp' },
     { name: 'MODEL_NAME', value: endpoint },
     ...(v.modelDir ? [{ name: 'MODEL_DIR', value: v.modelDir }] : []),
@@ -65,7 +66,7 @@ function runtimeEnv(v: ModelVersionSpec, endpoint: string): k8s.EnvVar[] {
 }
 
 /** The fetch step: downloads the model into the model volume with credentials only it sees. */
-function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): k8s.Container | undefined {
+function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): Json<k8s.Container> | undefined {
   if (!v.fetch) return undefined;
   return container({
     name: 'fetch-model',
@@ -94,10 +95,12 @@ function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): k8s.Containe
  * volume mounted read-only, probes sized by the start-up budget, a drain delay, GPU placement; with
  * payload logging, the logging proxy in front of the server (it takes the `http` port name).
  */
-export function versionPodSpec(e: ModelEndpointSpec, v: ModelVersionSpec, o: { serviceAccountName: string; containerName: string; spread?: Record<string, string> }): k8s.PodSpec {
+export function versionPodSpec(
+  e: ModelEndpointSpec, v: ModelVersionSpec, o: { serviceAccountName: string; containerName: string; spread?: Record<string, string> },
+): Json<k8s.PodSpec> {
   const r = v.runtime;
   // The server's own port, also behind the logging proxy: the probes check the server itself.
-  const httpGet = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString(serverHttpPortName(v)) } });
+  const httpGet = (path: string) => ({ httpGet: { path, port: serverHttpPortName(v) } });
   const compute = computeResources(v.compute);
   const fetched = v.fetch !== undefined;
   const shm = sharedMemory(v.compute);

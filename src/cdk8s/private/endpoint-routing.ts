@@ -1,7 +1,7 @@
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ENDPOINT_LABEL, versionLabels } from './endpoint-pod';
+import { Json, K8sObject, kube } from './object';
 import { NAMESPACE_NAME_LABEL } from './tenant-network';
 import { GatewayRef } from '../../core';
 import { EndpointGrpcSpec, mirrorAmount, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
@@ -26,17 +26,17 @@ function serviceRef(v: ModelVersionSpec): { group: string; kind: string; name: s
 export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>, platform: string): void {
   const stable = byName(e, e.traffic.stable);
   const metadata = { name: e.name, namespace: e.namespace, labels };
-  new k8s.KubeService(scope, 'service', {
+  kube(scope, 'service', k8s.KubeService, {
     metadata,
     spec: {
       selector: versionLabels(e, stable, platform).selector,
-      ports: [{ name: 'http', port: stable.runtime.port, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      ports: [{ name: 'http', port: stable.runtime.port, targetPort: 'http', protocol: 'TCP' }],
     },
   });
   const x = e.exposure;
   if (x.kind === 'ingress') {
     const tls = x.tls;
-    new k8s.KubeIngress(scope, 'ingress', {
+    kube(scope, 'ingress', k8s.KubeIngress, {
       metadata: {
         ...metadata,
         ...(tls ? { annotations: tls.clusterIssuer ? { 'cert-manager.io/cluster-issuer': tls.clusterIssuer } : { 'cert-manager.io/issuer': tls.issuer! } } : {}),
@@ -54,7 +54,7 @@ export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Re
     requestMirror: { backendRef: serviceRef(byName(e, m.name)), ...mirrorAmount(m.percent) },
   }));
   if (x.path !== '/') filters.push({ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } });
-  new ApiObject(scope, 'route', {
+  new K8sObject(scope, 'route', {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
     metadata,
@@ -96,7 +96,7 @@ function renderGrpcRoute(scope: Construct, e: ModelEndpointSpec, metadata: { nam
     type: 'RequestMirror',
     requestMirror: { backendRef: grpcRef(byName(e, m.name)), ...mirrorAmount(m.percent) },
   }));
-  new ApiObject(scope, 'grpc-route', {
+  new K8sObject(scope, 'grpc-route', {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'GRPCRoute',
     metadata: { ...metadata, labels: { ...metadata.labels } },
@@ -120,10 +120,10 @@ function renderGrpcRoute(scope: Construct, e: ModelEndpointSpec, metadata: { nam
  * namespace; the metrics port from Prometheus. Mirrored copies come from the gateway proxy too.
  */
 export function renderEndpointNetwork(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>): void {
-  const named = (name: string): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromString(name) });
-  const ns = (name: string): k8s.NetworkPolicyPeer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } } });
+  const named = (name: string): Json<k8s.NetworkPolicyPort> => ({ protocol: 'TCP', port: name });
+  const ns = (name: string): Json<k8s.NetworkPolicyPeer> => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } } });
   const serving = [named('http'), ...(e.versions.some((v) => v.runtime.grpcPort !== undefined) ? [named('grpc')] : [])];
-  const ingress: k8s.NetworkPolicyIngressRule[] = [{ from: [{ podSelector: {} }], ports: serving }];
+  const ingress: Json<k8s.NetworkPolicyIngressRule>[] = [{ from: [{ podSelector: {} }], ports: serving }];
   const x = e.exposure;
   if (x.kind === 'gateway') {
     const from = x.proxyNamespaces.map(ns);
@@ -140,7 +140,7 @@ export function renderEndpointNetwork(scope: Construct, e: ModelEndpointSpec, la
       ports: ports.map(named),
     });
   }
-  new k8s.KubeNetworkPolicy(scope, 'netpol', {
+  kube(scope, 'netpol', k8s.KubeNetworkPolicy, {
     metadata: { name: `${e.name}-ingress`, namespace: e.namespace, labels },
     spec: { podSelector: { matchLabels: { [ENDPOINT_LABEL]: e.name } }, policyTypes: ['Ingress'], ingress },
   });

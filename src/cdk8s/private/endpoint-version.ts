@@ -1,8 +1,8 @@
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { renderPayloadLoggerConfigMap } from './endpoint-logging';
 import { endpointLabels, versionLabels, versionPodSpec } from './endpoint-pod';
+import { K8sObject, kube } from './object';
 import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** Annotation naming what a version's ServiceAccount must be able to read (the AWS side grants exactly this). */
@@ -45,14 +45,14 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
     ? { [READ_SCOPE_ANNOTATION]: v.readScope.kind === 's3' ? `s3://${v.readScope.bucket}/${v.readScope.prefix}` : `models:/${v.readScope.model}` }
     : {};
   if (v.writeScope) scopeAnnotation[PAYLOAD_LOG_SCOPE_ANNOTATION] = `s3://${v.writeScope.bucket}/${v.writeScope.prefix}`;
-  new k8s.KubeServiceAccount(c, 'sa', {
+  kube(c, 'sa', k8s.KubeServiceAccount, {
     metadata: { ...metadata, annotations: { ...scopeAnnotation, ...v.serviceAccountAnnotations } },
     automountServiceAccountToken: false,
   });
   if (o.serviceAccountOnly) return;
   if (v.logging) renderPayloadLoggerConfigMap(scope, e, endpointLabels(e, o.platform));
   const autoscaled = v.scaling.kind !== 'fixed';
-  new k8s.KubeDeployment(c, 'deployment', {
+  kube(c, 'deployment', k8s.KubeDeployment, {
     metadata,
     spec: {
       ...(autoscaled ? {} : { replicas: v.scaling.minReplicas }),
@@ -60,7 +60,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
       progressDeadlineSeconds: v.startup.progressDeadlineSeconds,
       revisionHistoryLimit: 5,
       // Zero downtime: a new replica must be ready before an old one goes (GPU versions need one spare GPU during a rollout).
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: { labels },
         spec: versionPodSpec(e, v, { serviceAccountName: v.objectName, containerName: 'server', spread: selector }),
@@ -69,26 +69,26 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
   });
   const metrics = metricsServicePort(v);
   // `http` is the logging proxy's port when the version logs payloads (see endpoint-logging.ts), else the server's.
-  new k8s.KubeService(c, 'service', {
+  kube(c, 'service', k8s.KubeService, {
     metadata,
     spec: {
       selector,
       ports: [
-        { name: 'http', port: v.runtime.port, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' },
-        ...(v.runtime.grpcPort !== undefined ? [{ name: 'grpc', port: v.runtime.grpcPort, targetPort: k8s.IntOrString.fromString('grpc'), protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }] : []),
-        ...(metrics !== undefined ? [{ name: 'metrics', port: metrics, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] : []),
+        { name: 'http', port: v.runtime.port, targetPort: 'http', protocol: 'TCP' },
+        ...(v.runtime.grpcPort !== undefined ? [{ name: 'grpc', port: v.runtime.grpcPort, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }] : []),
+        ...(metrics !== undefined ? [{ name: 'metrics', port: metrics, targetPort: 'metrics', protocol: 'TCP' }] : []),
       ],
     },
   });
-  new k8s.KubePodDisruptionBudget(c, 'pdb', {
+  kube(c, 'pdb', k8s.KubePodDisruptionBudget, {
     metadata,
-    spec: { selector: { matchLabels: selector }, maxUnavailable: k8s.IntOrString.fromNumber(1) },
+    spec: { selector: { matchLabels: selector }, maxUnavailable: 1 },
   });
   const behavior = { scaleDown: { stabilizationWindowSeconds: SCALE_DOWN_STABILIZATION } };
   const target = { apiVersion: 'apps/v1', kind: 'Deployment', name: v.objectName };
   const s = v.scaling;
   if (s.kind === 'cpu') {
-    new k8s.KubeHorizontalPodAutoscalerV2(c, 'hpa', {
+    kube(c, 'hpa', k8s.KubeHorizontalPodAutoscalerV2, {
       metadata,
       spec: {
         scaleTargetRef: target,
@@ -108,7 +108,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
     });
     const triggers = [trigger(s.signal, s.query!, String(s.target), s.minReplicas === 0 && !s.activationQuery ? s.activationThreshold : 0)];
     if (s.minReplicas === 0 && s.activationQuery) triggers.push(trigger('wake', s.activationQuery, WAKE_THRESHOLD, s.activationThreshold));
-    new ApiObject(c, 'scaledobject', {
+    new K8sObject(c, 'scaledobject', {
       apiVersion: 'keda.sh/v1alpha1',
       kind: 'ScaledObject',
       metadata,

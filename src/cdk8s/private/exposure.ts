@@ -1,6 +1,6 @@
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { K8sObject, kube } from './object';
 import { tenantsPeer } from './platform-network';
 import { AppListenerSpec, ExposureSpec } from '../../core';
 
@@ -66,7 +66,7 @@ export function renderExposure(scope: Construct, i: ExposureInput): void {
   if (s.kind === 'none') return;
   const tlsSecret = `${i.name}-tls`;
   if (s.kind === 'ingress') {
-    new k8s.KubeIngress(scope, 'ingress', {
+    kube(scope, 'ingress', k8s.KubeIngress, {
       metadata: { name: i.name, namespace: i.namespace, labels: i.labels, annotations: issuerAnnotations(s.tls) },
       spec: {
         ingressClassName: s.className,
@@ -81,7 +81,7 @@ export function renderExposure(scope: Construct, i: ExposureInput): void {
   }
   if (s.createGateway) {
     if (i.envoyGatewayAddon) {
-      new ApiObject(scope, 'gateway-class', {
+      new K8sObject(scope, 'gateway-class', {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'GatewayClass',
         metadata: { name: s.gatewayClassName, labels: i.labels },
@@ -100,14 +100,14 @@ export function renderExposure(scope: Construct, i: ExposureInput): void {
       });
     }
     for (const a of s.apps ?? []) listeners.push(...appListeners(a, i.platform));
-    new ApiObject(scope, 'gateway', {
+    new K8sObject(scope, 'gateway', {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'Gateway',
       metadata: { name: s.gateway.name, namespace: i.namespace, labels: i.labels, annotations: issuerAnnotations(s.tls) },
       spec: { gatewayClassName: s.gatewayClassName, listeners },
     });
   }
-  new ApiObject(scope, 'route', {
+  new K8sObject(scope, 'route', {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
     metadata: { name: i.name, namespace: i.namespace, labels: i.labels },

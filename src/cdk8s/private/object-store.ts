@@ -1,4 +1,3 @@
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
@@ -38,7 +37,7 @@ export function renderObjectStore(scope: Construct, i: ObjectStoreInput): void {
   const { names, namespace } = i;
   const labels = appLabels(names.store, 'object-store', i.platform);
   const selector = storePodLabels(i);
-  const status = { httpGet: { path: '/status', port: k8s.IntOrString.fromString('s3') } };
+  const status = { httpGet: { path: '/status', port: 's3' } };
   renderStatefulService(scope, {
     id: 'store',
     name: names.store,

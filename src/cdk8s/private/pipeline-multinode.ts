@@ -1,5 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
-import { json, stepLabels, stepPod } from './pipeline-pod';
+import type { k8s } from 'cdk8s-plus-27';
+import type { Json } from './object';
+import { stepLabels, stepPod } from './pipeline-pod';
 import { childName } from '../../core/names';
 import { PipelineSpec, PipelineStepSpec, rewriteReferences } from '../../core/pipeline';
 
@@ -33,8 +34,30 @@ export function torchrunArgs(s: PipelineStepSpec, withRendezvous: boolean): stri
   return [...launch, ...(s.command ?? []).map(rewriteReferences), ...(s.args ?? []).map(rewriteReferences)];
 }
 
+/** Fields of the pod's values that are maps, whose entries keep their own order. */
+const MAP_FIELDS = new Set(['requests', 'limits', 'labels', 'annotations', 'matchLabels', 'volumeAttributes', 'options']);
+
+/**
+ * A pod value (container, volume, security context, toleration) with its fields in the order of
+ * the Kubernetes API schema — alphabetical — and no undefined ones, as the YAML manifest lists them
+ * (the manifest is a string: nothing sorts it later). Maps keep their entries' order.
+ */
+function schemaOrder<T>(value: T): T {
+  const order = (v: unknown, map: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((x) => order(x, false));
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of map ? Object.keys(o) : Object.keys(o).sort()) {
+      if (o[k] !== undefined) out[k] = map ? o[k] : order(o[k], MAP_FIELDS.has(k));
+    }
+    return out;
+  };
+  return order(value, false) as T;
+}
+
 /** The env that identifies a node and finds the rendezvous: index, job name, index-0 address, port. */
-function rendezvousEnv(port: number, masterAddr: string, nameLabel: string): k8s.EnvVar[] {
+function rendezvousEnv(port: number, masterAddr: string, nameLabel: string): Json<k8s.EnvVar>[] {
   return [
     { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
     { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${nameLabel}']` } } },
@@ -62,12 +85,12 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
     serviceAccountName: serviceAccount,
     automountServiceAccountToken: false,
     restartPolicy,
-    securityContext: json.podSecurity(pod.securityContext),
+    securityContext: schemaOrder(pod.securityContext),
     ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
-    ...(pod.tolerations ? { tolerations: pod.tolerations.map(json.toleration) } : {}),
-    ...(pod.initContainers.length ? { initContainers: pod.initContainers.map(json.container) } : {}),
-    containers: [json.container(pod.container)],
-    volumes: pod.volumes.map(json.volume),
+    ...(pod.tolerations ? { tolerations: schemaOrder(pod.tolerations) } : {}),
+    ...(pod.initContainers.length ? { initContainers: schemaOrder(pod.initContainers) } : {}),
+    containers: [schemaOrder(pod.container)],
+    volumes: schemaOrder(pod.volumes),
   });
   const indexedJob = (pod: ReturnType<typeof stepPod>, extra: Record<string, unknown>, backoffLimit: number) => ({
     completionMode: 'Indexed',

@@ -1,4 +1,5 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
+import type { Json } from './object';
 import { container, emptyDir, secretEnv } from './pod';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
 import { PipelineSpec, rewriteReferences, StepSpec } from '../../core/pipeline';
@@ -11,12 +12,12 @@ export const OUTPUTS_DIR = '/mnt/outputs';
 
 /** The pieces of a step's pod: main container, init containers, volumes, pod security context and placement. */
 export interface StepPod {
-  readonly container: k8s.Container;
-  readonly initContainers: k8s.Container[];
-  readonly volumes: k8s.Volume[];
-  readonly securityContext: k8s.PodSecurityContext;
+  readonly container: Json<k8s.Container>;
+  readonly initContainers: Json<k8s.Container>[];
+  readonly volumes: Json<k8s.Volume>[];
+  readonly securityContext: Json<k8s.PodSecurityContext>;
   readonly nodeSelector?: Record<string, string>;
-  readonly tolerations?: k8s.Toleration[];
+  readonly tolerations?: Json<k8s.Toleration>[];
 }
 
 /** Pod labels of a step (also the headless Service selector of a multi-node step). */
@@ -25,7 +26,7 @@ export function stepLabels(p: PipelineSpec, s: { name: string }): Record<string,
 }
 
 /** The restricted pod security context, running as `uid` (group too; volumes group-owned by it). */
-export function podSecurity(uid: number): k8s.PodSecurityContext {
+export function podSecurity(uid: number): Json<k8s.PodSecurityContext> {
   return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } };
 }
 
@@ -47,9 +48,9 @@ export function trackingTags(p: PipelineSpec, s: StepSpec): Record<string, strin
 }
 
 /** The environment every step container gets, then the user's (references rewritten when `rewrite`). */
-export function stepEnv(p: PipelineSpec, s: StepSpec, rewrite: boolean): k8s.EnvVar[] {
+export function stepEnv(p: PipelineSpec, s: StepSpec, rewrite: boolean): Json<k8s.EnvVar>[] {
   const r = (t: string) => (rewrite ? rewriteReferences(t) : t);
-  const env: k8s.EnvVar[] = [];
+  const env: Json<k8s.EnvVar>[] = [];
   if (!s.env.some((e) => e.name === 'HOME')) env.push({ name: 'HOME', value: '/tmp' });
   env.push(
     { name: 'MLPLATFORM_PIPELINE', value: p.name },
@@ -68,14 +69,14 @@ export function stepEnv(p: PipelineSpec, s: StepSpec, rewrite: boolean): k8s.Env
 }
 
 /** The init containers that fetch the step's DVC datasets into `/mnt/inputs/<name>`. */
-export function dvcPulls(p: PipelineSpec, s: StepSpec): k8s.Container[] {
-  const out: k8s.Container[] = [];
+export function dvcPulls(p: PipelineSpec, s: StepSpec): Json<k8s.Container>[] {
+  const out: Json<k8s.Container>[] = [];
   for (const i of s.inputs) {
     if (i.kind !== 'dataset' || i.dataset.kind !== 'dvc') continue;
     const d = i.dataset;
     const store = p.platform?.store;
     const remote = d.remoteUrl ? ['--remote-config', `url=${d.remoteUrl}`, ...(store?.endpoint ? [`endpointurl=${store.endpoint}`] : [])] : [];
-    const env: k8s.EnvVar[] = [
+    const env: Json<k8s.EnvVar>[] = [
       { name: 'HOME', value: '/tmp' },
       { name: 'DVC_NO_ANALYTICS', value: 'true' },
       { name: 'DVC_SITE_CACHE_DIR', value: '/tmp/dvc-site-cache' },
@@ -106,9 +107,9 @@ export interface StepPodOptions {
   readonly args?: string[];
   /** Rewrite references into template inputs. */
   readonly rewrite: boolean;
-  readonly ports?: k8s.ContainerPort[];
+  readonly ports?: Json<k8s.ContainerPort>[];
   /** Env set before the step's own (later entries may `$(expand)` it). */
-  readonly extraEnv?: k8s.EnvVar[];
+  readonly extraEnv?: Json<k8s.EnvVar>[];
 }
 
 /**
@@ -119,8 +120,8 @@ export function stepPod(p: PipelineSpec, s: StepSpec, o: StepPodOptions): StepPo
   const r = (t: string) => (o.rewrite ? rewriteReferences(t) : t);
   const shm = sharedMemory(s.compute);
   const scratch = s.compute.ephemeralStorage.toKubernetes();
-  const volumes: k8s.Volume[] = [emptyDir('tmp', scratch)];
-  const mounts: k8s.VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  const volumes: Json<k8s.Volume>[] = [emptyDir('tmp', scratch)];
+  const mounts: Json<k8s.VolumeMount>[] = [{ name: 'tmp', mountPath: '/tmp' }];
   if (s.inputs.length > 0) {
     volumes.push(emptyDir('inputs', scratch));
     mounts.push({ name: 'inputs', mountPath: INPUTS_DIR });
@@ -146,11 +147,3 @@ export function stepPod(p: PipelineSpec, s: StepSpec, o: StepPodOptions): StepPo
   return { container: main, initContainers: dvcPulls(p, s), volumes, securityContext: podSecurity(s.runAsUser), ...placement(s.compute) };
 }
 
-/** Plain JSON of k8s L1 values (Quantities and IntOrStrings as strings), for CRD objects and embedded manifests. */
-export const json = {
-  container: (c: k8s.Container) => k8s.toJson_Container(c)!,
-  volume: (v: k8s.Volume) => k8s.toJson_Volume(v)!,
-  podSecurity: (s: k8s.PodSecurityContext) => k8s.toJson_PodSecurityContext(s)!,
-  toleration: (t: k8s.Toleration) => k8s.toJson_Toleration(t)!,
-  podSpec: (s: k8s.PodSpec) => k8s.toJson_PodSpec(s)!,
-};

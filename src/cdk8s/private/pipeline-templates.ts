@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { multiNodeResource } from './pipeline-multinode';
-import { INPUTS_DIR, json, OUTPUTS_DIR, podSecurity, stepLabels, stepPod, trackingTags } from './pipeline-pod';
+import { INPUTS_DIR, OUTPUTS_DIR, podSecurity, stepLabels, stepPod, trackingTags } from './pipeline-pod';
 import { container } from './pod';
 import { platformEnv } from './workload-pod';
 import { shortHash } from '../../core/names';
@@ -147,12 +147,12 @@ function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, name = template
     ...(outParams.length || outArtifacts.length
       ? { outputs: { ...(outParams.length ? { parameters: outParams } : {}), ...(outArtifacts.length ? { artifacts: outArtifacts } : {}) } }
       : {}),
-    securityContext: json.podSecurity(pod.securityContext),
+    securityContext: pod.securityContext,
     ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
-    ...(pod.tolerations ? { tolerations: pod.tolerations.map(json.toleration) } : {}),
-    volumes: pod.volumes.map(json.volume),
-    ...(pod.initContainers.length ? { initContainers: pod.initContainers.map(json.container) } : {}),
-    container: json.container(pod.container),
+    ...(pod.tolerations ? { tolerations: pod.tolerations } : {}),
+    volumes: pod.volumes,
+    ...(pod.initContainers.length ? { initContainers: pod.initContainers } : {}),
+    container: pod.container,
   };
 }
 
@@ -221,8 +221,8 @@ function registerTemplate(p: PipelineSpec, s: PipelineStepSpec, image: string): 
     metadata: { labels: { ...stepLabels(p, s), 'mlplatform.io/role': 'register' } },
     retryStrategy: { limit: 3, retryPolicy: 'Always', backoff: { duration: '10s', factor: 2 } },
     outputs: { parameters: [{ name: 'version', valueFrom: { path: `${OUTPUTS_DIR}/version` } }] },
-    securityContext: json.podSecurity(podSecurity(1000)),
+    securityContext: podSecurity(1000),
     volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '128Mi' } }, { name: 'outputs', emptyDir: { sizeLimit: '1Mi' } }],
-    container: json.container(main),
+    container: main,
   };
 }

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Json, kube } from './object';
 
 /** A set of pods in a namespace: the unit NetworkPolicy rules are written in. */
 export interface PodGroup {
@@ -10,12 +11,12 @@ export interface PodGroup {
 const NS_LABEL = 'kubernetes.io/metadata.name';
 
 /** A peer: pods with `labels` in `namespace` (all pods when labels are empty). */
-export function peer(g: PodGroup): k8s.NetworkPolicyPeer {
+export function peer(g: PodGroup): Json<k8s.NetworkPolicyPeer> {
   return { namespaceSelector: { matchLabels: { [NS_LABEL]: g.namespace } }, podSelector: { matchLabels: { ...g.labels } } };
 }
 
 /** A peer for every pod of the namespaces labelled `part-of` this platform (its tenants). */
-export function tenantsPeer(platform: string): k8s.NetworkPolicyPeer {
+export function tenantsPeer(platform: string): Json<k8s.NetworkPolicyPeer> {
   return {
     namespaceSelector: {
       matchLabels: { 'app.kubernetes.io/part-of': platform },
@@ -25,13 +26,13 @@ export function tenantsPeer(platform: string): k8s.NetworkPolicyPeer {
 }
 
 /** TCP port. */
-export function tcp(port: number): k8s.NetworkPolicyPort {
-  return { protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) };
+export function tcp(port: number): Json<k8s.NetworkPolicyPort> {
+  return { protocol: 'TCP', port };
 }
 
 /** Deny all ingress and egress to every pod of `namespace` not allowed by another policy. */
 export function defaultDeny(scope: Construct, id: string, namespace: string, name: string, labels: Record<string, string>): void {
-  new k8s.KubeNetworkPolicy(scope, id, {
+  kube(scope, id, k8s.KubeNetworkPolicy, {
     metadata: { name, namespace, labels },
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   });
@@ -39,14 +40,14 @@ export function defaultDeny(scope: Construct, id: string, namespace: string, nam
 
 /** Allow DNS lookups through kube-dns from every pod of `namespace`. */
 export function allowDns(scope: Construct, id: string, namespace: string, name: string, labels: Record<string, string>): void {
-  new k8s.KubeNetworkPolicy(scope, id, {
+  kube(scope, id, k8s.KubeNetworkPolicy, {
     metadata: { name, namespace, labels },
     spec: {
       podSelector: {},
       policyTypes: ['Egress'],
       egress: [{
         to: [{ namespaceSelector: { matchLabels: { [NS_LABEL]: 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcp(53)],
+        ports: [{ protocol: 'UDP', port: 53 }, tcp(53)],
       }],
     },
   });
@@ -56,8 +57,8 @@ export function allowDns(scope: Construct, id: string, namespace: string, name: 
 export interface PodPolicy {
   readonly name: string;
   readonly pods: PodGroup;
-  readonly ingress?: readonly { readonly from: k8s.NetworkPolicyPeer[]; readonly ports: k8s.NetworkPolicyPort[] }[];
-  readonly egress?: readonly { readonly to: k8s.NetworkPolicyPeer[]; readonly ports: k8s.NetworkPolicyPort[] }[];
+  readonly ingress?: readonly { readonly from: Json<k8s.NetworkPolicyPeer>[]; readonly ports: Json<k8s.NetworkPolicyPort>[] }[];
+  readonly egress?: readonly { readonly to: Json<k8s.NetworkPolicyPeer>[]; readonly ports: Json<k8s.NetworkPolicyPort>[] }[];
 }
 
 /** Renders one pod group's allow policy. */
@@ -65,7 +66,7 @@ export function allow(scope: Construct, id: string, p: PodPolicy, labels: Record
   const types: string[] = [];
   if (p.ingress?.length) types.push('Ingress');
   if (p.egress?.length) types.push('Egress');
-  new k8s.KubeNetworkPolicy(scope, id, {
+  kube(scope, id, k8s.KubeNetworkPolicy, {
     metadata: { name: p.name, namespace: p.pods.namespace, labels },
     spec: {
       podSelector: { matchLabels: { ...p.pods.labels } },
@@ -77,9 +78,9 @@ export function allow(scope: Construct, id: string, p: PodPolicy, labels: Record
 }
 
 /** Any address outside the private ranges (the internet, cloud APIs such as S3 and STS). */
-export const PUBLIC_INTERNET: k8s.NetworkPolicyPeer = {
+export const PUBLIC_INTERNET: Json<k8s.NetworkPolicyPeer> = {
   ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] },
 };
 
 /** Any address (the API server's address is not known at synth time). */
-export const ANYWHERE: k8s.NetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0' } };
+export const ANYWHERE: Json<k8s.NetworkPolicyPeer> = { ipBlock: { cidr: '0.0.0.0/0' } };

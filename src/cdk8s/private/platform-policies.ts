@@ -1,6 +1,7 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
+import type { Json } from './object';
 import { allow, allowDns, ANYWHERE, defaultDeny, peer, PodGroup, tcp, tenantsPeer } from './platform-network';
 import { selectorLabels } from './pod';
 import { ExposureSpec } from '../../core';
@@ -41,7 +42,7 @@ export function renderPlatformNetwork(scope: Construct, i: PlatformNetworkInput)
   allowDns(scope, 'netpol-dns', ns, `${i.platform}-allow-dns`, i.labels);
 
   // Who may open the UI port from outside the namespace.
-  const uiFrom: k8s.NetworkPolicyPeer[] = [];
+  const uiFrom: Json<k8s.NetworkPolicyPeer>[] = [];
   if (i.exposure.kind === 'gateway') {
     // Envoy Gateway runs the proxies of every Gateway in its own namespace.
     uiFrom.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } } });
@@ -50,7 +51,7 @@ export function renderPlatformNetwork(scope: Construct, i: PlatformNetworkInput)
     // The ingress controller's namespace is not known: any namespace, on the UI port only.
     uiFrom.push({ namespaceSelector: {} });
   }
-  const trackingEgress: { to: k8s.NetworkPolicyPeer[]; ports: k8s.NetworkPolicyPort[] }[] = [];
+  const trackingEgress: { to: Json<k8s.NetworkPolicyPeer>[]; ports: Json<k8s.NetworkPolicyPort>[] }[] = [];
   if (i.database) trackingEgress.push({ to: [peer(group(i.database.labels))], ports: [tcp(i.database.port)] });
   else trackingEgress.push({ to: [ANYWHERE], ports: [tcp(i.externalDatabasePort ?? 5432)] });
   if (i.store) trackingEgress.push({ to: [peer(group(i.store.labels))], ports: [tcp(i.store.port)] });

@@ -1,4 +1,5 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
+import type { Json } from './object';
 import { Cpu, Size } from '../../core';
 
 /** Requests and limits of one container (both always set: DESIGN.md §5). */
@@ -20,30 +21,29 @@ export function resources(cpuRequest: string, cpuLimit: string, memoryRequest: s
 }
 
 /** The `resources` field of a container. */
-export function renderResources(r: ContainerResources): k8s.ResourceRequirements {
-  const q = (s: string) => k8s.Quantity.fromString(s);
-  const requests: Record<string, k8s.Quantity> = { cpu: q(r.cpu.request.toKubernetes()), memory: q(r.memory.request.toKubernetes()) };
-  const limits: Record<string, k8s.Quantity> = { cpu: q(r.cpu.limit.toKubernetes()), memory: q(r.memory.limit.toKubernetes()) };
+export function renderResources(r: ContainerResources): Json<k8s.ResourceRequirements> {
+  const requests: Record<string, string> = { cpu: r.cpu.request.toKubernetes(), memory: r.memory.request.toKubernetes() };
+  const limits: Record<string, string> = { cpu: r.cpu.limit.toKubernetes(), memory: r.memory.limit.toKubernetes() };
   if (r.ephemeralStorage) {
-    requests['ephemeral-storage'] = q(r.ephemeralStorage.request.toKubernetes());
-    limits['ephemeral-storage'] = q(r.ephemeralStorage.limit.toKubernetes());
+    requests['ephemeral-storage'] = r.ephemeralStorage.request.toKubernetes();
+    limits['ephemeral-storage'] = r.ephemeralStorage.limit.toKubernetes();
   }
   for (const [name, n] of Object.entries(r.extended ?? {})) {
-    requests[name] = q(String(n));
-    limits[name] = q(String(n));
+    requests[name] = String(n);
+    limits[name] = String(n);
   }
   return { requests, limits };
 }
 
 /** A container spec with the restricted security context every mlplatform container gets. */
-export interface ContainerOptions extends Omit<k8s.Container, 'securityContext' | 'resources' | 'imagePullPolicy'> {
+export interface ContainerOptions extends Omit<Json<k8s.Container>, 'securityContext' | 'resources' | 'imagePullPolicy'> {
   readonly resources: ContainerResources;
   /** uid to run as. @default the pod's */
   readonly runAsUser?: number;
 }
 
 /** The restricted (PSS) container security context, with a read-only root filesystem. */
-export function restrictedContainerSecurity(runAsUser?: number): k8s.SecurityContext {
+export function restrictedContainerSecurity(runAsUser?: number): Json<k8s.SecurityContext> {
   return {
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
@@ -55,7 +55,7 @@ export function restrictedContainerSecurity(runAsUser?: number): k8s.SecurityCon
 }
 
 /** Renders a container with the restricted security context and its resources. */
-export function container(o: ContainerOptions): k8s.Container {
+export function container(o: ContainerOptions): Json<k8s.Container> {
   const { resources: r, runAsUser, ...rest } = o;
   return {
     ...rest,
@@ -67,9 +67,9 @@ export function container(o: ContainerOptions): k8s.Container {
 
 /** Pod-level options. */
 export interface PodOptions {
-  readonly containers: k8s.Container[];
-  readonly initContainers?: k8s.Container[];
-  readonly volumes?: k8s.Volume[];
+  readonly containers: Json<k8s.Container>[];
+  readonly initContainers?: Json<k8s.Container>[];
+  readonly volumes?: Json<k8s.Volume>[];
   readonly serviceAccountName: string;
   /** Mount the ServiceAccount token. @default false */
   readonly automountServiceAccountToken?: boolean;
@@ -78,14 +78,14 @@ export interface PodOptions {
   readonly fsGroup?: number;
   readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   readonly nodeSelector?: Record<string, string>;
-  readonly tolerations?: k8s.Toleration[];
+  readonly tolerations?: Json<k8s.Toleration>[];
   readonly terminationGracePeriodSeconds?: number;
-  readonly affinity?: k8s.Affinity;
-  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+  readonly affinity?: Json<k8s.Affinity>;
+  readonly topologySpreadConstraints?: Json<k8s.TopologySpreadConstraint>[];
 }
 
 /** A PodSpec that passes Pod Security "restricted": non-root, seccomp RuntimeDefault, no token unless asked. */
-export function podSpec(o: PodOptions): k8s.PodSpec {
+export function podSpec(o: PodOptions): Json<k8s.PodSpec> {
   return {
     serviceAccountName: o.serviceAccountName,
     automountServiceAccountToken: o.automountServiceAccountToken ?? false,
@@ -109,12 +109,12 @@ export function podSpec(o: PodOptions): k8s.PodSpec {
 }
 
 /** An `emptyDir` volume (memory-backed when `medium` is 'Memory'), always size-limited. */
-export function emptyDir(name: string, sizeLimit: string, medium?: 'Memory'): k8s.Volume {
-  return { name, emptyDir: { sizeLimit: k8s.Quantity.fromString(sizeLimit), ...(medium ? { medium } : {}) } };
+export function emptyDir(name: string, sizeLimit: string, medium?: 'Memory'): Json<k8s.Volume> {
+  return { name, emptyDir: { sizeLimit, ...(medium ? { medium } : {}) } };
 }
 
 /** An env var read from a Secret key. */
-export function secretEnv(name: string, secretName: string, key: string): k8s.EnvVar {
+export function secretEnv(name: string, secretName: string, key: string): Json<k8s.EnvVar> {
   return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }
 

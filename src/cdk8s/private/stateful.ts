@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Json, kube } from './object';
 import { Size } from '../../core';
 
 /** A one-replica service on a PersistentVolumeClaim (the embedded database and object store). */
@@ -15,7 +16,7 @@ export interface StatefulServiceInput {
   /** A headless Service (clients resolve the pod directly). */
   readonly headless: boolean;
   /** The pod, from `podSpec()` (restricted security defaults). */
-  readonly pod: k8s.PodSpec;
+  readonly pod: Json<k8s.PodSpec>;
   /** Size of the `data` volume claim. */
   readonly storage: Size;
   readonly storageClassName?: string;
@@ -27,16 +28,16 @@ export interface StatefulServiceInput {
  */
 export function renderStatefulService(scope: Construct, i: StatefulServiceInput): void {
   const meta = { name: i.name, namespace: i.namespace, labels: i.labels };
-  new k8s.KubeServiceAccount(scope, `${i.id}-sa`, { metadata: meta, automountServiceAccountToken: false });
-  new k8s.KubeService(scope, `${i.id}-svc`, {
+  kube(scope, `${i.id}-sa`, k8s.KubeServiceAccount, { metadata: meta, automountServiceAccountToken: false });
+  kube(scope, `${i.id}-svc`, k8s.KubeService, {
     metadata: meta,
     spec: {
-      ...(i.headless ? { clusterIp: 'None' } : {}),
+      ...(i.headless ? { clusterIP: 'None' } : {}),
       selector: i.selector,
-      ports: [{ name: i.port.name, port: i.port.port, targetPort: k8s.IntOrString.fromString(i.port.name) }],
+      ports: [{ name: i.port.name, port: i.port.port, targetPort: i.port.name }],
     },
   });
-  new k8s.KubeStatefulSet(scope, i.id, {
+  kube(scope, i.id, k8s.KubeStatefulSet, {
     metadata: meta,
     spec: {
       serviceName: i.name,
@@ -51,7 +52,7 @@ export function renderStatefulService(scope: Construct, i: StatefulServiceInput)
         spec: {
           accessModes: ['ReadWriteOnce'],
           ...(i.storageClassName ? { storageClassName: i.storageClassName } : {}),
-          resources: { requests: { storage: k8s.Quantity.fromString(i.storage.toKubernetes()) } },
+          resources: { requests: { storage: i.storage.toKubernetes() } },
         },
       }],
     },

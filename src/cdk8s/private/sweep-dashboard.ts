@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { renderExposure } from './exposure';
+import { kube } from './object';
 import { container, emptyDir, podSpec, resources } from './pod';
 import { tenantNetworkPolicyName } from './sweep-names';
 import { optunaEnv, PROGRAM_DIR, SweepPodsInput } from './sweep-pods';
@@ -29,8 +30,8 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
   const selector = { 'app.kubernetes.io/name': d.name, 'app.kubernetes.io/component': 'sweep-dashboard' };
   const podLabels = { ...labels, 'app.kubernetes.io/name': d.name };
   const ns = i.spec.namespace;
-  const tcp = { tcpSocket: { port: k8s.IntOrString.fromNumber(DASHBOARD_PORT) } };
-  new k8s.KubeDeployment(scope, 'dashboard', {
+  const tcp = { tcpSocket: { port: DASHBOARD_PORT } };
+  kube(scope, 'dashboard', k8s.KubeDeployment, {
     metadata: { name: d.name, namespace: ns, labels: podLabels },
     spec: {
       replicas: 1,
@@ -58,20 +59,20 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
       },
     },
   });
-  new k8s.KubeService(scope, 'dashboard-service', {
+  kube(scope, 'dashboard-service', k8s.KubeService, {
     metadata: { name: d.name, namespace: ns, labels: podLabels },
-    spec: { selector, ports: [{ name: 'http', port: DASHBOARD_PORT, targetPort: k8s.IntOrString.fromNumber(DASHBOARD_PORT), protocol: 'TCP' }] },
+    spec: { selector, ports: [{ name: 'http', port: DASHBOARD_PORT, targetPort: DASHBOARD_PORT, protocol: 'TCP' }] },
   });
   if (!d.exposure || d.exposure.kind === 'none') return;
   renderExposure(scope, { namespace: ns, name: d.name, labels: podLabels, spec: d.exposure, service: d.name, port: DASHBOARD_PORT, envoyGatewayAddon: false });
-  new k8s.KubeNetworkPolicy(scope, 'dashboard-ingress', {
+  kube(scope, 'dashboard-ingress', k8s.KubeNetworkPolicy, {
     metadata: { name: tenantNetworkPolicyName(d.name), namespace: ns, labels: podLabels },
     spec: {
       podSelector: { matchLabels: selector },
       policyTypes: ['Ingress'],
       ingress: [{
         from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...d.allowFromNamespaces] }] } }],
-        ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(DASHBOARD_PORT) }],
+        ports: [{ protocol: 'TCP', port: DASHBOARD_PORT }],
       }],
     },
   });

@@ -1,6 +1,6 @@
-import { ApiObject } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Json, K8sObject } from './object';
 import { container, emptyDir, podSpec, secretEnv } from './pod';
 import { SHARED_DIR } from './sweep-pods';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
@@ -56,7 +56,7 @@ export interface KatibInput {
  * early stopping and budget, and a trial template (a batch/v1 Job) with the trial's image,
  * resources, placement and platform environment; parameters arrive as `${trialParameters.x}`.
  */
-export function renderKatibExperiment(scope: Construct, i: KatibInput): ApiObject {
+export function renderKatibExperiment(scope: Construct, i: KatibInput): K8sObject {
   const { spec } = i;
   const t = spec.trial;
   const ref = (n: string) => '$' + `{trialParameters.${n}}`;
@@ -65,7 +65,7 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): ApiObjec
   const paramEnv = t.parametersAs === 'flags' ? [] : spec.parameters.map((p) => ({ name: `SWEEP_PARAM_${p.name.toUpperCase()}`, value: ref(p.name) }));
   const shm = sharedMemory(t.compute);
   const given = new Set([...Object.keys(t.env), ...Object.keys(t.secretEnv)]);
-  const env: k8s.EnvVar[] = [
+  const env: Json<k8s.EnvVar>[] = [
     ...(i.ctx && i.tracking ? platformEnv(i.ctx, { experiment: spec.experiment }) : []).filter((e) => !given.has(e.name)),
     ...(given.has('HOME') ? [] : [{ name: 'HOME', value: '/tmp' }]),
     ...(spec.metrics.jsonFile ? [{ name: 'SWEEP_METRICS_FILE', value: `${SHARED_DIR}/metrics.json` }] : []),
@@ -81,7 +81,7 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): ApiObjec
       ...(spec.budget.trialTimeoutSeconds ? { activeDeadlineSeconds: spec.budget.trialTimeoutSeconds } : {}),
       template: {
         metadata: { labels: { ...i.labels, 'app.kubernetes.io/component': 'sweep-trial' } },
-        spec: k8s.toJson_PodSpec(podSpec({
+        spec: podSpec({
           serviceAccountName: i.serviceAccount,
           runAsUser: i.runAsUser,
           restartPolicy: 'Never',
@@ -97,7 +97,7 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): ApiObjec
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'shared', mountPath: SHARED_DIR }, ...shm.mounts],
           })],
           volumes: [emptyDir('tmp', t.compute.ephemeralStorage.toKubernetes()), emptyDir('shared', '64Mi'), ...shm.volumes],
-        })),
+        }),
       },
     },
   };
@@ -111,7 +111,7 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): ApiObjec
     ...(spec.sampler.kind === 'cmaes' ? { sigma: s.sigma0 as number } : {}),
   });
   const p = spec.pruner.settings;
-  return new ApiObject(scope, 'experiment', {
+  return new K8sObject(scope, 'experiment', {
     apiVersion: KATIB_API_VERSION,
     kind: 'Experiment',
     metadata: { name: i.name, namespace: spec.namespace, labels: { ...i.labels, 'app.kubernetes.io/component': 'sweep' } },

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Json, K8sObject, kube } from './object';
 import { container, emptyDir, podSpec, resources, secretEnv } from './pod';
 import { SWEEP_LIBRARY } from './sweep-library';
 import { SWEEP_PROGRAM } from './sweep-program';
@@ -45,7 +46,7 @@ export function programFiles(config: SweepRuntimeConfig): Record<string, string>
 }
 
 /** Connection of the Optuna containers to the study storage: plain values, credentials from Secrets. */
-export function storageEnv(spec: SweepSpec): k8s.EnvVar[] {
+export function storageEnv(spec: SweepSpec): Json<k8s.EnvVar>[] {
   const s = spec.storage;
   if (!s) return [];
   if (s.kind === 'url') return [secretEnv('SWEEP_STORAGE_URL', s.url.name, s.url.key), { name: 'SWEEP_DB_SCHEMA', value: s.schema }];
@@ -61,8 +62,8 @@ export function storageEnv(spec: SweepSpec): k8s.EnvVar[] {
 }
 
 /** The environment every Optuna container (create, wait, worker, dashboard) gets. */
-export function optunaEnv(i: SweepPodsInput, withTracking: boolean): k8s.EnvVar[] {
-  const env: k8s.EnvVar[] = [
+export function optunaEnv(i: SweepPodsInput, withTracking: boolean): Json<k8s.EnvVar>[] {
+  const env: Json<k8s.EnvVar>[] = [
     { name: 'SWEEP_CONFIG', value: `${PROGRAM_DIR}/config.json` },
     { name: 'SWEEP_DIR', value: SHARED_DIR },
     { name: 'HOME', value: '/tmp' },
@@ -80,10 +81,10 @@ export function optunaEnv(i: SweepPodsInput, withTracking: boolean): k8s.EnvVar[
   return env;
 }
 
-const programMount: k8s.VolumeMount = { name: 'program', mountPath: PROGRAM_DIR, readOnly: true };
-const tmpMount: k8s.VolumeMount = { name: 'tmp', mountPath: '/tmp' };
+const programMount: Json<k8s.VolumeMount> = { name: 'program', mountPath: PROGRAM_DIR, readOnly: true };
+const tmpMount: Json<k8s.VolumeMount> = { name: 'tmp', mountPath: '/tmp' };
 
-function programVolume(i: SweepPodsInput): k8s.Volume {
+function programVolume(i: SweepPodsInput): Json<k8s.Volume> {
   return { name: 'program', configMap: { name: i.configMap, defaultMode: 0o444 } };
 }
 
@@ -98,9 +99,9 @@ export function optunaResources() {
 }
 
 /** The study-creation Job: creates the schema, tables and study once; workers only ever load it. */
-export function renderCreateJob(scope: Construct, id: string, name: string, i: SweepPodsInput): k8s.KubeJob {
+export function renderCreateJob(scope: Construct, id: string, name: string, i: SweepPodsInput): K8sObject {
   const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-create' };
-  return new k8s.KubeJob(scope, id, {
+  return kube(scope, id, k8s.KubeJob, {
     metadata: { name, namespace: i.spec.namespace, labels },
     spec: {
       backoffLimit: 6,
@@ -131,30 +132,30 @@ export function renderCreateJob(scope: Construct, id: string, name: string, i: S
  * (its main process is the POSIX-sh runner) and the Optuna loop as container `optuna`; they share
  * an emptyDir. Init containers wait (read-only) for the study and check the trial image has a shell.
  */
-export function renderWorkersJob(scope: Construct, id: string, name: string, i: SweepPodsInput): k8s.KubeJob {
+export function renderWorkersJob(scope: Construct, id: string, name: string, i: SweepPodsInput): K8sObject {
   const { spec } = i;
   const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-worker' };
   const t = spec.trial;
   const shm = sharedMemory(t.compute);
-  const userEnv: k8s.EnvVar[] = [
+  const userEnv: Json<k8s.EnvVar>[] = [
     ...Object.entries(t.env).map(([n, value]) => ({ name: n, value })),
     ...Object.entries(t.secretEnv).map(([n, ref]) => secretEnv(n, ref.name, ref.key)),
   ];
   const given = new Set(userEnv.map((e) => e.name));
-  const trialEnv: k8s.EnvVar[] = [
+  const trialEnv: Json<k8s.EnvVar>[] = [
     ...(i.ctx && i.tracking ? platformEnv(i.ctx, { experiment: spec.experiment }) : []).filter((e) => !given.has(e.name)),
     { name: 'SWEEP_DIR', value: SHARED_DIR },
     { name: 'SWEEP_KILL_GRACE', value: String(KILL_GRACE_SECONDS) },
     ...(given.has('HOME') ? [] : [{ name: 'HOME', value: '/tmp' }]),
     ...userEnv,
   ];
-  const workerEnv: k8s.EnvVar[] = [
+  const workerEnv: Json<k8s.EnvVar>[] = [
     ...optunaEnv(i, true),
     { name: 'SWEEP_WORKER_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
     { name: 'SWEEP_WORKER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
   const jobLabels = i.queue ? { ...labels, 'kueue.x-k8s.io/queue-name': i.queue } : labels;
-  return new k8s.KubeJob(scope, id, {
+  return kube(scope, id, k8s.KubeJob, {
     metadata: { name, namespace: spec.namespace, labels: jobLabels },
     spec: {
       completionMode: 'Indexed',
@@ -231,12 +232,12 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
  * since the address behind its host name is not known at synth time.
  */
 export function renderStorageEgress(scope: Construct, name: string, i: SweepPodsInput, port: number): void {
-  new k8s.KubeNetworkPolicy(scope, 'study-database-egress', {
+  kube(scope, 'study-database-egress', k8s.KubeNetworkPolicy, {
     metadata: { name, namespace: i.spec.namespace, labels: i.labels },
     spec: {
       podSelector: { matchLabels: { 'mlplatform.io/sweep': i.spec.name } },
       policyTypes: ['Egress'],
-      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }] }],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port }] }],
     },
   });
 }

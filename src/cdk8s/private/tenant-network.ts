@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Json, kube } from './object';
 import { childName } from '../../core/names';
 import type { TenantSpec } from '../../core/platform/tenants';
 
@@ -65,11 +66,11 @@ export const PRIVATE_IPV4_RANGES: readonly string[] = Object.freeze(['10.0.0.0/8
 export function renderTenantNetworkPolicies(
   scope: Construct, t: TenantSpec, peers: TenantNetworkPeers, labels: Readonly<Record<string, string>>,
 ): void {
-  const policy = (suffix: string, spec: k8s.NetworkPolicySpec) => new k8s.KubeNetworkPolicy(scope, suffix, {
+  const policy = (suffix: string, spec: Json<k8s.NetworkPolicySpec>) => kube(scope, suffix, k8s.KubeNetworkPolicy, {
     metadata: { name: childName(t.name, suffix), namespace: t.namespace, labels: { ...labels } },
     spec,
   });
-  const everyPod: k8s.LabelSelector = {};
+  const everyPod: Json<k8s.LabelSelector> = {};
 
   policy('default-deny', { podSelector: everyPod, policyTypes: ['Ingress', 'Egress'] });
 
@@ -82,8 +83,8 @@ export function renderTenantNetworkPolicies(
         podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
       }],
       ports: [
-        { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-        { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
       ],
     }],
   });
@@ -110,7 +111,7 @@ export function renderTenantNetworkPolicies(
           namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peers.namespace } },
           podSelector: { matchLabels: { ...peer.podLabels } },
         }],
-        ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(peer.port) }],
+        ports: [{ protocol: 'TCP', port: peer.port }],
       }],
     });
   }
@@ -121,7 +122,7 @@ export function renderTenantNetworkPolicies(
       policyTypes: ['Egress'],
       egress: [{
         to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
-        ports: ext.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })),
+        ports: ext.ports.map((port) => ({ protocol: 'TCP', port })),
       }],
     });
   }
@@ -131,7 +132,7 @@ export function renderTenantNetworkPolicies(
     policyTypes: ['Egress'],
     egress: [{
       to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_IPV4_RANGES] } }],
-      ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(443) }],
+      ports: [{ protocol: 'TCP', port: 443 }],
     }],
   });
 }

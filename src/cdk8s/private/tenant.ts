@@ -1,6 +1,7 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { K8sObject, kube } from './object';
 import { appLabels } from './pod';
 import { ExternalService, NAMESPACE_NAME_LABEL, renderTenantNetworkPolicies, TenantServicePeer } from './tenant-network';
 import { Issues } from '../../core/errors';
@@ -103,9 +104,8 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
   const c = new Construct(scope, t.name);
   const labels = { ...appLabels(t.name, 'tenant', platform.name), [TENANT_LABEL]: t.name };
   const metadata = (suffix: string) => ({ name: childName(t.name, suffix), namespace: t.namespace, labels: { ...labels } });
-  const q = (s: string) => k8s.Quantity.fromString(s);
 
-  const ns = new k8s.KubeNamespace(c, 'namespace', {
+  const ns = kube(c, 'namespace', k8s.KubeNamespace, {
     metadata: {
       name: t.namespace,
       labels: {
@@ -121,25 +121,25 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
   });
   clusterScoped(ns);
 
-  const hard: Record<string, k8s.Quantity> = {
-    'requests.cpu': q(t.quota.cpu.toKubernetes()),
-    'requests.memory': q(t.quota.memory.toKubernetes()),
-    'limits.memory': q(memoryLimitQuota(t).toKubernetes()),
-    'pods': q(String(t.quota.pods)),
-    'requests.storage': q(t.quota.storage.toKubernetes()),
-    'persistentvolumeclaims': q(String(t.quota.pods)),
+  const hard: Record<string, string> = {
+    'requests.cpu': t.quota.cpu.toKubernetes(),
+    'requests.memory': t.quota.memory.toKubernetes(),
+    'limits.memory': memoryLimitQuota(t).toKubernetes(),
+    'pods': String(t.quota.pods),
+    'requests.storage': t.quota.storage.toKubernetes(),
+    'persistentvolumeclaims': String(t.quota.pods),
   };
-  for (const [resource, n] of gpuQuota(t, tenantPools, platform.pools)) hard[`requests.${resource}`] = q(String(n));
-  new k8s.KubeResourceQuota(c, 'quota', { metadata: metadata('quota'), spec: { hard } });
+  for (const [resource, n] of gpuQuota(t, tenantPools, platform.pools)) hard[`requests.${resource}`] = String(n);
+  kube(c, 'quota', k8s.KubeResourceQuota, { metadata: metadata('quota'), spec: { hard } });
 
   const d = t.containerDefaults;
-  new k8s.KubeLimitRange(c, 'container-defaults', {
+  kube(c, 'container-defaults', k8s.KubeLimitRange, {
     metadata: metadata('container-defaults'),
     spec: {
       limits: [{
         type: 'Container',
-        default: { cpu: q(d.cpuLimit.toKubernetes()), memory: q(d.memoryLimit.toKubernetes()) },
-        defaultRequest: { cpu: q(d.cpuRequest.toKubernetes()), memory: q(d.memoryRequest.toKubernetes()) },
+        default: { cpu: d.cpuLimit.toKubernetes(), memory: d.memoryLimit.toKubernetes() },
+        defaultRequest: { cpu: d.cpuRequest.toKubernetes(), memory: d.memoryRequest.toKubernetes() },
       }],
     },
   });
@@ -147,7 +147,7 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
   const roles: Array<[string, readonly string[]]> = [['admin', t.access.admins], ['edit', t.access.editors], ['view', t.access.viewers]];
   for (const [role, groups] of roles) {
     if (groups.length === 0) continue;
-    new k8s.KubeRoleBinding(c, `rolebinding-${role}`, {
+    kube(c, `rolebinding-${role}`, k8s.KubeRoleBinding, {
       metadata: metadata(role),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
       subjects: [...new Set(groups)].map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name })),
@@ -167,7 +167,7 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
  */
 export function renderResourceFlavors(scope: Construct, platformName: string, pools: readonly GpuPoolSpec[]): void {
   const labels = { 'app.kubernetes.io/part-of': platformName, 'app.kubernetes.io/managed-by': 'mlplatform' };
-  const flavor = (id: string, name: string, spec: Record<string, unknown>) => clusterScoped(new ApiObject(scope, id, {
+  const flavor = (id: string, name: string, spec: Record<string, unknown>) => clusterScoped(new K8sObject(scope, id, {
     apiVersion: KUEUE_API_VERSION,
     kind: 'ResourceFlavor',
     metadata: { name, labels: { ...labels } },
@@ -193,7 +193,7 @@ function renderQueues(
     gpuGroups.set(p.resourceName, flavors);
   }
   const cqName = clusterQueueName(platform.name, t.name);
-  clusterScoped(new ApiObject(c, 'cluster-queue', {
+  clusterScoped(new K8sObject(c, 'cluster-queue', {
     apiVersion: KUEUE_API_VERSION,
     kind: 'ClusterQueue',
     metadata: { name: cqName, labels: { ...labels } },
@@ -214,7 +214,7 @@ function renderQueues(
       ],
     },
   }));
-  new ApiObject(c, 'local-queue', {
+  new K8sObject(c, 'local-queue', {
     apiVersion: KUEUE_API_VERSION,
     kind: 'LocalQueue',
     metadata: { name: t.queueName, namespace: t.namespace, labels: { ...labels } },

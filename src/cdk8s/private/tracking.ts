@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
+import { Json, kube } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { ExposureSpec, TrackingSpec } from '../../core';
 
@@ -25,7 +26,7 @@ export interface TrackingInput {
   readonly storeEndpoint?: string;
   readonly storeRegion: string;
   /** Env vars that give the server its store credentials (empty with workload identity). */
-  readonly storeCredentialEnv: k8s.EnvVar[];
+  readonly storeCredentialEnv: Json<k8s.EnvVar>[];
   /** ServiceAccount annotations (workload identity). */
   readonly serviceAccountAnnotations?: Record<string, string>;
 }
@@ -55,7 +56,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
   const basic = spec.auth.kind === 'basic';
   const oidc = spec.auth.kind === 'oidc' ? spec.auth : undefined;
 
-  new k8s.KubeServiceAccount(scope, 'tracking-sa', {
+  kube(scope, 'tracking-sa', k8s.KubeServiceAccount, {
     metadata: { name: names.tracking, namespace, labels, ...(i.serviceAccountAnnotations ? { annotations: i.serviceAccountAnnotations } : {}) },
     automountServiceAccountToken: false,
   });
@@ -73,7 +74,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     ...(publicHost ? ['--cors-allowed-origins', `https://${publicHost},http://${publicHost}`] : []),
     ...(basic ? ['--app-name', 'basic-auth'] : []),
   ];
-  const env: k8s.EnvVar[] = [
+  const env: Json<k8s.EnvVar>[] = [
     { name: 'HOME', value: '/tmp' },
     secretEnv('MLFLOW_BACKEND_STORE_URI', names.trackingConfigSecret, 'backend-store-uri'),
     { name: 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION', value: 'false' },
@@ -85,8 +86,8 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       secretEnv('MLFLOW_FLASK_SERVER_SECRET_KEY', names.trackingConfigSecret, 'flask-secret-key'),
     ] : []),
   ];
-  const health = { httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') } };
-  const containers: k8s.Container[] = [container({
+  const health = { httpGet: { path: '/health', port: 'http' } };
+  const containers: Json<k8s.Container>[] = [container({
     name: 'mlflow',
     image: i.image,
     command: ['mlflow'],
@@ -126,11 +127,11 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       ],
       ports: [{ name: 'oidc', containerPort: OIDC_PROXY_PORT, protocol: 'TCP' }],
       resources: resources('10m', '200m', '32Mi', '128Mi'),
-      readinessProbe: { httpGet: { path: '/ping', port: k8s.IntOrString.fromString('oidc') }, periodSeconds: 10 },
-      livenessProbe: { httpGet: { path: '/ping', port: k8s.IntOrString.fromString('oidc') }, periodSeconds: 20 },
+      readinessProbe: { httpGet: { path: '/ping', port: 'oidc' }, periodSeconds: 10 },
+      livenessProbe: { httpGet: { path: '/ping', port: 'oidc' }, periodSeconds: 20 },
     }));
   }
-  new k8s.KubeDeployment(scope, 'tracking', {
+  kube(scope, 'tracking', k8s.KubeDeployment, {
     metadata: {
       name: names.tracking,
       namespace,
@@ -140,7 +141,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     spec: {
       ...(spec.autoscaling ? {} : { replicas: spec.replicas }),
       selector: { matchLabels: selector },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: { labels },
         spec: podSpec({
@@ -161,25 +162,25 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       },
     },
   });
-  new k8s.KubeService(scope, 'tracking-svc', {
+  kube(scope, 'tracking-svc', k8s.KubeService, {
     metadata: { name: names.tracking, namespace, labels },
     spec: {
       selector,
       ports: [
-        { name: 'http', port: TRACKING_PORT, targetPort: k8s.IntOrString.fromString('http') },
-        ...(oidc ? [{ name: 'oidc', port: OIDC_PROXY_PORT, targetPort: k8s.IntOrString.fromString('oidc') }] : []),
+        { name: 'http', port: TRACKING_PORT, targetPort: 'http' },
+        ...(oidc ? [{ name: 'oidc', port: OIDC_PROXY_PORT, targetPort: 'oidc' }] : []),
       ],
     },
   });
-  new k8s.KubePodDisruptionBudget(scope, 'tracking-pdb', {
+  kube(scope, 'tracking-pdb', k8s.KubePodDisruptionBudget, {
     metadata: { name: names.tracking, namespace, labels },
     spec: {
       selector: { matchLabels: selector },
-      ...((spec.autoscaling?.minReplicas ?? spec.replicas) > 1 ? { minAvailable: k8s.IntOrString.fromNumber(1) } : { maxUnavailable: k8s.IntOrString.fromNumber(1) }),
+      ...((spec.autoscaling?.minReplicas ?? spec.replicas) > 1 ? { minAvailable: 1 } : { maxUnavailable: 1 }),
     },
   });
   if (spec.autoscaling) {
-    new k8s.KubeHorizontalPodAutoscalerV2(scope, 'tracking-hpa', {
+    kube(scope, 'tracking-hpa', k8s.KubeHorizontalPodAutoscalerV2, {
       metadata: { name: names.tracking, namespace, labels },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.tracking },

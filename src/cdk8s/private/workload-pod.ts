@@ -1,4 +1,5 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
+import type { Json } from './object';
 import { ContainerResources, emptyDir, secretEnv } from './pod';
 import { ComputeSpec, PlatformContext } from '../../core';
 
@@ -13,13 +14,13 @@ export function computeResources(c: ComputeSpec): ContainerResources {
 }
 
 /** The `/dev/shm` volume and mount of a workload that asked for shared memory. */
-export function sharedMemory(c: ComputeSpec): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] } {
+export function sharedMemory(c: ComputeSpec): { volumes: Json<k8s.Volume>[]; mounts: Json<k8s.VolumeMount>[] } {
   if (!c.sharedMemory) return { volumes: [], mounts: [] };
   return { volumes: [emptyDir('dshm', c.sharedMemory.toKubernetes(), 'Memory')], mounts: [{ name: 'dshm', mountPath: '/dev/shm' }] };
 }
 
 /** nodeSelector and tolerations of a GPU workload (empty for CPU workloads). */
-export function placement(c: ComputeSpec): { nodeSelector?: Record<string, string>; tolerations?: k8s.Toleration[] } {
+export function placement(c: ComputeSpec): { nodeSelector?: Record<string, string>; tolerations?: Json<k8s.Toleration>[] } {
   if (!c.gpu) return {};
   return { nodeSelector: { ...c.gpu.nodeSelector }, tolerations: c.gpu.tolerations.map((t) => ({ ...t })) };
 }
@@ -29,8 +30,8 @@ export function placement(c: ComputeSpec): { nodeSelector?: Record<string, strin
  * tenant's credentials with basic auth) and the object store (endpoint, region, keys unless
  * workload identity is used). The user's code needs no configuration.
  */
-export function platformEnv(ctx: PlatformContext, o: { experiment?: string } = {}): k8s.EnvVar[] {
-  const env: k8s.EnvVar[] = [{ name: 'MLFLOW_TRACKING_URI', value: ctx.tracking.uri }];
+export function platformEnv(ctx: PlatformContext, o: { experiment?: string } = {}): Json<k8s.EnvVar>[] {
+  const env: Json<k8s.EnvVar>[] = [{ name: 'MLFLOW_TRACKING_URI', value: ctx.tracking.uri }];
   if (o.experiment) env.push({ name: 'MLFLOW_EXPERIMENT_NAME', value: o.experiment });
   const t = ctx.tracking.credentials;
   if (t) {

@@ -1,0 +1,79 @@
+// K8sObject's one-pass toJson must give exactly what cdk8s's ApiObject.toJson gives for the same props.
+import { ApiObject, App, Chart, IResolver, JsonPatch, Lazy, ResolutionContext } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import * as fc from 'fast-check';
+import { K8sObject, kube } from '../../src/cdk8s/private/object';
+
+/** JSON-ish values as renderers build them: nulls and undefineds to drop, Lazy values, empty maps and lists. */
+const leaf = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.constant(undefined));
+const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), tie('value'), { maxKeys: 5, noNullPrototype: true }),
+    tie('value').map((v) => Lazy.any({ produce: () => v })),
+  ),
+}));
+const body = fc.dictionary(fc.constantFrom('spec', 'data', 'rules', 'subjects', 'roleRef', 'aaa', 'zzz', 'status'), value, { maxKeys: 4, noNullPrototype: true });
+const metadata = fc.record({
+  name: fc.constantFrom('a', 'b-1'),
+  namespace: fc.option(fc.constantFrom('ns', 'other'), { nil: undefined }),
+  labels: fc.option(fc.dictionary(fc.constantFrom('app', 'tier', 'x/y'), fc.string({ maxLength: 4 }), { noNullPrototype: true }), { nil: undefined }),
+  annotations: fc.option(fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 4 }), { noNullPrototype: true }), { nil: undefined }),
+}, { requiredKeys: ['name'] });
+
+function both(props: Record<string, unknown>, app?: () => App): [unknown, unknown] {
+  const make = app ?? (() => new App());
+  const a = new Chart(make(), 'c', { labels: { chart: 'label' } });
+  const b = new Chart(make(), 'c', { labels: { chart: 'label' } });
+  const full = { apiVersion: 'example.com/v1', kind: 'Thing', ...props } as any;
+  return [new K8sObject(a, 'o', full).toJson(), new ApiObject(b, 'o', full).toJson()];
+}
+
+describe('K8sObject.toJson', () => {
+  test('equals ApiObject.toJson for any props (Lazy values, nulls, nesting, key order)', () => {
+    fc.assert(fc.property(body, metadata, (b, m) => {
+      const [fast, reference] = both({ ...b, metadata: m });
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(reference));
+    }), { numRuns: 2000 });
+  });
+
+  test('keeps the top-level order apiVersion, kind, metadata, then sorted keys', () => {
+    const [fast] = both({ zeta: 1, alpha: { b: 2, a: 1 }, metadata: { name: 'n' } });
+    expect(Object.keys(fast as object)).toEqual(['apiVersion', 'kind', 'metadata', 'alpha', 'zeta']);
+    expect(Object.keys((fast as any).alpha)).toEqual(['a', 'b']);
+  });
+
+  test('applies JSON patches (falls back to ApiObject.toJson)', () => {
+    const chart = new Chart(new App(), 'c');
+    const o = new K8sObject(chart, 'o', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: '1' } });
+    o.addJsonPatch(JsonPatch.add('/data/b', '2'));
+    expect(o.toJson().data).toEqual({ a: '1', b: '2' });
+  });
+
+  test('calls an App\'s own resolvers (falls back to ApiObject.toJson)', () => {
+    class Upper implements IResolver {
+      public resolve(context: ResolutionContext): void {
+        if (typeof context.value === 'string' && context.value.startsWith('up:')) context.replaceValue(context.value.slice(3).toUpperCase());
+      }
+    }
+    const [fast, reference] = both({ metadata: { name: 'n' }, data: { a: 'up:x' } }, () => new App({ resolvers: [new Upper()] }));
+    expect((fast as any).data.a).toBe('X');
+    expect(fast).toEqual(reference);
+  });
+
+  test('rejects a class instance in the props, naming the construct path', () => {
+    class Opaque { public readonly x = 1; }
+    const chart = new Chart(new App(), 'c');
+    const o = new K8sObject(chart, 'o', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: new Opaque() } });
+    expect(() => o.toJson()).toThrow(/c\/o.*non-simple object of type 'Opaque'/);
+  });
+
+  test('kube() takes the kind from the L1 class without instantiating it, and the JSON field names', () => {
+    const chart = new Chart(new App(), 'c');
+    const svc = kube(chart, 'svc', k8s.KubeService, { metadata: { name: 's' }, spec: { clusterIP: 'None', ports: [{ port: 80, targetPort: 'http' }] } });
+    expect(svc).toBeInstanceOf(K8sObject);
+    expect(svc.toJson()).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { clusterIP: 'None', ports: [{ port: 80, targetPort: 'http' }] } });
+  });
+});
