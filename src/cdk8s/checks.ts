@@ -6,6 +6,7 @@ import {
 } from '../core/checks';
 import { Issues } from '../core/errors';
 import { Cpu, Size } from '../core/quantities';
+import { plainMetadata } from './private/object';
 
 /**
  * What a workload construct hands to the synth-time checks.
@@ -122,7 +123,7 @@ export const checksWiring = {
     // Without JSON patches the object's annotations are its metadata's (the whole object's JSON, a
     // few times dearer, is rendered once by the synthesis itself); with patches they may differ.
     const patches = (c as unknown as { patches?: readonly unknown[] }).patches;
-    const annotations = patches?.length === 0 ? c.metadata.toJson().annotations : c.toJson().metadata?.annotations;
+    const annotations = patches?.length === 0 ? plainMetadata(c.metadata)?.annotations : c.toJson().metadata?.annotations;
     return (annotations ?? {}) as Record<string, string>;
   },
 };

@@ -8,7 +8,7 @@ import { appLabels } from './private/pod';
 import { renderDashboard, resolveDashboard } from './private/sweep-dashboard';
 import { checkKatib, renderKatibExperiment } from './private/sweep-katib';
 import { sweepNames } from './private/sweep-names';
-import { programFiles, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
+import { programFiles, programFilesJson, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import {
   resolveSweep, resolveSweepImages, SweepImages, SweepOptions, SweepResults, sweepResults, sweepRuntimeConfig, SweepSpec, sweepDemands,
@@ -131,7 +131,11 @@ export class TuningSweep extends Construct {
     this.results = sweepResults(spec, tracking);
     const config = sweepRuntimeConfig(spec, tracking);
     const files = programFiles(config);
-    const hash = shortHash(JSON.stringify({ spec, images, runAsUser, tracking, queue, engine, files, ctx: ctx && { tracking: ctx.tracking, store: ctx.store } }));
+    // The hash of JSON.stringify({ spec, images, runAsUser, tracking, queue, engine, files, ctx }), written in
+    // parts so the fixed 40 KB of programs is serialized once per process, not once per sweep.
+    const head = JSON.stringify({ spec, images, runAsUser, tracking, queue, engine });
+    const tail = ctx ? `,"ctx":${JSON.stringify({ tracking: ctx.tracking, store: ctx.store })}` : '';
+    const hash = shortHash(`${head.slice(0, -1)},"files":${programFilesJson(files)}${tail}}`);
     const names = sweepNames(id, hash);
     this.createJobName = names.createJob;
     this.workersJobName = names.workersJob;

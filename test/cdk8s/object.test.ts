@@ -23,18 +23,34 @@ const metadata = fc.record({
   annotations: fc.option(fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 4 }), { noNullPrototype: true }), { nil: undefined }),
 }, { requiredKeys: ['name'] });
 
-function both(props: Record<string, unknown>, app?: () => App): [unknown, unknown] {
+/** Changes to an object's metadata after construction, as users and other constructs make them. */
+type MetadataOp = (o: ApiObject) => void;
+const metadataOp: fc.Arbitrary<MetadataOp> = fc.oneof(
+  fc.tuple(fc.constantFrom('app', 'new/label'), fc.string({ maxLength: 3 })).map(([k, v]) => (o: ApiObject) => o.metadata.addLabel(k, v)),
+  fc.tuple(fc.constantFrom('a', 'note'), fc.string({ maxLength: 3 })).map(([k, v]) => (o: ApiObject) => o.metadata.addAnnotation(k, v)),
+  fc.array(fc.constantFrom('f1', 'f2'), { maxLength: 2 }).map((fs) => (o: ApiObject) => o.metadata.addFinalizers(...fs)),
+  fc.constant((o: ApiObject) => o.metadata.addOwnerReference({ apiVersion: 'v1', kind: 'Thing', name: 'owner', uid: 'u-1' })),
+  fc.tuple(fc.constantFrom('generateName', 'extra'), value).map(([k, v]) => (o: ApiObject) => o.metadata.add(k, v)),
+);
+
+function both(props: Record<string, unknown>, app?: () => App, ops: readonly MetadataOp[] = []): [unknown, unknown] {
   const make = app ?? (() => new App());
   const a = new Chart(make(), 'c', { labels: { chart: 'label' } });
   const b = new Chart(make(), 'c', { labels: { chart: 'label' } });
   const full = { apiVersion: 'example.com/v1', kind: 'Thing', ...props } as any;
-  return [new K8sObject(a, 'o', full).toJson(), new ApiObject(b, 'o', full).toJson()];
+  const fast = new K8sObject(a, 'o', full);
+  const reference = new ApiObject(b, 'o', full);
+  for (const op of ops) {
+    op(fast);
+    op(reference);
+  }
+  return [fast.toJson(), reference.toJson()];
 }
 
 describe('K8sObject.toJson', () => {
-  test('equals ApiObject.toJson for any props (Lazy values, nulls, nesting, key order)', () => {
-    fc.assert(fc.property(body, metadata, (b, m) => {
-      const [fast, reference] = both({ ...b, metadata: m });
+  test('equals ApiObject.toJson for any props and metadata changes (Lazy values, nulls, empty maps, nesting, key order)', () => {
+    fc.assert(fc.property(body, metadata, fc.array(metadataOp, { maxLength: 4 }), (b, m, ops) => {
+      const [fast, reference] = both({ ...b, metadata: m }, undefined, ops);
       expect(JSON.stringify(fast)).toBe(JSON.stringify(reference));
     }), { numRuns: 2000 });
   });

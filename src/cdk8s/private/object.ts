@@ -1,4 +1,4 @@
-import { ApiObject, ApiObjectProps, App, GroupVersionKind, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
+import { ApiObject, ApiObjectMetadataDefinition, ApiObjectProps, App, GroupVersionKind, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 
@@ -67,28 +67,86 @@ function builtInResolversOnly(app: App): boolean {
   return known;
 }
 
+const OBJECT_PROTOTYPE = Object.prototype;
+
 /**
  * The value cdk8s's `resolve` followed by its `sanitizeValue` (sorted keys) gives with the built-in
  * resolvers, in one pass: `Lazy` values produced, implicit tokens (`resolve()`) resolved, number/string
- * unions unwrapped, `null`/`undefined` properties dropped, any other class instance rejected.
+ * unions unwrapped, `null`/`undefined` properties dropped, any other class instance rejected; with
+ * `filterEmpty` (metadata) empty maps and lists dropped too. Plain objects are recognized by their
+ * prototype and already-sorted keys are not sorted again: this walk is most of the synthesis.
  */
-function plain(value: any): any {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value !== 'object') return value;
-  if (value instanceof Lazy) return plain(value.produce());
-  if (typeof value.resolve === 'function') return plain(value.resolve());
-  if (Array.isArray(value)) return value.map(plain);
-  if (value.constructor?.name !== 'Object') {
-    const inner = value.value;
-    if (typeof inner === 'number' || typeof inner === 'string') return { value: inner };
-    throw new Error(`can't render non-simple object of type '${value.constructor?.name}'`);
+function plain(value: any, filterEmpty = false): any {
+  if (typeof value !== 'object' || value === null) return value === null ? undefined : value;
+  if (Object.getPrototypeOf(value) === OBJECT_PROTOTYPE) {
+    if (typeof value.resolve === 'function') return plain(value.resolve(), filterEmpty);
+    return plainObject(value, filterEmpty);
+  }
+  if (Array.isArray(value)) {
+    if (filterEmpty && value.length === 0) return undefined;
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = plain(value[i], filterEmpty);
+    return out;
+  }
+  if (value instanceof Lazy) return plain(value.produce(), filterEmpty);
+  if (typeof value.resolve === 'function') return plain(value.resolve(), filterEmpty);
+  // A plain object of another realm (vm context): cdk8s's sanitizer goes by the constructor's name.
+  if (value.constructor?.name === 'Object') return plainObject(value, filterEmpty);
+  const inner = value.value;
+  if (typeof inner === 'number' || typeof inner === 'string') return { value: inner };
+  throw new Error(`can't render non-simple object of type '${value.constructor?.name}'`);
+}
+
+function plainObject(value: Record<string, unknown>, filterEmpty: boolean): Record<string, unknown> | undefined {
+  const keys = Object.keys(value);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) {
+      keys.sort();
+      break;
+    }
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    const v = plain(value[key]);
-    if (v !== undefined && v !== null) out[key] = v;
+  let empty = true;
+  for (let i = 0; i < keys.length; i++) {
+    const v = plain(value[keys[i]], filterEmpty);
+    if (v !== undefined && v !== null) {
+      out[keys[i]] = v;
+      empty = false;
+    }
   }
-  return out;
+  return filterEmpty && empty ? undefined : out;
+}
+
+/** The fields of cdk8s's `ApiObjectMetadataDefinition` its `toJson()` reads (private there, stable since cdk8s 2.0). */
+interface MetadataFields {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly finalizers: string[];
+  readonly ownerReferences: unknown[];
+  readonly _additionalAttributes: Record<string, unknown>;
+}
+
+/**
+ * What `metadata.toJson()` gives (resolve, then sanitize dropping empty maps and lists), in one
+ * pass; `metadata.toJson()` itself if the fields are not where cdk8s 2.x keeps them.
+ */
+export function plainMetadata(metadata: ApiObjectMetadataDefinition): any {
+  const m = metadata as unknown as MetadataFields;
+  if (typeof m.labels !== 'object' || typeof m.annotations !== 'object' || !Array.isArray(m.finalizers) || !Array.isArray(m.ownerReferences)
+    || typeof m._additionalAttributes !== 'object') {
+    return metadata.toJson();
+  }
+  return plain({
+    ...m._additionalAttributes,
+    name: m.name,
+    namespace: m.namespace,
+    annotations: m.annotations,
+    finalizers: m.finalizers,
+    ownerReferences: m.ownerReferences,
+    labels: m.labels,
+  }, true);
 }
 
 /**
@@ -115,7 +173,7 @@ export class K8sObject extends ApiObject {
   public toJson(): any {
     if (this.patched || process.env.CDK8S_DISABLE_SORT || !builtInResolversOnly(App.of(this) as App)) return super.toJson();
     try {
-      const json = plain({ ...this.body, metadata: this.metadata.toJson() });
+      const json = plain({ ...this.body, metadata: plainMetadata(this.metadata) });
       const { apiVersion, kind, metadata, ...rest } = json;
       return { apiVersion, kind, ...(metadata !== undefined ? { metadata } : {}), ...rest };
     } catch (e) {

@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { multiNodeResource } from './pipeline-multinode';
 import { INPUTS_DIR, OUTPUTS_DIR, podSecurity, stepLabels, stepPod, trackingTags } from './pipeline-pod';
 import { container } from './pod';
@@ -6,6 +5,7 @@ import { platformEnv } from './workload-pod';
 import { shortHash } from '../../core/names';
 import { argumentValue, inputName, joinKey, PipelineSpec, PipelineStepSpec, StepSpec } from '../../core/pipeline';
 import { Cpu, Size } from '../../core/quantities';
+import { yamlText } from '../../core/yaml-text';
 
 type Json = Record<string, unknown>;
 
@@ -167,7 +167,7 @@ function resourceTemplate(p: PipelineSpec, s: PipelineStepSpec, serviceAccount: 
       setOwnerReference: true,
       successCondition: r.successCondition,
       failureCondition: r.failureCondition,
-      manifest: stringify(r.manifest, { lineWidth: 0 }),
+      manifest: yamlText(r.manifest),
     },
   };
 }

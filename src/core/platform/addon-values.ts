@@ -1,8 +1,8 @@
-import { stringify } from 'yaml';
 import { ACCELERATOR_LABEL, DevicePluginConfig, GPU_TOLERATION, Toleration } from '../gpu-conventions';
 import { AddonName } from '../versions';
 import { PlatformContext } from './context';
 import { GpuPoolSpec } from './pools';
+import { yamlText } from '../yaml-text';
 
 /*
  * Helm values of the cluster add-ons, one function for every delivery (Argo CD Application,
@@ -225,7 +225,7 @@ function nvidiaDevicePluginValues(input: AddonValuesInput): Record<string, unkno
     configs.set(pool.devicePluginConfigName, pool.devicePluginConfig);
   }
   const map: Record<string, string> = {};
-  for (const [name, config] of configs) map[name] = stringify(config);
+  for (const [name, config] of configs) map[name] = yamlText(config);
   const tolerations: Toleration[] = [];
   for (const t of [GPU_TOLERATION, ...input.pools.flatMap((p) => p.tolerations)]) {
     const same = (u: Toleration) => u.key === t.key && u.operator === t.operator && u.value === t.value && u.effect === t.effect;
