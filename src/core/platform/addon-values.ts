@@ -221,7 +221,8 @@ export function s3Endpoint(store: Pick<AddonStoreInput, 'endpoint' | 'region'>):
  */
 function nvidiaDevicePluginValues(input: AddonValuesInput): Record<string, unknown> {
   const configs = new Map<string, DevicePluginConfig>([[DEFAULT_DEVICE_PLUGIN_CONFIG_NAME, DEFAULT_DEVICE_PLUGIN_CONFIG]]);
-  for (const pool of [...input.pools].sort((a, b) => a.devicePluginConfigName.localeCompare(b.devicePluginConfigName))) {
+  // Code-unit order (names are DNS labels): `localeCompare` would load the ICU collator, 15 ms on a cold process.
+  for (const pool of [...input.pools].sort((a, b) => (a.devicePluginConfigName < b.devicePluginConfigName ? -1 : a.devicePluginConfigName > b.devicePluginConfigName ? 1 : 0))) {
     configs.set(pool.devicePluginConfigName, pool.devicePluginConfig);
   }
   const map: Record<string, string> = {};
