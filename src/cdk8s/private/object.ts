@@ -138,15 +138,12 @@ export function plainMetadata(metadata: ApiObjectMetadataDefinition): any {
     || typeof m._additionalAttributes !== 'object') {
     return metadata.toJson();
   }
-  return plain({
-    ...m._additionalAttributes,
-    name: m.name,
-    namespace: m.namespace,
-    annotations: m.annotations,
-    finalizers: m.finalizers,
-    ownerReferences: m.ownerReferences,
-    labels: m.labels,
-  }, true);
+  const standard = { annotations: m.annotations, finalizers: m.finalizers, labels: m.labels, name: m.name, namespace: m.namespace, ownerReferences: m.ownerReferences };
+  // Usually nothing but the standard fields was given: the map above is then already in sorted order.
+  for (const k in m._additionalAttributes) {
+    if (!(k in standard)) return plain({ ...m._additionalAttributes, ...standard }, true);
+  }
+  return plainObject(standard, true);
 }
 
 /**
