@@ -61,7 +61,8 @@ const plainApps = new WeakMap<App, boolean>();
 function builtInResolversOnly(app: App): boolean {
   let known = plainApps.get(app);
   if (known === undefined) {
-    known = app.resolvers.length === DEFAULT_RESOLVERS.length && app.resolvers.every((r, i) => r instanceof DEFAULT_RESOLVERS[i]);
+    const resolvers: unknown = app.resolvers;
+    known = Array.isArray(resolvers) && resolvers.length === DEFAULT_RESOLVERS.length && resolvers.every((r, i) => r instanceof DEFAULT_RESOLVERS[i]);
     plainApps.set(app, known);
   }
   return known;
