@@ -7,6 +7,7 @@ import {
 import { PlatformContext } from '../../src/core/platform/context';
 import { resolveGpuPool } from '../../src/core/platform/pools';
 import { resolveTenant } from '../../src/core/platform/tenants';
+import { CANONICAL_TIME_ZONES } from '../../src/core/pipeline/time-zones';
 import { Duration } from '../../src/core/quantities';
 import { validationError } from '../support/errors';
 
@@ -162,6 +163,19 @@ describe('resolvePipeline: other checks', () => {
       ['schedule.parameters.epochs', 'is not a parameter of the pipeline'],
       ['schedule.parameters.lr', 'is required: the parameter has no default, so scheduled runs must set it'],
     ]);
+  });
+
+  test('time zones: listed zones, zones only Intl knows, and no others', () => {
+    const zone = (timezone: string) => resolvePipeline(def([prep()], { schedule: { cron: '@daily', timezone } })).schedule?.timezone;
+    // Every listed zone is one the runtime's tz database knows (the list only saves asking it).
+    for (const z of CANONICAL_TIME_ZONES.split(/\s+/).filter((x) => x !== '')) expect(() => new Intl.DateTimeFormat('en-US', { timeZone: z })).not.toThrow();
+    expect(CANONICAL_TIME_ZONES.split(/\s+/).filter((x) => x !== '').length).toBeGreaterThan(400);
+    expect(zone('Europe/Berlin')).toBe('Europe/Berlin');
+    // Aliases and UTC are not in the list: Intl accepts them.
+    expect(zone('US/Eastern')).toBe('US/Eastern');
+    expect(zone('UTC')).toBe('UTC');
+    expect(only(def([prep()], { schedule: { cron: '@daily', timezone: 'Mars/Olympus' } }))).toMatchObject({ path: 'schedule.timezone', value: 'Mars/Olympus' });
+    expect(only(def([prep()], { schedule: { cron: '@daily', timezone: 'europe/berlin' } }))).toMatchObject({ path: 'schedule.timezone' });
   });
 
   test('model registration needs a platform and a declared output', () => {

@@ -14,10 +14,24 @@ export interface ContainerResources {
 /** Shorthand for resources with a request and a limit. */
 export function resources(cpuRequest: string, cpuLimit: string, memoryRequest: string, memoryLimit: string, extras: Pick<ContainerResources, 'ephemeralStorage' | 'extended'> = {}): ContainerResources {
   return {
-    cpu: { request: Cpu.parse(cpuRequest), limit: Cpu.parse(cpuLimit) },
-    memory: { request: Size.parse(memoryRequest), limit: Size.parse(memoryLimit) },
+    cpu: { request: cpuOf(cpuRequest), limit: cpuOf(cpuLimit) },
+    memory: { request: sizeOf(memoryRequest), limit: sizeOf(memoryLimit) },
     ...extras,
   };
+}
+
+// The renderers' fixed quantities, parsed once per process (Cpu and Size are immutable).
+const CPUS = new Map<string, Cpu>();
+const SIZES = new Map<string, Size>();
+function cpuOf(q: string): Cpu {
+  let c = CPUS.get(q);
+  if (!c) CPUS.set(q, c = Cpu.parse(q));
+  return c;
+}
+function sizeOf(q: string): Size {
+  let s = SIZES.get(q);
+  if (!s) SIZES.set(q, s = Size.parse(q));
+  return s;
 }
 
 /** The `resources` field of a container. */

@@ -30,11 +30,13 @@ export function checkSchedulability(demands: readonly WorkloadDemand[], target: 
       continue;
     }
     if (target.pools.length === 0) continue;
-    const workload = workloadLabel(d);
     const pool = target.pools.find((p) => p.pool === d.gpu!.pool);
+    const fit = pool ? fitPool(d, pool) : undefined;
+    if (fit && fit.reasons.length === 0 && !(d.gang && d.pods.min > fit.podsAtMaxNodes)) continue;
+    const workload = workloadLabel(d);
     const fitsElsewhere = target.pools.filter((p) => p !== pool && fitPool(d, p).reasons.length === 0).map((p) => `"${p.pool}"`);
     const elsewhere = fitsElsewhere.length ? `place it on pool ${fitsElsewhere.join(' or ')} (\`pool\`), or ` : '';
-    if (!pool) {
+    if (!pool || !fit) {
       out.push({
         check: 'schedulability',
         severity: 'error',
@@ -44,7 +46,6 @@ export function checkSchedulability(demands: readonly WorkloadDemand[], target: 
       });
       continue;
     }
-    const fit = fitPool(d, pool);
     if (fit.reasons.length > 0) {
       out.push({
         check: 'schedulability',
@@ -109,8 +110,10 @@ function unpooled(d: WorkloadDemand, target: CheckTarget): CheckFinding | undefi
 function concurrentGroups(demands: readonly WorkloadDemand[]): WorkloadDemand[][] {
   const groups = new Map<string, WorkloadDemand[]>();
   for (const d of demands) {
-    const key = [d.construct, d.namespace, d.name, d.construct === 'TrainingPipeline' ? d.unit : ''].join('\u0000');
-    groups.set(key, [...(groups.get(key) ?? []), d]);
+    const key = `${d.construct}\u0000${d.namespace}\u0000${d.name}\u0000${d.construct === 'TrainingPipeline' ? d.unit : ''}`;
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
   }
   return [...groups.values()];
 }
@@ -125,10 +128,19 @@ function groupLabel(g: readonly WorkloadDemand[]): string {
  * with the numbers.
  */
 export function checkCapacity(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
+  return capacityOf(concurrentGroups(demands), target);
+}
+
+function capacityOf(groups: readonly WorkloadDemand[][], target: CheckTarget): CheckFinding[] {
   const out: CheckFinding[] = [];
-  for (const g of concurrentGroups(demands)) {
+  for (const g of groups) {
     const byPool = new Map<string, WorkloadDemand[]>();
-    for (const d of g) if (d.gpu && !d.gang) byPool.set(d.gpu.pool, [...(byPool.get(d.gpu.pool) ?? []), d]);
+    for (const d of g) {
+      if (!d.gpu || d.gang) continue;
+      const same = byPool.get(d.gpu.pool);
+      if (same) same.push(d);
+      else byPool.set(d.gpu.pool, [d]);
+    }
     for (const [name, ds] of byPool) {
       const pool = target.pools.find((p) => p.pool === name);
       if (!pool) continue;
@@ -175,8 +187,12 @@ function capacityFix(ds: readonly WorkloadDemand[], fits: readonly PoolFit[], po
  * an error. Namespaces that are no tenant's are not checked.
  */
 export function checkTenancy(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
+  return tenancyOf(concurrentGroups(demands), target);
+}
+
+function tenancyOf(groups: readonly WorkloadDemand[][], target: CheckTarget): CheckFinding[] {
   const out: CheckFinding[] = [];
-  for (const g of concurrentGroups(demands)) {
+  for (const g of groups) {
     const tenant = target.tenants.find((t) => t.namespace === g[0].namespace);
     if (!tenant) continue;
     const q = tenant.quota;
@@ -220,5 +236,6 @@ export function checkTenancy(demands: readonly WorkloadDemand[], target: CheckTa
 
 /** Schedulability, capacity and tenancy findings of `demands`, before any severity override. */
 export function checkDemands(demands: readonly WorkloadDemand[], target: CheckTarget): CheckFinding[] {
-  return [...checkSchedulability(demands, target), ...checkCapacity(demands, target), ...checkTenancy(demands, target)];
+  const groups = concurrentGroups(demands);
+  return [...checkSchedulability(demands, target), ...capacityOf(groups, target), ...tenancyOf(groups, target)];
 }

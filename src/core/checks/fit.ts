@@ -1,3 +1,4 @@
+import { InstanceType } from '../accelerators';
 import { nodeAllocatable, NodeAllocatable, Taint, Toleration } from '../gpu-conventions';
 import { WorkloadDemand } from './types';
 import { GpuPoolSpec } from '../platform/pools';
@@ -28,7 +29,7 @@ export function tolerates(toleration: Toleration, taint: Taint): boolean {
  * eviction threshold and VM overhead taken off), and tolerations of every taint of the pool.
  */
 export function fitPool(demand: Pick<WorkloadDemand, 'cpu' | 'memory' | 'gpu'>, pool: GpuPoolSpec): PoolFit {
-  const allocatable = nodeAllocatable(pool.instance);
+  const allocatable = defaultAllocatable(pool.instance);
   const reasons: string[] = [];
   const cpu = demand.cpu.millicores;
   const memMiB = Math.ceil(demand.memory.bytes / 2 ** 20);
@@ -52,4 +53,16 @@ export function fitPool(demand: Pick<WorkloadDemand, 'cpu' | 'memory' | 'gpu'>, 
   const byMem = memMiB > 0 ? Math.floor(allocatable.memoryMiB / memMiB) : Infinity;
   const podsPerNode = Math.min(byGpu, byCpu, byMem, 110);
   return { allocatable, reasons, podsPerNode, podsAtMaxNodes: podsPerNode * pool.maxNodes };
+}
+
+const ALLOCATABLE = new WeakMap<InstanceType, NodeAllocatable>();
+
+/** `nodeAllocatable(type)` with the default options, computed once per instance type (every check asks for it). */
+function defaultAllocatable(type: InstanceType): NodeAllocatable {
+  let a = ALLOCATABLE.get(type);
+  if (!a) {
+    a = nodeAllocatable(type);
+    ALLOCATABLE.set(type, a);
+  }
+  return a;
 }
