@@ -4,10 +4,10 @@ import { isDnsLabel } from '../../src/core/names';
 import {
   Dataset, findCycle, parameterRef, PipelineDefinition, PipelineStep, resolvePipeline, rewriteReferences, StepDefinition,
 } from '../../src/core/pipeline';
+import { CANONICAL_TIME_ZONES } from '../../src/core/pipeline/time-zones';
 import { PlatformContext } from '../../src/core/platform/context';
 import { resolveGpuPool } from '../../src/core/platform/pools';
 import { resolveTenant } from '../../src/core/platform/tenants';
-import { CANONICAL_TIME_ZONES } from '../../src/core/pipeline/time-zones';
 import { Duration } from '../../src/core/quantities';
 import { validationError } from '../support/errors';
 
