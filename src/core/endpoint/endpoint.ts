@@ -138,7 +138,13 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
   const monitoring = o.monitoring === false ? undefined : resolveMonitoring(issues, 'monitoring', o.monitoring);
   const prometheus = monitoring?.prometheus ?? resolveMonitoring(issues, 'monitoring', {}).prometheus;
   const kserve = o.kserve ?? false;
-  const images: RuntimeImages = { ...RUNTIME_IMAGES, mlflow: VERSIONS.images.mlflow, ...env.images };
+  // The three runtime images only (env.images is usually the platform's whole version table).
+  const given = env.images;
+  const images: RuntimeImages = {
+    mlflow: given?.mlflow ?? VERSIONS.images.mlflow,
+    triton: given?.triton ?? RUNTIME_IMAGES.triton,
+    vllm: given?.vllm ?? RUNTIME_IMAGES.vllm,
+  };
   const defaults = {
     endpoint: name,
     namespace: o.namespace,

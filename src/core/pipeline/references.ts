@@ -26,6 +26,8 @@ const GLOBALS = /^(workflow\.(name|namespace|uid|serviceAccountName|duration|sta
 /** Every `{{…}}` reference in `text`, classified. */
 export function findReferences(text: string): Reference[] {
   const out: Reference[] = [];
+  // Most texts have no reference: skip the regex iterator (a copy of TAG per call).
+  if (!text.includes('{{')) return out;
   for (const m of text.matchAll(TAG)) {
     const inner = m[1];
     const whole = m[0];
