@@ -50,8 +50,8 @@ function compile(): string {
   return path.join(out, 'bench', 'synth-child.js');
 }
 
-function runChild(child: string, args: string[]): Sample {
-  const r = spawnSync(process.execPath, [child, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+function runChild(child: string, args: string[], nodeFlags: string[] = []): Sample {
+  const r = spawnSync(process.execPath, [...nodeFlags, child, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -84,6 +84,7 @@ function main(): void {
   const baselines = new Map<number, Sample>();
   /** Per size with a baseline: the ratio of each mlplatform run to the baseline run beside it. */
   const pairedRatios = new Map<number, number[]>();
+  const eager: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
   for (const n of SIZES) {
     // Where a baseline is measured, the two alternate run by run (mlplatform, baseline, baseline,
     // mlplatform, …): this VM's speed drifts by tens of percent over minutes, and measuring one side
@@ -91,11 +92,20 @@ function main(): void {
     const paired = BASELINE_SIZES.includes(n);
     const ours: Sample[] = [];
     const theirs: Sample[] = [];
+    // At 100 workloads, also both sides with every function compiled while the modules load
+    // (`node --no-lazy`), in the same alternation: V8 otherwise compiles a function when it first runs,
+    // inside the timed synthesis, and the difference is that one-off cost per process.
+    const eagerRuns = paired && n === 100;
     for (let i = 0; i < RUNS; i++) {
-      const mine = () => ours.push(runChild(child, ['mlplatform', String(n)]));
-      const base = () => theirs.push(runChild(child, ['baseline', String(n), fixture(n)]));
-      if (!paired) mine();
-      else if (i % 2 === 0) { mine(); base(); } else { base(); mine(); }
+      const steps = [
+        () => ours.push(runChild(child, ['mlplatform', String(n)])),
+        ...(paired ? [() => theirs.push(runChild(child, ['baseline', String(n), fixture(n)]))] : []),
+        ...(eagerRuns ? [
+          () => eager.ours.push(runChild(child, ['mlplatform', String(n)], ['--no-lazy'])),
+          () => eager.theirs.push(runChild(child, ['baseline', String(n), fixture(n)], ['--no-lazy'])),
+        ] : []),
+      ];
+      for (const step of i % 2 === 0 ? steps : [...steps].reverse()) step();
     }
     const s = summarize(ours);
     bySize.set(n, s);
@@ -134,6 +144,13 @@ function main(): void {
     console.log(`  ratio mlplatform ÷ hand-written, ${n} workloads (same objects, byte-equal YAML): ${ratio.toFixed(2)} in memory${n === 100 ? ` (target ≤ ${TARGETS.ratio})` : ''}${paired}; ` +
       `${(s.totalMs / b.totalMs).toFixed(2)} with YAML`);
     if (n === 100) checks.push(['ratio', ratio <= TARGETS.ratio]);
+  }
+  if (s100 && eager.ours.length > 0) {
+    const e = summarize(eager.ours);
+    const eb = summarize(eager.theirs);
+    console.log(`  first-call compilation, 100 workloads: with every function compiled while the modules load (node --no-lazy, runs alternating with the above), ` +
+      `mlplatform takes ${e.synthMs.toFixed(0)} ms and the hand-written objects ${eb.synthMs.toFixed(0)} ms (ratio ${(e.synthMs / eb.synthMs).toFixed(2)}); ` +
+      `compiling code as it first runs costs mlplatform ≈ ${(s100.synthMs - e.synthMs).toFixed(0)} ms and the baseline ≈ ${((baselines.get(100)?.synthMs ?? eb.synthMs) - eb.synthMs).toFixed(0)} ms per process`);
   }
   if (s100 && s1000) {
     const scale = s1000.synthMs / s100.synthMs;
