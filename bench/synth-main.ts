@@ -148,7 +148,7 @@ function main(): void {
   if (s100 && eager.ours.length > 0) {
     const e = summarize(eager.ours);
     const eb = summarize(eager.theirs);
-    console.log(`  first-call compilation, 100 workloads: with every function compiled while the modules load (node --no-lazy, runs alternating with the above), ` +
+    console.log('  first-call compilation, 100 workloads: with every function compiled while the modules load (node --no-lazy, runs alternating with the above), ' +
       `mlplatform takes ${e.synthMs.toFixed(0)} ms and the hand-written objects ${eb.synthMs.toFixed(0)} ms (ratio ${(e.synthMs / eb.synthMs).toFixed(2)}); ` +
       `compiling code as it first runs costs mlplatform ≈ ${(s100.synthMs - e.synthMs).toFixed(0)} ms and the baseline ≈ ${((baselines.get(100)?.synthMs ?? eb.synthMs) - eb.synthMs).toFixed(0)} ms per process`);
   }
