@@ -55,6 +55,16 @@ describe('K8sObject.toJson', () => {
     }), { numRuns: 2000 });
   });
 
+  test('orders keys as Array.prototype.sort does: any Unicode (surrogate pairs), numeric-like keys, maps of up to 40 keys', () => {
+    // Small key lists are ordered by insertion, long ones (more than 24) by sort(): both must give sort()'s order.
+    const key = fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.nat({ max: 300 }).map(String), fc.constantFrom('a', 'B', '_', '-', 'é', '😀', '\uffff'));
+    const map = fc.dictionary(key, fc.oneof(fc.string({ maxLength: 3 }), fc.constant(null)), { maxKeys: 40, size: 'max', noNullPrototype: true });
+    fc.assert(fc.property(map, map, (data, nested) => {
+      const [fast, reference] = both({ metadata: { name: 'n', labels: { ...data } }, data, spec: { nested, list: [nested] } });
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(reference));
+    }), { numRuns: 1000 });
+  });
+
   test('keeps the top-level order apiVersion, kind, metadata, then sorted keys', () => {
     const [fast] = both({ zeta: 1, alpha: { b: 2, a: 1 }, metadata: { name: 'n' } });
     expect(Object.keys(fast as object)).toEqual(['apiVersion', 'kind', 'metadata', 'alpha', 'zeta']);
