@@ -1,9 +1,9 @@
 import { PRICES_AS_OF, PRICES_REGION, PRICES_SOURCE } from '../../src/core/accelerator-catalog';
-import type { AcceleratorProps } from '../../src/core/accelerator-catalog';
 import {
   AcceleratorCatalog, defineAccelerator, defineInstanceType, migResourceName, NVIDIA_AMI_TYPES, NVIDIA_GPU_RESOURCE,
 } from '../../src/core/accelerators';
 import { ValidationError } from '../../src/core/errors';
+import { B200, P6_B200 } from '../support/accelerators';
 import { validationError } from '../support/errors';
 
 const catalog = AcceleratorCatalog.DEFAULT;
@@ -165,16 +165,6 @@ describe('lookups', () => {
   });
 });
 
-const B200: AcceleratorProps = {
-  id: 'nvidia-b200',
-  displayName: 'NVIDIA B200',
-  memoryGB: 180,
-  architecture: 'blackwell',
-  gfdProduct: 'NVIDIA-B200',
-  karpenterGpuName: 'b200',
-  migProfiles: [{ name: '1g.23gb', memorySlices: 1, maxPerGpu: 7 }, { name: '7g.180gb', memorySlices: 8, maxPerGpu: 1 }],
-};
-
 describe('custom entries', () => {
   test('defineAccelerator fills the defaults', () => {
     const a = defineAccelerator({ id: 'nvidia-rtx-a6000', displayName: 'NVIDIA RTX A6000', memoryGB: 48, architecture: 'ampere', gfdProduct: 'NVIDIA-RTX-A6000' });
@@ -197,7 +187,7 @@ describe('custom entries', () => {
   test('with() adds custom accelerators and instance types without touching the receiver', () => {
     const extended = catalog.with({
       accelerators: [B200],
-      instanceTypes: [{ name: 'p6-b200.48xlarge', accelerator: 'nvidia-b200', gpuCount: 8, vcpu: 192, memoryGiB: 2048, onDemandUsdPerHour: 113.9328, efaInterfaces: 8, nvlink: true }],
+      instanceTypes: [P6_B200],
     });
     expect(extended.instanceType('p6-b200.48xlarge')).toMatchObject({ family: 'p6-b200', totalGpuMemoryGB: 1440, eksAmiTypes: NVIDIA_X86 });
     expect(extended.accelerator('nvidia-b200').migProfiles.map((p) => p.resourceName)).toEqual(['nvidia.com/mig-1g.23gb', 'nvidia.com/mig-7g.180gb']);

@@ -3,9 +3,10 @@ import * as fc from 'fast-check';
 import { cpu, dnsLabel, host, image, memory, secretRef } from './common';
 import type { MlPlatformProps } from '../../../src/cdk8s';
 import {
-  AcceleratorCatalog, AcceleratorProps, AddonDelivery, ArtifactStore, BackendStore, CheckSeverities, Cpu, Exposure, GpuPoolOptions, GpuPoolSpec, Issues,
+  AcceleratorCatalog, AddonDelivery, ArtifactStore, BackendStore, CheckSeverities, Cpu, Exposure, GpuPoolOptions, GpuPoolSpec, Issues,
   resolveGpuPool, Size, TenantOptions, TrackingAuth,
 } from '../../../src/core';
+import { B200, P6_B200 } from '../../support/accelerators';
 
 /** A platform declaration: constructor props, then pools, then tenants, in that order. */
 export interface PlatformConfig {
@@ -30,21 +31,10 @@ export interface PlatformFacts {
   readonly apps?: readonly string[];
 }
 
-/** A custom accelerator (the B200 of test/core/accelerators.test.ts) and its instance type. */
-const B200: AcceleratorProps = {
-  id: 'nvidia-b200',
-  displayName: 'NVIDIA B200',
-  memoryGB: 180,
-  architecture: 'blackwell',
-  gfdProduct: 'NVIDIA-B200',
-  karpenterGpuName: 'b200',
-  migProfiles: [{ name: '1g.23gb', memorySlices: 1, maxPerGpu: 7 }, { name: '7g.180gb', memorySlices: 8, maxPerGpu: 1 }],
-};
-
-/** The built-in catalog extended with a custom accelerator (`MlPlatformProps.catalog`). */
+/** The built-in catalog extended with a custom accelerator and its instance type (`MlPlatformProps.catalog`). */
 export const CUSTOM_CATALOG = AcceleratorCatalog.DEFAULT.with({
   accelerators: [B200],
-  instanceTypes: [{ name: 'p6-b200.48xlarge', accelerator: 'nvidia-b200', gpuCount: 8, vcpu: 192, memoryGiB: 2048, onDemandUsdPerHour: 113.9328, efaInterfaces: 8, nvlink: true }],
+  instanceTypes: [P6_B200],
 });
 
 /**
