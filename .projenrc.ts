@@ -216,7 +216,7 @@ project.addTask('fuzz', {
   description: 'Property-based fuzzing of the four constructs: 10,000 configurations per property (`npm run fuzz -- <runs>`; FUZZ_SEED, FUZZ_PROPERTY=valid|invalid)',
 }).exec('ts-node --transpile-only --project test/tsconfig.json test/fuzz/fuzz-main.ts', { receiveArgs: true });
 project.addTask('bench', {
-  description: 'Synth benchmark: 10, 100 and 1,000 workloads against hand-written cdk8s objects, and the default footprint vs Kubeflow (BENCH_RUNS, BENCH_SIZES, BENCH_BASELINE_SIZES)',
+  description: 'Synth benchmark: 10, 100 and 1,000 workloads against hand-written cdk8s objects, per construct, and the default footprint vs Kubeflow (BENCH_RUNS, BENCH_SIZES, BENCH_BASELINE_SIZES, BENCH_BREAKDOWN)',
 }).exec('ts-node --transpile-only --project test/tsconfig.json bench/synth-main.ts');
 
 project.addTask('footprint', {

@@ -1,4 +1,5 @@
-// One measured synthesis in a fresh process: `node synth-child.js <mlplatform|baseline> <workloads> [fixture.json]`.
+// One measured synthesis in a fresh process: `node synth-child.js <mlplatform|baseline> <workloads>[:<kind>] [fixture.json]`
+// (`100` is the mix of 100 workloads, `100:pipelines` 100 pipelines; see bench/workloads.ts).
 // Prints one JSON line. Two phases are timed apart:
 // - in-memory synthesis: declaring the constructs, then `chart.toJson()` — dependency ordering, every
 //   construct's validations (the synth-time checks) and every object's JSON: what `cdk8s synth`
@@ -8,9 +9,11 @@
 import * as fs from 'node:fs';
 import { App, Chart, Yaml } from 'cdk8s';
 import { declareHandWritten, Manifest } from './baseline';
-import { buildBenchPlatform } from './workloads';
+import { BENCH_KINDS, BenchKind, buildBenchPlatform } from './workloads';
 
-const [mode, n, fixture] = process.argv.slice(2);
+const [mode, workloads, fixture] = process.argv.slice(2);
+const [n, only] = workloads.split(':') as [string, BenchKind | undefined];
+if (only !== undefined && !BENCH_KINDS.includes(only)) throw new Error(`unknown workload kind "${only}": use one of ${BENCH_KINDS.join(', ')}`);
 console.warn = () => undefined; // capacity warnings of the checks (pools smaller than the peaks)
 const manifests: Manifest[] | undefined = mode === 'baseline' ? JSON.parse(fs.readFileSync(fixture!, 'utf8')) : undefined;
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
@@ -19,7 +22,7 @@ const start = process.hrtime.bigint();
 const app = new App({ outdir: '/dev/null' });
 const chart = new Chart(app, 'bench');
 if (mode === 'baseline') declareHandWritten(chart, manifests!);
-else buildBenchPlatform(chart, Number(n));
+else buildBenchPlatform(chart, Number(n), only);
 const declared = process.hrtime.bigint();
 const objects = chart.toJson();
 const synthesized = process.hrtime.bigint();
@@ -31,6 +34,7 @@ if (process.argv.includes('--write-fixture')) fs.writeFileSync(fixture!, JSON.st
 console.log(JSON.stringify({
   mode,
   workloads: Number(n),
+  only,
   objects: objects.length,
   yamlBytes: Buffer.byteLength(yaml),
   declareMs: ms(start, declared),

@@ -2,12 +2,14 @@
 // endpoints on four pools and four tenants), each run in a fresh compiled child process, several
 // runs, median wall time and peak RSS; the hand-written baseline (the same objects as plain
 // ApiObjects) for 100 and 1,000 workloads in the same run, its runs alternating with mlplatform's;
-// and the default platform's footprint next to the Kubeflow figures.
+// where the ratio comes from: the platform alone and 100 workloads of one construct each, against
+// their own hand-written objects; and the default platform's footprint next to the Kubeflow figures.
 // Synthesis time is what `cdk8s synth` computes in memory: declaring the constructs and every
 // chart's `toJson()` (dependency order, every validation incl. the synth-time checks, every object's
 // JSON). The targets are evaluated on it; writing the YAML (cdk8s's `Yaml.stringify`, the same call
 // for both sides) is shown beside it, and the ratios with YAML included too.
-// Options: BENCH_RUNS (default 5), BENCH_SIZES (default 10,100,1000), BENCH_BASELINE_SIZES (default 100,1000).
+// Options: BENCH_RUNS (default 5), BENCH_SIZES (default 10,100,1000), BENCH_BASELINE_SIZES (default 100,1000),
+// BENCH_BREAKDOWN (default 0,100:pipelines,100:sweeps,100:endpoints; empty for none).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +20,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
 /** Sizes of the hand-written baseline: 100 for the ratio, 1,000 for the floor cdk8s itself sets. */
 const BASELINE_SIZES = (process.env.BENCH_BASELINE_SIZES ?? '100,1000').split(',').map(Number);
+/** Cases of the per-construct breakdown: `<workloads>[:<kind>]` (`0` is the platform alone). */
+const BREAKDOWN = (process.env.BENCH_BREAKDOWN ?? '0,100:pipelines,100:sweeps,100:endpoints').split(',').filter((c) => c !== '');
 const TARGETS = { ms1000: 2000, mib1000: 300, ratio: 1.25, scaling: 10.5 };
 
 interface Sample {
@@ -165,6 +169,7 @@ function main(): void {
   }
   console.log(`targets: ${checks.map(([n, ok]) => `${n} ${ok ? 'met' : 'MISSED'}`).join(', ')}`);
   console.log('');
+  if (BREAKDOWN.length > 0) breakdown(child);
   // The footprint of the default platform, next to the Kubeflow figures it replaces.
   const fp = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js', { paths: [ROOT] }), '--transpile-only', '--project', path.join(ROOT, 'test',
     'tsconfig.json'), path.join(ROOT, 'bench', 'footprint-print.ts')], { encoding: 'utf8', cwd: ROOT });
@@ -172,6 +177,35 @@ function main(): void {
   console.log(`\nbench wall time ${((Date.now() - wall) / 1000).toFixed(0)} s`);
   // The compiled copy and the fixtures (the node_modules symlink is unlinked, not followed).
   fs.rmSync(path.dirname(path.dirname(child)), { recursive: true, force: true });
+}
+
+/**
+ * Where the ratio comes from: each case (the platform alone, 100 workloads of one construct) against
+ * the same objects as plain ApiObjects, runs alternating as above.
+ */
+function breakdown(child: string): void {
+  console.log('where the ratio comes from — in memory, mlplatform ÷ the same objects as plain ApiObjects, runs alternating:');
+  console.log('');
+  console.log('| case                     | objects | mlplatform ms | hand-written ms | ratio | run-by-run ratios: median (range) |');
+  console.log('| ------------------------ | ------: | ------------: | --------------: | ----: | --------------------------------- |');
+  for (const c of BREAKDOWN) {
+    const fixture = path.join(path.dirname(child), `baseline-${c.replace(':', '-')}.json`);
+    runChild(child, ['mlplatform', c, fixture, '--write-fixture']);
+    const ours: Sample[] = [];
+    const theirs: Sample[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const steps = [() => ours.push(runChild(child, ['mlplatform', c])), () => theirs.push(runChild(child, ['baseline', c, fixture]))];
+      for (const step of i % 2 === 0 ? steps : [...steps].reverse()) step();
+    }
+    const o = summarize(ours);
+    const t = summarize(theirs);
+    const pairs = ours.map((x, i) => x.synthMs / theirs[i].synthMs);
+    const [n, kind] = c.split(':');
+    const name = Number(n) === 0 ? 'the platform alone' : `${n} ${kind ?? 'workloads (the mix)'}`;
+    console.log(`| ${name.padEnd(24)} | ${String(o.objects).padStart(7)} | ${o.synthMs.toFixed(0).padStart(13)} | ${t.synthMs.toFixed(0).padStart(15)} | ` +
+      `${(o.synthMs / t.synthMs).toFixed(2).padStart(5)} | ${`${median(pairs).toFixed(2)} (${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)})`.padEnd(33)} |`);
+  }
+  console.log('');
 }
 
 main();

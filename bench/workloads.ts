@@ -1,5 +1,6 @@
 // The benchmark platform: shared services, four GPU pools, four tenants and `n` workloads, a
-// realistic mix of training pipelines (40 %), tuning sweeps (20 %) and model endpoints (40 %).
+// realistic mix of training pipelines (40 %), tuning sweeps (20 %) and model endpoints (40 %) — or,
+// to see what each construct costs, `n` workloads of one kind.
 import { Chart } from 'cdk8s';
 import { MlPlatform, ModelEndpoint, TrainingPipeline, TuningSweep } from '../src/cdk8s';
 import {
@@ -9,8 +10,13 @@ import {
 const TENANTS = ['vision', 'nlp', 'recsys', 'forecast'];
 const IMAGE = 'ghcr.io/acme/train:2.3.1';
 
-/** Declares the benchmark platform with `n` workloads in `chart`. */
-export function buildBenchPlatform(chart: Chart, n: number): MlPlatform {
+/** The workload kinds of the benchmark: one construct each. */
+export const BENCH_KINDS = ['pipelines', 'sweeps', 'endpoints'] as const;
+/** One of {@link BENCH_KINDS}. */
+export type BenchKind = typeof BENCH_KINDS[number];
+
+/** Declares the benchmark platform with `n` workloads in `chart`: the mix, or only workloads of kind `only`. */
+export function buildBenchPlatform(chart: Chart, n: number, only?: BenchKind): MlPlatform {
   const platform = new MlPlatform(chart, 'ml', {
     exposure: Exposure.gateway({ host: 'mlflow.example.com', tls: { clusterIssuer: 'letsencrypt' } }),
     addons: { keda: true },
@@ -28,9 +34,9 @@ export function buildBenchPlatform(chart: Chart, n: number): MlPlatform {
   const data = platform.storeLocation('datasets');
   for (let i = 0; i < n; i++) {
     const namespace = TENANTS[i % TENANTS.length];
-    const kind = i % 5;
-    if (kind === 0 || kind === 1) data.grantRead(pipeline(chart, platform, i, namespace));
-    else if (kind === 2) sweep(chart, platform, i, namespace);
+    const kind = only ?? (i % 5 < 2 ? 'pipelines' : i % 5 === 2 ? 'sweeps' : 'endpoints');
+    if (kind === 'pipelines') data.grantRead(pipeline(chart, platform, i, namespace));
+    else if (kind === 'sweeps') sweep(chart, platform, i, namespace);
     else endpoint(chart, platform, i, namespace);
   }
   return platform;

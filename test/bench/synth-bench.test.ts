@@ -2,7 +2,7 @@
 // the hand-written baseline emits exactly the objects mlplatform emits for the same case.
 import { App, Chart, Yaml } from 'cdk8s';
 import { declareHandWritten, Manifest } from '../../bench/baseline';
-import { buildBenchPlatform } from '../../bench/workloads';
+import { BENCH_KINDS, buildBenchPlatform } from '../../bench/workloads';
 import { StoreWrites } from '../../src/core/checks';
 import { expectValidManifests } from '../support/expect-valid';
 
@@ -33,6 +33,19 @@ describe('benchmark harness', () => {
     for (const resource of ['nvidia.com/gpu', 'nvidia.com/mig-1g.10gb']) expect(yaml).toContain(resource);
     const placed = new Set([...yaml.matchAll(/mlplatform\.io\/gpu-pool: (\S+)/g)].map((m) => m[1]));
     expect(placed.size).toBeGreaterThanOrEqual(3);
+  });
+
+  test('the per-construct cases hold workloads of one kind only, and the platform alone none', () => {
+    const kinds = (objects: Manifest[]) => {
+      const count = (kind: string) => objects.filter((o) => o.kind === kind).length;
+      const sweeps = objects.filter((o) => o.kind === 'ConfigMap' && (o.metadata as any).labels?.['mlplatform.io/sweep']).length;
+      // The platform exposes MLflow through one HTTPRoute of its own.
+      return { pipelines: count('WorkflowTemplate'), sweeps, endpoints: count('HTTPRoute') - 1 };
+    };
+    expect(kinds(synth((chart) => buildBenchPlatform(chart, 0)))).toEqual({ pipelines: 0, sweeps: 0, endpoints: 0 });
+    for (const only of BENCH_KINDS) {
+      expect(kinds(synth((chart) => buildBenchPlatform(chart, 6, only)))).toEqual({ pipelines: 0, sweeps: 0, endpoints: 0, [only]: 6 });
+    }
   });
 
   test('the hand-written baseline emits the same objects (kinds, names, byte-equal YAML)', () => {
