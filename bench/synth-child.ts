@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import { App, Chart, Yaml } from 'cdk8s';
 import { declareHandWritten, Manifest } from './baseline';
-import { BENCH_KINDS, BenchKind, buildBenchPlatform } from './workloads';
+import { BENCH_KINDS, BenchKind } from './mix';
+import { buildBenchPlatform } from './workloads';
 
 const [mode, workloads, fixture] = process.argv.slice(2);
 const [n, only] = workloads.split(':') as [string, BenchKind | undefined];

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { BENCH_KINDS, BENCH_MIX } from './mix';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -169,7 +170,34 @@ function main(): void {
   }
   console.log(`targets: ${checks.map(([n, ok]) => `${n} ${ok ? 'met' : 'MISSED'}`).join(', ')}`);
   console.log('');
-  if (BREAKDOWN.length > 0) breakdown(child);
+  if (BREAKDOWN.length > 0) {
+    const parts = breakdown(child);
+    const mix = bySize.get(100);
+    const mixBaseline = baselines.get(100);
+    // The mix of 100 is the platform plus 40 pipelines, 20 sweeps and 40 endpoints: were each
+    // workload's cost the same in the mix as among 100 of its kind, the mix would cost the platform
+    // plus the shares of the parts. What it costs beyond is what each construct's code costs once
+    // per process (compiling it, its first runs), paid three times in the mix.
+    const additive = (side: 'ours' | 'theirs') => {
+      const platform = parts.get('0')?.[side];
+      if (platform === undefined) return undefined;
+      let sum = platform;
+      for (const kind of BENCH_KINDS) {
+        const part = parts.get(`100:${kind}`)?.[side];
+        if (part === undefined) return undefined;
+        sum += (BENCH_MIX.filter((k) => k === kind).length / BENCH_MIX.length) * (part - platform);
+      }
+      return sum;
+    };
+    const [ours, theirs] = [additive('ours'), additive('theirs')];
+    if (mix && mixBaseline && ours !== undefined && theirs !== undefined) {
+      console.log('the mix of 100 against the sum of its parts (the platform alone + 40 % of 100 pipelines\' extra time + 20 % of the sweeps\' + 40 % of the endpoints\'): ' +
+        `mlplatform ${mix.synthMs.toFixed(0)} ms against ${ours.toFixed(0)} ms (${(mix.synthMs - ours).toFixed(0)} ms more), ` +
+        `plain ApiObjects ${mixBaseline.synthMs.toFixed(0)} ms against ${theirs.toFixed(0)} ms (${(mixBaseline.synthMs - theirs).toFixed(0)} ms more); ` +
+        `the sums alone give a ratio of ${(ours / theirs).toFixed(2)}`);
+      console.log('');
+    }
+  }
   // The footprint of the default platform, next to the Kubeflow figures it replaces.
   const fp = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js', { paths: [ROOT] }), '--transpile-only', '--project', path.join(ROOT, 'test',
     'tsconfig.json'), path.join(ROOT, 'bench', 'footprint-print.ts')], { encoding: 'utf8', cwd: ROOT });
@@ -183,7 +211,8 @@ function main(): void {
  * Where the ratio comes from: each case (the platform alone, 100 workloads of one construct) against
  * the same objects as plain ApiObjects, runs alternating as above.
  */
-function breakdown(child: string): void {
+function breakdown(child: string): Map<string, { ours: number; theirs: number }> {
+  const out = new Map<string, { ours: number; theirs: number }>();
   console.log('where the ratio comes from — in memory, mlplatform ÷ the same objects as plain ApiObjects, runs alternating:');
   console.log('');
   console.log('| case                     | objects | mlplatform ms | hand-written ms | ratio | run-by-run ratios: median (range) |');
@@ -200,12 +229,14 @@ function breakdown(child: string): void {
     const o = summarize(ours);
     const t = summarize(theirs);
     const pairs = ours.map((x, i) => x.synthMs / theirs[i].synthMs);
+    out.set(c, { ours: o.synthMs, theirs: t.synthMs });
     const [n, kind] = c.split(':');
     const name = Number(n) === 0 ? 'the platform alone' : `${n} ${kind ?? 'workloads (the mix)'}`;
     console.log(`| ${name.padEnd(24)} | ${String(o.objects).padStart(7)} | ${o.synthMs.toFixed(0).padStart(13)} | ${t.synthMs.toFixed(0).padStart(15)} | ` +
       `${(o.synthMs / t.synthMs).toFixed(2).padStart(5)} | ${`${median(pairs).toFixed(2)} (${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)})`.padEnd(33)} |`);
   }
   console.log('');
+  return out;
 }
 
 main();

@@ -2,6 +2,7 @@
 // realistic mix of training pipelines (40 %), tuning sweeps (20 %) and model endpoints (40 %) — or,
 // to see what each construct costs, `n` workloads of one kind.
 import { Chart } from 'cdk8s';
+import { BENCH_MIX, BenchKind } from './mix';
 import { MlPlatform, ModelEndpoint, TrainingPipeline, TuningSweep } from '../src/cdk8s';
 import {
   Cpu, Dataset, Duration, EndpointExposure, Exposure, ModelSource, Pruner, Runtime, Sampler, Scaling, Size,
@@ -9,11 +10,6 @@ import {
 
 const TENANTS = ['vision', 'nlp', 'recsys', 'forecast'];
 const IMAGE = 'ghcr.io/acme/train:2.3.1';
-
-/** The workload kinds of the benchmark: one construct each. */
-export const BENCH_KINDS = ['pipelines', 'sweeps', 'endpoints'] as const;
-/** One of {@link BENCH_KINDS}. */
-export type BenchKind = typeof BENCH_KINDS[number];
 
 /** Declares the benchmark platform with `n` workloads in `chart`: the mix, or only workloads of kind `only`. */
 export function buildBenchPlatform(chart: Chart, n: number, only?: BenchKind): MlPlatform {
@@ -34,7 +30,7 @@ export function buildBenchPlatform(chart: Chart, n: number, only?: BenchKind): M
   const data = platform.storeLocation('datasets');
   for (let i = 0; i < n; i++) {
     const namespace = TENANTS[i % TENANTS.length];
-    const kind = only ?? (i % 5 < 2 ? 'pipelines' : i % 5 === 2 ? 'sweeps' : 'endpoints');
+    const kind = only ?? BENCH_MIX[i % BENCH_MIX.length];
     if (kind === 'pipelines') data.grantRead(pipeline(chart, platform, i, namespace));
     else if (kind === 'sweeps') sweep(chart, platform, i, namespace);
     else endpoint(chart, platform, i, namespace);

@@ -2,7 +2,8 @@
 // the hand-written baseline emits exactly the objects mlplatform emits for the same case.
 import { App, Chart, Yaml } from 'cdk8s';
 import { declareHandWritten, Manifest } from '../../bench/baseline';
-import { BENCH_KINDS, buildBenchPlatform } from '../../bench/workloads';
+import { BENCH_KINDS } from '../../bench/mix';
+import { buildBenchPlatform } from '../../bench/workloads';
 import { StoreWrites } from '../../src/core/checks';
 import { expectValidManifests } from '../support/expect-valid';
 
