@@ -83,6 +83,8 @@ function main(): void {
   const child = compile();
   const fixture = (n: number) => path.join(path.dirname(child), `baseline-${n}.json`);
   for (const n of BASELINE_SIZES) runChild(child, ['mlplatform', String(n), fixture(n), '--write-fixture']);
+  const prewarmFixture = fixture(5);
+  runChild(child, ['mlplatform', '5', prewarmFixture, '--write-fixture']);
 
   const rows: [string, Sample][] = [];
   const bySize = new Map<number, Sample>();
@@ -90,6 +92,7 @@ function main(): void {
   /** Per size with a baseline: the ratio of each mlplatform run to the baseline run beside it. */
   const pairedRatios = new Map<number, number[]>();
   const eager: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
+  const warmed: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
   for (const n of SIZES) {
     // Where a baseline is measured, the two alternate run by run (mlplatform, baseline, baseline,
     // mlplatform, …): this VM's speed drifts by tens of percent over minutes, and measuring one side
@@ -99,7 +102,9 @@ function main(): void {
     const theirs: Sample[] = [];
     // At 100 workloads, also both sides with every function compiled while the modules load
     // (`node --no-lazy`), in the same alternation: V8 otherwise compiles a function when it first runs,
-    // inside the timed synthesis, and the difference is that one-off cost per process.
+    // inside the timed synthesis, and the difference is that one-off cost per process. And both sides
+    // after a first synthesis of 5 workloads in the same process (`--prewarm`): what the code's first
+    // use costs in all (compiling it, running it the first times).
     const eagerRuns = paired && n === 100;
     for (let i = 0; i < RUNS; i++) {
       const steps = [
@@ -108,6 +113,8 @@ function main(): void {
         ...(eagerRuns ? [
           () => eager.ours.push(runChild(child, ['mlplatform', String(n)], ['--no-lazy'])),
           () => eager.theirs.push(runChild(child, ['baseline', String(n), fixture(n)], ['--no-lazy'])),
+          () => warmed.ours.push(runChild(child, ['mlplatform', String(n), '', `--prewarm=${prewarmFixture}`])),
+          () => warmed.theirs.push(runChild(child, ['baseline', String(n), fixture(n), `--prewarm=${prewarmFixture}`])),
         ] : []),
       ];
       for (const step of i % 2 === 0 ? steps : [...steps].reverse()) step();
@@ -156,6 +163,15 @@ function main(): void {
     console.log('  first-call compilation, 100 workloads: with every function compiled while the modules load (node --no-lazy, runs alternating with the above), ' +
       `mlplatform takes ${e.synthMs.toFixed(0)} ms and the hand-written objects ${eb.synthMs.toFixed(0)} ms (ratio ${(e.synthMs / eb.synthMs).toFixed(2)}); ` +
       `compiling code as it first runs costs mlplatform ≈ ${(s100.synthMs - e.synthMs).toFixed(0)} ms and the baseline ≈ ${((baselines.get(100)?.synthMs ?? eb.synthMs) - eb.synthMs).toFixed(0)} ms per process`);
+  }
+  if (s100 && warmed.ours.length > 0) {
+    const w = summarize(warmed.ours);
+    const wb = summarize(warmed.theirs);
+    const pairs = warmed.ours.map((o, i) => o.synthMs / warmed.theirs[i].synthMs);
+    console.log('  first use, 100 workloads: in a process that has synthesized 5 workloads (the same mix) before, mlplatform takes ' +
+      `${w.synthMs.toFixed(0)} ms and the hand-written objects ${wb.synthMs.toFixed(0)} ms: ratio ${(w.synthMs / wb.synthMs).toFixed(2)} ` +
+      `(median of the ${pairs.length} run-by-run ratios: ${median(pairs).toFixed(2)}, from ${Math.min(...pairs).toFixed(2)} to ${Math.max(...pairs).toFixed(2)}); ` +
+      `the code's first use costs mlplatform ≈ ${(s100.synthMs - w.synthMs).toFixed(0)} ms and the baseline ≈ ${((baselines.get(100)?.synthMs ?? wb.synthMs) - wb.synthMs).toFixed(0)} ms per process`);
   }
   if (s100 && s1000) {
     const scale = s1000.synthMs / s100.synthMs;
