@@ -1,5 +1,5 @@
 import { Duration as CdkDuration, Size as CdkSize } from 'cdk8s';
-import { Cpu as KplusCpu } from 'cdk8s-plus-27';
+import type { Cpu as KplusCpu } from 'cdk8s-plus-27';
 import { Cpu, Duration, Size } from '../core';
 
 /** The cdk8s `Size` for a core {@link Size} (exact, in bytes expressed as KiB/MiB/GiB when whole). */
@@ -17,5 +17,8 @@ export function toCdk8sDuration(d: Duration): CdkDuration {
 
 /** The cdk8s-plus `Cpu` for a core {@link Cpu}. */
 export function toKplusCpu(cpu: Cpu): KplusCpu {
-  return KplusCpu.millis(cpu.millicores);
+  // Loaded on first use: nothing else of the library needs cdk8s-plus-27 at run time (≈ 70 ms to load).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kplus = require('cdk8s-plus-27') as typeof import('cdk8s-plus-27');
+  return kplus.Cpu.millis(cpu.millicores);
 }

@@ -1,4 +1,4 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   AcceleratorCatalog, AddonDelivery, AddonDeliverySpec, checkAddonValues, AddonName, AddonsOptions, ArtifactStore, ArtifactStoreSpec,
@@ -12,7 +12,7 @@ import { Bootstrap, BootstrapPlan, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase } from './private/database';
 import { renderExposure } from './private/exposure';
 import { platformNames, PlatformNames } from './private/names';
-import { Json, kube } from './private/object';
+import { Json, KUBE, kube } from './private/object';
 import { STORE_PORT, renderObjectStore, storeEndpoint, storePodLabels } from './private/object-store';
 import { PlatformAddons } from './private/platform-addons';
 import { renderPlatformNetwork } from './private/platform-policies';
@@ -154,7 +154,7 @@ export class MlPlatform extends Construct {
       ownGateway: exposure.kind === 'gateway' && exposure.createGateway,
     })) this.addons.add(a);
 
-    kube(this, 'namespace', k8s.KubeNamespace, {
+    kube(this, 'namespace', KUBE.Namespace, {
       metadata: {
         name: namespace,
         labels: {

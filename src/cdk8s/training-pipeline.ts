@@ -1,9 +1,9 @@
 import { Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checksWiring, StoreLocation } from './checks';
 import { MlPlatform } from './ml-platform';
-import { Json, K8sObject, kube } from './private/object';
+import { Json, K8sObject, KUBE, kube } from './private/object';
 import { CheckSeverities, PIPELINE_READ_SCOPES_ANNOTATION, pipelineDataAccess, pipelineDemands, pipelineReadScopes, resolveCheckSeverities } from '../core/checks';
 import { Issues } from '../core/errors';
 import { childName } from '../core/names';
@@ -94,7 +94,7 @@ export class TrainingPipeline extends Construct {
     const labels = appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name);
     const metadata = (name: string) => ({ name, namespace: spec.namespace, labels });
 
-    this.serviceAccount = kube(this, 'service-account', k8s.KubeServiceAccount, {
+    this.serviceAccount = kube(this, 'service-account', KUBE.ServiceAccount, {
       metadata: {
         ...metadata(this.serviceAccountName),
         ...(this.context?.store.serviceAccountAnnotations ? { annotations: { ...this.context.store.serviceAccountAnnotations } } : {}),
@@ -113,8 +113,8 @@ export class TrainingPipeline extends Construct {
         severities,
       };
     }, () => (this.context ? [pipelineDataAccess(this.current)] : []));
-    kube(this, 'role', k8s.KubeRole, { metadata: metadata(this.serviceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
-    kube(this, 'role-binding', k8s.KubeRoleBinding, {
+    kube(this, 'role', KUBE.Role, { metadata: metadata(this.serviceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
+    kube(this, 'role-binding', KUBE.RoleBinding, {
       metadata: metadata(this.serviceAccountName),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.serviceAccountName },
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: spec.namespace }],
@@ -231,7 +231,7 @@ export class TrainingPipeline extends Construct {
     const s = this.current.steps.find((x) => x.name === name);
     if (!s?.distributed || s.distributed.backend !== 'job') return;
     const spec = this.current;
-    kube(this, `rendezvous-${name}`, k8s.KubeService, {
+    kube(this, `rendezvous-${name}`, KUBE.Service, {
       metadata: { name: rendezvousServiceName(spec, s), namespace: spec.namespace, labels: appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name) },
       spec: {
         clusterIP: 'None',

@@ -1,9 +1,8 @@
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checksWiring } from './checks';
 import { MlPlatform } from './ml-platform';
 import { checkDnsLabel, childName, Exposure, Issues, PlatformContext, shortHash } from '../core';
-import { kube } from './private/object';
+import { KUBE, kube } from './private/object';
 import { appLabels } from './private/pod';
 import { renderDashboard, resolveDashboard } from './private/sweep-dashboard';
 import { checkKatib, renderKatibExperiment } from './private/sweep-katib';
@@ -143,7 +142,7 @@ export class TuningSweep extends Construct {
     this.serviceAccountName = names.serviceAccount;
     const labels = { ...appLabels(id, 'sweep', ctx?.name ?? id), 'mlplatform.io/sweep': id };
 
-    kube(this, 'service-account', k8s.KubeServiceAccount, {
+    kube(this, 'service-account', KUBE.ServiceAccount, {
       metadata: {
         name: names.serviceAccount,
         namespace: spec.namespace,
@@ -156,7 +155,7 @@ export class TuningSweep extends Construct {
       renderKatibExperiment(this, { spec, ctx, tracking, runAsUser, labels, serviceAccount: names.serviceAccount, name: names.experiment });
       return;
     }
-    kube(this, 'program', k8s.KubeConfigMap, { metadata: { name: names.configMap, namespace: spec.namespace, labels }, data: files });
+    kube(this, 'program', KUBE.ConfigMap, { metadata: { name: names.configMap, namespace: spec.namespace, labels }, data: files });
     const input: SweepPodsInput = { spec, config, images, ctx, tracking, runAsUser, labels, serviceAccount: names.serviceAccount, configMap: names.configMap, queue };
     renderCreateJob(this, 'create', names.createJob, input);
     renderWorkersJob(this, 'workers', names.workersJob, input);

@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
-import { Json, kube } from '../cdk8s/private/object';
+import type { k8s } from 'cdk8s-plus-27';
+import { Json, kube, KUBE } from '../cdk8s/private/object';
 import { appLabels } from '../cdk8s/private/pod';
 import { childName, TenantSpec } from '../core';
 
@@ -53,7 +53,7 @@ export interface AwsGlueInput {
  */
 export function renderAwsGlue(chart: Chart, i: AwsGlueInput): void {
   const labels = appLabels(i.platform, 'aws', i.platform);
-  kube(chart, 'database', k8s.KubeService, {
+  kube(chart, 'database', KUBE.Service, {
     metadata: { name: i.database.serviceName, namespace: i.namespace, labels },
     spec: {
       type: 'ExternalName',
@@ -63,7 +63,7 @@ export function renderAwsGlue(chart: Chart, i: AwsGlueInput): void {
   });
   const c = i.database.credentials;
   if (c) {
-    kube(chart, 'database-credentials', k8s.KubeSecret, {
+    kube(chart, 'database-credentials', KUBE.Secret, {
       metadata: { name: c.secretName, namespace: i.namespace, labels },
       type: 'Opaque',
       stringData: { username: c.username, password: c.password },
@@ -74,12 +74,12 @@ export function renderAwsGlue(chart: Chart, i: AwsGlueInput): void {
     ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }],
   }];
   if (i.podIdentity) {
-    kube(chart, 'pod-identity-platform', k8s.KubeNetworkPolicy, {
+    kube(chart, 'pod-identity-platform', KUBE.NetworkPolicy, {
       metadata: { name: childName(i.platform, 'allow-eks-pod-identity'), namespace: i.namespace, labels },
       spec: { podSelector: { matchLabels: { ...i.podIdentity.trackingPodLabels } }, policyTypes: ['Egress'], egress: agentEgress },
     });
     for (const t of i.podIdentity.tenants) {
-      kube(chart, `pod-identity-${t.name}`, k8s.KubeNetworkPolicy, {
+      kube(chart, `pod-identity-${t.name}`, KUBE.NetworkPolicy, {
         metadata: { name: childName(t.name, 'allow-eks-pod-identity'), namespace: t.namespace, labels },
         spec: { podSelector: {}, policyTypes: ['Egress'], egress: agentEgress },
       });
@@ -87,7 +87,7 @@ export function renderAwsGlue(chart: Chart, i: AwsGlueInput): void {
   }
   const lb = i.loadBalancer;
   if (lb) {
-    kube(chart, 'tracking-from-load-balancer', k8s.KubeNetworkPolicy, {
+    kube(chart, 'tracking-from-load-balancer', KUBE.NetworkPolicy, {
       metadata: { name: childName(i.platform, 'tracking-from-load-balancer'), namespace: i.namespace, labels },
       spec: {
         podSelector: { matchLabels: { ...lb.trackingPodLabels } },

@@ -2,7 +2,7 @@
 import { ApiObject, App, Chart, IResolver, JsonPatch, Lazy, ResolutionContext } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { K8sObject, kube } from '../../src/cdk8s/private/object';
+import { K8sObject, kube, KUBE } from '../../src/cdk8s/private/object';
 
 /** JSON-ish values as renderers build them: nulls and undefineds to drop, Lazy values, empty maps and lists. */
 const leaf = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.constant(undefined));
@@ -96,9 +96,17 @@ describe('K8sObject.toJson', () => {
     expect(() => o.toJson()).toThrow(/c\/o.*non-simple object of type 'Opaque'/);
   });
 
-  test('kube() takes the kind from the L1 class without instantiating it, and the JSON field names', () => {
+  test('every kind of KUBE has the apiVersion and kind of its cdk8s-plus-27 L1 class', () => {
+    const classes = k8s as unknown as Record<string, { GVK?: { apiVersion: string; kind: string } }>;
+    expect(Object.keys(KUBE).length).toBeGreaterThanOrEqual(17);
+    for (const [name, kind] of Object.entries(KUBE)) {
+      expect([name, { apiVersion: kind.apiVersion, kind: kind.kind }]).toEqual([name, { apiVersion: classes[`Kube${name}`]?.GVK?.apiVersion, kind: classes[`Kube${name}`]?.GVK?.kind }]);
+    }
+  });
+
+  test('kube() takes the kind from KUBE, and the JSON field names', () => {
     const chart = new Chart(new App(), 'c');
-    const svc = kube(chart, 'svc', k8s.KubeService, { metadata: { name: 's' }, spec: { clusterIP: 'None', ports: [{ port: 80, targetPort: 'http' }] } });
+    const svc = kube(chart, 'svc', KUBE.Service, { metadata: { name: 's' }, spec: { clusterIP: 'None', ports: [{ port: 80, targetPort: 'http' }] } });
     expect(svc).toBeInstanceOf(K8sObject);
     expect(svc.toJson()).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { clusterIP: 'None', ports: [{ port: 80, targetPort: 'http' }] } });
   });

@@ -1,9 +1,9 @@
 import { Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BOOTSTRAP_SCRIPT } from './bootstrap-script';
 import { PlatformNames } from './names';
-import { Json, K8sObject, kube, ObjectBody } from './object';
+import { Json, K8sObject, kube, KUBE, ObjectBody } from './object';
 import { appLabels, container, emptyDir, podSpec, resources } from './pod';
 import { shortHash } from '../../core';
 
@@ -56,7 +56,7 @@ export interface BootstrapInput {
 /** The Job's name: the base name plus a hash of the plan, so the Job runs again exactly when the plan changes. */
 class PlanJob extends K8sObject {
   constructor(scope: Construct, id: string, props: Json<k8s.KubeJobProps>, private readonly base: string, private readonly plan: BootstrapPlan) {
-    super(scope, id, { ...(props as ObjectBody), apiVersion: k8s.KubeJob.GVK.apiVersion, kind: k8s.KubeJob.GVK.kind });
+    super(scope, id, { ...(props as ObjectBody), apiVersion: KUBE.Job.apiVersion, kind: KUBE.Job.kind });
   }
   public toJson(): any {
     const json = super.toJson();
@@ -79,11 +79,11 @@ export class Bootstrap extends Construct {
     super(scope, id);
     const { names, namespace } = input;
     this.labels = appLabels(names.bootstrap, 'credentials-bootstrap', input.platform);
-    kube(this, 'sa', k8s.KubeServiceAccount, {
+    kube(this, 'sa', KUBE.ServiceAccount, {
       metadata: { name: names.bootstrap, namespace, labels: this.labels },
       automountServiceAccountToken: false,
     });
-    kube(this, 'program', k8s.KubeConfigMap, {
+    kube(this, 'program', KUBE.ConfigMap, {
       metadata: { name: names.bootstrap, namespace, labels: this.labels },
       data: {
         'bootstrap.py': BOOTSTRAP_SCRIPT,
@@ -125,7 +125,7 @@ export class Bootstrap extends Construct {
     this.secretNames.set(namespace, names);
     const id = namespace === this.input.namespace ? 'rbac' : `rbac-${namespace}`;
     const roleName = this.input.names.bootstrap;
-    kube(this, `${id}-role`, k8s.KubeRole, {
+    kube(this, `${id}-role`, KUBE.Role, {
       metadata: { name: roleName, namespace, labels: this.labels },
       rules: [
         // Creation cannot be limited by name (the API server authorizes it before the name is known).
@@ -133,7 +133,7 @@ export class Bootstrap extends Construct {
         { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: Lazy.any({ produce: () => [...names].sort() }) as any },
       ],
     });
-    kube(this, `${id}-binding`, k8s.KubeRoleBinding, {
+    kube(this, `${id}-binding`, KUBE.RoleBinding, {
       metadata: { name: roleName, namespace, labels: this.labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
       subjects: [{ kind: 'ServiceAccount', name: this.input.names.bootstrap, namespace: this.input.namespace }],

@@ -1,7 +1,7 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
-import { Json, kube } from './object';
+import { Json, KUBE, kube } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { renderStatefulService } from './stateful';
 import { BackendStoreSpec } from '../../core';
@@ -111,12 +111,12 @@ export function renderBackup(scope: Construct, i: BackupInput): void {
   if (!backup) return;
   const { names, namespace } = i;
   const labels = appLabels(names.backup, 'database-backup', i.platform);
-  kube(scope, 'backup-sa', k8s.KubeServiceAccount, {
+  kube(scope, 'backup-sa', KUBE.ServiceAccount, {
     metadata: { name: names.backup, namespace, labels },
     automountServiceAccountToken: false,
   });
   const prefix = `${i.store.prefix ? `${i.store.prefix}/` : ''}backups/postgres/`;
-  kube(scope, 'backup', k8s.KubeCronJob, {
+  kube(scope, 'backup', KUBE.CronJob, {
     metadata: { name: names.backup, namespace, labels },
     spec: {
       schedule: backup.schedule,

@@ -1,6 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Json, kube } from './object';
+import { Json, KUBE, kube } from './object';
 import { PAYLOAD_LOGGER_SCRIPT } from './payload-logger-script';
 import { container, emptyDir, resources, secretEnv } from './pod';
 import { ModelEndpointSpec, ModelVersionSpec, PAYLOAD_LOGGER_RESOURCES } from '../../core/endpoint';
@@ -35,7 +35,7 @@ export function payloadLoggerConfigMapName(e: ModelEndpointSpec): string {
 /** The endpoint's script ConfigMap, created once under `scope` (the ModelEndpoint) by the first version that logs. */
 export function renderPayloadLoggerConfigMap(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>): void {
   if (scope.node.tryFindChild('payload-logger')) return;
-  kube(scope, 'payload-logger', k8s.KubeConfigMap, {
+  kube(scope, 'payload-logger', KUBE.ConfigMap, {
     metadata: { name: payloadLoggerConfigMapName(e), namespace: e.namespace, labels },
     data: { [PAYLOAD_LOGGER_FILE]: PAYLOAD_LOGGER_SCRIPT },
   });

@@ -1,7 +1,7 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ENDPOINT_LABEL, versionLabels } from './endpoint-pod';
-import { Json, K8sObject, kube } from './object';
+import { Json, K8sObject, KUBE, kube } from './object';
 import { NAMESPACE_NAME_LABEL } from './tenant-network';
 import { GatewayRef } from '../../core';
 import { EndpointGrpcSpec, mirrorAmount, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
@@ -26,7 +26,7 @@ function serviceRef(v: ModelVersionSpec): { group: string; kind: string; name: s
 export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>, platform: string): void {
   const stable = byName(e, e.traffic.stable);
   const metadata = { name: e.name, namespace: e.namespace, labels };
-  kube(scope, 'service', k8s.KubeService, {
+  kube(scope, 'service', KUBE.Service, {
     metadata,
     spec: {
       selector: versionLabels(e, stable, platform).selector,
@@ -36,7 +36,7 @@ export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Re
   const x = e.exposure;
   if (x.kind === 'ingress') {
     const tls = x.tls;
-    kube(scope, 'ingress', k8s.KubeIngress, {
+    kube(scope, 'ingress', KUBE.Ingress, {
       metadata: {
         ...metadata,
         ...(tls ? { annotations: tls.clusterIssuer ? { 'cert-manager.io/cluster-issuer': tls.clusterIssuer } : { 'cert-manager.io/issuer': tls.issuer! } } : {}),
@@ -140,7 +140,7 @@ export function renderEndpointNetwork(scope: Construct, e: ModelEndpointSpec, la
       ports: ports.map(named),
     });
   }
-  kube(scope, 'netpol', k8s.KubeNetworkPolicy, {
+  kube(scope, 'netpol', KUBE.NetworkPolicy, {
     metadata: { name: `${e.name}-ingress`, namespace: e.namespace, labels },
     spec: { podSelector: { matchLabels: { [ENDPOINT_LABEL]: e.name } }, policyTypes: ['Ingress'], ingress },
   });

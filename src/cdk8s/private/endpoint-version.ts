@@ -1,8 +1,7 @@
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { renderPayloadLoggerConfigMap } from './endpoint-logging';
 import { endpointLabels, versionLabels, versionPodSpec } from './endpoint-pod';
-import { K8sObject, kube } from './object';
+import { K8sObject, KUBE, kube } from './object';
 import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** Annotation naming what a version's ServiceAccount must be able to read (the AWS side grants exactly this). */
@@ -45,14 +44,14 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
     ? { [READ_SCOPE_ANNOTATION]: v.readScope.kind === 's3' ? `s3://${v.readScope.bucket}/${v.readScope.prefix}` : `models:/${v.readScope.model}` }
     : {};
   if (v.writeScope) scopeAnnotation[PAYLOAD_LOG_SCOPE_ANNOTATION] = `s3://${v.writeScope.bucket}/${v.writeScope.prefix}`;
-  kube(c, 'sa', k8s.KubeServiceAccount, {
+  kube(c, 'sa', KUBE.ServiceAccount, {
     metadata: { ...metadata, annotations: { ...scopeAnnotation, ...v.serviceAccountAnnotations } },
     automountServiceAccountToken: false,
   });
   if (o.serviceAccountOnly) return;
   if (v.logging) renderPayloadLoggerConfigMap(scope, e, endpointLabels(e, o.platform));
   const autoscaled = v.scaling.kind !== 'fixed';
-  kube(c, 'deployment', k8s.KubeDeployment, {
+  kube(c, 'deployment', KUBE.Deployment, {
     metadata,
     spec: {
       ...(autoscaled ? {} : { replicas: v.scaling.minReplicas }),
@@ -69,7 +68,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
   });
   const metrics = metricsServicePort(v);
   // `http` is the logging proxy's port when the version logs payloads (see endpoint-logging.ts), else the server's.
-  kube(c, 'service', k8s.KubeService, {
+  kube(c, 'service', KUBE.Service, {
     metadata,
     spec: {
       selector,
@@ -80,7 +79,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
       ],
     },
   });
-  kube(c, 'pdb', k8s.KubePodDisruptionBudget, {
+  kube(c, 'pdb', KUBE.PodDisruptionBudget, {
     metadata,
     spec: { selector: { matchLabels: selector }, maxUnavailable: 1 },
   });
@@ -88,7 +87,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
   const target = { apiVersion: 'apps/v1', kind: 'Deployment', name: v.objectName };
   const s = v.scaling;
   if (s.kind === 'cpu') {
-    kube(c, 'hpa', k8s.KubeHorizontalPodAutoscalerV2, {
+    kube(c, 'hpa', KUBE.HorizontalPodAutoscalerV2, {
       metadata,
       spec: {
         scaleTargetRef: target,

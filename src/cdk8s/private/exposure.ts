@@ -1,6 +1,5 @@
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { K8sObject, kube } from './object';
+import { K8sObject, KUBE, kube } from './object';
 import { tenantsPeer } from './platform-network';
 import { AppListenerSpec, ExposureSpec } from '../../core';
 
@@ -66,7 +65,7 @@ export function renderExposure(scope: Construct, i: ExposureInput): void {
   if (s.kind === 'none') return;
   const tlsSecret = `${i.name}-tls`;
   if (s.kind === 'ingress') {
-    kube(scope, 'ingress', k8s.KubeIngress, {
+    kube(scope, 'ingress', KUBE.Ingress, {
       metadata: { name: i.name, namespace: i.namespace, labels: i.labels, annotations: issuerAnnotations(s.tls) },
       spec: {
         ingressClassName: s.className,

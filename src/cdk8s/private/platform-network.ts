@@ -1,6 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Json, kube } from './object';
+import { Json, KUBE, kube } from './object';
 
 /** A set of pods in a namespace: the unit NetworkPolicy rules are written in. */
 export interface PodGroup {
@@ -32,7 +32,7 @@ export function tcp(port: number): Json<k8s.NetworkPolicyPort> {
 
 /** Deny all ingress and egress to every pod of `namespace` not allowed by another policy. */
 export function defaultDeny(scope: Construct, id: string, namespace: string, name: string, labels: Record<string, string>): void {
-  kube(scope, id, k8s.KubeNetworkPolicy, {
+  kube(scope, id, KUBE.NetworkPolicy, {
     metadata: { name, namespace, labels },
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   });
@@ -40,7 +40,7 @@ export function defaultDeny(scope: Construct, id: string, namespace: string, nam
 
 /** Allow DNS lookups through kube-dns from every pod of `namespace`. */
 export function allowDns(scope: Construct, id: string, namespace: string, name: string, labels: Record<string, string>): void {
-  kube(scope, id, k8s.KubeNetworkPolicy, {
+  kube(scope, id, KUBE.NetworkPolicy, {
     metadata: { name, namespace, labels },
     spec: {
       podSelector: {},
@@ -66,7 +66,7 @@ export function allow(scope: Construct, id: string, p: PodPolicy, labels: Record
   const types: string[] = [];
   if (p.ingress?.length) types.push('Ingress');
   if (p.egress?.length) types.push('Egress');
-  kube(scope, id, k8s.KubeNetworkPolicy, {
+  kube(scope, id, KUBE.NetworkPolicy, {
     metadata: { name: p.name, namespace: p.pods.namespace, labels },
     spec: {
       podSelector: { matchLabels: { ...p.pods.labels } },

@@ -1,6 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Json, kube } from './object';
+import { Json, KUBE, kube } from './object';
 import { Size } from '../../core';
 
 /** A one-replica service on a PersistentVolumeClaim (the embedded database and object store). */
@@ -28,8 +28,8 @@ export interface StatefulServiceInput {
  */
 export function renderStatefulService(scope: Construct, i: StatefulServiceInput): void {
   const meta = { name: i.name, namespace: i.namespace, labels: i.labels };
-  kube(scope, `${i.id}-sa`, k8s.KubeServiceAccount, { metadata: meta, automountServiceAccountToken: false });
-  kube(scope, `${i.id}-svc`, k8s.KubeService, {
+  kube(scope, `${i.id}-sa`, KUBE.ServiceAccount, { metadata: meta, automountServiceAccountToken: false });
+  kube(scope, `${i.id}-svc`, KUBE.Service, {
     metadata: meta,
     spec: {
       ...(i.headless ? { clusterIP: 'None' } : {}),
@@ -37,7 +37,7 @@ export function renderStatefulService(scope: Construct, i: StatefulServiceInput)
       ports: [{ name: i.port.name, port: i.port.port, targetPort: i.port.name }],
     },
   });
-  kube(scope, i.id, k8s.KubeStatefulSet, {
+  kube(scope, i.id, KUBE.StatefulSet, {
     metadata: meta,
     spec: {
       serviceName: i.name,

@@ -1,7 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { renderExposure } from './exposure';
-import { kube } from './object';
+import { KUBE, kube } from './object';
 import { container, emptyDir, podSpec, resources } from './pod';
 import { tenantNetworkPolicyName } from './sweep-names';
 import { optunaEnv, PROGRAM_DIR, SweepPodsInput } from './sweep-pods';
@@ -31,7 +30,7 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
   const podLabels = { ...labels, 'app.kubernetes.io/name': d.name };
   const ns = i.spec.namespace;
   const tcp = { tcpSocket: { port: DASHBOARD_PORT } };
-  kube(scope, 'dashboard', k8s.KubeDeployment, {
+  kube(scope, 'dashboard', KUBE.Deployment, {
     metadata: { name: d.name, namespace: ns, labels: podLabels },
     spec: {
       replicas: 1,
@@ -59,13 +58,13 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
       },
     },
   });
-  kube(scope, 'dashboard-service', k8s.KubeService, {
+  kube(scope, 'dashboard-service', KUBE.Service, {
     metadata: { name: d.name, namespace: ns, labels: podLabels },
     spec: { selector, ports: [{ name: 'http', port: DASHBOARD_PORT, targetPort: DASHBOARD_PORT, protocol: 'TCP' }] },
   });
   if (!d.exposure || d.exposure.kind === 'none') return;
   renderExposure(scope, { namespace: ns, name: d.name, labels: podLabels, spec: d.exposure, service: d.name, port: DASHBOARD_PORT, envoyGatewayAddon: false });
-  kube(scope, 'dashboard-ingress', k8s.KubeNetworkPolicy, {
+  kube(scope, 'dashboard-ingress', KUBE.NetworkPolicy, {
     metadata: { name: tenantNetworkPolicyName(d.name), namespace: ns, labels: podLabels },
     spec: {
       podSelector: { matchLabels: selector },

@@ -1,6 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Json, K8sObject, kube } from './object';
+import { Json, K8sObject, KUBE, kube } from './object';
 import { container, emptyDir, podSpec, resources, secretEnv } from './pod';
 import { SWEEP_LIBRARY } from './sweep-library';
 import { SWEEP_PROGRAM } from './sweep-program';
@@ -112,7 +112,7 @@ export function optunaResources() {
 /** The study-creation Job: creates the schema, tables and study once; workers only ever load it. */
 export function renderCreateJob(scope: Construct, id: string, name: string, i: SweepPodsInput): K8sObject {
   const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-create' };
-  return kube(scope, id, k8s.KubeJob, {
+  return kube(scope, id, KUBE.Job, {
     metadata: { name, namespace: i.spec.namespace, labels },
     spec: {
       backoffLimit: 6,
@@ -166,7 +166,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
     { name: 'SWEEP_WORKER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
   const jobLabels = i.queue ? { ...labels, 'kueue.x-k8s.io/queue-name': i.queue } : labels;
-  return kube(scope, id, k8s.KubeJob, {
+  return kube(scope, id, KUBE.Job, {
     metadata: { name, namespace: spec.namespace, labels: jobLabels },
     spec: {
       completionMode: 'Indexed',
@@ -243,7 +243,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
  * since the address behind its host name is not known at synth time.
  */
 export function renderStorageEgress(scope: Construct, name: string, i: SweepPodsInput, port: number): void {
-  kube(scope, 'study-database-egress', k8s.KubeNetworkPolicy, {
+  kube(scope, 'study-database-egress', KUBE.NetworkPolicy, {
     metadata: { name, namespace: i.spec.namespace, labels: i.labels },
     spec: {
       podSelector: { matchLabels: { 'mlplatform.io/sweep': i.spec.name } },

@@ -1,6 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Json, kube } from './object';
+import { Json, KUBE, kube } from './object';
 import { childName } from '../../core/names';
 import type { TenantSpec } from '../../core/platform/tenants';
 
@@ -66,7 +66,7 @@ export const PRIVATE_IPV4_RANGES: readonly string[] = Object.freeze(['10.0.0.0/8
 export function renderTenantNetworkPolicies(
   scope: Construct, t: TenantSpec, peers: TenantNetworkPeers, labels: Readonly<Record<string, string>>,
 ): void {
-  const policy = (suffix: string, spec: Json<k8s.NetworkPolicySpec>) => kube(scope, suffix, k8s.KubeNetworkPolicy, {
+  const policy = (suffix: string, spec: Json<k8s.NetworkPolicySpec>) => kube(scope, suffix, KUBE.NetworkPolicy, {
     metadata: { name: childName(t.name, suffix), namespace: t.namespace, labels: { ...labels } },
     spec,
   });

@@ -1,7 +1,6 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { K8sObject, kube } from './object';
+import { K8sObject, KUBE, kube } from './object';
 import { appLabels } from './pod';
 import { ExternalService, NAMESPACE_NAME_LABEL, renderTenantNetworkPolicies, TenantServicePeer } from './tenant-network';
 import { Issues } from '../../core/errors';
@@ -105,7 +104,7 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
   const labels = { ...appLabels(t.name, 'tenant', platform.name), [TENANT_LABEL]: t.name };
   const metadata = (suffix: string) => ({ name: childName(t.name, suffix), namespace: t.namespace, labels: { ...labels } });
 
-  const ns = kube(c, 'namespace', k8s.KubeNamespace, {
+  const ns = kube(c, 'namespace', KUBE.Namespace, {
     metadata: {
       name: t.namespace,
       labels: {
@@ -130,10 +129,10 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
     'persistentvolumeclaims': String(t.quota.pods),
   };
   for (const [resource, n] of gpuQuota(t, tenantPools, platform.pools)) hard[`requests.${resource}`] = String(n);
-  kube(c, 'quota', k8s.KubeResourceQuota, { metadata: metadata('quota'), spec: { hard } });
+  kube(c, 'quota', KUBE.ResourceQuota, { metadata: metadata('quota'), spec: { hard } });
 
   const d = t.containerDefaults;
-  kube(c, 'container-defaults', k8s.KubeLimitRange, {
+  kube(c, 'container-defaults', KUBE.LimitRange, {
     metadata: metadata('container-defaults'),
     spec: {
       limits: [{
@@ -147,7 +146,7 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
   const roles: Array<[string, readonly string[]]> = [['admin', t.access.admins], ['edit', t.access.editors], ['view', t.access.viewers]];
   for (const [role, groups] of roles) {
     if (groups.length === 0) continue;
-    kube(c, `rolebinding-${role}`, k8s.KubeRoleBinding, {
+    kube(c, `rolebinding-${role}`, KUBE.RoleBinding, {
       metadata: metadata(role),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
       subjects: [...new Set(groups)].map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name })),

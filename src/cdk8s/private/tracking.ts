@@ -1,7 +1,7 @@
-import { k8s } from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
-import { Json, kube } from './object';
+import { Json, KUBE, kube } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { ExposureSpec, TrackingSpec } from '../../core';
 
@@ -56,7 +56,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
   const basic = spec.auth.kind === 'basic';
   const oidc = spec.auth.kind === 'oidc' ? spec.auth : undefined;
 
-  kube(scope, 'tracking-sa', k8s.KubeServiceAccount, {
+  kube(scope, 'tracking-sa', KUBE.ServiceAccount, {
     metadata: { name: names.tracking, namespace, labels, ...(i.serviceAccountAnnotations ? { annotations: i.serviceAccountAnnotations } : {}) },
     automountServiceAccountToken: false,
   });
@@ -131,7 +131,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       livenessProbe: { httpGet: { path: '/ping', port: 'oidc' }, periodSeconds: 20 },
     }));
   }
-  kube(scope, 'tracking', k8s.KubeDeployment, {
+  kube(scope, 'tracking', KUBE.Deployment, {
     metadata: {
       name: names.tracking,
       namespace,
@@ -162,7 +162,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       },
     },
   });
-  kube(scope, 'tracking-svc', k8s.KubeService, {
+  kube(scope, 'tracking-svc', KUBE.Service, {
     metadata: { name: names.tracking, namespace, labels },
     spec: {
       selector,
@@ -172,7 +172,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       ],
     },
   });
-  kube(scope, 'tracking-pdb', k8s.KubePodDisruptionBudget, {
+  kube(scope, 'tracking-pdb', KUBE.PodDisruptionBudget, {
     metadata: { name: names.tracking, namespace, labels },
     spec: {
       selector: { matchLabels: selector },
@@ -180,7 +180,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     },
   });
   if (spec.autoscaling) {
-    kube(scope, 'tracking-hpa', k8s.KubeHorizontalPodAutoscalerV2, {
+    kube(scope, 'tracking-hpa', KUBE.HorizontalPodAutoscalerV2, {
       metadata: { name: names.tracking, namespace, labels },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.tracking },
