@@ -7,7 +7,8 @@
 // Synthesis time is what `cdk8s synth` computes in memory: declaring the constructs and every
 // chart's `toJson()` (dependency order, every validation incl. the synth-time checks, every object's
 // JSON). The targets are evaluated on it; writing the YAML (cdk8s's `Yaml.stringify`, the same call
-// for both sides) is shown beside it, and the ratios with YAML included too.
+// for both sides) is shown beside it, and the ratios with YAML included too; so are each process's
+// loading time (Node's start and the modules its side loads) and whole life, spawn to exit.
 // Options: BENCH_RUNS (default 5), BENCH_SIZES (default 10,100,1000), BENCH_BASELINE_SIZES (default 100,1000),
 // BENCH_BREAKDOWN (default 0,100:pipelines,100:sweeps,100:endpoints; empty for none).
 import { spawnSync } from 'node:child_process';
@@ -26,6 +27,10 @@ const BREAKDOWN = (process.env.BENCH_BREAKDOWN ?? '0,100:pipelines,100:sweeps,10
 const TARGETS = { ms1000: 2000, mib1000: 300, ratio: 1.25, scaling: 10.5 };
 
 interface Sample {
+  /** Process age once the side's modules are loaded (Node's start, cdk8s, and the library on mlplatform's side). */
+  loadMs: number;
+  /** The whole child process, spawn to exit (measured by this process): start, loading, synthesis, YAML, exit. */
+  processMs: number;
   objects: number;
   yamlBytes: number;
   declareMs: number;
@@ -56,15 +61,19 @@ function compile(): string {
 }
 
 function runChild(child: string, args: string[], nodeFlags: string[] = []): Sample {
+  const spawned = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [...nodeFlags, child, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const processMs = Number(process.hrtime.bigint() - spawned) / 1e6;
   if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return { ...JSON.parse(r.stdout.trim().split('\n').pop()!), processMs };
 }
 
 function summarize(samples: Sample[]): Sample & { runs: number } {
   const m = (k: keyof Sample) => median(samples.map((s) => s[k]));
   return {
     runs: RUNS,
+    loadMs: m('loadMs'),
+    processMs: m('processMs'),
     objects: samples[0].objects,
     yamlBytes: samples[0].yamlBytes,
     declareMs: m('declareMs'),
@@ -135,10 +144,10 @@ function main(): void {
 
   const f = (x: number, w: number) => x.toFixed(0).padStart(w);
   console.log('');
-  console.log('| case                                   | objects | YAML MB | declare ms | toJson ms | **in-memory ms** | YAML ms | total ms | **peak RSS in-memory MiB** | peak RSS with YAML MiB |');
-  console.log('| -------------------------------------- | ------: | ------: | ---------: | --------: | ---------------: | ------: | -------: | -------------------------: | ---------------------: |');
+  console.log('| case                                   | objects | YAML MB | load ms | declare ms | toJson ms | **in-memory ms** | YAML ms | total ms | process ms | **peak RSS in-memory MiB** | peak RSS with YAML MiB |');
+  console.log('| -------------------------------------- | ------: | ------: | ------: | ---------: | --------: | ---------------: | ------: | -------: | ---------: | -------------------------: | ---------------------: |');
   for (const [name, s] of rows) {
-    console.log(`| ${name.padEnd(38)} | ${String(s.objects).padStart(7)} | ${(s.yamlBytes / 1e6).toFixed(2).padStart(7)} | ${f(s.declareMs, 10)} | ${f(s.toJsonMs, 9)} | ${f(s.synthMs, 16)} | ${f(s.yamlMs, 7)} | ${f(s.totalMs, 8)} | ${f(s.synthRssMiB, 26)} | ${f(s.maxRssMiB, 22)} |`);
+    console.log(`| ${name.padEnd(38)} | ${String(s.objects).padStart(7)} | ${(s.yamlBytes / 1e6).toFixed(2).padStart(7)} | ${f(s.loadMs, 7)} | ${f(s.declareMs, 10)} | ${f(s.toJsonMs, 9)} | ${f(s.synthMs, 16)} | ${f(s.yamlMs, 7)} | ${f(s.totalMs, 8)} | ${f(s.processMs, 10)} | ${f(s.synthRssMiB, 26)} | ${f(s.maxRssMiB, 22)} |`);
   }
   console.log('');
   console.log('targets on the in-memory synthesis (declare + toJson, validations included); with the YAML writing beside:');
@@ -154,7 +163,7 @@ function main(): void {
     const pairs = pairedRatios.get(n);
     const paired = pairs ? ` (median of the ${pairs.length} run-by-run ratios: ${median(pairs).toFixed(2)}, from ${Math.min(...pairs).toFixed(2)} to ${Math.max(...pairs).toFixed(2)})` : '';
     console.log(`  ratio mlplatform ÷ hand-written, ${n} workloads (same objects, byte-equal YAML): ${ratio.toFixed(2)} in memory${n === 100 ? ` (target ≤ ${TARGETS.ratio})` : ''}${paired}; ` +
-      `${(s.totalMs / b.totalMs).toFixed(2)} with YAML`);
+      `${(s.totalMs / b.totalMs).toFixed(2)} with YAML; ${(s.processMs / b.processMs).toFixed(2)} for the whole process (Node's start, loading the modules, synthesis, YAML)`);
     if (n === 100) checks.push(['ratio', ratio <= TARGETS.ratio]);
   }
   if (s100 && eager.ours.length > 0) {
