@@ -17,7 +17,7 @@ export function toCdk8sDuration(d: Duration): CdkDuration {
 
 /** The cdk8s-plus `Cpu` for a core {@link Cpu}. */
 export function toKplusCpu(cpu: Cpu): KplusCpu {
-  // Loaded on first use: nothing else of the library needs cdk8s-plus-27 at run time (≈ 70 ms to load).
+  // Loaded on first use: nothing else of the library needs cdk8s-plus-27 at run time (≈ 80 ms to load).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kplus = require('cdk8s-plus-27') as typeof import('cdk8s-plus-27');
   return kplus.Cpu.millis(cpu.millicores);
