@@ -172,21 +172,21 @@ function main(): void {
       `${(s.totalMs / b.totalMs).toFixed(2)} with YAML; ${(s.processMs / b.processMs).toFixed(2)} for the whole process (Node's start, loading the modules, synthesis, YAML)`);
     if (n === 100) checks.push(['ratio', ratio <= TARGETS.ratio]);
   }
-  if (s100 && eager.ours.length > 0) {
-    const e = summarize(eager.ours);
-    const eb = summarize(eager.theirs);
-    console.log('  first-call compilation, 100 workloads: with every function compiled while the modules load (node --no-lazy, runs alternating with the above), ' +
-      `mlplatform takes ${e.synthMs.toFixed(0)} ms and the hand-written objects ${eb.synthMs.toFixed(0)} ms (ratio ${(e.synthMs / eb.synthMs).toFixed(2)}); ` +
-      `compiling code as it first runs costs mlplatform ≈ ${(s100.synthMs - e.synthMs).toFixed(0)} ms and the baseline ≈ ${((baselines.get(100)?.synthMs ?? eb.synthMs) - eb.synthMs).toFixed(0)} ms per process`);
-  }
-  if (s100 && warmed.ours.length > 0) {
-    const w = summarize(warmed.ours);
-    const wb = summarize(warmed.theirs);
-    const pairs = warmed.ours.map((o, i) => o.synthMs / warmed.theirs[i].synthMs);
-    console.log('  first use, 100 workloads: in a process that has synthesized 5 workloads (the same mix) before, mlplatform takes ' +
-      `${w.synthMs.toFixed(0)} ms and the hand-written objects ${wb.synthMs.toFixed(0)} ms: ratio ${(w.synthMs / wb.synthMs).toFixed(2)} ` +
-      `(median of the ${pairs.length} run-by-run ratios: ${median(pairs).toFixed(2)}, from ${Math.min(...pairs).toFixed(2)} to ${Math.max(...pairs).toFixed(2)}); ` +
-      `the code's first use costs mlplatform ≈ ${(s100.synthMs - w.synthMs).toFixed(0)} ms and the baseline ≈ ${((baselines.get(100)?.synthMs ?? wb.synthMs) - wb.synthMs).toFixed(0)} ms per process`);
+  const b100 = baselines.get(100);
+  if (s100 && b100) {
+    for (const [runs, what] of [
+      [eager, 'first-call compilation, 100 workloads: with every function compiled while the modules load (node --no-lazy)'],
+      [warmed, 'first use, 100 workloads: in a process that has synthesized 5 workloads (the same mix) before'],
+    ] as const) {
+      if (runs.ours.length === 0) continue;
+      const o = summarize(runs.ours);
+      const t = summarize(runs.theirs);
+      const pairs = runs.ours.map((x, i) => x.synthMs / runs.theirs[i].synthMs);
+      console.log(`  ${what}, runs alternating with the above: mlplatform takes ${o.synthMs.toFixed(0)} ms and the hand-written objects ${t.synthMs.toFixed(0)} ms, ` +
+        `ratio ${(o.synthMs / t.synthMs).toFixed(2)} (median of the ${pairs.length} run-by-run ratios: ${median(pairs).toFixed(2)}, ` +
+        `from ${Math.min(...pairs).toFixed(2)} to ${Math.max(...pairs).toFixed(2)}); that saves mlplatform ≈ ${(s100.synthMs - o.synthMs).toFixed(0)} ms ` +
+        `and the baseline ≈ ${(b100.synthMs - t.synthMs).toFixed(0)} ms per process`);
+    }
   }
   if (s100 && s1000) {
     const scale = s1000.synthMs / s100.synthMs;
