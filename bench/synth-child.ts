@@ -10,6 +10,9 @@
 // workloads (mlplatform: the constructs; baseline: that fixture's ApiObjects) in an App of its own, so
 // each side's code has been compiled and run once: the difference to a run without it is what the
 // code's first use costs per process.
+// `--repeat=<k>`: the same synthesis k − 1 times over (each in an App of its own, untimed) before the
+// timed one: the steady state of a process that synthesizes many charts, as a jest suite of templates
+// does — every function compiled, optimized where V8 chose to, the heap grown.
 // Each side loads what its program would: mlplatform's the library (and cdk8s), the hand-written one
 // cdk8s alone; `loadMs` is the process's age once they are loaded (Node's start included), and
 // `fixtureMs` the baseline's reading of its fixture (the parent leaves it out of the process's time).
@@ -47,6 +50,12 @@ async function main(): Promise<void> {
     const warm = new Chart(new App({ outdir: '/dev/null' }), 'prewarm');
     declareWarm(warm);
     warm.toJson();
+  }
+  const repeat = Number(process.argv.find((a) => a.startsWith('--repeat='))?.slice('--repeat='.length) ?? 1);
+  for (let i = 1; i < repeat; i++) {
+    const before = new Chart(new App({ outdir: '/dev/null' }), 'bench');
+    declare(before);
+    before.toJson();
   }
   synthesize(mode, Number(n), only, fixture, { loadMs, fixtureMs }, declare);
 }

@@ -3,7 +3,9 @@
 // runs, median wall time and peak RSS; the hand-written baseline (the same objects as plain
 // ApiObjects) for 100 and 1,000 workloads in the same run, its runs alternating with mlplatform's;
 // where the ratio comes from: the platform alone and 100 workloads of one construct each, against
-// their own hand-written objects; and the default platform's footprint next to the Kubeflow figures.
+// their own hand-written objects; at 100 workloads, both sides also with every function compiled up
+// front (--no-lazy), after a first synthesis of 5 workloads (first use) and in the steady state (the
+// fifth synthesis in one process); and the default platform's footprint next to the Kubeflow figures.
 // Synthesis time is what `cdk8s synth` computes in memory: declaring the constructs and every
 // chart's `toJson()` (dependency order, every validation incl. the synth-time checks, every object's
 // JSON). The targets are evaluated on it; writing the YAML (cdk8s's `Yaml.stringify`, the same call
@@ -108,6 +110,7 @@ function main(): void {
   const pairedRatios = new Map<number, number[]>();
   const eager: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
   const warmed: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
+  const steady: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
   for (const n of SIZES) {
     // Where a baseline is measured, the two alternate run by run (mlplatform, baseline, baseline,
     // mlplatform, …): this VM's speed drifts by tens of percent over minutes, and measuring one side
@@ -119,7 +122,9 @@ function main(): void {
     // (`node --no-lazy`), in the same alternation: V8 otherwise compiles a function when it first runs,
     // inside the timed synthesis, and the difference is that one-off cost per process. And both sides
     // after a first synthesis of 5 workloads in the same process (`--prewarm`): what the code's first
-    // use costs in all (compiling it, running it the first times).
+    // use costs in all (compiling it, running it the first times). And both sides in the steady state:
+    // the fifth synthesis of the same 100 workloads in one process (`--repeat=5`), as in a process
+    // that synthesizes many charts — a jest suite of templates.
     const eagerRuns = paired && n === 100;
     for (let i = 0; i < RUNS; i++) {
       const steps = [
@@ -130,6 +135,8 @@ function main(): void {
           () => eager.theirs.push(runChild(child, ['baseline', String(n), fixture(n)], ['--no-lazy'])),
           () => warmed.ours.push(runChild(child, ['mlplatform', String(n), '', `--prewarm=${prewarmFixture}`])),
           () => warmed.theirs.push(runChild(child, ['baseline', String(n), fixture(n), `--prewarm=${prewarmFixture}`])),
+          () => steady.ours.push(runChild(child, ['mlplatform', String(n), '', '--repeat=5'])),
+          () => steady.theirs.push(runChild(child, ['baseline', String(n), fixture(n), '--repeat=5'])),
         ] : []),
       ];
       for (const step of i % 2 === 0 ? steps : [...steps].reverse()) step();
@@ -177,6 +184,7 @@ function main(): void {
     for (const [runs, what] of [
       [eager, 'first-call compilation, 100 workloads: with every function compiled while the modules load (node --no-lazy)'],
       [warmed, 'first use, 100 workloads: in a process that has synthesized 5 workloads (the same mix) before'],
+      [steady, 'steady state, 100 workloads: the fifth synthesis of the same 100 workloads in one process'],
     ] as const) {
       if (runs.ours.length === 0) continue;
       const o = summarize(runs.ours);
