@@ -1,5 +1,7 @@
-// One measured synthesis in a fresh process: `node synth-child.js <mlplatform|baseline> <workloads>[:<kind>] [fixture.json]`
-// (`100` is the mix of 100 workloads, `100:pipelines` 100 pipelines; see bench/workloads.ts).
+// One measured synthesis in a fresh process: `node synth-child.js <mlplatform|baseline|program> <workloads>[:<kind>] [fixture]`
+// (`100` is the mix of 100 workloads, `100:pipelines` 100 pipelines; see bench/workloads.ts). The
+// hand-written sides (bench/baseline.ts): `baseline` replays the objects of a JSON fixture, `program`
+// runs the program that writes them out (the fixture argument is then that program's .js file).
 // Prints one JSON line. Two phases are timed apart:
 // - in-memory synthesis: declaring the constructs, then `chart.toJson()` — dependency ordering, every
 //   construct's validations (the synth-time checks) and every object's JSON: what `cdk8s synth`
@@ -13,12 +15,14 @@
 // `--repeat=<k>`: the same synthesis k − 1 times over (each in an App of its own, untimed) before the
 // timed one: the steady state of a process that synthesizes many charts, as a jest suite of templates
 // does — every function compiled, optimized where V8 chose to, the heap grown.
-// Each side loads what its program would: mlplatform's the library (and cdk8s), the hand-written one
-// cdk8s alone; `loadMs` is the process's age once they are loaded (Node's start included), and
+// `--write-fixture` (mlplatform) writes the synthesized objects to the fixture, `--write-program=<file.js>` the
+// program that writes them out.
+// Each side loads what its program would: mlplatform's the library (and cdk8s), the hand-written ones
+// cdk8s alone (and the program its own module: parsing it is its loading); `loadMs` is the process's age once they are loaded (Node's start included), and
 // `fixtureMs` the baseline's reading of its fixture (the parent leaves it out of the process's time).
 import * as fs from 'node:fs';
 import { App, Chart, Yaml } from 'cdk8s';
-import type { Manifest } from './baseline';
+import { handWrittenProgram, Manifest } from './baseline';
 import { BENCH_KINDS, BenchKind } from './mix';
 
 async function main(): Promise<void> {
@@ -40,6 +44,13 @@ async function main(): Promise<void> {
     fixtureMs = Number(process.hrtime.bigint() - read) / 1e6;
     declare = (chart) => declareHandWritten(chart, manifests);
     declareWarm = (chart) => declareHandWritten(chart, JSON.parse(fs.readFileSync(prewarm!, 'utf8')));
+  } else if (mode === 'program') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program: { declare: (chart: Chart) => void } = require(fixture!);
+    loadMs = process.uptime() * 1000;
+    declare = program.declare;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    declareWarm = (chart) => (require(prewarm!) as typeof program).declare(chart);
   } else {
     const { buildBenchPlatform } = await import('./workloads');
     declare = (chart) => buildBenchPlatform(chart, Number(n), only);
@@ -80,6 +91,8 @@ function synthesize(mode: string, n: number, only: BenchKind | undefined, fixtur
   const end = process.hrtime.bigint();
   const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
   if (process.argv.includes('--write-fixture')) fs.writeFileSync(fixture!, JSON.stringify(objects));
+  const program = process.argv.find((a) => a.startsWith('--write-program='))?.slice('--write-program='.length);
+  if (program !== undefined) fs.writeFileSync(program, handWrittenProgram(objects as Manifest[]));
   console.log(JSON.stringify({
     mode,
     workloads: n,
