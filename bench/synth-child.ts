@@ -1,7 +1,8 @@
 // One measured synthesis in a fresh process: `node synth-child.js <mlplatform|baseline|program> <workloads>[:<kind>] [fixture]`
 // (`100` is the mix of 100 workloads, `100:pipelines` 100 pipelines; see bench/workloads.ts). The
 // hand-written sides (bench/baseline.ts): `baseline` replays the objects of a JSON fixture, `program`
-// runs the program that writes them out (the fixture argument is then that program's .js file).
+// runs a program that declares them (the fixture argument is then that program's .js file: the one
+// that writes them out, or the one with a helper per shape of object).
 // Prints one JSON line. Two phases are timed apart:
 // - in-memory synthesis: declaring the constructs, then `chart.toJson()` — dependency ordering, every
 //   construct's validations (the synth-time checks) and every object's JSON: what `cdk8s synth`
@@ -16,13 +17,13 @@
 // timed one: the steady state of a process that synthesizes many charts, as a jest suite of templates
 // does — every function compiled, optimized where V8 chose to, the heap grown.
 // `--write-fixture` (mlplatform) writes the synthesized objects to the fixture, `--write-program=<file.js>` the
-// program that writes them out.
+// program that writes them out, `--write-helpers=<file.js>` the program with helpers.
 // Each side loads what its program would: mlplatform's the library (and cdk8s), the hand-written ones
 // cdk8s alone (and the program its own module: parsing it is its loading); `loadMs` is the process's age once they are loaded (Node's start included), and
 // `fixtureMs` the baseline's reading of its fixture (the parent leaves it out of the process's time).
 import * as fs from 'node:fs';
 import { App, Chart, Yaml } from 'cdk8s';
-import { handWrittenProgram, Manifest } from './baseline';
+import { handWrittenHelpers, handWrittenProgram, Manifest } from './baseline';
 import { BENCH_KINDS, BenchKind } from './mix';
 
 async function main(): Promise<void> {
@@ -93,6 +94,8 @@ function synthesize(mode: string, n: number, only: BenchKind | undefined, fixtur
   if (process.argv.includes('--write-fixture')) fs.writeFileSync(fixture!, JSON.stringify(objects));
   const program = process.argv.find((a) => a.startsWith('--write-program='))?.slice('--write-program='.length);
   if (program !== undefined) fs.writeFileSync(program, handWrittenProgram(objects as Manifest[]));
+  const helpers = process.argv.find((a) => a.startsWith('--write-helpers='))?.slice('--write-helpers='.length);
+  if (helpers !== undefined) fs.writeFileSync(helpers, handWrittenHelpers(objects as Manifest[]));
   console.log(JSON.stringify({
     mode,
     workloads: n,

@@ -2,7 +2,7 @@
 // the hand-written baseline emits exactly the objects mlplatform emits for the same case.
 import { App, Chart, Yaml } from 'cdk8s';
 import * as fc from 'fast-check';
-import { declareHandWritten, handWrittenProgram, Manifest } from '../../bench/baseline';
+import { declareHandWritten, handWrittenHelpers, handWrittenProgram, Manifest } from '../../bench/baseline';
 import { BENCH_KINDS } from '../../bench/mix';
 import { buildBenchPlatform } from '../../bench/workloads';
 import { StoreWrites } from '../../src/core/checks';
@@ -85,17 +85,37 @@ describe('benchmark harness', () => {
     expect(Yaml.stringify(...chart.toJson())).toBe(Yaml.stringify(...mlplatform));
   });
 
-  test('the program\'s literals declare any JSON as its replay does (keys needing quotes, __proto__, nesting)', () => {
+  test('the program with helpers declares the same objects, one helper per shape, values that differ passed in', () => {
+    const source = handWrittenHelpers(mlplatform);
+    const helpers = source.match(/^function helper\d+\(chart, id, v\) \{$/gm) ?? [];
+    // The endpoints' Deployments share a helper, which writes the fixed fields in and takes the names.
+    expect(helpers.length).toBeGreaterThan(10);
+    expect(helpers.length).toBeLessThan(mlplatform.filter((o) => o.kind !== 'Namespace').length / 2);
+    expect(source).toMatch(/runAsNonRoot: true/);
+    expect(source).toMatch(/name: v\[\d+\]/);
+    const chart = new Chart(new App({ outdir: '/dev/null' }), 'bench');
+    load(source)(chart);
+    const replayed = new Chart(new App({ outdir: '/dev/null' }), 'bench');
+    declareHandWritten(replayed, mlplatform);
+    expect(chart.node.children.map((c) => c.node.id)).toEqual(replayed.node.children.map((c) => c.node.id));
+    expect(Yaml.stringify(...chart.toJson())).toBe(Yaml.stringify(...mlplatform));
+  });
+
+  test('the programs declare any JSON objects as their replay does (keys needing quotes, __proto__, nesting, shared shapes)', () => {
     const data = fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'app.kubernetes.io/name', '$ref', '1', '')), fc.jsonValue({ maxDepth: 3 }));
-    fc.assert(fc.property(data, (extra) => {
-      // Through JSON, as the fixtures are read.
-      const manifest: Manifest = JSON.parse(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: extra }));
-      // Against the same object replayed: cdk8s's toJson() drops a `__proto__` key, or throws on some, either way.
-      const chart = new Chart(new App({ outdir: '/dev/null' }), 'c');
-      load(handWrittenProgram([manifest]))(chart);
+    fc.assert(fc.property(fc.array(data, { minLength: 1, maxLength: 4 }), fc.boolean(), (extras, sameShape) => {
+      // Through JSON, as the fixtures are read; with `sameShape`, objects of one shape with other values.
+      const manifests: Manifest[] = extras.map((extra, i) => JSON.parse(JSON.stringify({
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `m${i}` }, data: sameShape ? { ...extras[0], n: String(i) } : extra,
+      })));
+      // Against the same objects replayed: cdk8s's toJson() drops a `__proto__` key, or throws on some, either way.
       const replayed = new Chart(new App({ outdir: '/dev/null' }), 'c');
-      declareHandWritten(replayed, [manifest]);
-      expect(outcome(chart)).toBe(outcome(replayed));
+      declareHandWritten(replayed, manifests);
+      for (const source of [handWrittenProgram(manifests), handWrittenHelpers(manifests)]) {
+        const chart = new Chart(new App({ outdir: '/dev/null' }), 'c');
+        load(source)(chart);
+        expect(outcome(chart)).toBe(outcome(replayed));
+      }
     }), { numRuns: 200 });
   });
 
