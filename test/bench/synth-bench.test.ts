@@ -24,6 +24,16 @@ function outcome(chart: Chart): string {
   }
 }
 
+/** The program `source` declares `manifests` as their replay does: the same construct ids, byte-equal YAML. */
+function expectSameAsReplay(source: string, manifests: Manifest[]): void {
+  const chart = new Chart(new App({ outdir: '/dev/null' }), 'bench');
+  load(source)(chart);
+  const replayed = new Chart(new App({ outdir: '/dev/null' }), 'bench');
+  declareHandWritten(replayed, manifests);
+  expect(chart.node.children.map((c) => c.node.id)).toEqual(replayed.node.children.map((c) => c.node.id));
+  expect(Yaml.stringify(...chart.toJson())).toBe(Yaml.stringify(...manifests));
+}
+
 function synth(build: (chart: Chart) => void): Manifest[] {
   const chart = new Chart(new App({ outdir: '/dev/null' }), 'bench');
   build(chart);
@@ -77,12 +87,7 @@ describe('benchmark harness', () => {
     const source = handWrittenProgram(mlplatform);
     expect(source.match(/^function object\d+\(chart\) \{$/gm)).toHaveLength(mlplatform.length);
     expect(source).not.toContain('JSON.parse');
-    const chart = new Chart(new App({ outdir: '/dev/null' }), 'bench');
-    load(source)(chart);
-    const replayed = new Chart(new App({ outdir: '/dev/null' }), 'bench');
-    declareHandWritten(replayed, mlplatform);
-    expect(chart.node.children.map((c) => c.node.id)).toEqual(replayed.node.children.map((c) => c.node.id));
-    expect(Yaml.stringify(...chart.toJson())).toBe(Yaml.stringify(...mlplatform));
+    expectSameAsReplay(source, mlplatform);
   });
 
   test('the program with helpers declares the same objects, one helper per shape, values that differ passed in', () => {
@@ -93,12 +98,7 @@ describe('benchmark harness', () => {
     expect(helpers.length).toBeLessThan(mlplatform.filter((o) => o.kind !== 'Namespace').length / 2);
     expect(source).toMatch(/runAsNonRoot: true/);
     expect(source).toMatch(/name: v\[\d+\]/);
-    const chart = new Chart(new App({ outdir: '/dev/null' }), 'bench');
-    load(source)(chart);
-    const replayed = new Chart(new App({ outdir: '/dev/null' }), 'bench');
-    declareHandWritten(replayed, mlplatform);
-    expect(chart.node.children.map((c) => c.node.id)).toEqual(replayed.node.children.map((c) => c.node.id));
-    expect(Yaml.stringify(...chart.toJson())).toBe(Yaml.stringify(...mlplatform));
+    expectSameAsReplay(source, mlplatform);
   });
 
   test('the programs declare any JSON objects as their replay does (keys needing quotes, __proto__, nesting, shared shapes)', () => {
