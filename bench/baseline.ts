@@ -1,8 +1,9 @@
 // The hand-written baseline: the same Kubernetes objects declared directly with cdk8s `ApiObject`
 // literals, as a user without mlplatform writes them (no validation, no resolution, no checks), in
-// two forms:
+// three forms:
 // - replayed: the objects read from a JSON fixture and declared in a loop — no code builds them at
 //   all, the cheapest any cdk8s program could be;
+// - with helpers: a program with one helper function per shape of object, as people write cdk8s;
 // - written out: a program whose source holds every object as an `ApiObject` literal, each in a
 //   function of its own — what "written directly with ApiObject" is, and what a fresh process has to
 //   parse, compile and run like any program's code.

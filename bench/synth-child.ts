@@ -19,7 +19,8 @@
 // `--write-fixture` (mlplatform) writes the synthesized objects to the fixture, `--write-program=<file.js>` the
 // program that writes them out, `--write-helpers=<file.js>` the program with helpers.
 // Each side loads what its program would: mlplatform's the library (and cdk8s), the hand-written ones
-// cdk8s alone (and the program its own module: parsing it is its loading); `loadMs` is the process's age once they are loaded (Node's start included), and
+// cdk8s alone (and a program its own module: parsing it is its loading); `loadMs` is the process's
+// age once they are loaded (Node's start included), and
 // `fixtureMs` the baseline's reading of its fixture (the parent leaves it out of the process's time).
 import * as fs from 'node:fs';
 import { App, Chart, Yaml } from 'cdk8s';
@@ -50,8 +51,9 @@ async function main(): Promise<void> {
     const program: { declare: (chart: Chart) => void } = require(fixture!);
     loadMs = process.uptime() * 1000;
     declare = program.declare;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    declareWarm = (chart) => (require(prewarm!) as typeof program).declare(chart);
+    declareWarm = () => {
+      throw new Error('--prewarm warms mlplatform or the replay: a program shares no code with a smaller one');
+    };
   } else {
     const { buildBenchPlatform } = await import('./workloads');
     declare = (chart) => buildBenchPlatform(chart, Number(n), only);

@@ -116,7 +116,7 @@ function main(): void {
   const pairedRatios = new Map<number, number[]>();
   /** The two programs (100 workloads), their runs alternating with the others. */
   const programRuns = { helpers: [] as Sample[], written: [] as Sample[] };
-  /** mlplatform's runs at 100 workloads, for the run-by-run ratios to the program written out. */
+  /** mlplatform's runs at 100 workloads, for the run-by-run ratios to the two programs. */
   let ours100: Sample[] = [];
   const eager: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
   const warmed: { ours: Sample[]; theirs: Sample[] } = { ours: [], theirs: [] };
