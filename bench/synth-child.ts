@@ -27,12 +27,17 @@ import { App, Chart, Yaml } from 'cdk8s';
 import { handWrittenHelpers, handWrittenProgram, Manifest } from './baseline';
 import { BENCH_KINDS, BenchKind } from './mix';
 
+/** The value of `--<name>=<value>` on the command line, if given. */
+function option(name: string): string | undefined {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
 async function main(): Promise<void> {
   const [mode, workloads, fixture] = process.argv.slice(2);
   const [n, only] = workloads.split(':') as [string, BenchKind | undefined];
   if (only !== undefined && !BENCH_KINDS.includes(only)) throw new Error(`unknown workload kind "${only}": use one of ${BENCH_KINDS.join(', ')}`);
   console.warn = () => undefined; // capacity warnings of the checks (pools smaller than the peaks)
-  const prewarm = process.argv.find((a) => a.startsWith('--prewarm='))?.slice('--prewarm='.length);
+  const prewarm = option('prewarm');
   let declare: (chart: Chart) => void;
   let declareWarm: (chart: Chart) => void;
   let loadMs: number;
@@ -65,7 +70,7 @@ async function main(): Promise<void> {
     declareWarm(warm);
     warm.toJson();
   }
-  const repeat = Number(process.argv.find((a) => a.startsWith('--repeat='))?.slice('--repeat='.length) ?? 1);
+  const repeat = Number(option('repeat') ?? 1);
   for (let i = 1; i < repeat; i++) {
     const before = new Chart(new App({ outdir: '/dev/null' }), 'bench');
     declare(before);
@@ -94,10 +99,10 @@ function synthesize(mode: string, n: number, only: BenchKind | undefined, fixtur
   const end = process.hrtime.bigint();
   const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
   if (process.argv.includes('--write-fixture')) fs.writeFileSync(fixture!, JSON.stringify(objects));
-  const program = process.argv.find((a) => a.startsWith('--write-program='))?.slice('--write-program='.length);
-  if (program !== undefined) fs.writeFileSync(program, handWrittenProgram(objects as Manifest[]));
-  const helpers = process.argv.find((a) => a.startsWith('--write-helpers='))?.slice('--write-helpers='.length);
-  if (helpers !== undefined) fs.writeFileSync(helpers, handWrittenHelpers(objects as Manifest[]));
+  for (const [name, source] of [['write-program', handWrittenProgram], ['write-helpers', handWrittenHelpers]] as const) {
+    const file = option(name);
+    if (file !== undefined) fs.writeFileSync(file, source(objects as Manifest[]));
+  }
   console.log(JSON.stringify({
     mode,
     workloads: n,

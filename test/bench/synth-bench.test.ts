@@ -1,5 +1,5 @@
 // Guards the benchmark harness (not its timings): the benchmark platform is valid and realistic, and
-// the hand-written baseline emits exactly the objects mlplatform emits for the same case.
+// the hand-written baselines (replayed, and the two programs) emit exactly the objects mlplatform emits for the same case.
 import { App, Chart, Yaml } from 'cdk8s';
 import * as fc from 'fast-check';
 import { declareHandWritten, handWrittenHelpers, handWrittenProgram, Manifest } from '../../bench/baseline';
@@ -8,7 +8,7 @@ import { buildBenchPlatform } from '../../bench/workloads';
 import { StoreWrites } from '../../src/core/checks';
 import { expectValidManifests } from '../support/expect-valid';
 
-/** Loads a program written out by `handWrittenProgram` (a CommonJS module) with this suite's `require`, so it declares with the same cdk8s. */
+/** Loads a program of `handWrittenProgram` or `handWrittenHelpers` (a CommonJS module) with this suite's `require`, so it declares with the same cdk8s. */
 function load(source: string): (chart: Chart) => void {
   const exports: { declare?: (chart: Chart) => void } = {};
   new Function('require', 'exports', source)(require, exports);
