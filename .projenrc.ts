@@ -229,6 +229,10 @@ project.addTask('bench', {
   description: 'Synth benchmark: 10, 100 and 1,000 workloads against hand-written cdk8s objects, per construct, and the default footprint vs Kubeflow (BENCH_RUNS, BENCH_SIZES, BENCH_BASELINE_SIZES, BENCH_BREAKDOWN)',
 }).exec('ts-node --transpile-only --project test/tsconfig.json bench/synth-main.ts');
 
+project.addTask('bench:instructions', {
+  description: "The bench's 100-workload synthesis counted under valgrind's callgrind (instructions, cache misses, mispredicted branches) for mlplatform and the hand-written forms (needs valgrind; BENCH_RUNS)",
+}).exec('ts-node --transpile-only --project test/tsconfig.json bench/instructions-main.ts');
+
 project.addTask('footprint', {
   description: "Print the default platform's requested CPU/memory, object count and YAML bytes",
 }).exec('ts-node --transpile-only --project test/tsconfig.json bench/footprint-main.ts');

@@ -16,6 +16,9 @@
 // `--repeat=<k>`: the same synthesis k − 1 times over (each in an App of its own, untimed) before the
 // timed one: the steady state of a process that synthesizes many charts, as a jest suite of templates
 // does — every function compiled, optimized where V8 chose to, the heap grown.
+// `--stop=loaded`: exits once the side's modules (and the baseline's fixture) are loaded, printing only
+// `loadMs`: under a profiler that counts a whole process (bench/instructions-main.ts), a run with it
+// and one without give the synthesis alone by difference. `--no-yaml` skips the YAML writing.
 // `--write-fixture` (mlplatform) writes the synthesized objects to the fixture, `--write-program=<file.js>` the
 // program that writes them out, `--write-helpers=<file.js>` the program with helpers.
 // Each side loads what its program would: mlplatform's the library (and cdk8s), the hand-written ones
@@ -65,6 +68,10 @@ async function main(): Promise<void> {
     declareWarm = (chart) => buildBenchPlatform(chart, 5);
     loadMs = process.uptime() * 1000;
   }
+  if (option('stop') === 'loaded') {
+    console.log(JSON.stringify({ mode, workloads: Number(n), only, loadMs, fixtureMs }));
+    return;
+  }
   if (prewarm !== undefined) {
     const warm = new Chart(new App({ outdir: '/dev/null' }), 'prewarm');
     declareWarm(warm);
@@ -95,7 +102,7 @@ function synthesize(mode: string, n: number, only: BenchKind | undefined, fixtur
   const objects = chart.toJson();
   const synthesized = process.hrtime.bigint();
   const synthRssMiB = peakMiB();
-  const yaml = Yaml.stringify(...objects);
+  const yaml = process.argv.includes('--no-yaml') ? '' : Yaml.stringify(...objects);
   const end = process.hrtime.bigint();
   const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
   if (process.argv.includes('--write-fixture')) fs.writeFileSync(fixture!, JSON.stringify(objects));

@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { compileBench } from './compile';
 import { BENCH_KINDS, BENCH_MIX } from './mix';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -55,19 +56,6 @@ interface Sample {
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
-/** Compiles the benchmark (and the library it imports) to JavaScript once, so children measure no compiler. */
-function compile(): string {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mlplatform-bench-'));
-  // Type errors are the type-check task's business: emit regardless (`noEmitOnError` is off).
-  spawnSync(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [ROOT] }), '--outDir', out, '--rootDir', ROOT, '--module', 'commonjs', '--target', 'ES2022',
-    '--strict', '--esModuleInterop', '--skipLibCheck', '--resolveJsonModule', '--sourceMap', 'false', '--declaration', 'false', path.join(ROOT, 'bench',
-      'synth-child.ts')], { stdio: 'ignore' });
-  if (!fs.existsSync(path.join(out, 'bench', 'synth-child.js'))) throw new Error('compiling bench/synth-child.ts emitted nothing');
-  // Compiled files resolve packages from the repository's node_modules.
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
-  return path.join(out, 'bench', 'synth-child.js');
-}
-
 function runChild(child: string, args: string[], nodeFlags: string[] = []): Sample {
   const spawned = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [...nodeFlags, child, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
@@ -99,7 +87,7 @@ function summarize(samples: Sample[]): Sample & { runs: number } {
 function main(): void {
   const wall = Date.now();
   console.log(`bench: ${RUNS} runs per case, fresh child process each, median (node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-  const child = compile();
+  const child = compileBench(ROOT);
   const fixture = (n: number) => path.join(path.dirname(child), `baseline-${n}.json`);
   // The two programs, for 100 workloads only (written out, 1,000 workloads would be 44 MB of source).
   const programs = { helpers: path.join(path.dirname(child), 'helpers-100.js'), written: path.join(path.dirname(child), 'program-100.js') };
