@@ -39,12 +39,13 @@ function counted(child: string, args: string[], out: string): Promise<Counted> {
     p.stdout.resume();
     p.on('error', reject);
     p.on('close', (code) => {
-      if (code !== 0) reject(new Error(`valgrind … ${args.join(' ')} exited with ${code}: ${stderr}${fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''}`));
-      else {
-        const annotated = spawnSync('callgrind_annotate', ['--show=Ir', '--inclusive=no', '--threshold=100', out], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
-        if (annotated.status !== 0) reject(new Error(`callgrind_annotate ${out} failed: ${annotated.stderr}`));
-        else resolve({ counts: parseCallgrindSummary(fs.readFileSync(log, 'utf8')), parts: instructionsByPart(annotated.stdout) });
+      if (code !== 0) {
+        reject(new Error(`valgrind … ${args.join(' ')} exited with ${code}: ${stderr}${fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''}`));
+        return;
       }
+      const annotated = spawnSync('callgrind_annotate', ['--show=Ir', '--inclusive=no', '--threshold=100', out], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+      if (annotated.status !== 0) reject(new Error(`callgrind_annotate ${out} failed: ${annotated.stderr}`));
+      else resolve({ counts: parseCallgrindSummary(fs.readFileSync(log, 'utf8')), parts: instructionsByPart(annotated.stdout) });
     });
   });
 }
