@@ -157,13 +157,12 @@ export class MlPlatform extends Construct {
     kube(this, 'namespace', KUBE.Namespace, {
       metadata: {
         name: namespace,
-        labels: {
-          ...this.labels,
+        labels: Object.assign({}, this.labels, {
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'v1.27',
           'pod-security.kubernetes.io/warn': 'restricted',
           'pod-security.kubernetes.io/audit': 'restricted',
-        },
+        }),
       },
     });
 

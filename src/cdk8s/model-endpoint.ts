@@ -58,13 +58,13 @@ export class ModelEndpoint extends Construct {
     this.spec = resolveModelEndpoint(id, props, { platform, images });
     const e = this.spec;
     // GPU fit, pool capacity, tenant quota and model access are synth-time checks (src/cdk8s/checks.ts).
-    const severities = { ...(props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}), ...checks };
+    const severities = Object.assign({}, props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}, checks);
     checksWiring.register(this, () => ({
       demands: endpointDemands(e),
       dataAccess: endpointDataAccess(e, checksWiring.grantsOf(this)).map((a, i) => {
         const readScope = checksWiring.annotationsOf(this, e.versions[i].name, 'sa')?.[READ_SCOPE_ANNOTATION];
         const readScopes = readScope?.startsWith('s3://') ? [readScope] : [];
-        return { ...a, identity: { serviceAccount: e.versions[i].objectName, readScopes } };
+        return Object.assign({}, a, { identity: { serviceAccount: e.versions[i].objectName, readScopes } });
       }),
       target: platform,
       severities,

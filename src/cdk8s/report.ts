@@ -156,5 +156,5 @@ export function writePlatformReport(app: App, options: WritePlatformReportOption
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, options.fileName ?? 'platform.md');
   fs.writeFileSync(file, report.markdown);
-  return { ...report, file };
+  return Object.assign({}, report, { file });
 }

@@ -76,7 +76,7 @@ export class TrainingPipeline extends Construct {
     super(scope, id);
     this.context = props.platform instanceof MlPlatform ? props.platform.context : props.platform;
     const { platform: _platform, versions: _versions, checks: _checks, ...options } = props;
-    this.definition = { ...options, name: props.name ?? id, owner: this, steps: [...(props.steps ?? [])] };
+    this.definition = Object.assign({}, options, { name: props.name ?? id, owner: this, steps: [...(props.steps ?? [])] });
     const versions = props.versions ? withVersions(props.versions) : props.platform instanceof MlPlatform ? props.platform.versions : withVersions();
     this.mlflowImage = versions.images.mlflow;
     const propIssues = new Issues(`TrainingPipeline "${this.definition.name}"`);
@@ -95,20 +95,18 @@ export class TrainingPipeline extends Construct {
     const metadata = (name: string) => ({ name, namespace: spec.namespace, labels });
 
     this.serviceAccount = kube(this, 'service-account', KUBE.ServiceAccount, {
-      metadata: {
-        ...metadata(this.serviceAccountName),
-        ...(this.context?.store.serviceAccountAnnotations ? { annotations: { ...this.context.store.serviceAccountAnnotations } } : {}),
-      },
+      metadata: Object.assign({}, metadata(this.serviceAccountName),
+        this.context?.store.serviceAccountAnnotations ? { annotations: { ...this.context.store.serviceAccountAnnotations } } : {}),
     });
     this.annotateReadScopes();
     // GPU fit, gang size, tenant quota and data access are synth-time checks (src/cdk8s/checks.ts).
-    const severities = { ...(props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}), ...checks };
+    const severities = Object.assign({}, props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}, checks);
     checksWiring.register(this, () => {
       const scopes = checksWiring.annotationsOf(this, 'service-account')?.[PIPELINE_READ_SCOPES_ANNOTATION];
       const identity = { serviceAccount: this.serviceAccountName, readScopes: scopes ? scopes.split(' ').filter((x) => x) : [] };
       return {
         demands: pipelineDemands(this.current),
-        dataAccess: this.context ? [{ ...pipelineDataAccess(this.current, checksWiring.grantsOf(this)), identity }] : [],
+        dataAccess: this.context ? [Object.assign({}, pipelineDataAccess(this.current, checksWiring.grantsOf(this)), { identity })] : [],
         target: this.context,
         severities,
       };
@@ -161,8 +159,8 @@ export class TrainingPipeline extends Construct {
    * An invalid step throws a ValidationError (listing every issue of the pipeline) and is not added.
    */
   public addStep(name: string, options: StepOptions): PipelineStep {
-    const steps: StepDefinition[] = [...(this.definition.steps ?? []), { ...options, name }];
-    const definition = { ...this.definition, steps };
+    const steps: StepDefinition[] = [...(this.definition.steps ?? []), Object.assign({}, options, { name })];
+    const definition = Object.assign({}, this.definition, { steps });
     // Only the new step is validated and linked while the platform's pools, tenants and add-ons are
     // as they were; after they changed, every step is resolved again against them.
     const state = contextState(this.context);

@@ -118,7 +118,7 @@ export class TuningSweep extends Construct {
     const checks = resolveCheckSeverities(issues, 'checks', props.checks);
     issues.throwIfAny();
     // Pool capacity and tenant quota are synth-time checks (src/cdk8s/checks.ts): errors fail `app.synth()`.
-    const severities = { ...(props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}), ...checks };
+    const severities = Object.assign({}, props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}, checks);
     checksWiring.register(this, () => ({
       demands: sweepDemands(spec, { studyCreation: !katib, optuna: !katib, dashboard: dashboard !== undefined }),
       dataAccess: [],
@@ -140,7 +140,7 @@ export class TuningSweep extends Construct {
     this.workersJobName = names.workersJob;
     this.configMapName = names.configMap;
     this.serviceAccountName = names.serviceAccount;
-    const labels = { ...appLabels(id, 'sweep', ctx?.name ?? id), 'mlplatform.io/sweep': id };
+    const labels = Object.assign({}, appLabels(id, 'sweep', ctx?.name ?? id), { 'mlplatform.io/sweep': id });
 
     kube(this, 'service-account', KUBE.ServiceAccount, {
       metadata: {

@@ -72,7 +72,7 @@ export class Issues {
 
   /** Records every issue of a nested validation (paths are prefixed with `prefix.`). */
   public addAll(prefix: string, issues: readonly ValidationIssue[]): this {
-    for (const i of issues) this.list.push({ ...i, path: prefix ? `${prefix}.${i.path}` : i.path });
+    for (const i of issues) this.list.push(Object.assign({}, i, { path: prefix ? `${prefix}.${i.path}` : i.path }));
     return this;
   }
 

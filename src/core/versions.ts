@@ -99,9 +99,9 @@ export interface VersionOverrides {
 export function withVersions(overrides: VersionOverrides = {}): VersionTable {
   const charts = { ...VERSIONS.charts } as Record<AddonName, ChartRef>;
   for (const [name, o] of Object.entries(overrides.charts ?? {}) as [AddonName, Partial<ChartRef>][]) {
-    charts[name] = { ...charts[name], ...o };
+    charts[name] = Object.assign({}, charts[name], o);
   }
-  return { images: { ...VERSIONS.images, ...overrides.images }, charts };
+  return { images: Object.assign({}, VERSIONS.images, overrides.images), charts };
 }
 
 /** Whether an image reference is pinned: it has a tag other than `latest`, or a digest. */

@@ -92,15 +92,14 @@ export function resolveCompute(issues: Issues, path: string, o: ComputeOptions =
       issues.add(`${path}.accelerator`, undefined, 'is required for a GPU workload when no GPU pool is declared (e.g. "nvidia-a10g")');
       return base;
     }
-    return {
-      ...base,
+    return Object.assign({}, base, {
       gpu: {
         count: gpus,
         resourceName: 'nvidia.com/gpu',
         nodeSelector: { 'mlplatform.io/accelerator': o.accelerator },
         tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
       },
-    };
+    } satisfies Pick<ComputeSpec, 'gpu'>);
   }
   let candidates = pools;
   if (o.pool !== undefined) {
@@ -129,5 +128,5 @@ export function resolveCompute(issues: Issues, path: string, o: ComputeOptions =
     return cpu.millicores <= a.cpuMillicores && memory.bytes <= a.memoryMiB * 2 ** 20;
   });
   const pool = roomy[0] ?? fitting[0];
-  return { ...base, gpu: { count: gpus, resourceName: pool.resourceName, pool, nodeSelector: pool.nodeSelector, tolerations: pool.tolerations } };
+  return Object.assign({}, base, { gpu: { count: gpus, resourceName: pool.resourceName, pool, nodeSelector: pool.nodeSelector, tolerations: pool.tolerations } });
 }

@@ -56,7 +56,7 @@ export interface BootstrapInput {
 /** The Job's name: the base name plus a hash of the plan, so the Job runs again exactly when the plan changes. */
 class PlanJob extends K8sObject {
   constructor(scope: Construct, id: string, props: Json<k8s.KubeJobProps>, private readonly base: string, private readonly plan: BootstrapPlan) {
-    super(scope, id, { ...(props as ObjectBody), apiVersion: KUBE.Job.apiVersion, kind: KUBE.Job.kind });
+    super(scope, id, Object.assign({}, props as ObjectBody, { apiVersion: KUBE.Job.apiVersion, kind: KUBE.Job.kind }));
   }
   public toJson(): any {
     const json = super.toJson();

@@ -10,7 +10,7 @@ export const KSERVE_AUTOSCALER_CLASS = 'serving.kserve.io/autoscalerClass';
 
 function predictor(e: ModelEndpointSpec, v: ModelVersionSpec, platform: string): Record<string, unknown> {
   const pod = versionPodSpec(e, v, { serviceAccountName: v.objectName, containerName: 'kserve-container' });
-  return { ...pod, labels: versionLabels(e, v, platform).labels };
+  return Object.assign({}, pod, { labels: versionLabels(e, v, platform).labels });
 }
 
 /** The stable predictor's replica and autoscaling fields. */
@@ -18,17 +18,16 @@ function scaling(v: ModelVersionSpec, prometheusUrl: string): { fields: Record<s
   const s = v.scaling;
   const bounds = { minReplicas: s.minReplicas, maxReplicas: s.maxReplicas };
   if (s.kind === 'fixed') return { fields: bounds, autoscalerClass: 'none' };
-  if (s.kind === 'cpu') return { fields: { ...bounds, scaleMetric: 'cpu', scaleMetricType: 'Utilization', scaleTarget: s.utilization }, autoscalerClass: 'hpa' };
+  if (s.kind === 'cpu') return { fields: Object.assign({}, bounds, { scaleMetric: 'cpu', scaleMetricType: 'Utilization', scaleTarget: s.utilization }), autoscalerClass: 'hpa' };
   return {
-    fields: {
-      ...bounds,
+    fields: Object.assign({}, bounds, {
       autoScaling: {
         metrics: [{
           type: 'External',
           external: { metric: { backend: 'prometheus', serverAddress: prometheusUrl, query: s.query }, target: { type: 'AverageValue', averageValue: String(s.target) } },
         }],
       },
-    },
+    }),
     autoscalerClass: 'keda',
   };
 }
@@ -59,7 +58,7 @@ export function renderInferenceService(scope: Construct, e: ModelEndpointSpec, l
       annotations: { [KSERVE_DEPLOYMENT_MODE]: 'Standard', [KSERVE_AUTOSCALER_CLASS]: s.autoscalerClass },
     },
     spec: {
-      predictor: { ...predictor(e, stable, o.platform), ...s.fields, deploymentStrategy: strategy, timeout: (stable.runtime.requestTimeout).toSeconds() },
+      predictor: Object.assign({}, predictor(e, stable, o.platform), s.fields, { deploymentStrategy: strategy, timeout: (stable.runtime.requestTimeout).toSeconds() }),
       ...(canary.length ? { canary } : {}),
     },
   });

@@ -95,8 +95,8 @@ export function payloadLoggerContainer(e: ModelEndpointSpec, v: ModelVersionSpec
       { name: 'payload-logger', mountPath: PAYLOAD_LOGGER_DIR, readOnly: true },
       { name: 'payload-logger-tmp', mountPath: '/tmp' },
     ],
-    readinessProbe: { ...tcp, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
-    livenessProbe: { ...tcp, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+    readinessProbe: Object.assign({}, tcp, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
+    livenessProbe: Object.assign({}, tcp, { periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 }),
     ...(e.drainSeconds > 0 ? { lifecycle: { preStop: { exec: { command: ['sleep', String(e.drainSeconds)] } } } } : {}),
   });
 }

@@ -18,7 +18,7 @@ function defaultLatency(v: ModelVersionSpec): number {
 export function renderMonitoring(scope: Construct, e: ModelEndpointSpec, labels: Record<string, string>, platform: string): void {
   const m = e.monitoring;
   if (!m) return;
-  const meta = (name: string) => ({ name, namespace: e.namespace, labels: { ...labels, ...m.labels } });
+  const meta = (name: string) => ({ name, namespace: e.namespace, labels: Object.assign({}, labels, m.labels) });
   for (const v of e.versions) {
     const metrics = v.runtime.metrics;
     if (!metrics) continue;

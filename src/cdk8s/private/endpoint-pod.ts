@@ -16,13 +16,13 @@ const STARTUP_PERIOD = 10;
 
 /** Labels of an endpoint's shared objects. */
 export function endpointLabels(e: ModelEndpointSpec, platform: string): Record<string, string> {
-  return { ...appLabels(e.name, 'model-endpoint', platform), [ENDPOINT_LABEL]: e.name };
+  return Object.assign({}, appLabels(e.name, 'model-endpoint', platform), { [ENDPOINT_LABEL]: e.name });
 }
 
 /** Labels of a version's objects and pods, and the selector subset. */
 export function versionLabels(e: ModelEndpointSpec, v: ModelVersionSpec, platform: string): { labels: Record<string, string>; selector: Record<string, string> } {
-  const selector = { ...selectorLabels(v.objectName, platform), [ENDPOINT_LABEL]: e.name, [VERSION_LABEL]: v.name };
-  return { labels: { ...appLabels(v.objectName, 'model-server', platform), [ENDPOINT_LABEL]: e.name, [VERSION_LABEL]: v.name }, selector };
+  const selector = Object.assign({}, selectorLabels(v.objectName, platform), { [ENDPOINT_LABEL]: e.name, [VERSION_LABEL]: v.name });
+  return { labels: Object.assign({}, appLabels(v.objectName, 'model-server', platform), { [ENDPOINT_LABEL]: e.name, [VERSION_LABEL]: v.name }), selector };
 }
 
 /** Name of the server's HTTP container port: `http`, or `server-http` when the logging proxy takes `http`. */
@@ -113,7 +113,7 @@ export function versionPodSpec(
     env: runtimeEnv(v, e.name),
     ports: serverPorts(v),
     // The model volume counts against the server's ephemeral storage, so the scheduler finds a node with the room.
-    resources: fetched ? { ...compute, ephemeralStorage: { request: base.plus(e.modelStorage), limit: base.plus(e.modelStorage) } } : compute,
+    resources: fetched ? Object.assign({}, compute, { ephemeralStorage: { request: base.plus(e.modelStorage), limit: base.plus(e.modelStorage) } }) : compute,
     runAsUser: r.runAsUser,
     volumeMounts: [
       { name: 'tmp', mountPath: '/tmp' },
@@ -121,9 +121,9 @@ export function versionPodSpec(
       ...shm.mounts,
     ],
     // The startup window is the whole budget: a model still loading is never killed.
-    startupProbe: { ...httpGet(r.health.readiness), periodSeconds: STARTUP_PERIOD, timeoutSeconds: 5, failureThreshold: v.startup.probeFailureThreshold },
-    readinessProbe: { ...httpGet(r.health.readiness), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
-    livenessProbe: { ...httpGet(r.health.liveness), periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+    startupProbe: Object.assign({}, httpGet(r.health.readiness), { periodSeconds: STARTUP_PERIOD, timeoutSeconds: 5, failureThreshold: v.startup.probeFailureThreshold }),
+    readinessProbe: Object.assign({}, httpGet(r.health.readiness), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
+    livenessProbe: Object.assign({}, httpGet(r.health.liveness), { periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 }),
     ...(e.drainSeconds > 0 ? { lifecycle: { preStop: { exec: { command: ['sleep', String(e.drainSeconds)] } } } } : {}),
   });
   const init = fetchContainer(e, v);

@@ -37,10 +37,7 @@ export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Re
   if (x.kind === 'ingress') {
     const tls = x.tls;
     kube(scope, 'ingress', KUBE.Ingress, {
-      metadata: {
-        ...metadata,
-        ...(tls ? { annotations: tls.clusterIssuer ? { 'cert-manager.io/cluster-issuer': tls.clusterIssuer } : { 'cert-manager.io/issuer': tls.issuer! } } : {}),
-      },
+      metadata: tls ? Object.assign({}, metadata, { annotations: tls.clusterIssuer ? { 'cert-manager.io/cluster-issuer': tls.clusterIssuer } : { 'cert-manager.io/issuer': tls.issuer! } }) : metadata,
       spec: {
         ingressClassName: x.className,
         ...(tls ? { tls: [{ hosts: [x.host], secretName: `${e.name}-tls` }] } : {}),
@@ -65,7 +62,7 @@ export function renderRouting(scope: Construct, e: ModelEndpointSpec, labels: Re
         name: 'serve',
         matches: [{ path: { type: 'PathPrefix', value: x.path } }],
         ...(filters.length ? { filters } : {}),
-        backendRefs: e.traffic.backends.map((b) => ({ ...serviceRef(byName(e, b.name)), weight: b.weight })),
+        backendRefs: e.traffic.backends.map((b) => Object.assign({}, serviceRef(byName(e, b.name)), { weight: b.weight })),
         timeouts: { request: (x.requestTimeout ?? stable.runtime.requestTimeout).toGo() },
       }],
     },
@@ -99,14 +96,14 @@ function renderGrpcRoute(scope: Construct, e: ModelEndpointSpec, metadata: { nam
   new K8sObject(scope, 'grpc-route', {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'GRPCRoute',
-    metadata: { ...metadata, labels: { ...metadata.labels } },
+    metadata: Object.assign({}, metadata, { labels: { ...metadata.labels } }),
     spec: {
       parentRefs: [parentRef(grpc.gateway)],
       hostnames: [grpc.host],
       rules: [{
         name: 'serve',
         ...(filters.length ? { filters } : {}),
-        backendRefs: e.traffic.backends.map((b) => ({ ...grpcRef(byName(e, b.name)), weight: b.weight })),
+        backendRefs: e.traffic.backends.map((b) => Object.assign({}, grpcRef(byName(e, b.name)), { weight: b.weight })),
       }],
     },
   });
@@ -136,7 +133,7 @@ export function renderEndpointNetwork(scope: Construct, e: ModelEndpointSpec, la
   if (m && scraped.length) {
     const ports = [...new Set(scraped.map((v) => (v.runtime.metrics!.port === v.runtime.port ? 'http' : 'metrics')))];
     ingress.push({
-      from: [{ ...ns(m.prometheus.namespace), podSelector: { matchLabels: { ...m.prometheus.podLabels } } }],
+      from: [Object.assign({}, ns(m.prometheus.namespace), { podSelector: { matchLabels: { ...m.prometheus.podLabels } } })],
       ports: ports.map(named),
     });
   }

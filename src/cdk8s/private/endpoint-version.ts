@@ -45,7 +45,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
     : {};
   if (v.writeScope) scopeAnnotation[PAYLOAD_LOG_SCOPE_ANNOTATION] = `s3://${v.writeScope.bucket}/${v.writeScope.prefix}`;
   kube(c, 'sa', KUBE.ServiceAccount, {
-    metadata: { ...metadata, annotations: { ...scopeAnnotation, ...v.serviceAccountAnnotations } },
+    metadata: Object.assign({}, metadata, { annotations: Object.assign({}, scopeAnnotation, v.serviceAccountAnnotations) }),
     automountServiceAccountToken: false,
   });
   if (o.serviceAccountOnly) return;
@@ -53,8 +53,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
   const autoscaled = v.scaling.kind !== 'fixed';
   kube(c, 'deployment', KUBE.Deployment, {
     metadata,
-    spec: {
-      ...(autoscaled ? {} : { replicas: v.scaling.minReplicas }),
+    spec: Object.assign({}, autoscaled ? {} : { replicas: v.scaling.minReplicas }, {
       selector: { matchLabels: selector },
       progressDeadlineSeconds: v.startup.progressDeadlineSeconds,
       revisionHistoryLimit: 5,
@@ -64,7 +63,7 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
         metadata: { labels },
         spec: versionPodSpec(e, v, { serviceAccountName: v.objectName, containerName: 'server', spread: selector }),
       },
-    },
+    }),
   });
   const metrics = metricsServicePort(v);
   // `http` is the logging proxy's port when the version logs payloads (see endpoint-logging.ts), else the server's.

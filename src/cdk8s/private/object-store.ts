@@ -71,9 +71,9 @@ export function renderObjectStore(scope: Construct, i: ObjectStoreInput): void {
           { name: 'tmp', mountPath: '/tmp' },
           { name: 's3-config', mountPath: '/etc/seaweedfs', readOnly: true },
         ],
-        readinessProbe: { ...status, periodSeconds: 10, failureThreshold: 3 },
-        livenessProbe: { ...status, periodSeconds: 20, failureThreshold: 6 },
-        startupProbe: { ...status, periodSeconds: 5, failureThreshold: 60 },
+        readinessProbe: Object.assign({}, status, { periodSeconds: 10, failureThreshold: 3 }),
+        livenessProbe: Object.assign({}, status, { periodSeconds: 20, failureThreshold: 6 }),
+        startupProbe: Object.assign({}, status, { periodSeconds: 5, failureThreshold: 60 }),
       })],
       volumes: [
         emptyDir('tmp', '1Gi'),

@@ -169,7 +169,7 @@ export function plainMetadata(metadata: ApiObjectMetadataDefinition): any {
   const standard = { annotations: m.annotations, finalizers: m.finalizers, labels: m.labels, name: m.name, namespace: m.namespace, ownerReferences: m.ownerReferences };
   // Usually nothing but the standard fields was given: the map above is then already in sorted order.
   for (const k in m._additionalAttributes) {
-    if (!(k in standard)) return plain({ ...m._additionalAttributes, ...standard }, true);
+    if (!(k in standard)) return plain(Object.assign({}, m._additionalAttributes, standard), true);
   }
   return plainObject(standard, true);
 }
@@ -259,5 +259,5 @@ export const KUBE = {
  * type-checked against that kind's L1 props: `kube(this, 'sa', KUBE.ServiceAccount, { metadata })`.
  */
 export function kube<P>(scope: Construct, id: string, type: KubeKind<P>, props: Json<NoInfer<P>>): K8sObject {
-  return new K8sObject(scope, id, { ...(props as ObjectBody), apiVersion: type.apiVersion, kind: type.kind });
+  return new K8sObject(scope, id, Object.assign({}, props as ObjectBody, { apiVersion: type.apiVersion, kind: type.kind }));
 }

@@ -73,15 +73,13 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
   const meta = {
     generateName: `${childName(p.name, s.name, 45)}-`,
     namespace: p.namespace,
-    labels: {
-      ...labels,
+    labels: Object.assign({}, labels, {
       'workflows.argoproj.io/workflow': '{{workflow.name}}',
       ...(p.queueName ? { 'kueue.x-k8s.io/queue-name': p.queueName } : {}),
-    },
+    }),
   };
   const ports = [{ name: 'rendezvous', containerPort: d.port }];
-  const podSpec = (pod: ReturnType<typeof stepPod>, restartPolicy: string, extra: Record<string, unknown> = {}) => ({
-    ...extra,
+  const podSpec = (pod: ReturnType<typeof stepPod>, restartPolicy: string, extra: Record<string, unknown> = {}) => (Object.assign({}, extra, {
     serviceAccountName: serviceAccount,
     automountServiceAccountToken: false,
     restartPolicy,
@@ -91,7 +89,7 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
     ...(pod.initContainers.length ? { initContainers: schemaOrder(pod.initContainers) } : {}),
     containers: [schemaOrder(pod.container)],
     volumes: schemaOrder(pod.volumes),
-  });
+  }));
   const indexedJob = (pod: ReturnType<typeof stepPod>, extra: Record<string, unknown>, backoffLimit: number) => ({
     completionMode: 'Indexed',
     completions: s.nodes,
@@ -118,12 +116,11 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
         apiVersion: 'batch/v1',
         kind: 'Job',
         metadata: meta,
-        spec: {
-          ...(p.queueName ? { suspend: true } : {}),
+        spec: Object.assign({}, p.queueName ? { suspend: true } : {}, {
           ttlSecondsAfterFinished: FINISHED_TTL,
           // Every restart of the group fails up to `nodes` pods: the budget counts whole-group restarts.
           ...indexedJob(pod, { subdomain: service }, d.restarts * s.nodes),
-        },
+        }),
       },
       successCondition: `status.succeeded > ${s.nodes - 1}`,
       failureCondition: `status.failed > ${d.restarts * s.nodes}`,
@@ -144,14 +141,13 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
         apiVersion: 'jobset.x-k8s.io/v1alpha2',
         kind: 'JobSet',
         metadata: meta,
-        spec: {
-          ...(p.queueName ? { suspend: true } : {}),
+        spec: Object.assign({}, p.queueName ? { suspend: true } : {}, {
           ttlSecondsAfterFinished: FINISHED_TTL,
           network: { enableDNSHostnames: true, publishNotReadyAddresses: true },
           failurePolicy: { maxRestarts: d.restarts },
           successPolicy: { operator: 'All' },
           replicatedJobs: [{ name: 'node', replicas: 1, template: { spec: indexedJob(pod, {}, 0) } }],
-        },
+        }),
       },
       successCondition: 'status.terminalState == Completed',
       failureCondition: 'status.terminalState == Failed',

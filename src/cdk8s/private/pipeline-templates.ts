@@ -37,7 +37,7 @@ export function workflowSpec(p: PipelineSpec, o: { serviceAccount: string; image
     templates.push(s.distributed ? resourceTemplate(p, s, o.serviceAccount) : containerTemplate(p, s));
     if (s.registerModel) templates.push(registerTemplate(p, s, o.images.mlflow));
   }
-  if (p.onExit) templates.push(containerTemplate(p, { ...p.onExit, parameterInputs: [], fanOut: false }, templateNames.exit, false));
+  if (p.onExit) templates.push(containerTemplate(p, Object.assign({}, p.onExit, { parameterInputs: [], fanOut: false }), templateNames.exit, false));
   return {
     entrypoint: templateNames.main,
     serviceAccountName: o.serviceAccount,
@@ -86,7 +86,7 @@ function dagTemplate(p: PipelineSpec): Json {
       name: s.name,
       template: templateNames.step(s.name),
       ...(s.dependencies.length ? { dependencies: [...s.dependencies] } : {}),
-      ...(parameters.length || artifacts.length ? { arguments: { ...(parameters.length ? { parameters } : {}), ...(artifacts.length ? { artifacts } : {}) } } : {}),
+      ...(parameters.length || artifacts.length ? { arguments: Object.assign({}, parameters.length ? { parameters } : {}, (artifacts.length ? { artifacts } : {})) } : {}),
       ...(s.forEach && 'items' in s.forEach ? { withItems: [...s.forEach.items] } : {}),
       ...(s.forEach && 'parameter' in s.forEach ? { withParam: s.forEach.parameter } : {}),
       ...(s.when ? { when: s.when } : {}),
@@ -143,9 +143,9 @@ function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, name = template
   return {
     name,
     ...base,
-    ...(artifacts.length ? { inputs: { ...(base.inputs ?? {}), artifacts } } : {}),
+    ...(artifacts.length ? { inputs: Object.assign({}, base.inputs ?? {}, { artifacts }) } : {}),
     ...(outParams.length || outArtifacts.length
-      ? { outputs: { ...(outParams.length ? { parameters: outParams } : {}), ...(outArtifacts.length ? { artifacts: outArtifacts } : {}) } }
+      ? { outputs: Object.assign({}, outParams.length ? { parameters: outParams } : {}, (outArtifacts.length ? { artifacts: outArtifacts } : {})) }
       : {}),
     securityContext: pod.securityContext,
     ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
@@ -218,7 +218,7 @@ function registerTemplate(p: PipelineSpec, s: PipelineStepSpec, image: string): 
   });
   return {
     name: templateNames.register(s.name),
-    metadata: { labels: { ...stepLabels(p, s), 'mlplatform.io/role': 'register' } },
+    metadata: { labels: Object.assign({}, stepLabels(p, s), { 'mlplatform.io/role': 'register' }) },
     retryStrategy: { limit: 3, retryPolicy: 'Always', backoff: { duration: '10s', factor: 2 } },
     outputs: { parameters: [{ name: 'version', valueFrom: { path: `${OUTPUTS_DIR}/version` } }] },
     securityContext: podSecurity(1000),

@@ -71,12 +71,11 @@ export function restrictedContainerSecurity(runAsUser?: number): Json<k8s.Securi
 /** Renders a container with the restricted security context and its resources. */
 export function container(o: ContainerOptions): Json<k8s.Container> {
   const { resources: r, runAsUser, ...rest } = o;
-  return {
-    ...rest,
+  return Object.assign({}, rest, {
     imagePullPolicy: 'IfNotPresent',
     resources: renderResources(r),
     securityContext: restrictedContainerSecurity(runAsUser),
-  };
+  });
 }
 
 /** Pod-level options. */

@@ -168,12 +168,11 @@ export function collectReport(scope: IConstruct): ReportModel {
   const constructs: ConstructRow[] = owners.map((c) => {
     const id = identify(c);
     const mine = units.filter((d) => belongs(d, id));
-    return {
-      ...id,
+    return Object.assign({}, id, {
       objects: countKinds(objectsOf.get(c) ?? []),
       idle: mine.filter(alwaysRuns).reduce((a, d) => add(a, d, d.pods.min), ZERO),
       peak: mine.reduce((a, d) => add(a, d, d.pods.max), ZERO),
-    };
+    });
   });
   const others = objectsOf.get(undefined) ?? [];
   if (others.length > 0) constructs.push({ kind: 'Other', name: '(outside the mlplatform constructs)', namespace: '', objects: countKinds(others), idle: ZERO, peak: ZERO });

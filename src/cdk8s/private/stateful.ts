@@ -31,11 +31,10 @@ export function renderStatefulService(scope: Construct, i: StatefulServiceInput)
   kube(scope, `${i.id}-sa`, KUBE.ServiceAccount, { metadata: meta, automountServiceAccountToken: false });
   kube(scope, `${i.id}-svc`, KUBE.Service, {
     metadata: meta,
-    spec: {
-      ...(i.headless ? { clusterIP: 'None' } : {}),
+    spec: Object.assign({}, i.headless ? { clusterIP: 'None' } : {}, {
       selector: i.selector,
       ports: [{ name: i.port.name, port: i.port.port, targetPort: i.port.name }],
-    },
+    }),
   });
   kube(scope, i.id, KUBE.StatefulSet, {
     metadata: meta,

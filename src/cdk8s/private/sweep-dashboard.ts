@@ -25,9 +25,9 @@ export interface DashboardInput {
  * namespaces (tenant namespaces deny ingress by default).
  */
 export function renderDashboard(scope: Construct, i: SweepPodsInput, d: DashboardInput): void {
-  const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-dashboard' };
+  const labels = Object.assign({}, i.labels, { 'app.kubernetes.io/component': 'sweep-dashboard' });
   const selector = { 'app.kubernetes.io/name': d.name, 'app.kubernetes.io/component': 'sweep-dashboard' };
-  const podLabels = { ...labels, 'app.kubernetes.io/name': d.name };
+  const podLabels = Object.assign({}, labels, { 'app.kubernetes.io/name': d.name });
   const ns = i.spec.namespace;
   const tcp = { tcpSocket: { port: DASHBOARD_PORT } };
   kube(scope, 'dashboard', KUBE.Deployment, {
@@ -47,9 +47,9 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
             env: [...optunaEnv(i, false), { name: 'SWEEP_DASHBOARD_PORT', value: String(DASHBOARD_PORT) }],
             ports: [{ name: 'http', containerPort: DASHBOARD_PORT }],
             // It listens only once the creation Job made the tables: a generous startup budget.
-            startupProbe: { ...tcp, periodSeconds: 10, failureThreshold: 90 },
-            readinessProbe: { ...tcp, periodSeconds: 10 },
-            livenessProbe: { ...tcp, periodSeconds: 20, failureThreshold: 3 },
+            startupProbe: Object.assign({}, tcp, { periodSeconds: 10, failureThreshold: 90 }),
+            readinessProbe: Object.assign({}, tcp, { periodSeconds: 10 }),
+            livenessProbe: Object.assign({}, tcp, { periodSeconds: 20, failureThreshold: 3 }),
             resources: resources('100m', '500m', '384Mi', '384Mi'),
             volumeMounts: [{ name: 'program', mountPath: PROGRAM_DIR, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
           })],

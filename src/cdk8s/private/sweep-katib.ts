@@ -80,7 +80,7 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): K8sObjec
       backoffLimit: 0,
       ...(spec.budget.trialTimeoutSeconds ? { activeDeadlineSeconds: spec.budget.trialTimeoutSeconds } : {}),
       template: {
-        metadata: { labels: { ...i.labels, 'app.kubernetes.io/component': 'sweep-trial' } },
+        metadata: { labels: Object.assign({}, i.labels, { 'app.kubernetes.io/component': 'sweep-trial' }) },
         spec: podSpec({
           serviceAccountName: i.serviceAccount,
           runAsUser: i.runAsUser,
@@ -114,7 +114,7 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): K8sObjec
   return new K8sObject(scope, 'experiment', {
     apiVersion: KATIB_API_VERSION,
     kind: 'Experiment',
-    metadata: { name: i.name, namespace: spec.namespace, labels: { ...i.labels, 'app.kubernetes.io/component': 'sweep' } },
+    metadata: { name: i.name, namespace: spec.namespace, labels: Object.assign({}, i.labels, { 'app.kubernetes.io/component': 'sweep' }) },
     spec: {
       objective: { type: o.direction, objectiveMetricName: o.metric, metricStrategies: [{ name: o.metric, value: o.strategy }] },
       algorithm: { algorithmName, ...(algorithmSettings.length ? { algorithmSettings } : {}) },

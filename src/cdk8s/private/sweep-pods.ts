@@ -111,7 +111,7 @@ export function optunaResources() {
 
 /** The study-creation Job: creates the schema, tables and study once; workers only ever load it. */
 export function renderCreateJob(scope: Construct, id: string, name: string, i: SweepPodsInput): K8sObject {
-  const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-create' };
+  const labels = Object.assign({}, i.labels, { 'app.kubernetes.io/component': 'sweep-create' });
   return kube(scope, id, KUBE.Job, {
     metadata: { name, namespace: i.spec.namespace, labels },
     spec: {
@@ -145,7 +145,7 @@ export function renderCreateJob(scope: Construct, id: string, name: string, i: S
  */
 export function renderWorkersJob(scope: Construct, id: string, name: string, i: SweepPodsInput): K8sObject {
   const { spec } = i;
-  const labels = { ...i.labels, 'app.kubernetes.io/component': 'sweep-worker' };
+  const labels = Object.assign({}, i.labels, { 'app.kubernetes.io/component': 'sweep-worker' });
   const t = spec.trial;
   const shm = sharedMemory(t.compute);
   const userEnv: Json<k8s.EnvVar>[] = [
@@ -165,7 +165,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
     { name: 'SWEEP_WORKER_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
     { name: 'SWEEP_WORKER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
-  const jobLabels = i.queue ? { ...labels, 'kueue.x-k8s.io/queue-name': i.queue } : labels;
+  const jobLabels = i.queue ? Object.assign({}, labels, { 'kueue.x-k8s.io/queue-name': i.queue }) : labels;
   return kube(scope, id, KUBE.Job, {
     metadata: { name, namespace: spec.namespace, labels: jobLabels },
     spec: {

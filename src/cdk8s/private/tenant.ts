@@ -101,21 +101,20 @@ export function clusterQueueName(platformName: string, tenant: string): string {
 export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPlatform): void {
   const tenantPools = gpuPoolsOf(t, platform.pools);
   const c = new Construct(scope, t.name);
-  const labels = { ...appLabels(t.name, 'tenant', platform.name), [TENANT_LABEL]: t.name };
+  const labels = Object.assign({}, appLabels(t.name, 'tenant', platform.name), { [TENANT_LABEL]: t.name });
   const metadata = (suffix: string) => ({ name: childName(t.name, suffix), namespace: t.namespace, labels: { ...labels } });
 
   const ns = kube(c, 'namespace', KUBE.Namespace, {
     metadata: {
       name: t.namespace,
-      labels: {
-        ...labels,
+      labels: Object.assign({}, labels, {
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/enforce-version': POD_SECURITY_VERSION,
         'pod-security.kubernetes.io/audit': 'restricted',
         'pod-security.kubernetes.io/audit-version': POD_SECURITY_VERSION,
         'pod-security.kubernetes.io/warn': 'restricted',
         'pod-security.kubernetes.io/warn-version': POD_SECURITY_VERSION,
-      },
+      }),
     },
   });
   clusterScoped(ns);

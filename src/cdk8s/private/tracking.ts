@@ -100,9 +100,9 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       ...(basic ? [{ name: 'auth-config', mountPath: '/etc/mlflow-auth', readOnly: true }] : []),
     ],
     // Start-up runs the database migrations: give it up to 5 minutes.
-    startupProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 },
-    readinessProbe: { ...health, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-    livenessProbe: { ...health, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+    startupProbe: Object.assign({}, health, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 }),
+    readinessProbe: Object.assign({}, health, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }),
+    livenessProbe: Object.assign({}, health, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
   })];
   if (oidc) {
     containers.push(container({
@@ -138,8 +138,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       labels,
       ...(spec.auth.kind === 'disabled' ? { annotations: { 'mlplatform.io/auth-disabled-reason': spec.auth.reason } } : {}),
     },
-    spec: {
-      ...(spec.autoscaling ? {} : { replicas: spec.replicas }),
+    spec: Object.assign({}, spec.autoscaling ? {} : { replicas: spec.replicas }, {
       selector: { matchLabels: selector },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
@@ -160,7 +159,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
           }],
         }),
       },
-    },
+    }),
   });
   kube(scope, 'tracking-svc', KUBE.Service, {
     metadata: { name: names.tracking, namespace, labels },

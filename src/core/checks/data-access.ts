@@ -82,7 +82,7 @@ export function checkReads(workloads: readonly WorkloadDataAccess[], writes: Sto
       else byUri.set(uri, [r]);
     }
     for (const [, same] of byUri) {
-      const r = { ...same[0], origin: same.map((x) => x.origin).join(', ') };
+      const r = Object.assign({}, same[0], { origin: same.map((x) => x.origin).join(', ') });
       const holding = writes.holding(r.path);
       const written = holding.some((x) => x.namespace === w.namespace);
       const granted = w.grants.some((g) => storePathWithin(r.path, g.path));

@@ -125,7 +125,7 @@ export function storePathWithin(inner: StorePath, outer: StorePath): boolean {
 
 /** Applies severity overrides to findings. */
 export function applySeverities(findings: readonly CheckFinding[], overrides: CheckSeverities = {}): CheckFinding[] {
-  return findings.map((f) => (overrides[f.check] && overrides[f.check] !== f.severity ? { ...f, severity: overrides[f.check]! } : f));
+  return findings.map((f) => (overrides[f.check] && overrides[f.check] !== f.severity ? Object.assign({}, f, { severity: overrides[f.check]! }) : f));
 }
 
 /** Validates severity overrides: known check ids, `'error'` or `'warning'`. */

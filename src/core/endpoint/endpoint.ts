@@ -176,7 +176,7 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
     }
     if (s.scaling.activationQuery !== undefined) return s;
     const signals = warm.map((w) => w.queries.requestRate).filter((q): q is string => q !== undefined);
-    if (!live && signals.length > 0) return { ...s, scaling: { ...s.scaling, activationQuery: sumQueries(signals) } };
+    if (!live && signals.length > 0) return Object.assign({}, s, { scaling: Object.assign({}, s.scaling, { activationQuery: sumQueries(signals) }) });
     issues.add(`${at}.activationQuery`, undefined,
       'is required to scale this version to zero: nothing else observes demand while it has no pods (give PromQL, e.g. the gateway\'s request counter for this route)');
     return s;

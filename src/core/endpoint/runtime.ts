@@ -258,7 +258,9 @@ class Checks {
   }
 }
 
-const BASE = {
+type BaseFields = 'grpcPort' | 'runAsUser' | 'requestTimeout' | 'modelDir' | 'serveDir';
+
+const BASE: Pick<RuntimeSpec, BaseFields> = {
   grpcPort: undefined,
   runAsUser: 1000,
   requestTimeout: Duration.seconds(60),
@@ -266,11 +268,18 @@ const BASE = {
   serveDir: () => `${MODEL_MOUNT}/model`,
 };
 
+/**
+ * A runtime's spec: {@link BASE}'s fields, then the runtime's own (which win). `Object.assign` rather
+ * than `{ ...BASE, … }`, which gives each spec a hidden class of its own in Node 20 (.projenrc.ts).
+ */
+function runtimeSpec(own: Omit<RuntimeSpec, BaseFields> & Partial<Pick<RuntimeSpec, BaseFields>>): RuntimeSpec {
+  return Object.assign({}, BASE, own);
+}
+
 function mlflowSpec(c: Checks, o: MlflowRuntimeOptions, mlflowImage: string): RuntimeSpec {
   const workers = o.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) c.add('workers', o.workers, 'must be a whole number from 1 to 64');
-  return {
-    ...BASE,
+  return runtimeSpec({
     kind: 'mlflow',
     image: c.image(o.image ?? mlflowImage),
     port: 8080,
@@ -278,7 +287,7 @@ function mlflowSpec(c: Checks, o: MlflowRuntimeOptions, mlflowImage: string): Ru
     protocol: 'mlflow',
     requiresGpu: false,
     command: (dir) => ({ command: ['mlflow'], args: ['models', 'serve', '-m', dir, '--env-manager', 'local', '--host', '0.0.0.0', '--port', '8080', '--workers', String(workers)] }),
-  };
+  });
 }
 
 function tritonSpec(c: Checks, o: TritonRuntimeOptions, defaultImage: string): RuntimeSpec {
@@ -288,13 +297,12 @@ function tritonSpec(c: Checks, o: TritonRuntimeOptions, defaultImage: string): R
   c.clashes();
   const args = c.strings(o.extraArgs, 'extraArgs');
   const gpu = o.gpu ?? true;
-  return {
-    ...BASE,
+  return runtimeSpec({
     kind: 'triton',
     image: c.image(o.image ?? defaultImage),
     port: http,
     grpcPort: grpc,
-    metrics: { port: metrics, path: '/metrics', queries: gpu ? TRITON_QUERIES : { ...TRITON_QUERIES, saturation: undefined } },
+    metrics: { port: metrics, path: '/metrics', queries: gpu ? TRITON_QUERIES : Object.assign({}, TRITON_QUERIES, { saturation: undefined }) },
     health: { liveness: '/v2/health/live', readiness: '/v2/health/ready' },
     protocol: 'v2',
     requiresGpu: gpu,
@@ -304,7 +312,7 @@ function tritonSpec(c: Checks, o: TritonRuntimeOptions, defaultImage: string): R
       command: ['tritonserver'],
       args: [`--model-repository=${dir}`, `--http-port=${http}`, `--grpc-port=${grpc}`, `--metrics-port=${metrics}`, '--exit-on-error=true', ...args],
     }),
-  };
+  });
 }
 
 function vllmSpec(c: Checks, o: VllmRuntimeOptions, defaultImage: string): RuntimeSpec {
@@ -313,8 +321,7 @@ function vllmSpec(c: Checks, o: VllmRuntimeOptions, defaultImage: string): Runti
   const util = o.gpuMemoryUtilization;
   if (util !== undefined && !(util > 0 && util <= 1)) c.add('gpuMemoryUtilization', util, 'must be a fraction in (0, 1], e.g. 0.9');
   const args = c.strings(o.extraArgs, 'extraArgs');
-  return {
-    ...BASE,
+  return runtimeSpec({
     kind: 'vllm',
     image: c.image(o.image ?? defaultImage),
     port: p,
@@ -333,7 +340,7 @@ function vllmSpec(c: Checks, o: VllmRuntimeOptions, defaultImage: string): Runti
         ...args,
       ],
     }),
-  };
+  });
 }
 
 function customSpec(c: Checks, o: CustomRuntimeOptions): RuntimeSpec {
@@ -356,8 +363,7 @@ function customSpec(c: Checks, o: CustomRuntimeOptions): RuntimeSpec {
   if (!Number.isInteger(runAsUser) || runAsUser < 1) c.add('runAsUser', o.runAsUser, 'must be a uid ≥ 1 (containers never run as root)');
   const command = o.command ? c.strings(o.command, 'command') : undefined;
   const args = c.strings(o.args, 'args');
-  return {
-    ...BASE,
+  return runtimeSpec({
     kind: 'custom',
     image: c.image(o.image),
     port: p,
@@ -368,5 +374,5 @@ function customSpec(c: Checks, o: CustomRuntimeOptions): RuntimeSpec {
     protocol: o.protocol,
     requiresGpu: o.gpu ?? false,
     command: () => ({ command, args }),
-  };
+  });
 }

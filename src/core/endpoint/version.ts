@@ -220,7 +220,7 @@ export function resolveVersion(issues: Issues, path: string, v: ModelVersionOpti
       issues.add(`${scalingPath}.query`, undefined, 'the default query reads the runtime\'s metrics, which only the endpoint\'s ServiceMonitor collects: keep `monitoring` on, or give `query`');
     }
     if (ctx && !ctx.addons.has('keda')) issues.add(scalingPath, scaling.signal, 'needs KEDA, which the platform does not install: set `addons: { keda: true }` on the platform');
-    scaling = { ...scaling, query, activationQuery: fill(scaling.activationQuery, selector) };
+    scaling = Object.assign({}, scaling, { query, activationQuery: fill(scaling.activationQuery, selector) });
   }
   const loggingPath = v.logging !== undefined ? `${path}.logging` : 'logging';
   const loggingOptions = v.logging ?? d.logging;
@@ -235,10 +235,9 @@ export function resolveVersion(issues: Issues, path: string, v: ModelVersionOpti
         `gives the version's ServiceAccount another workload identity (${clash}) than the platform store's (${logging.serviceAccountAnnotations[clash]}), which payload logging writes with; ` +
         'a ServiceAccount has one: copy the model under the platform\'s store, or turn `logging` off for this version');
     }
-    serviceAccountAnnotations = { ...logging.serviceAccountAnnotations, ...own };
+    serviceAccountAnnotations = Object.assign({}, logging.serviceAccountAnnotations, own);
   }
-  return {
-    ...access,
+  return Object.assign({}, access, {
     serviceAccountAnnotations,
     ...(logging ? { logging, writeScope: { kind: 's3' as const, bucket: logging.bucket, prefix: logging.prefix } } : {}),
     name: v.name,
@@ -254,5 +253,5 @@ export function resolveVersion(issues: Issues, path: string, v: ModelVersionOpti
     env,
     selector,
     queries,
-  };
+  });
 }

@@ -183,7 +183,7 @@ export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext):
   }
   let onExit: StepSpec | undefined;
   if (def.onExit) {
-    onExit = resolveStep(issues, 'onExit', { ...def.onExit, name: 'exit-handler' }, ctx);
+    onExit = resolveStep(issues, 'onExit', Object.assign({}, def.onExit, { name: 'exit-handler' }), ctx);
     for (const r of onExit.references) {
       if (r.kind === 'parameter' && !declared.includes(r.name)) issues.add('onExit', r.text, `references parameter "${r.name}", which is not declared; declare it in \`parameters\``);
       if (r.kind === 'output' || r.kind === 'item' || r.kind === 'unknown') issues.add('onExit', r.text, r.kind === 'unknown' ? UNKNOWN_REF : 'the exit handler can read parameters and run variables ({{workflow.status}}) only');
@@ -252,7 +252,7 @@ export function resolveAppendedStep(previous: PipelineSpec, def: PipelineDefinit
   const declared = previous.parameters.map((p) => p.name);
   const linked = checkStepLinks(issues, `steps.${s.name}`, d, s, { declared, byName, graph, owner: def.owner, steps: previous.steps });
   if (!issues.ok) return resolvePipeline(def, ctx);
-  return { ...previous, steps: [...previous.steps, linked] };
+  return Object.assign({}, previous, { steps: [...previous.steps, linked] });
 }
 
 function resolveNamespace(issues: Issues, given: string | undefined, ctx?: PlatformContext): { namespace?: string; queueName?: string } {
@@ -316,7 +316,7 @@ function checkStepLinks(issues: Issues, path: string, d: StepDefinition, s: Step
       for (const r of producer?.cache ? producer.parameterInputs : []) if (r.kind !== 'item') inputs.set(r.text.replace(/\s+/g, ''), r);
     }
   }
-  return { ...s, parameterInputs: [...inputs.values()], fanOut: s.forEach !== undefined };
+  return Object.assign({}, s, { parameterInputs: [...inputs.values()], fanOut: s.forEach !== undefined });
 }
 
 function checkProducer(issues: Issues, at: string, text: string, step: string, output: string, field: 'outputs' | 'outputParameters', s: StepSpec, before: ReadonlySet<string>, c: LinkContext): boolean {

@@ -93,7 +93,7 @@ export function resolveGpuPool(issues: Issues, path: string, name: string, o: Gp
   if (!instance || issues.all.length > before) return undefined;
   try {
     const conventions = gpuPoolConventions({ name, accelerator: o.accelerator, instanceType: instance.name, capacityType, sharing: o.sharing }, catalog);
-    return { ...conventions, minNodes, maxNodes: o.maxNodes, gpusPerNode: instance.gpuCount, capacityType, instance };
+    return Object.assign({}, conventions, { minNodes, maxNodes: o.maxNodes, gpusPerNode: instance.gpuCount, capacityType, instance });
   } catch (e) {
     if (e instanceof ValidationError) {
       for (const i of e.issues) issues.add(`${path}.${i.path.replace(/^pool\./, '')}`, i.value, i.message);

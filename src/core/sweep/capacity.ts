@@ -47,8 +47,8 @@ export function sweepDemands(spec: SweepSpec, pods: SweepPods = {}): WorkloadDem
   const per = (pods.optuna ?? true) ? sweepPodRequest(spec) : { cpu: spec.trial.compute.cpu, memory: spec.trial.compute.memory };
   const gpu = gpuDemand(spec.trial.compute);
   const base = { construct: 'TuningSweep' as const, name: spec.name, namespace: spec.namespace };
-  const out: WorkloadDemand[] = [{ ...base, unit: 'worker', cpu: per.cpu, memory: per.memory, ...(gpu ? { gpu } : {}), pods: { min: spec.budget.workers, max: spec.budget.workers } }];
-  if (pods.studyCreation ?? true) out.push({ ...base, unit: 'study-creation', ...SWEEP_OTHER_POD_REQUESTS.studyCreation, pods: { min: 0, max: 1 } });
-  if (pods.dashboard) out.push({ ...base, unit: 'dashboard', ...SWEEP_OTHER_POD_REQUESTS.dashboard, pods: { min: 1, max: 1 } });
+  const out: WorkloadDemand[] = [Object.assign({}, base, { unit: 'worker', cpu: per.cpu, memory: per.memory, ...(gpu ? { gpu } : {}), pods: { min: spec.budget.workers, max: spec.budget.workers } })];
+  if (pods.studyCreation ?? true) out.push(Object.assign({}, base, { unit: 'study-creation', ...SWEEP_OTHER_POD_REQUESTS.studyCreation, pods: { min: 0, max: 1 } }));
+  if (pods.dashboard) out.push(Object.assign({}, base, { unit: 'dashboard', ...SWEEP_OTHER_POD_REQUESTS.dashboard, pods: { min: 1, max: 1 } }));
   return out;
 }

@@ -28,7 +28,7 @@ export const SWEEP_IMAGES: SweepImages = Object.freeze({
 
 /** {@link SWEEP_IMAGES} with overrides, each checked to be pinned. */
 export function resolveSweepImages(issues: Issues, path: string, overrides: Partial<SweepImages> = {}): SweepImages {
-  const images = { ...SWEEP_IMAGES, ...overrides };
+  const images = Object.assign({}, SWEEP_IMAGES, overrides);
   for (const [k, v] of Object.entries(overrides)) {
     if (typeof v !== 'string' || !isPinnedImage(v)) issues.add(`${path}.${k}`, v, 'must be a pinned image reference (a tag other than "latest", or a digest)');
   }

@@ -123,7 +123,7 @@ export function resolveSearchSpace(issues: Issues, path: string, parameters: rea
     const spec = resolveOne(issues, at, p);
     const when = resolveCondition(issues, `${at}.when`, p.when, out, p.name);
     if (nameOk) seen.set(p.name, i);
-    if (nameOk && spec && when !== null) out.push(when ? { ...spec, when } : spec);
+    if (nameOk && spec && when !== null) out.push(when ? Object.assign({}, spec, { when }) : spec);
   });
   return out;
 }

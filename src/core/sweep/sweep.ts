@@ -195,7 +195,7 @@ export function resolveSweep(issues: Issues, name: string, namespace: string, o:
   const experiment = o.experiment ?? study;
   if (typeof experiment !== 'string' || experiment.trim().length === 0 || experiment.length > 500) issues.add('experiment', o.experiment, 'must be a non-empty MLflow experiment name of at most 500 characters');
   const storage = options.storage === false ? undefined : (o.storage ?? StudyStorage.platform())._resolve(issues, 'storage', ctx, namespace);
-  const seededSampler = sampler.kind === 'qmc' && sampler.seed === undefined ? { ...sampler, seed: parseInt(shortHash(study), 16) % 2 ** 31 } : sampler;
+  const seededSampler = sampler.kind === 'qmc' && sampler.seed === undefined ? Object.assign({}, sampler, { seed: parseInt(shortHash(study), 16) % 2 ** 31 }) : sampler;
 
   return {
     name,
