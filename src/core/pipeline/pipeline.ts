@@ -316,7 +316,9 @@ function checkStepLinks(issues: Issues, path: string, d: StepDefinition, s: Step
       for (const r of producer?.cache ? producer.parameterInputs : []) if (r.kind !== 'item') inputs.set(r.text.replace(/\s+/g, ''), r);
     }
   }
-  return Object.assign({}, s, { parameterInputs: [...inputs.values()], fanOut: s.forEach !== undefined });
+  // The two new fields first, then the step's own (a StepSpec has neither): one hidden class for every step, where
+  // `Object.assign({}, s, …)` would make these 20-field objects dictionaries (.projenrc.ts, no-restricted-syntax).
+  return { parameterInputs: [...inputs.values()], fanOut: s.forEach !== undefined, ...s };
 }
 
 function checkProducer(issues: Issues, at: string, text: string, step: string, output: string, field: 'outputs' | 'outputParameters', s: StepSpec, before: ReadonlySet<string>, c: LinkContext): boolean {
