@@ -86,7 +86,7 @@ function dagTemplate(p: PipelineSpec): Json {
       name: s.name,
       template: templateNames.step(s.name),
       ...(s.dependencies.length ? { dependencies: [...s.dependencies] } : {}),
-      ...(parameters.length || artifacts.length ? { arguments: Object.assign({}, parameters.length ? { parameters } : {}, (artifacts.length ? { artifacts } : {})) } : {}),
+      ...(parameters.length || artifacts.length ? { arguments: Object.assign({}, parameters.length ? { parameters } : {}, artifacts.length ? { artifacts } : {}) } : {}),
       ...(s.forEach && 'items' in s.forEach ? { withItems: [...s.forEach.items] } : {}),
       ...(s.forEach && 'parameter' in s.forEach ? { withParam: s.forEach.parameter } : {}),
       ...(s.when ? { when: s.when } : {}),
@@ -145,7 +145,7 @@ function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, name = template
     ...base,
     ...(artifacts.length ? { inputs: Object.assign({}, base.inputs ?? {}, { artifacts }) } : {}),
     ...(outParams.length || outArtifacts.length
-      ? { outputs: Object.assign({}, outParams.length ? { parameters: outParams } : {}, (outArtifacts.length ? { artifacts: outArtifacts } : {})) }
+      ? { outputs: Object.assign({}, outParams.length ? { parameters: outParams } : {}, outArtifacts.length ? { artifacts: outArtifacts } : {}) }
       : {}),
     securityContext: pod.securityContext,
     ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
