@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileBench } from './compile';
 import { CallgrindCounts, COUNTERS, INSTRUCTION_PARTS, InstructionPart, instructionsByPart, medianCounts, parseCallgrindSummary, subtractCounts } from './instructions';
+import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
@@ -65,7 +66,8 @@ async function inParallel<T>(jobs: (() => Promise<T>)[], parallel: number): Prom
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).status !== 0) {
+  const valgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
+  if (valgrind.status !== 0) {
     throw new Error('bench:instructions needs valgrind on the PATH (Debian: apt-get install valgrind)');
   }
   const wall = Date.now();
@@ -80,8 +82,7 @@ async function main(): Promise<void> {
     ['program with helpers', ['program', WORKLOADS, helpers]],
     ['ApiObjects replayed', ['baseline', WORKLOADS, fixture]],
   ];
-  console.log(`bench:instructions: ${WORKLOADS} workloads, ${RUNS} run(s) per case under callgrind (node ${process.version} --single-threaded, valgrind ${
-    spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim()}), synthesis = a synthesizing run − a run stopped once loaded`);
+  console.log(`bench:instructions: ${WORKLOADS} workloads, ${RUNS} run(s) per case under callgrind (node ${process.version} --single-threaded, ${valgrind.stdout.trim()}), synthesis = a synthesizing run − a run stopped once loaded`);
   type Phase = 'full' | 'loaded';
   const phaseArgs: Record<Phase, string> = { full: '--no-yaml', loaded: '--stop=loaded' };
   const jobs = sides.flatMap(([, args], s) => Array.from({ length: RUNS }, (_, r) => (['full', 'loaded'] as Phase[]).map((phase) => async () => ({
@@ -94,7 +95,6 @@ async function main(): Promise<void> {
     // Each run's difference, then the median per counter.
     return medianCounts(full.map((f, i) => subtractCounts(f, loaded[i])));
   });
-  const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); const m = Math.floor(v.length / 2); return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
   const parts = sides.map((_, s) => {
     const full = results.filter((x) => x.s === s && x.phase === 'full');
     const loaded = results.filter((x) => x.s === s && x.phase === 'loaded');

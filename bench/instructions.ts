@@ -1,5 +1,6 @@
 // Reading callgrind's summary (valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes): the
 // counters `npm run bench:instructions` compares (bench/instructions-main.ts).
+import { median } from './stats';
 
 /** Callgrind's event names: instructions; I1, D1 read and D1 write misses; last-level read and write misses; mispredicted conditional and indirect branches. */
 export type CallgrindEvent = 'Ir' | 'I1mr' | 'D1mr' | 'D1mw' | 'ILmr' | 'DLmr' | 'DLmw' | 'Bcm' | 'Bim';
@@ -67,12 +68,8 @@ export function subtractCounts(a: CallgrindCounts, b: CallgrindCounts): Callgrin
 /** The median of each counter over several runs (the mean of the middle two for an even number). */
 export function medianCounts(runs: readonly CallgrindCounts[]): CallgrindCounts {
   if (runs.length === 0) throw new Error('no runs to take the median of');
-  const median = (key: keyof CallgrindCounts) => {
-    const s = runs.map((r) => r[key]).sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  };
-  return { instructions: median('instructions'), i1Misses: median('i1Misses'), d1Misses: median('d1Misses'), llMisses: median('llMisses'), mispredicts: median('mispredicts') };
+  const m = (key: keyof CallgrindCounts) => median(runs.map((r) => r[key]));
+  return { instructions: m('instructions'), i1Misses: m('i1Misses'), d1Misses: m('d1Misses'), llMisses: m('llMisses'), mispredicts: m('mispredicts') };
 }
 
 /** Where the instructions went, by the C++ function callgrind charges them to. */

@@ -21,6 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileBench } from './compile';
 import { BENCH_KINDS, BENCH_MIX } from './mix';
+import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -54,7 +55,6 @@ interface Sample {
   maxRssMiB: number;
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 function runChild(child: string, args: string[], nodeFlags: string[] = []): Sample {
   const spawned = process.hrtime.bigint();
