@@ -7,7 +7,7 @@ import { appLabels } from './private/pod';
 import { renderDashboard, resolveDashboard } from './private/sweep-dashboard';
 import { checkKatib, renderKatibExperiment } from './private/sweep-katib';
 import { sweepNames } from './private/sweep-names';
-import { programFiles, programFilesJson, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
+import { programFiles, programFilesFingerprint, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import {
   resolveSweep, resolveSweepImages, SweepImages, SweepOptions, SweepResults, sweepResults, sweepRuntimeConfig, SweepSpec, sweepDemands,
@@ -130,11 +130,11 @@ export class TuningSweep extends Construct {
     this.results = sweepResults(spec, tracking);
     const config = sweepRuntimeConfig(spec, tracking);
     const files = programFiles(config);
-    // The hash of JSON.stringify({ spec, images, runAsUser, tracking, queue, engine, files, ctx }), written in
-    // parts so the fixed 40 KB of programs is serialized once per process, not once per sweep.
+    // The hash of everything the objects are made of: the resolved spec and options, the program files
+    // (the fixed programs by their digest, see programFilesFingerprint) and the platform's connections.
     const head = JSON.stringify({ spec, images, runAsUser, tracking, queue, engine });
     const tail = ctx ? `,"ctx":${JSON.stringify({ tracking: ctx.tracking, store: ctx.store })}` : '';
-    const hash = shortHash(`${head.slice(0, -1)},"files":${programFilesJson(files)}${tail}}`);
+    const hash = shortHash(`${head.slice(0, -1)},"files":${programFilesFingerprint(files)}${tail}}`);
     const names = sweepNames(id, hash);
     this.createJobName = names.createJob;
     this.workersJobName = names.workersJob;
