@@ -1,8 +1,12 @@
 // Guards the benchmark harness (not its timings): the benchmark platform is valid and realistic, and
 // the hand-written baselines (replayed, and the two programs) emit exactly the objects mlplatform emits for the same case.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App, Chart, Yaml } from 'cdk8s';
 import * as fc from 'fast-check';
 import { declareHandWritten, handWrittenHelpers, handWrittenProgram, Manifest } from '../../bench/baseline';
+import { packageEmitFlags } from '../../bench/compile';
 import { BENCH_KINDS } from '../../bench/mix';
 import { buildBenchPlatform } from '../../bench/workloads';
 import { StoreWrites } from '../../src/core/checks';
@@ -78,7 +82,7 @@ describe('benchmark harness', () => {
 
   test('the hand-written baseline emits the same objects (kinds, names, byte-equal YAML)', () => {
     const handWritten = synth((chart) => declareHandWritten(chart, mlplatform));
-    const ids = (os: Manifest[]) => os.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    const ids = (objects: Manifest[]) => objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
     expect(ids(handWritten)).toEqual(ids(mlplatform));
     expect(Yaml.stringify(...handWritten)).toBe(Yaml.stringify(...mlplatform));
   });
@@ -128,5 +132,26 @@ describe('benchmark harness', () => {
     } finally {
       index.mockRestore();
     }
+  });
+});
+
+describe('benchmark build', () => {
+  test('the bench compiles the library with the package\'s emit options, read from tsconfig.json', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emit-'));
+    try {
+      // As projen writes it: a comment line first.
+      fs.writeFileSync(path.join(dir, 'tsconfig.json'), '// generated\n{ "compilerOptions": { "inlineSourceMap": true, "inlineSources": true, "sourceMap": false, "target": "ES2022" } }\n');
+      expect(packageEmitFlags(dir)).toEqual(['--inlineSourceMap', '--inlineSources']);
+      fs.writeFileSync(path.join(dir, 'tsconfig.json'), '{ "compilerOptions": {} }');
+      expect(packageEmitFlags(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the package ships its source maps beside the JavaScript, not inside it (what every importing process would hold)', () => {
+    const root = path.join(__dirname, '..', '..');
+    expect(packageEmitFlags(root)).toEqual(['--sourceMap', '--inlineSources']);
+    expect(fs.readFileSync(path.join(root, '.npmignore'), 'utf8').split('\n')).toContain('!/lib/**/*.js.map');
   });
 });
