@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 
 /** The package's emit options that change what a process loads (tsconfig.json, as `npm run compile` builds lib/). */
-export const EMIT_OPTIONS = ['sourceMap', 'inlineSourceMap', 'inlineSources', 'removeComments'] as const;
+const EMIT_OPTIONS = ['sourceMap', 'inlineSourceMap', 'inlineSources', 'removeComments'] as const;
 
 /**
  * The `tsc` flags that give the library's JavaScript as the package ships it: the emit options of the
