@@ -9,7 +9,7 @@
 // collector work on the main thread and are counted with it (in the timed bench they partly run on
 // the second core). Counts do not depend on how busy the machine is, unlike this VM's wall times;
 // V8's own heuristics still move them by a few percent from run to run.
-// Needs valgrind (Debian: `apt-get install valgrind`); ≈ 5 minutes per run on 2 cores. Options:
+// Needs valgrind (Debian: `apt-get install valgrind`); ≈ 3 minutes per run on 2 cores. Options:
 // BENCH_RUNS (default 1; the median per counter when more).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

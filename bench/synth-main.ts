@@ -56,7 +56,6 @@ interface Sample {
   maxRssMiB: number;
 }
 
-
 function runChild(child: string, args: string[], nodeFlags: string[] = []): Sample {
   const spawned = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [...nodeFlags, child, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
