@@ -273,13 +273,18 @@ test.reset();
 test.spawn(project.compileTask);
 test.spawn(project.tasks.tryFind('typecheck')!);
 // Engine tests (real Optuna + PostgreSQL, torchrun) are timing-sensitive: run them alone, after the rest.
-test.exec('jest --passWithNoTests=false --ci --testPathIgnorePatterns /node_modules/ /lib/ /dist/ /test/engine/');
+test.exec('jest --passWithNoTests=false --ci --testPathIgnorePatterns /node_modules/ /lib/ /dist/ /test/engine/ /test/cluster/');
 test.exec('jest --passWithNoTests=false --ci --runInBand test/engine');
 test.exec('eslint --ext .ts --no-error-on-unmatched-pattern src test examples bench .projenrc.ts', {
   env: { ESLINT_USE_FLAT_CONFIG: 'false' },
 });
 test.spawn(project.tasks.tryFind('docgen:check')!);
 
+// The cluster tier (test/cluster/README.md): a real control plane, kwok nodes, Kueue, Argo Workflows, MLflow and the
+// store, built from their own packages by test/cluster/build-engines.sh. Not part of `npm test`; `.ci/run` runs it.
+project.addTask('test:cluster', {
+  description: 'The cluster tier: builds or reuses the engines (test/cluster/build-engines.sh), then runs test/cluster against them',
+}).exec('jest --passWithNoTests=false --ci --runInBand --config test/cluster/jest.config.js', { receiveArgs: true });
 
 // The source maps ship beside the JavaScript (see tsconfig above).
 project.npmignore?.addPatterns('!/lib/**/*.js.map');

@@ -29,6 +29,19 @@ declare -A PKGS=(
   [argo]="github.com/argoproj/argo-workflows/v4/cmd/workflow-controller"
   [seaweedfs]="github.com/seaweedfs/seaweedfs/weed"
 )
+# Version stamps the upstream release builds set (kubernetes: hack/lib/version.sh); Kueue, for one, parses
+# the API server's /version and stops on the unstamped "v0.0.0-master+$Format:%H$".
+ldflags_of() {
+  case "$1" in
+    kubernetes)
+      local v="$2" minor
+      minor="$(echo "$v" | cut -d. -f2)"
+      local x
+      for x in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        printf ' -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean' "$x" "$v" "$x" "$x" "$minor" "$x"
+      done ;;
+  esac
+}
 # The binary each package builds, where it is not the package's last path element.
 declare -A RENAME=([go.etcd.io/etcd/server/v3]=etcd)
 
@@ -42,14 +55,14 @@ key_of() {
 build_go() {
   local name=$1 version key dir start
   version="$(go_version "$name")"
-  key="$(key_of "$name" "$version" "$here/engines/$name/go.mod" "$here/engines/$name/go.sum")"
+  key="$(key_of "$name" "$version" "$here/engines/$name/go.mod" "$here/engines/$name/go.sum" <(ldflags_of "$name" "$version"))"
   dir="$cache/$key"
   if [ -f "$dir/.complete" ]; then echo "$name $version $dir/bin (cached)"; return; fi
   start=$(date +%s)
   rm -rf "$dir.tmp"; mkdir -p "$dir.tmp/bin"
   for pkg in ${PKGS[$name]}; do
     local out="${RENAME[$pkg]:-$(basename "$pkg")}"
-    (cd "$here/engines/$name" && go build -trimpath -ldflags="-s -w" -o "$dir.tmp/bin/$out" "$pkg")
+    (cd "$here/engines/$name" && go build -trimpath -ldflags="-s -w$(ldflags_of "$name" "$version")" -o "$dir.tmp/bin/$out" "$pkg")
   done
   echo "$version" > "$dir.tmp/.complete"
   rm -rf "$dir"; mv "$dir.tmp" "$dir"
@@ -58,7 +71,7 @@ build_go() {
 
 build_python() {
   local req="$here/python-requirements.txt" key dir start
-  key="$(key_of python "$(grep -E '^mlflow==' "$req" | cut -d= -f3)" "$req")"
+  key="$(key_of python "$(grep -oE "^mlflow[^=]*==[^ ]+" "$req" | sed "s/.*==//")" "$req")"
   dir="$cache/$key"
   if [ -f "$dir/.complete" ]; then echo "python $(cat "$dir/.complete") $dir/bin (cached)"; return; fi
   start=$(date +%s)

@@ -199,12 +199,16 @@ function renderQueues(
       namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: t.namespace } },
       resourceGroups: [
         {
-          coveredResources: ['cpu', 'memory'],
+          // Every resource a workload requests must be covered, or Kueue never admits it ("resource
+          // ephemeral-storage unavailable in ClusterQueue", kueue#4848): every mlplatform container requests
+          // ephemeral-storage.
+          coveredResources: ['cpu', 'memory', 'ephemeral-storage'],
           flavors: [{
             name: defaultFlavorName(platform.name),
             resources: [
               { name: 'cpu', nominalQuota: t.quota.cpu.toKubernetes() },
               { name: 'memory', nominalQuota: t.quota.memory.toKubernetes() },
+              { name: 'ephemeral-storage', nominalQuota: t.quota.ephemeralStorage.toKubernetes() },
             ],
           }],
         },

@@ -15,6 +15,14 @@ export interface TenantQuota {
   readonly pods?: number;
   /** Total PersistentVolumeClaim storage requested. @default Size.gibibytes(100) */
   readonly storage?: Size;
+  /**
+   * Total `ephemeral-storage` (containers' scratch space and disk-backed emptyDirs) requested at once by
+   * the tenant's queued workloads: the Kueue ClusterQueue's quota for it (with `queue: true`). Kueue
+   * admits nothing that requests a resource its ClusterQueue does not cover, and every workload
+   * mlplatform renders requests ephemeral-storage. The namespace's ResourceQuota does not limit it.
+   * @default Size.tebibytes(1)
+   */
+  readonly ephemeralStorage?: Size;
 }
 
 /** Defaults applied to containers that set no resources (a LimitRange). */
@@ -64,7 +72,7 @@ export interface TenantSpec {
   /** Namespace. */
   readonly namespace: string;
   /** Quota with defaults applied. */
-  readonly quota: { readonly cpu: Cpu; readonly memory: Size; readonly gpus: Readonly<Record<string, number>>; readonly pods: number; readonly storage: Size };
+  readonly quota: { readonly cpu: Cpu; readonly memory: Size; readonly gpus: Readonly<Record<string, number>>; readonly pods: number; readonly storage: Size; readonly ephemeralStorage: Size };
   /** Container defaults applied. */
   readonly containerDefaults: { readonly cpuRequest: Cpu; readonly memoryRequest: Size; readonly cpuLimit: Cpu; readonly memoryLimit: Size };
   /** Access. */
@@ -97,6 +105,7 @@ export function resolveTenant(issues: Issues, path: string, name: string, o: Ten
     gpus: q.gpus ?? {},
     pods: q.pods ?? 50,
     storage: q.storage ?? Size.gibibytes(100),
+    ephemeralStorage: q.ephemeralStorage ?? Size.tebibytes(1),
   };
   // A quota below one pod makes the namespace unusable: every pod is rejected at admission.
   if (quota.cpu.compareTo(containerDefaults.cpuRequest) < 0) issues.add(`${path}.quota.cpu`, quota.cpu.toString(), `is below one pod's default CPU request (${containerDefaults.cpuRequest}); raise it`);
