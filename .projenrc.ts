@@ -222,6 +222,13 @@ project.eslint?.addRules({
   '@stylistic/max-len': ['error', { code: 180, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreComments: false }],
 });
 
+// The programs the pods run are real files in src/programs/ (DESIGN.md §8): the compile step copies them to
+// lib/programs/, where the loader (src/cdk8s/private/programs.ts) finds them beside the compiled renderers.
+project.compileTask.exec('node scripts/copy-programs.js');
+project.npmignore?.addPatterns('!/lib/programs/');
+// Their bytes are the ConfigMaps' data and their hashes are in object names: no line-ending conversion on checkout.
+project.gitattributes.addAttributes('/src/programs/**', 'text', 'eol=lf');
+
 // API.md: generated from the doc comments, committed, and checked for staleness by `npm test`.
 project.addTask('docgen', {
   description: 'Generate API.md from the doc comments',

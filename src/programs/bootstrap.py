@@ -1,22 +1,4 @@
-/**
- * The credentials bootstrap program, run by the bootstrap Job in the MLflow image (Python 3 and
- * boto3, nothing else needed). It reads a plan (JSON, synthesized by MlPlatform) and:
- *
- * 1. creates each `generate` Secret when it is absent, with random hex values (never replaced, so
- *    passwords survive re-runs);
- * 2. writes each `compose` Secret from templates over other Secrets' values
- *    (`{{secret:NAMESPACE/NAME:KEY}}`, `|url` to percent-encode, `|ini` to escape `%` for
- *    configparser), replacing it, so derived values
- *    such as the backend store URI follow their sources;
- * 3. copies `copy` Secrets into tenant namespaces;
- * 4. creates the bucket on the embedded object store (waiting until it answers);
- * 5. creates one MLflow user per tenant (basic auth), waiting for the tracking server, and keeps
- *    its password in a Secret of the tenant namespace.
- *
- * It talks to the Kubernetes API with the pod's ServiceAccount token. `K8S_API`, `SA_DIR` and
- * `PLAN` override the API URL, token folder and plan path (used by the tests).
- */
-export const BOOTSTRAP_SCRIPT = String.raw`#!/usr/bin/env python3
+#!/usr/bin/env python3
 import base64, json, os, re, secrets, ssl, sys, time, urllib.error, urllib.parse, urllib.request
 
 PLAN = json.load(open(os.environ.get("PLAN", "/etc/bootstrap/plan.json")))
@@ -213,4 +195,3 @@ def users():
 for step in (generate, compose, copy, bucket, users):
     step()
 log("done")
-`;
