@@ -75,6 +75,8 @@ const project = new typescript.TypeScriptProject({
       testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
       coverageProvider: 'v8',
       collectCoverage: false,
+      // A program's text (src/programs/) shows in snapshots as `<program NAME sha256:HEX>`.
+      snapshotSerializers: ['<rootDir>/test/support/program-serializer.ts'],
       moduleNameMapper: {
         '^mlplatform$': '<rootDir>/src/core',
         '^mlplatform/(cdk8s|pulumi|testing)$': '<rootDir>/src/$1',

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { buildExample } from '../../examples/cdk8s-platform/platform';
 import { program, PROGRAM_NAMES, PROGRAMS_DIR, ProgramName } from '../../src/cdk8s/private/programs';
+import * as serializer from '../support/program-serializer';
 import { findAll, K8sObject } from '../support/synth';
 
 const SRC_PROGRAMS = path.resolve(__dirname, '../../src/programs');
@@ -43,4 +44,16 @@ test('the renderers put every program, and only the loader\'s text, into the exa
     }
   }
   expect([...used.keys()].sort()).toEqual([...PROGRAM_NAMES].sort());
+});
+
+test('snapshots show a program as `<program NAME sha256:HEX>`, and any other string as it is', () => {
+  for (const name of PROGRAM_NAMES) {
+    const p = program(name);
+    expect(serializer.test(p.text)).toBe(true);
+    expect(serializer.serialize(p.text)).toBe(`<program ${name} sha256:${p.sha256}>`);
+    expect(serializer.test(`${p.text} `)).toBe(false);
+    expect(serializer.test(p.text.slice(1))).toBe(false);
+  }
+  expect(serializer.test(undefined)).toBe(false);
+  expect(serializer.test(['#!/bin/sh'])).toBe(false);
 });
