@@ -231,6 +231,11 @@ project.npmignore?.addPatterns('!/lib/programs/');
 // Their bytes are the ConfigMaps' data and their hashes are in object names: no line-ending conversion on checkout.
 project.gitattributes.addAttributes('/src/programs/**', 'text', 'eol=lf');
 
+project.addTask('lint:programs', {
+  description: "Lint src/programs/ and test/programs/: shellcheck, pyflakes3 and the system Python's py_compile (Debian's shellcheck, pyflakes3, python3; never skipped)",
+  exec: 'node scripts/lint-programs.js',
+});
+
 // API.md: generated from the doc comments, committed, and checked for staleness by `npm test`.
 project.addTask('docgen', {
   description: 'Generate API.md from the doc comments',
@@ -276,11 +281,12 @@ project.addTask('footprint', {
 }).exec('ts-node --transpile-only --project test/tsconfig.json bench/footprint-main.ts');
 project.tasks.tryFind('footprint')!.prependSpawn(project.compileTask);
 
-// `npm test`: compile, type-check tests/examples, jest, lint, API.md freshness.
+// `npm test`: compile, type-check tests/examples, lint the programs, jest, lint, API.md freshness.
 const test = project.tasks.tryFind('test')!;
 test.reset();
 test.spawn(project.compileTask);
 test.spawn(project.tasks.tryFind('typecheck')!);
+test.spawn(project.tasks.tryFind('lint:programs')!);
 // Engine tests (real Optuna + PostgreSQL, torchrun) are timing-sensitive: run them alone, after the rest.
 test.exec('jest --passWithNoTests=false --ci --testPathIgnorePatterns /node_modules/ /lib/ /dist/ /test/engine/');
 test.exec('jest --passWithNoTests=false --ci --runInBand test/engine');

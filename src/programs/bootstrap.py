@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-import base64, json, os, re, secrets, ssl, sys, time, urllib.error, urllib.parse, urllib.request
+import base64, json, os, re, secrets, ssl, time, urllib.error, urllib.parse, urllib.request
 
 PLAN = json.load(open(os.environ.get("PLAN", "/etc/bootstrap/plan.json")))
 SA = os.environ.get("SA_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")

@@ -1,9 +1,7 @@
 """mlplatform sweep: "create" (the study-creation Job), "wait" (the workers' init container), "worker"
 (the Optuna loop beside the trial container) and "dashboard". See docs/tuning-sweep.md."""
-import copy, json, math, os, re, signal, sys, threading, time
+import json, os, signal, sys, threading, time
 import sweep_lib as L
-
-PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 
 
 def quiet_optuna():

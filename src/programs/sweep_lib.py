@@ -123,7 +123,6 @@ def engine_kwargs(with_schema=True):
 
 def make_storage(cfg, create=False):
     """The study's RDBStorage. Only the creation Job creates tables (optuna#1092); workers never do."""
-    import optuna
     from optuna.storages import RDBStorage, RetryFailedTrialCallback
     hb = cfg["heartbeat"]
     return RDBStorage(
