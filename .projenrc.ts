@@ -235,6 +235,13 @@ project.addTask('lint:programs', {
   description: "Lint src/programs/ and test/programs/: shellcheck, pyflakes3 and the system Python's py_compile (Debian's shellcheck, pyflakes3, python3; never skipped)",
   exec: 'node scripts/lint-programs.js',
 });
+project.addTask('test:programs', {
+  description: "Unit-test src/programs/ with pytest (test/programs/; the system Python with Debian's python3-pytest, python3-optuna and python3-boto3)",
+  exec: '/usr/bin/python3 -m pytest -q -p no:cacheprovider test/programs',
+  // No byte code beside the programs (the build copies their folder) or the tests.
+  env: { PYTHONDONTWRITEBYTECODE: '1' },
+});
+project.gitignore.exclude('__pycache__/', '.pytest_cache/');
 
 // API.md: generated from the doc comments, committed, and checked for staleness by `npm test`.
 project.addTask('docgen', {
@@ -281,12 +288,13 @@ project.addTask('footprint', {
 }).exec('ts-node --transpile-only --project test/tsconfig.json bench/footprint-main.ts');
 project.tasks.tryFind('footprint')!.prependSpawn(project.compileTask);
 
-// `npm test`: compile, type-check tests/examples, lint the programs, jest, lint, API.md freshness.
+// `npm test`: compile, type-check tests/examples, lint and unit-test the programs, jest, lint, API.md freshness.
 const test = project.tasks.tryFind('test')!;
 test.reset();
 test.spawn(project.compileTask);
 test.spawn(project.tasks.tryFind('typecheck')!);
 test.spawn(project.tasks.tryFind('lint:programs')!);
+test.spawn(project.tasks.tryFind('test:programs')!);
 // Engine tests (real Optuna + PostgreSQL, torchrun) are timing-sensitive: run them alone, after the rest.
 test.exec('jest --passWithNoTests=false --ci --testPathIgnorePatterns /node_modules/ /lib/ /dist/ /test/engine/');
 test.exec('jest --passWithNoTests=false --ci --runInBand test/engine');
