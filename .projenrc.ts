@@ -75,6 +75,8 @@ const project = new typescript.TypeScriptProject({
       testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
       coverageProvider: 'v8',
       collectCoverage: false,
+      // A program's text (src/programs/) shows in snapshots as `<program NAME sha256:HEX>`.
+      snapshotSerializers: ['<rootDir>/test/support/program-serializer.ts'],
       moduleNameMapper: {
         '^mlplatform$': '<rootDir>/src/core',
         '^mlplatform/(cdk8s|pulumi|testing)$': '<rootDir>/src/$1',
@@ -222,6 +224,25 @@ project.eslint?.addRules({
   '@stylistic/max-len': ['error', { code: 180, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreComments: false }],
 });
 
+// The programs the pods run are real files in src/programs/ (DESIGN.md §8): the compile step copies them to
+// lib/programs/, where the loader (src/cdk8s/private/programs.ts) finds them beside the compiled renderers.
+project.compileTask.exec('node scripts/copy-programs.js');
+project.npmignore?.addPatterns('!/lib/programs/');
+// Their bytes are the ConfigMaps' data and their hashes are in object names: no line-ending conversion on checkout.
+project.gitattributes.addAttributes('/src/programs/**', 'text', 'eol=lf');
+
+project.addTask('lint:programs', {
+  description: "Lint src/programs/ and test/programs/: shellcheck, pyflakes3 and the system Python's py_compile (Debian's shellcheck, pyflakes3, python3; never skipped)",
+  exec: 'node scripts/lint-programs.js',
+});
+project.addTask('test:programs', {
+  description: "Unit-test src/programs/ with pytest (test/programs/; the system Python with Debian's python3-pytest, python3-optuna and python3-boto3)",
+  exec: '/usr/bin/python3 -m pytest -q -p no:cacheprovider test/programs',
+  // No byte code beside the programs (the build copies their folder) or the tests.
+  env: { PYTHONDONTWRITEBYTECODE: '1' },
+});
+project.gitignore.exclude('__pycache__/', '.pytest_cache/');
+
 // API.md: generated from the doc comments, committed, and checked for staleness by `npm test`.
 project.addTask('docgen', {
   description: 'Generate API.md from the doc comments',
@@ -267,11 +288,13 @@ project.addTask('footprint', {
 }).exec('ts-node --transpile-only --project test/tsconfig.json bench/footprint-main.ts');
 project.tasks.tryFind('footprint')!.prependSpawn(project.compileTask);
 
-// `npm test`: compile, type-check tests/examples, jest, lint, API.md freshness.
+// `npm test`: compile, type-check tests/examples, lint and unit-test the programs, jest, lint, API.md freshness.
 const test = project.tasks.tryFind('test')!;
 test.reset();
 test.spawn(project.compileTask);
 test.spawn(project.tasks.tryFind('typecheck')!);
+test.spawn(project.tasks.tryFind('lint:programs')!);
+test.spawn(project.tasks.tryFind('test:programs')!);
 // Engine tests (real Optuna + PostgreSQL, torchrun) are timing-sensitive: run them alone, after the rest.
 test.exec('jest --passWithNoTests=false --ci --testPathIgnorePatterns /node_modules/ /lib/ /dist/ /test/engine/ /test/cluster/');
 test.exec('jest --passWithNoTests=false --ci --runInBand test/engine');

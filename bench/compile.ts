@@ -31,6 +31,9 @@ export function compileBench(root: string): string {
     '--strict', '--esModuleInterop', '--skipLibCheck', '--resolveJsonModule', ...packageEmitFlags(root), '--declaration', 'false', path.join(root, 'bench',
       'synth-child.ts')], { stdio: 'ignore' });
   if (!fs.existsSync(path.join(out, 'bench', 'synth-child.js'))) throw new Error('compiling bench/synth-child.ts emitted nothing');
+  // The programs the pods run, beside the compiled renderers (src/programs/, as `npm run compile` puts them in lib/programs/).
+  const copied = spawnSync(process.execPath, [path.join(root, 'scripts', 'copy-programs.js'), path.join(out, 'src', 'programs')], { stdio: 'ignore' });
+  if (copied.status !== 0) throw new Error('copying src/programs/ beside the compiled benchmark failed (scripts/copy-programs.js)');
   // Compiled files resolve packages from the repository's node_modules.
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(out, 'node_modules'));
   return path.join(out, 'bench', 'synth-child.js');

@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import { MlPlatform, workloadDemands } from '../../src/cdk8s';
 import { ModelEndpoint, ModelEndpointProps } from '../../src/cdk8s/model-endpoint';
-import { PAYLOAD_LOGGER_SCRIPT } from '../../src/cdk8s/private/payload-logger-script';
+import { program } from '../../src/cdk8s/private/programs';
 import { ArtifactStore, Cpu, Duration, shortHash, Size } from '../../src/core';
 import { EndpointExposure, ModelSource, PayloadLoggingOptions, payloadLogPrefix, Runtime } from '../../src/core/endpoint';
 import { validationError } from '../support/errors';
@@ -13,7 +13,7 @@ const SCOPE = 'mlplatform.io/payload-log-scope';
 const role = { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ml' };
 const gateway = EndpointExposure.gateway({ host: 'resnet50.models.example.com', gateway: { name: 'inference', namespace: 'envoy-gateway-system' } });
 const registry = ModelSource.registry('resnet50', { alias: 'champion' });
-const CONFIG_MAP = `resnet50-payload-logger-${shortHash(PAYLOAD_LOGGER_SCRIPT, 8)}`;
+const CONFIG_MAP = `resnet50-payload-logger-${shortHash(program('payload_logger.py').text, 8)}`;
 
 type PlatformProps = ConstructorParameters<typeof MlPlatform>[2];
 
@@ -120,7 +120,7 @@ describe('ModelEndpoint payload logging: the objects', () => {
     expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(10 + 10 + 15);
     const cm = find(objects, 'ConfigMap', CONFIG_MAP);
     expect(cm.metadata.namespace).toBe('vision');
-    expect(cm.data).toEqual({ 'payload_logger.py': PAYLOAD_LOGGER_SCRIPT });
+    expect(cm.data).toEqual({ 'payload_logger.py': program('payload_logger.py').text });
     // Service port unchanged; its targetPort `http` now names the proxy's port in the pod.
     expect(find(objects, 'Service', 'resnet50-stable').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
     expect(find(objects, 'Service', 'resnet50').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }]);

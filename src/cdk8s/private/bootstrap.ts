@@ -1,10 +1,10 @@
 import { Lazy } from 'cdk8s';
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BOOTSTRAP_SCRIPT } from './bootstrap-script';
 import { PlatformNames } from './names';
 import { Json, K8sObject, kube, KUBE, ObjectBody } from './object';
 import { appLabels, container, emptyDir, podSpec, resources } from './pod';
+import { program } from './programs';
 import { shortHash } from '../../core';
 
 /** A Secret to create when absent: each key a fixed value or random hex of `randomBytes` bytes. */
@@ -86,7 +86,7 @@ export class Bootstrap extends Construct {
     kube(this, 'program', KUBE.ConfigMap, {
       metadata: { name: names.bootstrap, namespace, labels: this.labels },
       data: {
-        'bootstrap.py': BOOTSTRAP_SCRIPT,
+        'bootstrap.py': program('bootstrap.py').text,
         'plan.json': Lazy.any({ produce: () => JSON.stringify(input.plan, null, 2) }) as any,
       },
     });

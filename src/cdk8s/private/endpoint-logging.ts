@@ -1,10 +1,9 @@
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Json, KUBE, kube } from './object';
-import { PAYLOAD_LOGGER_SCRIPT } from './payload-logger-script';
 import { container, emptyDir, resources, secretEnv } from './pod';
+import { program } from './programs';
 import { ModelEndpointSpec, ModelVersionSpec, PAYLOAD_LOGGER_RESOURCES } from '../../core/endpoint';
-import { shortHash } from '../../core/names';
 
 /** Name of the logging proxy container. */
 export const PAYLOAD_LOGGER_CONTAINER = 'payload-logger';
@@ -16,7 +15,7 @@ export const PAYLOAD_LOGGER_CONTAINER = 'payload-logger';
 export const SERVER_HTTP_PORT_WITH_LOGGING = 'server-http';
 /** Where the script ConfigMap is mounted in the proxy. */
 export const PAYLOAD_LOGGER_DIR = '/etc/payload-logger';
-/** File name of the script. */
+/** File name of the script (src/programs/payload_logger.py). */
 export const PAYLOAD_LOGGER_FILE = 'payload_logger.py';
 /** uid of the proxy (the MLflow image has no USER line). */
 const LOGGER_UID = 1000;
@@ -27,9 +26,12 @@ const LOGGER_UPLOAD_GRACE_SECONDS = 15;
 const BATCH_BYTES = 8 * 1024 * 1024;
 const BUFFER_BYTES = 32 * 1024 * 1024;
 
-/** Name of the endpoint's script ConfigMap; the script's hash in it rolls the pods when the script changes. */
+/**
+ * Name of the endpoint's script ConfigMap; the script's hash in it rolls the pods when the script changes
+ * (the first 8 hex digits of its SHA-256, as `shortHash(text, 8)` gives them).
+ */
 export function payloadLoggerConfigMapName(e: ModelEndpointSpec): string {
-  return `${e.name}-payload-logger-${shortHash(PAYLOAD_LOGGER_SCRIPT, 8)}`;
+  return `${e.name}-payload-logger-${program(PAYLOAD_LOGGER_FILE).sha256.slice(0, 8)}`;
 }
 
 /** The endpoint's script ConfigMap, created once under `scope` (the ModelEndpoint) by the first version that logs. */
@@ -37,7 +39,7 @@ export function renderPayloadLoggerConfigMap(scope: Construct, e: ModelEndpointS
   if (scope.node.tryFindChild('payload-logger')) return;
   kube(scope, 'payload-logger', KUBE.ConfigMap, {
     metadata: { name: payloadLoggerConfigMapName(e), namespace: e.namespace, labels },
-    data: { [PAYLOAD_LOGGER_FILE]: PAYLOAD_LOGGER_SCRIPT },
+    data: { [PAYLOAD_LOGGER_FILE]: program(PAYLOAD_LOGGER_FILE).text },
   });
 }
 

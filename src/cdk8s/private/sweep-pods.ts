@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Json, K8sObject, KUBE, kube } from './object';
 import { container, emptyDir, podSpec, resources, secretEnv } from './pod';
-import { SWEEP_LIBRARY } from './sweep-library';
-import { SWEEP_PROGRAM } from './sweep-program';
-import { SWEEP_RUNNER } from './sweep-runner';
-import { SWEEP_TRIAL_PROGRAM } from './sweep-trial-program';
+import { program, ProgramName } from './programs';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
 import { Cpu, PlatformContext, Size } from '../../core';
 import { SWEEP_WORKER_RESOURCES, SweepImages, SweepRuntimeConfig, SweepSpec } from '../../core/sweep';
@@ -35,36 +31,32 @@ export interface SweepPodsInput {
   readonly queue?: string;
 }
 
-/** The files of {@link programFiles} that are the same for every sweep. */
-const FIXED_PROGRAMS: Readonly<Record<string, string>> = { 'sweep.py': SWEEP_PROGRAM, 'sweep_lib.py': SWEEP_LIBRARY, 'sweep_trial.py': SWEEP_TRIAL_PROGRAM, 'runner.sh': SWEEP_RUNNER };
+/** The files of {@link programFiles} that are the same for every sweep (src/programs/). */
+const FIXED_PROGRAM_NAMES: readonly ProgramName[] = ['sweep.py', 'sweep_lib.py', 'sweep_trial.py', 'runner.sh'];
+let fixedPrograms: Readonly<Record<string, string>> | undefined;
 
 /** The program files: the three Python modules, the runner and the runtime configuration. */
 export function programFiles(config: SweepRuntimeConfig): Record<string, string> {
-  return Object.assign({}, FIXED_PROGRAMS, { 'config.json': `${JSON.stringify(config, null, 2)}\n` });
+  if (fixedPrograms === undefined) {
+    const texts: Record<string, string> = {};
+    for (const name of FIXED_PROGRAM_NAMES) texts[name] = program(name).text;
+    fixedPrograms = texts;
+  }
+  return Object.assign({}, fixedPrograms, { 'config.json': `${JSON.stringify(config, null, 2)}\n` });
 }
-
-const fixedDigests = new Map<string, string>();
 
 /**
  * What a sweep's name hash covers of {@link programFiles}' result: each file by name, a fixed program
- * by the SHA-256 of its text (computed once per process) and any other file (`config.json`) by its text.
- * Any change to any file changes the fingerprint, yet the 40 KB of fixed programs is not hashed again for
- * every sweep (SHA-256 took 28 M of the 958 M instructions of the benchmark's 100-workload synthesis).
+ * by the SHA-256 of its text (the loader computes it once per process) and any other file (`config.json`)
+ * by its text. Any change to any file changes the fingerprint, yet the 40 KB of fixed programs is not hashed
+ * again for every sweep (SHA-256 took 28 M of the 958 M instructions of the benchmark's 100-workload synthesis).
  */
 export function programFilesFingerprint(files: Readonly<Record<string, string>>): string {
   const parts: Record<string, string> = {};
   for (const name of Object.keys(files)) {
     const text = files[name];
-    if (text !== FIXED_PROGRAMS[name]) {
-      parts[name] = text;
-      continue;
-    }
-    let digest = fixedDigests.get(name);
-    if (digest === undefined) {
-      digest = `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
-      fixedDigests.set(name, digest);
-    }
-    parts[name] = digest;
+    const fixed = FIXED_PROGRAM_NAMES.includes(name as ProgramName) ? program(name as ProgramName) : undefined;
+    parts[name] = fixed !== undefined && text === fixed.text ? `sha256:${fixed.sha256}` : text;
   }
   return JSON.stringify(parts);
 }

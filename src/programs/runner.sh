@@ -1,9 +1,4 @@
-/**
- * `runner.sh`: the trial container's main process (POSIX sh and `sleep` only; tested with dash,
- * bash and busybox). It runs the trials the Optuna container hands over through files in the shared
- * `emptyDir` and always exits: when the worker is done, when the worker stops beating, or on SIGTERM.
- */
-export const SWEEP_RUNNER = String.raw`#!/bin/sh
+#!/bin/sh
 # mlplatform sweep runner: the trial container's main process. It runs each trial the Optuna worker
 # (container "optuna") hands over in $SWEEP_DIR/trials/<n>/ and reports its exit code. It needs
 # only a POSIX shell and sleep (no other program), and it always ends: when the worker writes
@@ -79,4 +74,3 @@ while :; do
   driver_alive || { say "the Optuna worker stopped answering for $PEER_TIMEOUT s; exiting"; exit 1; }
   nap
 done
-`;

@@ -1,9 +1,4 @@
-/**
- * `sweep_lib.py`: configuration, the study's RDB storage (PostgreSQL, no connection pool, its own
- * schema, a per-study advisory lock), samplers, pruners, the define-by-run search space, the metric
- * line grammar and an MLflow REST client (standard library only).
- */
-export const SWEEP_LIBRARY = String.raw`"""mlplatform sweep library: configuration, study storage, samplers, pruners, search space,
+"""mlplatform sweep library: configuration, study storage, samplers, pruners, search space,
 metric lines and the MLflow REST client. Imported by sweep.py; needs Optuna, SQLAlchemy and
 psycopg2 (Optuna's RDB storage), nothing else beyond the standard library."""
 import base64, hashlib, json, math, os, re, sys, threading, time, urllib.error, urllib.parse, urllib.request
@@ -128,7 +123,6 @@ def engine_kwargs(with_schema=True):
 
 def make_storage(cfg, create=False):
     """The study's RDBStorage. Only the creation Job creates tables (optuna#1092); workers never do."""
-    import optuna
     from optuna.storages import RDBStorage, RetryFailedTrialCallback
     hb = cfg["heartbeat"]
     return RDBStorage(
@@ -368,4 +362,3 @@ class MlflowError(Exception):
 
 def metric(key, value, step):
     return {"key": key, "value": float(value), "timestamp": int(time.time() * 1000), "step": int(step)}
-`;

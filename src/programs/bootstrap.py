@@ -1,30 +1,35 @@
-/**
- * The credentials bootstrap program, run by the bootstrap Job in the MLflow image (Python 3 and
- * boto3, nothing else needed). It reads a plan (JSON, synthesized by MlPlatform) and:
- *
- * 1. creates each `generate` Secret when it is absent, with random hex values (never replaced, so
- *    passwords survive re-runs);
- * 2. writes each `compose` Secret from templates over other Secrets' values
- *    (`{{secret:NAMESPACE/NAME:KEY}}`, `|url` to percent-encode, `|ini` to escape `%` for
- *    configparser), replacing it, so derived values
- *    such as the backend store URI follow their sources;
- * 3. copies `copy` Secrets into tenant namespaces;
- * 4. creates the bucket on the embedded object store (waiting until it answers);
- * 5. creates one MLflow user per tenant (basic auth), waiting for the tracking server, and keeps
- *    its password in a Secret of the tenant namespace.
- *
- * It talks to the Kubernetes API with the pod's ServiceAccount token. `K8S_API`, `SA_DIR` and
- * `PLAN` override the API URL, token folder and plan path (used by the tests).
- */
-export const BOOTSTRAP_SCRIPT = String.raw`#!/usr/bin/env python3
-import base64, json, os, re, secrets, ssl, sys, time, urllib.error, urllib.parse, urllib.request
+#!/usr/bin/env python3
+"""mlplatform credentials bootstrap, run by the bootstrap Job in the MLflow image (Python 3 and boto3,
+nothing else needed). It reads a plan (JSON, synthesized by MlPlatform) and:
 
-PLAN = json.load(open(os.environ.get("PLAN", "/etc/bootstrap/plan.json")))
-SA = os.environ.get("SA_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
-API = os.environ.get("K8S_API") or "https://%s:%s" % (os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"])
-TOKEN = open(os.path.join(SA, "token")).read().strip()
-CTX = ssl.create_default_context(cafile=os.path.join(SA, "ca.crt")) if API.startswith("https") else None
+1. creates each "generate" Secret when it is absent, with random hex values (never replaced, so
+   passwords survive re-runs);
+2. writes each "compose" Secret from templates over other Secrets' values
+   ("{{secret:NAMESPACE/NAME:KEY}}", "|url" to percent-encode, "|ini" to escape "%" for
+   configparser), replacing it, so derived values such as the backend store URI follow their sources;
+3. copies "copy" Secrets into tenant namespaces;
+4. creates the bucket on the embedded object store (waiting until it answers);
+5. creates one MLflow user per tenant (basic auth), waiting for the tracking server, and keeps
+   its password in a Secret of the tenant namespace.
+
+It talks to the Kubernetes API with the pod's ServiceAccount token. K8S_API, SA_DIR and PLAN
+override the API URL, token folder and plan path (used by the tests)."""
+import base64, json, os, re, secrets, ssl, time, urllib.error, urllib.parse, urllib.request
+
+# The plan, the API's URL, the ServiceAccount token and the TLS context: set by configure().
+PLAN = API = TOKEN = CTX = None
 WAIT_SECONDS = int(os.environ.get("WAIT_SECONDS", "900"))
+
+
+def configure(env=os.environ):
+    global PLAN, API, TOKEN, CTX
+    with open(env.get("PLAN", "/etc/bootstrap/plan.json")) as f:
+        PLAN = json.load(f)
+    sa = env.get("SA_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
+    API = env.get("K8S_API") or "https://%s:%s" % (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"])
+    with open(os.path.join(sa, "token")) as f:
+        TOKEN = f.read().strip()
+    CTX = ssl.create_default_context(cafile=os.path.join(sa, "ca.crt")) if API.startswith("https") else None
 
 
 def log(*args):
@@ -210,7 +215,12 @@ def users():
             log("stored credentials", ns + "/" + name)
 
 
-for step in (generate, compose, copy, bucket, users):
-    step()
-log("done")
-`;
+def main():
+    configure()
+    for step in (generate, compose, copy, bucket, users):
+        step()
+    log("done")
+
+
+if __name__ == "__main__":
+    main()

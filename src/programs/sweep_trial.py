@@ -1,9 +1,4 @@
-/**
- * `sweep_trial.py`: one trial — hands the command to the runner, streams its output, reports
- * intermediate values for pruning, stops it (pruned, timeout, deadline), tells Optuna the result and
- * logs the trial as an MLflow child run.
- */
-export const SWEEP_TRIAL_PROGRAM = String.raw`"""mlplatform sweep: one trial. The worker hands the command to the runner in the trial container
+"""mlplatform sweep: one trial. The worker hands the command to the runner in the trial container
 through files in SWEEP_DIR/trials/<seq>/ (run.sh, go; stop to end it early), streams its output,
 reports intermediate values for pruning, and tells Optuna the result."""
 import copy, json, math, os, re, shutil, threading, time
@@ -225,4 +220,3 @@ class TrialRun:
             L.log("warning: could not fail interrupted trial %d (%s); the heartbeat grace period will" % (self.number, e))
         if self.run_id:
             self.w.safe("update", self.w.mlflow.finish, self.run_id, "KILLED")
-`;

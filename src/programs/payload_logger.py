@@ -1,13 +1,4 @@
-/**
- * `payload_logger.py`: the payload-logging proxy of a ModelEndpoint version (Python 3.8+ standard
- * library and boto3, both in the MLflow image). It listens on `$PAYLOG_LISTEN_PORT`, forwards every
- * request to the model server on `127.0.0.1:$PAYLOG_UPSTREAM_PORT`, passes responses through as they
- * arrive (streamed and chunked ones included, e.g. vLLM's Server-Sent Events), samples requests by a
- * hash of their request id, and uploads JSON-lines batches to `s3://$PAYLOG_BUCKET/$PAYLOG_PREFIX`.
- * A failed upload drops its batch and is counted; it never fails or delays a client request.
- * SIGTERM stops accepting, waits for the requests in flight, uploads what is buffered and exits.
- */
-export const PAYLOAD_LOGGER_SCRIPT = String.raw`#!/usr/bin/env python3
+#!/usr/bin/env python3
 """mlplatform payload logger: a reverse proxy in front of a model server that logs sampled
 requests and responses to an S3-compatible store as JSON-lines batches. Configuration comes from
 the environment (PAYLOG_*); credentials are boto3's (AWS_* keys or the pod's workload identity)."""
@@ -376,4 +367,3 @@ def main():
 
 if __name__ == "__main__":
     main()
-`;

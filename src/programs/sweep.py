@@ -1,16 +1,7 @@
-/**
- * The sweep program (`sweep.py`), run with the pinned Optuna image: `create` is the study-creation
- * Job (it alone creates the schema, tables and study), `wait` the workers' init container (a
- * read-only probe until the study carries this configuration's hash), `worker` the Optuna loop
- * beside each trial container, `dashboard` the optuna-dashboard server. It imports
- * {@link SWEEP_LIBRARY} and {@link SWEEP_TRIAL_PROGRAM} from the same ConfigMap folder.
- */
-export const SWEEP_PROGRAM = String.raw`"""mlplatform sweep: "create" (the study-creation Job), "wait" (the workers' init container), "worker"
+"""mlplatform sweep: "create" (the study-creation Job), "wait" (the workers' init container), "worker"
 (the Optuna loop beside the trial container) and "dashboard". See docs/tuning-sweep.md."""
-import copy, json, math, os, re, signal, sys, threading, time
+import json, os, signal, sys, threading, time
 import sweep_lib as L
-
-PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 
 
 def quiet_optuna():
@@ -248,4 +239,3 @@ def main():
 
 if __name__ == "__main__":
     main()
-`;

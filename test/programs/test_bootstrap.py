@@ -1,0 +1,394 @@
+"""The credentials bootstrap (bootstrap.py) carrying out a plan against an in-memory Kubernetes API (Secrets
+only) and a scripted MLflow: what it creates, keeps, replaces and copies, how templates render, which
+failures stop it and with what message. test/cdk8s/bootstrap-engine.test.ts runs the whole program over HTTP
+against the plan MlPlatform synthesizes."""
+import base64
+import io
+import json
+import re
+import urllib.request
+
+import pytest
+
+import bootstrap as B
+
+LABELS = {"app.kubernetes.io/managed-by": "mlplatform"}
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+class FakeApi:
+    """The Secrets of a Kubernetes API in memory, in place of bootstrap.api; every request recorded."""
+
+    PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/secrets(?:/([^/]+))?$")
+
+    def __init__(self, secrets=None):
+        self.secrets = {k: {"data": {kk: b64(vv) for kk, vv in v.items()}, "metadata": {"labels": {}}} for k, v in (secrets or {}).items()}
+        self.requests = []
+        self.conflict_on_create = set()
+
+    def __call__(self, method, path, body=None):
+        ns, name = self.PATH.match(path).groups()
+        self.requests.append((method, "%s/%s" % (ns, name or body["metadata"]["name"])))
+        if method == "GET":
+            s = self.secrets.get("%s/%s" % (ns, name))
+            return (200, s) if s else (404, {"message": "secrets %r not found" % name})
+        key = "%s/%s" % (ns, body["metadata"]["name"])
+        assert body["kind"] == "Secret" and body["type"] == "Opaque" and body["metadata"]["namespace"] == ns
+        if method == "POST":
+            if key in self.secrets or key in self.conflict_on_create:
+                return 409, {"message": "already exists"}
+            self.secrets[key] = body
+            return 201, body
+        if method == "PUT":
+            assert key in self.secrets and name == body["metadata"]["name"]
+            self.secrets[key] = body
+            return 200, body
+        raise AssertionError(method)
+
+    def data(self, key):
+        return {k: base64.b64decode(v).decode() for k, v in self.secrets[key]["data"].items()}
+
+    def writes(self):
+        return [r for r in self.requests if r[0] != "GET"]
+
+
+@pytest.fixture
+def k8s(monkeypatch):
+    def install(plan, secrets=None):
+        fake = FakeApi(secrets)
+        monkeypatch.setattr(B, "api", fake)
+        monkeypatch.setattr(B, "PLAN", dict({"labels": LABELS, "generate": [], "compose": [], "copy": []}, **plan))
+        return fake
+    return install
+
+
+# ---------------------------------------------------------------------------------------------
+# generate
+
+def test_an_absent_secret_is_generated_with_fixed_values_and_random_hex(k8s, capsys):
+    api = k8s({"generate": [{"namespace": "ml", "name": "db", "keys": {"username": {"value": "mlflow"}, "password": {"randomBytes": 24}}}]})
+    B.generate()
+    data = api.data("ml/db")
+    assert data["username"] == "mlflow"
+    assert re.fullmatch(r"[0-9a-f]{48}", data["password"])
+    assert api.secrets["ml/db"]["metadata"]["labels"] == LABELS
+    assert "[bootstrap] generated ml/db" in capsys.readouterr().out
+
+
+def test_generated_passwords_differ_between_secrets_and_runs(k8s):
+    plan = {"generate": [{"namespace": "ml", "name": n, "keys": {"password": {"randomBytes": 16}}} for n in ("a", "b")]}
+    first = k8s(plan)
+    B.generate()
+    second = k8s(plan)
+    B.generate()
+    values = [api.data("ml/" + n)["password"] for api in (first, second) for n in ("a", "b")]
+    assert len(set(values)) == 4
+
+
+def test_an_existing_secret_is_kept_as_it_is(k8s, capsys):
+    api = k8s({"generate": [{"namespace": "ml", "name": "db", "keys": {"password": {"randomBytes": 24}}}]}, {"ml/db": {"password": "kept"}})
+    B.generate()
+    assert api.data("ml/db") == {"password": "kept"}
+    assert api.writes() == []
+    assert "[bootstrap] kept ml/db" in capsys.readouterr().out
+
+
+def test_a_secret_created_concurrently_is_kept(k8s, capsys):
+    api = k8s({"generate": [{"namespace": "ml", "name": "db", "keys": {"password": {"randomBytes": 24}}}]})
+    api.conflict_on_create.add("ml/db")
+    B.generate()
+    assert api.writes() == [("POST", "ml/db")]
+    assert "kept (created concurrently) ml/db" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# compose: templates over other Secrets
+
+SOURCES = {"ml/db": {"username": "mlflow", "password": "p@ss/w%rd:1"}, "ml/store": {"key": "AKIA"}}
+
+
+@pytest.mark.parametrize("template, rendered", [
+    ("{{secret:ml/db:username}}", "mlflow"),
+    ("postgresql://{{secret:ml/db:username|url}}:{{secret:ml/db:password|url}}@db:5432/mlflow",
+     "postgresql://mlflow:p%40ss%2Fw%25rd%3A1@db:5432/mlflow"),
+    ("password = {{secret:ml/db:password|ini}}", "password = p@ss/w%%rd:1"),
+    ("{{secret:ml/db:password|url|ini}}", "p%%40ss%%2Fw%%25rd%%3A1"),
+    ("{{secret:ml/db:username}}-{{secret:ml/store:key}}", "mlflow-AKIA"),
+    ("no template", "no template"),
+    ("{{secret:ml/db:username|ini|url}}", "{{secret:ml/db:username|ini|url}}"),  # the filters go url, then ini
+    ("{{ secret:ml/db:username }}", "{{ secret:ml/db:username }}"),
+])
+def test_templates_render_from_other_secrets(k8s, template, rendered):
+    api = k8s({"compose": [{"namespace": "ml", "name": "uri", "keys": {"v": template}}]}, SOURCES)
+    B.compose()
+    assert api.data("ml/uri") == {"v": rendered}
+
+
+def test_a_value_that_looks_like_a_template_is_not_expanded_again(k8s):
+    api = k8s({"compose": [{"namespace": "ml", "name": "out", "keys": {"v": "<{{secret:ml/evil:v}}>"}}]},
+              {"ml/evil": {"v": "{{secret:ml/db:password}}"}, "ml/db": {"password": "secret"}})
+    B.compose()
+    assert api.data("ml/out") == {"v": "<{{secret:ml/db:password}}>"}
+
+
+def test_a_composed_secret_is_replaced_on_every_run(k8s, capsys):
+    api = k8s({"compose": [{"namespace": "ml", "name": "uri", "keys": {"v": "{{secret:ml/db:username}}"}}]},
+              dict(SOURCES, **{"ml/uri": {"v": "stale"}}))
+    B.compose()
+    assert api.data("ml/uri") == {"v": "mlflow"}
+    assert api.writes() == [("POST", "ml/uri"), ("PUT", "ml/uri")]
+    assert "[bootstrap] replaced ml/uri" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("template, message", [
+    ("{{secret:ml/db:missing}}", "template needs ml/db key missing, which does not exist"),
+    ("{{secret:ml/nope:key}}", "template needs ml/nope key key, which does not exist"),
+])
+def test_a_template_over_a_missing_secret_or_key_stops_before_writing(k8s, template, message):
+    api = k8s({"compose": [{"namespace": "ml", "name": "uri", "keys": {"ok": "{{secret:ml/db:username}}", "bad": template}}]}, SOURCES)
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        B.compose()
+    assert api.writes() == []
+
+
+# ---------------------------------------------------------------------------------------------
+# copy
+
+def test_a_copy_takes_the_listed_keys_under_their_new_names(k8s):
+    api = k8s({"copy": [{"from": {"namespace": "ml", "name": "store"}, "to": {"namespace": "vision", "name": "store"}, "keys": {"AWS_ACCESS_KEY_ID": "key"}}]}, SOURCES)
+    B.copy()
+    assert api.data("vision/store") == {"AWS_ACCESS_KEY_ID": "AKIA"}
+
+
+def test_a_copy_of_a_missing_secret_stops(k8s):
+    k8s({"copy": [{"from": {"namespace": "ml", "name": "gone"}, "to": {"namespace": "vision", "name": "x"}, "keys": {"a": "b"}}]})
+    with pytest.raises(SystemExit, match="cannot copy ml/gone: it does not exist"):
+        B.copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# The bucket on the embedded object store
+
+BUCKET = {"bucket": {"name": "mlflow", "endpoint": "http://store:8333", "region": "us-east-1",
+                     "credentials": {"namespace": "ml", "name": "store", "accessKeyIdKey": "key", "secretAccessKeyKey": "secret"}}}
+
+
+@pytest.fixture
+def s3(k8s, monkeypatch):
+    import boto3
+    from botocore.exceptions import ClientError
+    state = {"clients": [], "created": [], "errors": []}
+
+    class Client:
+        def create_bucket(self, Bucket):
+            if state["errors"]:
+                code = state["errors"].pop(0)
+                raise ClientError({"Error": {"Code": code, "Message": code}}, "CreateBucket")
+            state["created"].append(Bucket)
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: state["clients"].append((args, kwargs)) or Client())
+    monkeypatch.setattr(B.time, "sleep", lambda s: None)
+    k8s(BUCKET, {"ml/store": {"key": "AKIA", "secret": "shh"}})
+    return state
+
+
+def test_the_bucket_is_created_with_the_store_s_credentials(s3, capsys):
+    B.bucket()
+    assert s3["clients"] == [(("s3",), {"endpoint_url": "http://store:8333", "region_name": "us-east-1", "aws_access_key_id": "AKIA", "aws_secret_access_key": "shh"})]
+    assert s3["created"] == ["mlflow"]
+    assert "[bootstrap] created bucket mlflow" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("code", ["BucketAlreadyOwnedByYou", "BucketAlreadyExists"])
+def test_an_existing_bucket_is_kept(s3, capsys, code):
+    s3["errors"] = [code]
+    B.bucket()
+    assert s3["created"] == []
+    assert "[bootstrap] kept bucket mlflow" in capsys.readouterr().out
+
+
+def test_other_store_errors_are_retried(s3, capsys):
+    s3["errors"] = ["ServiceUnavailable", "InternalError"]
+    B.bucket()
+    assert s3["created"] == ["mlflow"]
+    assert capsys.readouterr().out.count("object store not ready yet") == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# MLflow users
+
+class Health:
+    status = 200
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+@pytest.fixture
+def mlflow(k8s, monkeypatch):
+    """A plan with two tenants' MLflow users; MLflow answers from `answers[username]` (a list per call)."""
+    calls, answers = [], {}
+
+    def fake(method, uri, path, auth, body):
+        calls.append((method, path, auth, body["username"]))
+        return answers[body["username"]].pop(0)
+    monkeypatch.setattr(B, "mlflow", fake)
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Health())
+    plan = {"mlflowUsers": {"uri": "http://tracking:5000", "admin": {"namespace": "ml", "name": "admin", "usernameKey": "user", "passwordKey": "pw"},
+                            "users": [{"username": "vision", "secret": {"namespace": "vision", "name": "mlflow"}}]}}
+
+    def install(secrets=None):
+        api = k8s(plan, dict({"ml/admin": {"user": "admin", "pw": "admin-pw"}}, **(secrets or {})))
+        return api, calls, answers
+    return install
+
+
+def test_a_new_user_is_created_and_its_password_stored(mlflow):
+    api, calls, answers = mlflow()
+    answers["vision"] = [(200, {})]
+    B.users()
+    stored = api.data("vision/mlflow")
+    assert stored["username"] == "vision" and re.fullmatch(r"[0-9a-f]{48}", stored["password"])
+    assert calls == [("POST", "/api/2.0/mlflow/users/create", ("admin", "admin-pw"), "vision")]
+
+
+def test_an_existing_user_with_its_secret_is_left_alone(mlflow):
+    api, calls, answers = mlflow({"vision/mlflow": {"username": "vision", "password": "old"}})
+    answers["vision"] = [(400, {"error_code": "RESOURCE_ALREADY_EXISTS"})]
+    B.users()
+    assert api.data("vision/mlflow") == {"username": "vision", "password": "old"}
+    assert [c[1] for c in calls] == ["/api/2.0/mlflow/users/create"]
+    assert api.writes() == []
+
+
+def test_an_existing_user_whose_secret_was_lost_gets_a_new_password_stored(mlflow):
+    api, calls, answers = mlflow()
+    answers["vision"] = [(400, {"error_code": "RESOURCE_ALREADY_EXISTS"}), (200, {})]
+    B.users()
+    assert [c[:2] for c in calls] == [("POST", "/api/2.0/mlflow/users/create"), ("PATCH", "/api/2.0/mlflow/users/update-password")]
+    assert api.data("vision/mlflow")["username"] == "vision"
+
+
+@pytest.mark.parametrize("answers, message", [
+    ([(401, {"message": "Unauthorized"})], "creating MLflow user vision: HTTP 401"),
+    ([(400, {"error_code": "RESOURCE_ALREADY_EXISTS"}), (403, {"message": "Forbidden"})], "resetting MLflow user vision: HTTP 403"),
+])
+def test_mlflow_refusing_stops_and_stores_nothing(mlflow, answers, message):
+    api, _, scripted = mlflow()
+    scripted["vision"] = answers
+    with pytest.raises(SystemExit, match=message):
+        B.users()
+    assert api.writes() == []
+
+
+def test_no_users_no_tracking_server_needed(k8s, monkeypatch):
+    k8s({})
+    monkeypatch.setattr(urllib.request, "urlopen", None)
+    B.users()
+    B.bucket()
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps, their order, retries, configuration
+
+def test_main_configures_then_runs_the_steps_in_order(monkeypatch, capsys):
+    order = []
+    monkeypatch.setattr(B, "configure", lambda: order.append("configure"))
+    for step in ("generate", "compose", "copy", "bucket", "users"):
+        monkeypatch.setattr(B, step, lambda step=step: order.append(step))
+    B.main()
+    assert order == ["configure", "generate", "compose", "copy", "bucket", "users"]
+    assert capsys.readouterr().out.endswith("[bootstrap] done\n")
+
+
+def test_configure_reads_the_plan_the_token_and_the_api_from_the_environment(tmp_path, monkeypatch):
+    (tmp_path / "plan.json").write_text(json.dumps({"labels": LABELS}))
+    (tmp_path / "token").write_text("tok\n")
+    monkeypatch.setattr(B, "PLAN", None)
+    monkeypatch.setattr(B, "API", None)
+    monkeypatch.setattr(B, "TOKEN", None)
+    monkeypatch.setattr(B, "CTX", None)
+    B.configure({"PLAN": str(tmp_path / "plan.json"), "SA_DIR": str(tmp_path), "K8S_API": "http://127.0.0.1:8001"})
+    assert (B.PLAN, B.API, B.TOKEN, B.CTX) == ({"labels": LABELS}, "http://127.0.0.1:8001", "tok", None)
+    # In the pod: the API Service's address, TLS with the ServiceAccount's CA.
+    with open("/etc/ssl/certs/ca-certificates.crt") as src:
+        (tmp_path / "ca.crt").write_text(src.read())
+    B.configure({"PLAN": str(tmp_path / "plan.json"), "SA_DIR": str(tmp_path), "KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"})
+    assert B.API == "https://10.96.0.1:443" and B.CTX is not None
+
+
+def test_retry_keeps_trying_until_the_deadline_then_stops_with_the_last_error(monkeypatch, capsys):
+    now = [1000.0]
+    monkeypatch.setattr(B.time, "time", lambda: now[0])
+    monkeypatch.setattr(B.time, "sleep", lambda s: now.__setitem__(0, now[0] + s))
+    monkeypatch.setattr(B, "WAIT_SECONDS", 12)
+    attempts = []
+
+    def down():
+        attempts.append(now[0])
+        raise ConnectionRefusedError("connection refused")
+    with pytest.raises(SystemExit, match="object store: gave up after 12s: connection refused"):
+        B.retry("object store", down)
+    assert attempts == [1000.0, 1005.0, 1010.0, 1015.0]
+    assert "[bootstrap] object store not ready yet: connection refused" in capsys.readouterr().out
+
+
+def test_retry_returns_the_first_success(monkeypatch):
+    monkeypatch.setattr(B.time, "sleep", lambda s: None)
+    answers = iter([OSError("starting"), "ok"])
+
+    def flaky():
+        a = next(answers)
+        if isinstance(a, Exception):
+            raise a
+        return a
+    assert B.retry("tracking server", flaky) == "ok"
+
+
+@pytest.mark.parametrize("raw, parsed", [
+    (b'{"kind": "Secret"}', {"kind": "Secret"}),
+    (b"", {}),
+    (b"Unauthorized\n", {"message": "Unauthorized"}),
+    (b"<html>" + b"x" * 1000, {"message": "<html>" + "x" * 294}),
+    (b"\xff\xfe", {"message": "\ufffd\ufffd"}),
+])
+def test_error_bodies_that_are_not_json_become_the_message(raw, parsed):
+    assert B.parse(raw) == parsed
+
+
+def test_the_api_sends_the_token_and_json(monkeypatch):
+    seen = []
+
+    class Reply(io.BytesIO):
+        status = 201
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    def urlopen(req, context, timeout):
+        seen.append((req.get_method(), req.full_url, dict(req.header_items()), req.data))
+        return Reply(b'{"ok": true}')
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(B, "API", "http://api")
+    monkeypatch.setattr(B, "TOKEN", "tok")
+    assert B.api("POST", "/api/v1/namespaces/ml/secrets", {"a": 1}) == (201, {"ok": True})
+    assert B.api("GET", "/api/v1/namespaces/ml/secrets/x") == (201, {"ok": True})
+    (m1, url, headers, data), (m2, _, get_headers, get_data) = seen
+    assert (m1, url, data) == ("POST", "http://api/api/v1/namespaces/ml/secrets", b'{"a": 1}')
+    assert headers == {"Authorization": "Bearer tok", "Accept": "application/json", "Content-type": "application/json"}
+    assert (m2, get_data) == ("GET", None) and "Content-type" not in get_headers
+
+
+def test_unexpected_api_answers_stop_with_the_status_and_message(k8s, monkeypatch):
+    k8s({"generate": [{"namespace": "ml", "name": "db", "keys": {"p": {"value": "x"}}}]})
+    monkeypatch.setattr(B, "api", lambda method, path, body=None: (403, {"message": "secrets is forbidden"}))
+    with pytest.raises(SystemExit, match=re.escape("reading secret ml/db: HTTP 403 secrets is forbidden")):
+        B.generate()
