@@ -271,8 +271,11 @@ describe('Kueue', () => {
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'team-a-ns' } },
       resourceGroups: [
         {
-          coveredResources: ['cpu', 'memory'],
-          flavors: [{ name: 'ml-default', resources: [{ name: 'cpu', nominalQuota: '64' }, { name: 'memory', nominalQuota: '512Gi' }] }],
+          coveredResources: ['cpu', 'memory', 'ephemeral-storage'],
+          flavors: [{
+            name: 'ml-default',
+            resources: [{ name: 'cpu', nominalQuota: '64' }, { name: 'memory', nominalQuota: '512Gi' }, { name: 'ephemeral-storage', nominalQuota: '1Ti' }],
+          }],
         },
         {
           coveredResources: ['nvidia.com/gpu'],
@@ -289,6 +292,12 @@ describe('Kueue', () => {
     });
   });
 
+  test("the ClusterQueue's ephemeral-storage quota is the tenant's quota.ephemeralStorage", () => {
+    const own = render(tenant('team-a', { queue: true, quota: { ephemeralStorage: Size.gibibytes(300) } }), platform(), { flavors: true });
+    const group = find(own, 'ClusterQueue', 'ml-team-a').spec.resourceGroups[0];
+    expect(group.flavors[0].resources).toContainEqual({ name: 'ephemeral-storage', nominalQuota: '300Gi' });
+  });
+
   test('a LocalQueue in the tenant namespace pointing at the ClusterQueue', () => {
     const lq = find(objects, 'kueue.x-k8s.io/v1beta2/LocalQueue', 'team-a-ns', 'team-a-ns');
     expect(lq.spec).toEqual({ clusterQueue: 'ml-team-a' });
@@ -300,11 +309,15 @@ describe('Kueue', () => {
     for (const f of used) expect(flavors).toContain(f);
   });
 
-  test('a CPU-only queue has the cpu/memory group only', () => {
+  test('a CPU-only queue has the cpu/memory/ephemeral-storage group only, with the default quotas', () => {
     const cq = find(render(tenant('cpu', { queue: true })), 'ClusterQueue', 'ml-cpu');
-    expect(cq.spec.resourceGroups).toEqual([
-      { coveredResources: ['cpu', 'memory'], flavors: [{ name: 'ml-default', resources: [{ name: 'cpu', nominalQuota: '8' }, { name: 'memory', nominalQuota: '32Gi' }] }] },
-    ]);
+    expect(cq.spec.resourceGroups).toEqual([{
+      coveredResources: ['cpu', 'memory', 'ephemeral-storage'],
+      flavors: [{
+        name: 'ml-default',
+        resources: [{ name: 'cpu', nominalQuota: '8' }, { name: 'memory', nominalQuota: '32Gi' }, { name: 'ephemeral-storage', nominalQuota: '1Ti' }],
+      }],
+    }]);
   });
 
   test('no queue without Kueue, nor without queue', () => {
