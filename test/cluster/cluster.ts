@@ -9,6 +9,7 @@ import { join } from 'path';
 import { App } from 'cdk8s';
 import { MlPlatform } from '../../src/cdk8s';
 import { applyAll, ApplyProblem } from './apply';
+import { ArgoRun, startArgo } from './argo';
 import { ControlPlane, startControlPlane } from './control-plane';
 import { installCrds } from './crds';
 import { EngineName } from './engines';
@@ -40,12 +41,25 @@ export interface Cluster {
   /** What the API server refused or warned about while applying the objects. */
   readonly problems: readonly ApplyProblem[];
   readonly kueueConfig?: any;
+  /** The Argo Workflows controller's config and the executor's part of its pods, when `argo` is on. */
+  readonly argo?: ArgoRun;
   stop(): Promise<void>;
 }
 
 /** Synthesizes `app` into plain objects (every chart). */
 export function synthObjects(app: App): Manifest[] {
   return app.charts.flatMap((c) => c.toJson() as Manifest[]);
+}
+
+/** Kinds of the GitOps tools (Argo CD, Flux) whose controllers own the add-on objects. */
+const GITOPS_GROUPS = ['argoproj.io/v1alpha1/Application', 'helm.toolkit.fluxcd.io/', 'source.toolkit.fluxcd.io/'];
+
+/** Namespaces of the GitOps objects among `objects` that the objects do not create themselves. */
+export function gitOpsNamespaces(objects: readonly Manifest[]): string[] {
+  const created = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+  const used = objects.filter((o) => GITOPS_GROUPS.some((g) => `${o.apiVersion}/${o.kind}`.startsWith(g)))
+    .map((o) => o.metadata.namespace).filter((n): n is string => !!n && !created.has(n));
+  return [...new Set(used)].sort();
 }
 
 /** Starts a cluster for `o.platform` and applies `o.objects`. */
@@ -56,14 +70,19 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `mlplatform-cluster-${o.name}-`));
   const plane = await startControlPlane({ dir, extraEngines: extra });
   let volumeTimer: NodeJS.Timeout | undefined;
+  let argo: ArgoRun | undefined;
   const stop = async () => {
     if (volumeTimer) clearInterval(volumeTimer);
+    argo?.executor.stop();
     await plane.stop();
   };
   try {
     await installCrds(plane.admin);
-    // Argo CD runs elsewhere in a real cluster; its namespace is where the add-on Applications go.
-    await plane.admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } }, 'tier');
+    // The GitOps controller (Argo CD or Flux) is installed before the platform, in its own namespace,
+    // which is where the add-on Applications / HelmReleases go: those namespaces exist already.
+    for (const ns of gitOpsNamespaces(o.objects)) {
+      await plane.admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, 'tier');
+    }
     const max = o.maxNodesPerPool ?? 4;
     const groups = [systemNodeGroup(), ...o.platform.context.pools.map((p) => {
       const g = poolNodeGroup(p);
@@ -77,8 +96,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       provisionVolumes(plane.admin).catch(() => undefined).finally(() => { provisioning = false; });
     }, 500);
     const kueueConfig = o.kueue ? await startKueue(plane, o.objects) : undefined;
+    argo = o.argo ? await startArgo(plane, o.objects) : undefined;
     const problems = await applyAll(plane.admin, o.objects);
-    return { plane, groups, problems, kueueConfig, stop };
+    return { plane, groups, problems, kueueConfig, argo, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -23,8 +23,13 @@ export function moduleDir(engine: string, mod: string): string {
   return execFileSync('go', ['list', '-m', '-f', '{{.Dir}}', mod], { cwd: join(__dirname, 'engines', engine), encoding: 'utf8' }).trim();
 }
 
-/** The shared folders whose CRDs the tier installs (the add-ons' kinds the library emits). */
-const SHARED = ['gateway-api', 'keda', 'prometheus-operator', 'argo-cd', 'flux', 'cert-manager', 'kserve', 'jobset'];
+/**
+ * The shared folders whose CRDs the tier installs: the add-ons' kinds the library emits, including the
+ * optional outputs (Katib Experiment, PyTorchJob, TrainJob, JobSet, KServe). Katib's CRDs carry no
+ * schema (x-kubernetes-preserve-unknown-fields), so the server checks little of an Experiment.
+ */
+const SHARED = ['gateway-api', 'keda', 'prometheus-operator', 'argo-cd', 'flux', 'cert-manager', 'kserve', 'jobset',
+  'katib', 'kubeflow-training-operator', 'kubeflow-trainer'];
 
 function crdsIn(dir: string): any[] {
   return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort()
@@ -45,7 +50,6 @@ export function tierCrds(): any[] {
 /** Creates the CRDs and waits until every one is Established; discovery is refreshed. */
 export async function installCrds(kube: Kube, crds: readonly any[] = tierCrds()): Promise<string[]> {
   // Created in parallel with POST: server-side apply of the big schemas (Argo's full CRDs) costs seconds each.
-  const t0 = Date.now();
   await Promise.all(crds.map((crd) => kube.create(crd)));
   // Each CRD is polled alone until Established (listing all of them, with their big schemas, every poll costs seconds).
   const pending = new Set(crds.map((c) => c.metadata.name as string));
