@@ -7,11 +7,11 @@
  * node of the pool has is not a check but a ValidationError of the endpoint: it is never emitted.)
  */
 import { App, Chart } from 'cdk8s';
-import { MlPlatform, ModelEndpoint } from '../../src/cdk8s';
+import { MlPlatform, ModelEndpoint, TuningSweep } from '../../src/cdk8s';
 import { checkPlatform } from '../../src/cdk8s/checks';
 import { Cpu, ModelSource, Runtime, Scaling, Size } from '../../src/core';
 import { Cluster, startCluster, synthObjects } from './cluster';
-import { expectedGroups, platformPods, unschedulableReason } from './expectations';
+import { expectedGroups, platformPods, queuedJobs, unschedulableReason } from './expectations';
 
 /** Endpoints on the a10g pool (g5.2xlarge: 8 vCPU, 32 GiB, 1 A10G per node): which fit one node. */
 const ENDPOINTS: Array<{ name: string; cpu: number; memoryGiB: number; gpus: number; fits: boolean }> = [
@@ -28,8 +28,21 @@ beforeAll(async () => {
   const app = new App({ outdir: '/nonexistent' });
   const chart = new Chart(app, 'sched');
   const platform = new MlPlatform(chart, 'ml', { namespace: 'mlplatform', checks: { schedulability: 'warning', capacity: 'warning' } });
-  platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', instanceType: 'g5.2xlarge', maxNodes: 2 });
+  platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', instanceType: 'g5.2xlarge', maxNodes: 4 });
   platform.addTenant('serving', { quota: { cpu: Cpu.cores(200), memory: Size.gibibytes(800), gpus: { a10g: 40 }, pods: 100 } });
+  // A queued tenant with 4 A10Gs and two sweeps of 3 one-GPU workers each: each fits the quota alone, both do not.
+  platform.addTenant('batch', { quota: { cpu: Cpu.cores(64), memory: Size.gibibytes(256), gpus: { a10g: 4 } }, queue: true });
+  for (const name of ['sweep-first', 'sweep-second']) {
+    new TuningSweep(chart, name, {
+      platform,
+      namespace: 'batch',
+      trial: { image: 'ghcr.io/acme/train:1.0.0', command: ['python', '-m', 'train'], cpu: Cpu.cores(2), memory: Size.gibibytes(8), gpus: 1, accelerator: 'nvidia-a10g' },
+      parameters: [{ name: 'lr', type: 'float', low: 1e-5, high: 1e-1, log: true }],
+      objectives: [{ metric: 'loss', direction: 'minimize' }],
+      budget: { trials: 6, workers: 3 },
+      checks: { schedulability: 'warning', capacity: 'warning', tenancy: 'warning' },
+    });
+  }
   for (const e of ENDPOINTS) {
     new ModelEndpoint(chart, e.name, {
       platform,
@@ -45,7 +58,7 @@ beforeAll(async () => {
   }
   const objects = synthObjects(app);
   flagged = ENDPOINTS.map((e) => e.name).filter((name) => checkPlatform(chart).some((f) => f.check === 'schedulability' && f.workload.includes(`/${name}`)));
-  cluster = await startCluster({ name: 'sched', platform, objects });
+  cluster = await startCluster({ name: 'sched', platform, objects, kueue: true });
 });
 
 afterAll(async () => {
@@ -76,4 +89,20 @@ test('the scheduler leaves exactly the flagged endpoints Pending, and places eve
   const reasons = pods.filter((p) => !p.spec.nodeName).map((p) => `${endpointOf(p)}: ${unschedulableReason(p)}`);
   expect(reasons.find((r) => r.startsWith('too-much-cpu'))).toMatch(/Insufficient cpu/);
   expect(reasons.find((r) => r.startsWith('too-much-memory'))).toMatch(/Insufficient memory/);
+});
+
+test("Kueue admits the queued sweep that fits the tenant's GPU quota and holds the one beyond it", async () => {
+  const kube = cluster.plane.admin;
+  let jobs: Awaited<ReturnType<typeof queuedJobs>> = [];
+  await kube.waitFor('one sweep admitted and one held for quota', async () => {
+    jobs = await queuedJobs(kube);
+    const held = jobs.filter((j) => !j.admitted && /QuotaReserved=False/.test(j.why ?? ''));
+    return jobs.length === 2 && jobs.filter((j) => j.admitted).length === 1 && held.length === 1 ? true : undefined;
+  }, 60_000, 500);
+  const held = jobs.find((j) => !j.admitted)!;
+  // Kueue's own words: the held Job waits for nvidia.com/gpu quota of the pool's flavor.
+  expect(held.why).toMatch(/insufficient unused quota for nvidia\.com\/gpu/);
+  // The held Job stays suspended: none of its pods exist.
+  const pods = (await platformPods(kube)).filter((p) => p.metadata.namespace === 'batch' && p.metadata.labels?.['job-name'] === held.job.split('/')[1]);
+  expect(pods).toEqual([]);
 });
