@@ -37,3 +37,28 @@ export function ensureEngines(names: readonly EngineName[]): Record<EngineName, 
   }
   return engines;
 }
+
+/**
+ * How each engine of the tier relates to what the platform deploys (src/core/versions.ts): the same
+ * version, or the nearest one its registry serves, with the reason. test/tier/engine-versions.test.ts
+ * checks this table against the pins on both sides.
+ */
+export const ENGINE_PINS: Readonly<Record<string, { readonly deployed: string; readonly runs: string; readonly why?: string }>> = {
+  kueue: { deployed: 'v0.19.2 (chart kueue 0.19.2)', runs: 'v0.19.2' },
+  argo: {
+    deployed: 'v4.0.6 (chart argo-workflows 1.0.18)',
+    runs: 'v4.0.7',
+    why: 'the Go module proxy serves no v4.0.6 of github.com/argoproj/argo-workflows/v4 ("This module version is not available", 2026-12-07); v4.0.7 is the next patch release',
+  },
+  mlflow: {
+    deployed: 'v3.18.0 (ghcr.io/mlflow/mlflow:v3.18.0-full)',
+    runs: '3.17.2',
+    why: 'mlflow 3.18.0 requires mlflow-tracing==3.18.0, which the package registry does not serve; 3.17.2 is the newest release whose dependencies all install',
+  },
+  optuna: { deployed: 'v4.9.0 (docker.io/optuna/optuna:v4.9.0-py3.12)', runs: '4.9.0' },
+  seaweedfs: {
+    deployed: '4.00 (docker.io/chrislusf/seaweedfs:4.00)',
+    runs: 'v0.0.0-20261109003541-7506e5f91cd6 (4.53)',
+    why: 'SeaweedFS tags its releases "4.00", not semver, so the Go module proxy serves only pseudo-versions; the one it serves is the 2026-11-09 commit (VERSION_NUMBER 4.53)',
+  },
+};
