@@ -23,8 +23,9 @@ export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } 
 
   // GPU pools: the labels, taints and resource names every workload construct uses.
   // g5.2xlarge (8 vCPU, 32 GiB): the training step's 6 CPU / 24 GiB fit beside the node's own reservations.
-  platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', instanceType: 'g5.2xlarge', maxNodes: 8, capacityType: 'spot' });
-  platform.addGpuPool('h100', { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', maxNodes: 2 });
+  // Node volumes sized for the steps' scratch (100 GiB and 200 GiB): the kubelet keeps 1 GiB + 10 % back.
+  platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', instanceType: 'g5.2xlarge', maxNodes: 8, capacityType: 'spot', diskSize: Size.gibibytes(200) });
+  platform.addGpuPool('h100', { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', maxNodes: 2, diskSize: Size.gibibytes(500) });
   platform.addGpuPool('l4-shared', { accelerator: 'nvidia-l4', maxNodes: 4, sharing: { timeSlicing: { replicas: 4 } } });
 
   // Teams: namespace, quota (GPUs per pool), defaults, RBAC, policies, Kueue queue.

@@ -42,8 +42,8 @@ export function platformDeclarations(s: Pick<ExampleSettings, 'gpuNodeRoleArn' |
     // GPU pools: managed node groups scaling from zero unless a pool says otherwise.
     nodes: NodeProvisioning.managedNodeGroup({ nodeRoleArn: s.gpuNodeRoleArn }),
     gpuPools: {
-      'a10g': { accelerator: 'nvidia-a10g', instanceType: 'g5.2xlarge', gpusPerNode: 1, maxNodes: 8, capacityType: 'spot' },
-      'h100': { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', maxNodes: 2, nodes: NodeProvisioning.karpenter({ nodeRole: s.karpenterNodeRole }) },
+      'a10g': { accelerator: 'nvidia-a10g', instanceType: 'g5.2xlarge', gpusPerNode: 1, maxNodes: 8, capacityType: 'spot', diskSize: Size.gibibytes(200) },
+      'h100': { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', maxNodes: 2, diskSize: Size.gibibytes(500), nodes: NodeProvisioning.karpenter({ nodeRole: s.karpenterNodeRole }) },
       'l4-shared': { accelerator: 'nvidia-l4', maxNodes: 4, sharing: { timeSlicing: { replicas: 4 } } },
     },
 

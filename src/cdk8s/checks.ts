@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import {
-  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkDemands, CHECK_IDS, checkReads, StoreAccess, StorePath, StoreWrites,
+  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkDemands, CHECK_IDS, checkReads, podRequest, StoreAccess, StorePath, StoreWrites,
   WorkloadDataAccess, WorkloadDemand,
 } from '../core/checks';
 import { Issues } from '../core/errors';
@@ -237,14 +237,16 @@ export function servicePodDemands(scope: IConstruct, platform: string): Workload
   const out: WorkloadDemand[] = [];
   for (const o of json.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
     const pod = o.spec?.template?.spec ?? {};
+    const size = (c: any, name: string) => (c.resources?.requests?.[name] !== undefined ? Size.parse(String(c.resources.requests[name])) : Size.bytes(0));
     const sum = (cs: any[] = []) => cs.reduce((acc, c) => ({
       cpu: acc.cpu.plus(c.resources?.requests?.cpu !== undefined ? Cpu.parse(String(c.resources.requests.cpu)) : Cpu.millis(0)),
-      memory: acc.memory.plus(c.resources?.requests?.memory !== undefined ? Size.parse(String(c.resources.requests.memory)) : Size.bytes(0)),
+      memory: acc.memory.plus(size(c, 'memory')),
     }), { cpu: Cpu.millis(0), memory: Size.bytes(0) });
     const main = sum(pod.containers);
     const init = (pod.initContainers ?? []).map((c: any) => sum([c]));
     const cpu = init.reduce((m: Cpu, c: { cpu: Cpu }) => (c.cpu.compareTo(m) > 0 ? c.cpu : m), main.cpu);
     const memory = init.reduce((m: Size, c: { memory: Size }) => (c.memory.compareTo(m) > 0 ? c.memory : m), main.memory);
+    const ephemeralStorage = podRequest((pod.containers ?? []).map((c: any) => size(c, 'ephemeral-storage')), (pod.initContainers ?? []).map((c: any) => size(c, 'ephemeral-storage')));
     const replicas = o.spec?.replicas ?? 1;
     out.push({
       construct: 'MlPlatform',
@@ -253,6 +255,7 @@ export function servicePodDemands(scope: IConstruct, platform: string): Workload
       unit: o.metadata?.name ?? '',
       cpu,
       memory,
+      ephemeralStorage,
       pods: { min: replicas, max: hpaMax.get(`${o.kind}/${o.metadata?.name}`) ?? replicas },
     });
   }

@@ -2,6 +2,7 @@ import { AcceleratorCatalog, byOnDemandPrice } from './accelerators';
 import type { Accelerator, InstanceType, MigProfile } from './accelerators';
 import { Issues } from './errors';
 import { checkDnsLabel } from './names';
+import { Size } from './quantities';
 
 /*
  * The node label / taint convention every construct uses for GPU pools, and the allocatable model the
@@ -263,6 +264,22 @@ function checkSharing(raw: unknown, acc: Accelerator | undefined, catalog: Accel
 /** Memory the kubelet's hard eviction threshold keeps free on EKS AMIs (`memory.available<100Mi`). */
 export const EVICTION_HARD_MEMORY_MIB = 100;
 
+/**
+ * Ephemeral storage the kubelet reserves for itself on EKS AL2023 (`kubeReserved.ephemeral-storage: 1Gi`):
+ * nodeadm's `withDefaultReservedResources`, awslabs/amazon-eks-ami `nodeadm/internal/kubelet/config.go`
+ * (commit e48b98ad). Bottlerocket's default was not confirmed here; the model assumes the same.
+ */
+export const EKS_KUBE_RESERVED_EPHEMERAL_STORAGE_MIB = 1024;
+
+/**
+ * Share of the node filesystem the kubelet's hard eviction threshold keeps free on EKS AL2023
+ * (`evictionHard: nodefs.available: "10%"`, nodeadm's `defaultKubeletSubConfig`, same file).
+ */
+export const EVICTION_HARD_NODEFS_AVAILABLE = 0.1;
+
+/** Size of a GPU node's volume (the root volume on AL2023, the data volume on Bottlerocket) when a pool does not say: 100 GiB. */
+export const DEFAULT_NODE_DISK_GIB = 100;
+
 /** How the allocatable share of a node is computed. */
 export interface AllocatableOptions {
   /** Pods the kubelet admits; sizes its memory reservation (11 MiB each + 255 MiB). @default 110 */
@@ -273,6 +290,12 @@ export interface AllocatableOptions {
   readonly daemonSetCpuMillicores?: number;
   /** Memory the DaemonSets of every node request. @default 0 */
   readonly daemonSetMemoryMiB?: number;
+  /**
+   * The node's volume that holds the kubelet's filesystem (pods' writable layers, logs and disk-backed
+   * emptyDirs): a pool's `diskSize`. Instance-store NVMe counts only when RAID0 is configured, which
+   * mlplatform does not do. @default Size.gibibytes(100)
+   */
+  readonly diskSize?: Size;
 }
 
 /** What pods can request on one node of an instance type. */
@@ -281,6 +304,8 @@ export interface NodeAllocatable {
   readonly cpuMillicores: number;
   /** Allocatable memory in MiB. */
   readonly memoryMiB: number;
+  /** Allocatable ephemeral storage in MiB (rounded down). */
+  readonly ephemeralStorageMiB: number;
   /** Whole GPUs. */
   readonly gpus: number;
   /** Accelerator id. */
@@ -301,24 +326,50 @@ export function eksReservedMemoryMiB(maxPods: number): number {
 }
 
 /**
+ * Allocatable ephemeral storage of a node whose kubelet filesystem is `disk`, in MiB (rounded down), as
+ * the kubelet computes it (k8s.io/kubernetes `pkg/kubelet/cm` `GetNodeAllocatableReservation` and
+ * `hardEvictionReservation`): capacity less `kubeReserved` (1 GiB) less the `nodefs.available` threshold,
+ * which `GetThresholdQuantity` takes as `int64(float64(capacity) * float64(float32(0.1)))` bytes (a 10%
+ * parsed as float32, so a hair above a tenth). The capacity is taken as the whole volume: the
+ * filesystem cAdvisor reports is slightly smaller (partition table, XFS metadata), by well under 1%.
+ */
+export function eksAllocatableEphemeralStorageMiB(disk: Size): number {
+  const capacity = disk.bytes;
+  const eviction = Math.floor(capacity * Math.fround(EVICTION_HARD_NODEFS_AVAILABLE));
+  const bytes = capacity - EKS_KUBE_RESERVED_EPHEMERAL_STORAGE_MIB * 2 ** 20 - eviction;
+  return Math.max(0, Math.floor(bytes / 2 ** 20));
+}
+
+/** The smallest whole-GiB volume whose allocatable ephemeral storage holds `request`. */
+export function diskSizeGiBFor(request: Size): number {
+  let gib = Math.max(1, Math.floor((request.bytes / 2 ** 30 + EKS_KUBE_RESERVED_EPHEMERAL_STORAGE_MIB / 1024) / (1 - EVICTION_HARD_NODEFS_AVAILABLE)) - 1);
+  while (eksAllocatableEphemeralStorageMiB(Size.gibibytes(gib)) * 2 ** 20 < request.bytes) gib++;
+  return gib;
+}
+
+/**
  * The allocatable share of one node, as EKS and Karpenter compute it for AL2023: capacity less the
- * VM overhead, the kubelet reservation (`eksReserved*`), the eviction threshold and the DaemonSets.
+ * VM overhead, the kubelet reservation (`eksReserved*`), the eviction thresholds and the DaemonSets;
+ * ephemeral storage from the node's volume (`eksAllocatableEphemeralStorageMiB`).
  */
 export function nodeAllocatable(type: InstanceType, options: AllocatableOptions = {}): NodeAllocatable {
   const maxPods = options.maxPods ?? 110;
   const overhead = options.vmMemoryOverhead ?? 0.075;
   const dsCpu = options.daemonSetCpuMillicores ?? 0;
   const dsMem = options.daemonSetMemoryMiB ?? 0;
+  const disk = options.diskSize ?? Size.gibibytes(DEFAULT_NODE_DISK_GIB);
   const issues = new Issues('Allocatable options');
   if (!(Number.isInteger(maxPods) && maxPods > 0)) issues.add('maxPods', maxPods, 'must be a positive integer, e.g. 110');
   if (!(overhead >= 0 && overhead < 1)) issues.add('vmMemoryOverhead', overhead, 'must be a fraction from 0 up to (not including) 1, e.g. 0.075');
   if (!(dsCpu >= 0 && Number.isFinite(dsCpu))) issues.add('daemonSetCpuMillicores', dsCpu, 'must be 0 or more');
   if (!(dsMem >= 0 && Number.isFinite(dsMem))) issues.add('daemonSetMemoryMiB', dsMem, 'must be 0 or more');
+  if (!(disk instanceof Size)) issues.add('diskSize', disk, 'must be a Size, e.g. Size.gibibytes(100)');
   issues.throwIfAny();
   const capacityMiB = type.memoryGiB * 1024;
   return {
     cpuMillicores: Math.max(0, type.vcpu * 1000 - eksReservedCpuMillicores(type.vcpu) - dsCpu),
     memoryMiB: Math.max(0, capacityMiB - Math.ceil(capacityMiB * overhead - 1e-9) - eksReservedMemoryMiB(maxPods) - EVICTION_HARD_MEMORY_MIB - dsMem),
+    ephemeralStorageMiB: eksAllocatableEphemeralStorageMiB(disk),
     gpus: type.gpuCount,
     accelerator: type.accelerator,
     efaInterfaces: type.efaInterfaces,
@@ -335,6 +386,8 @@ export interface NodeRequest {
   readonly cpuCores?: number;
   /** Memory in GiB. @default 0 */
   readonly memoryGiB?: number;
+  /** Ephemeral storage in GiB (the pod's requests: its containers', or its largest init container's when larger). @default 0 */
+  readonly ephemeralStorageGiB?: number;
   /** Needs EFA (multi-node NCCL). @default false */
   readonly efa?: boolean;
 }
@@ -365,10 +418,12 @@ export function fitInstanceType(instanceType: string | InstanceType, request: No
   const gpus = request.gpus ?? 0;
   const cpu = Math.ceil((request.cpuCores ?? 0) * 1000 - 1e-9);
   const mem = Math.ceil((request.memoryGiB ?? 0) * 1024 - 1e-9);
+  const disk = Math.ceil((request.ephemeralStorageGiB ?? 0) * 1024 - 1e-9);
   if (request.accelerator !== undefined && request.accelerator !== t.accelerator) reasons.push(`${t.name} carries ${t.accelerator}, not ${request.accelerator}`);
   if (gpus > t.gpuCount) reasons.push(`needs ${gpus} GPUs on one node; ${t.name} has ${t.gpuCount}`);
   if (cpu > a.cpuMillicores) reasons.push(`needs ${cpu}m CPU; ${t.name} allocates ${a.cpuMillicores}m of its ${t.vcpu} vCPU`);
   if (mem > a.memoryMiB) reasons.push(`needs ${mem}Mi memory; ${t.name} allocates ${a.memoryMiB}Mi of its ${t.memoryGiB}Gi`);
+  if (disk > a.ephemeralStorageMiB) reasons.push(`needs ${disk}Mi ephemeral storage; a ${t.name} node with a ${(options.diskSize ?? Size.gibibytes(DEFAULT_NODE_DISK_GIB)).toString()} volume allocates ${a.ephemeralStorageMiB}Mi`);
   if (request.efa && t.efaInterfaces === 0) reasons.push(`needs EFA; ${t.name} has none`);
   return { fits: reasons.length === 0, reasons, allocatable: a };
 }
@@ -389,6 +444,7 @@ function checkRequest(r: NodeRequest, catalog: AcceleratorCatalog): void {
   if (r.gpus !== undefined && !(Number.isInteger(r.gpus) && r.gpus >= 0)) issues.add('gpus', r.gpus, 'must be an integer of 0 or more (whole GPUs)');
   if (!nonNegative(r.cpuCores)) issues.add('cpuCores', r.cpuCores, 'must be a number of cores, 0 or more, e.g. 0.5');
   if (!nonNegative(r.memoryGiB)) issues.add('memoryGiB', r.memoryGiB, 'must be a number of GiB, 0 or more');
+  if (!nonNegative(r.ephemeralStorageGiB)) issues.add('ephemeralStorageGiB', r.ephemeralStorageGiB, 'must be a number of GiB, 0 or more');
   if (r.accelerator !== undefined) issues.capture('', () => catalog.accelerator(r.accelerator!));
   issues.throwIfAny();
 }

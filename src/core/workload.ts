@@ -122,10 +122,10 @@ export function resolveCompute(issues: Issues, path: string, o: ComputeOptions =
     issues.add(`${path}.gpus`, gpus, `exceeds what one node of ${candidates.map((p) => `${p.pool} (${p.maxPerContainer} per container)`).join(', ')} offers; ask for fewer or declare a larger pool`);
     return base;
   }
-  // Prefer a pool whose nodes also hold the container's CPU and memory (the synth-time schedulability check reports the rest).
+  // Prefer a pool whose nodes also hold the container's CPU, memory and ephemeral storage (the synth-time schedulability check reports the rest).
   const roomy = fitting.filter((p) => {
-    const a = nodeAllocatable(p.instance);
-    return cpu.millicores <= a.cpuMillicores && memory.bytes <= a.memoryMiB * 2 ** 20;
+    const a = nodeAllocatable(p.instance, { diskSize: p.diskSize });
+    return cpu.millicores <= a.cpuMillicores && memory.bytes <= a.memoryMiB * 2 ** 20 && ephemeralStorage.bytes <= a.ephemeralStorageMiB * 2 ** 20;
   });
   const pool = roomy[0] ?? fitting[0];
   return Object.assign({}, base, { gpu: { count: gpus, resourceName: pool.resourceName, pool, nodeSelector: pool.nodeSelector, tolerations: pool.tolerations } });

@@ -38,8 +38,8 @@ const EKS_TAINT_EFFECT: Readonly<Record<TaintEffect, string>> = { NoSchedule: 'N
  * accelerator catalog as the cdk8s side.
  *
  * Managed node group: `<name>-launch-template` (IMDSv2 required, hop limit 1, an encrypted gp3 volume
- * on the AMI's data device) and `<name>-node-group` (`aws.eks.NodeGroup`: the NVIDIA AMI type, the
- * pool's instance type, capacity type, labels and taints, `minNodes`..`maxNodes` starting at
+ * of the pool's `diskSize` on the AMI's data device) and `<name>-node-group` (`aws.eks.NodeGroup`:
+ * the NVIDIA AMI type, the pool's instance type, capacity type, labels and taints, `minNodes`..`maxNodes` starting at
  * `minNodes`, one node replaced at a time). `scalingConfig.desiredSize` is in `ignoreChanges`, so the
  * Cluster Autoscaler's decisions are not undone by the next `pulumi up`; the AMI release changes only
  * when `releaseVersion` does (an in-place rolling update). The node group is auto-named, so a change
@@ -72,7 +72,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
       if (nodes.amiType !== undefined && !pool.instance.eksAmiTypes.includes(nodes.amiType)) {
         issues.add('nodes.amiType', nodes.amiType, `does not run ${pool.instance.name}; use one of ${pool.instance.eksAmiTypes.join(', ')}`);
       }
-      checkDisk(issues, 'nodes', nodes);
+      checkDisk(issues, 'nodes', nodes, pool);
       const path = nodes.subnetIds ? 'nodes.subnetIds' : 'cluster.privateSubnetIds';
       const given = nodes.subnetIds ?? args.cluster?.privateSubnetIds;
       checkSubnetCount(issues, path, given, 1, 'for the nodes');
@@ -102,7 +102,8 @@ export class GpuNodePool extends pulumi.ComponentResource {
       blockDeviceMappings: [{
         // AL2023 keeps images on its root volume; Bottlerocket on its second (data) volume.
         deviceName: amiType.startsWith('BOTTLEROCKET') ? '/dev/xvdb' : '/dev/xvda',
-        ebs: { volumeSize: o.diskSizeGiB ?? 100, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+        // The pool's volume, as the schedulability check counts it (a differing diskSizeGiB was refused).
+        ebs: { volumeSize: pool.diskSize.bytes / 2 ** 30, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
       }],
       tagSpecifications: [{ resourceType: 'instance', tags }, { resourceType: 'volume', tags }],
       updateDefaultVersion: true,

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Chart } from 'cdk8s';
 import { K8sObject } from '../cdk8s/private/object';
-import { EksAmiType, GpuPoolSpec, Issues } from '../core';
+import { EksAmiType, GpuPoolSpec, Issues, MAX_DISK_GIB, MIN_DISK_GIB } from '../core';
 import { AWS_VERSIONS } from './cluster';
 
 /** A managed node group's options (see {@link NodeProvisioning.managedNodeGroup}). */
@@ -19,7 +19,12 @@ export interface ManagedNodeGroupOptions {
   readonly releaseVersion?: pulumi.Input<string>;
   /** Kubernetes version of the nodes. @default the cluster's */
   readonly kubernetesVersion?: pulumi.Input<string>;
-  /** Size of the encrypted gp3 data volume (images of GPU frameworks are large), GiB. @default 100 */
+  /**
+   * Size of the encrypted gp3 volume, GiB.
+   * @deprecated declare it on the pool (`GpuPoolOptions.diskSize`), which the schedulability check reads;
+   * given here, it must equal the pool's.
+   * @default the pool's `diskSize` (100 GiB unless declared)
+   */
   readonly diskSizeGiB?: number;
   /** IMDSv2 response hop limit: 1 keeps pods (which use Pod Identity or IRSA) off the node's credentials. @default 1 */
   readonly imdsHopLimit?: 1 | 2;
@@ -55,7 +60,12 @@ export interface KarpenterOptions {
   readonly terminationGracePeriod?: string;
   /** Most nodes disrupted at once (count or percentage). @default '10%' */
   readonly disruptionBudget?: string;
-  /** Size of the encrypted gp3 data volume, GiB. @default 100 */
+  /**
+   * Size of the encrypted gp3 volume, GiB.
+   * @deprecated declare it on the pool (`GpuPoolOptions.diskSize`), which the schedulability check reads;
+   * given here, it must equal the pool's.
+   * @default the pool's `diskSize` (100 GiB unless declared)
+   */
   readonly diskSizeGiB?: number;
   /** IMDSv2 response hop limit. @default 1 */
   readonly imdsHopLimit?: 1 | 2;
@@ -107,13 +117,18 @@ export function checkKarpenter(issues: Issues, path: string, pool: GpuPoolSpec, 
   if (!hasClusterName && (!o.subnetSelectorTerms || !o.securityGroupSelectorTerms)) {
     issues.add(path, '(no cluster name)', 'needs subnetSelectorTerms and securityGroupSelectorTerms, or a cluster name for the karpenter.sh/discovery tag');
   }
-  checkDisk(issues, path, o);
+  checkDisk(issues, path, o, pool);
 }
 
-/** Checks disk size and hop limit. */
-export function checkDisk(issues: Issues, path: string, o: { readonly diskSizeGiB?: number; readonly imdsHopLimit?: number }): void {
-  if (o.diskSizeGiB !== undefined && (!Number.isInteger(o.diskSizeGiB) || o.diskSizeGiB < 20 || o.diskSizeGiB > 16384)) {
-    issues.add(`${path}.diskSizeGiB`, o.diskSizeGiB, 'must be a whole number of GiB from 20 to 16384');
+/**
+ * Checks the hop limit and the deprecated `diskSizeGiB`: the nodes' volume is the pool's `diskSize`
+ * (what the schedulability check counts on), so a `diskSizeGiB` that differs from it is an error.
+ */
+export function checkDisk(issues: Issues, path: string, o: { readonly diskSizeGiB?: number; readonly imdsHopLimit?: number }, pool?: Pick<GpuPoolSpec, 'pool' | 'diskSize'>): void {
+  if (o.diskSizeGiB !== undefined && (!Number.isInteger(o.diskSizeGiB) || o.diskSizeGiB < MIN_DISK_GIB || o.diskSizeGiB > MAX_DISK_GIB)) {
+    issues.add(`${path}.diskSizeGiB`, o.diskSizeGiB, `must be a whole number of GiB from ${MIN_DISK_GIB} to ${MAX_DISK_GIB}`);
+  } else if (o.diskSizeGiB !== undefined && pool && o.diskSizeGiB * 2 ** 30 !== pool.diskSize.bytes) {
+    issues.add(`${path}.diskSizeGiB`, o.diskSizeGiB, `contradicts pool "${pool.pool}"'s diskSize (${pool.diskSize}), which the schedulability check counts on; declare the disk on the pool (\`diskSize: Size.gibibytes(${o.diskSizeGiB})\`) and drop diskSizeGiB`);
   }
   if (o.imdsHopLimit !== undefined && o.imdsHopLimit !== 1 && o.imdsHopLimit !== 2) issues.add(`${path}.imdsHopLimit`, o.imdsHopLimit, 'must be 1 or 2');
 }
@@ -142,7 +157,8 @@ export function renderKarpenterPool(chart: Chart, i: KarpenterInput): void {
   const { pool, options: o } = i;
   const family = o.amiFamily ?? 'al2023';
   const alias = o.amiAlias ?? AWS_VERSIONS.karpenterAmiAliases[family];
-  const disk = o.diskSizeGiB ?? 100;
+  // The pool's volume, as the schedulability check counts it (a differing diskSizeGiB was refused).
+  const disk = pool.diskSize.bytes / 2 ** 30;
   new K8sObject(chart, 'ec2-node-class', {
     apiVersion: 'karpenter.k8s.aws/v1',
     kind: 'EC2NodeClass',

@@ -9,7 +9,7 @@ import { Cpu, Dataset, ModelSource, Scaling, Size } from '../../src/core';
 import { CheckSeverities, StoreWrites } from '../../src/core/checks';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
-import { find, K8sObject } from '../support/synth';
+import { find, findAll, K8sObject } from '../support/synth';
 
 /** A platform with one A10G pool (2 nodes of g5.xlarge) and two tenants. */
 function platform(props: MlPlatformProps = {}, gpuQuota = 2): { app: App; chart: Chart; ml: MlPlatform; bucket: string } {
@@ -101,6 +101,32 @@ describe('errors fail synthesis; the message names the workload, the pool and th
     expect(message).toContain('[test/train] error (schedulability): TrainingPipeline vision/train step "fit" cannot be scheduled on pool "a10g" (g5.xlarge): it needs 8000m CPU per pod; one g5.xlarge node of pool "a10g" allocates 3920m of its 4 vCPU');
     expect(message).toContain('Fix: lower the pod\'s requests to fit g5.xlarge (3920m CPU, 13590Mi memory, 1 nvidia.com/gpu allocatable), or give the pool a larger instanceType');
     expect(() => app.synth()).toThrow(/error \(schedulability\): TrainingPipeline vision\/train step "fit"/);
+  });
+
+  test('schedulability: a 110Gi endpoint server on g4dn.12xlarge with the default 100 GiB node volume (what the real scheduler refused); a 200 GiB pool holds it', () => {
+    const make = (diskSize?: Size) => {
+      const chart = new Chart(Testing.app(), 'test');
+      const ml = new MlPlatform(chart, 'ml');
+      ml.addGpuPool('t4', { accelerator: 'nvidia-t4', instanceType: 'g4dn.12xlarge', maxNodes: 3, ...(diskSize ? { diskSize } : {}) });
+      ml.addTenant('serving', { quota: { gpus: { t4: 8 } } });
+      new ModelEndpoint(chart, 'llm', {
+        platform: ml,
+        namespace: 'serving',
+        resources: { gpus: 1, accelerator: 'nvidia-t4', ephemeralStorage: Size.gibibytes(100) },
+        versions: [{ name: 'stable', model: ModelSource.registry('llm', { alias: 'champion' }) }],
+      });
+      return chart;
+    };
+    expect(synthError(make())).toContain('error (schedulability): ModelEndpoint serving/llm version "stable" cannot be scheduled on pool "t4" (g4dn.12xlarge): ' +
+      'it needs 112640Mi ephemeral storage per pod; one g4dn.12xlarge node of pool "t4" allocates 91135Mi of its 100Gi volume. ' +
+      'Fix: lower the version\'s `ephemeralStorage` plus the endpoint\'s `modelStorage` (the server requests both) so the pod\'s 110Gi fits the 91135Mi one node allocates, ' +
+      'or raise pool "t4"\'s `diskSize` to at least Size.gibibytes(124) (now 100Gi)');
+    const chart = make(Size.gibibytes(200));
+    const pod = findAll(Testing.synth(chart), 'Deployment').find((o) => o.metadata.namespace === 'serving')!.spec.template.spec;
+    // The demand is what the rendered pod requests: the server's scratch + model volume (the fetch init container's model volume is smaller).
+    expect(pod.containers.map((c: any) => c.resources.requests['ephemeral-storage'])).toEqual(['110Gi']);
+    expect(pod.initContainers.map((c: any) => c.resources.requests['ephemeral-storage'])).toEqual(['10Gi']);
+    expect(workloadDemands(chart).filter((d) => d.construct === 'ModelEndpoint').map((d) => d.ephemeralStorage.toString())).toEqual(['110Gi']);
   });
 
   test('schedulability: a multi-node step needs `nodes` nodes of one pool at once', () => {

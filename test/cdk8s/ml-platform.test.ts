@@ -319,6 +319,19 @@ describe('MlPlatform: bad input fails at construction with every issue named', (
     });
   });
 
+  test('a GPU pool\'s node volume: 100 GiB by default, a whole number of GiB from 20Gi to 16384Gi', () => {
+    synthChart((chart) => {
+      const p = new MlPlatform(chart, 'ml');
+      expect(p.addGpuPool('plain', { accelerator: 'nvidia-l4', maxNodes: 1 }).diskSize).toEqual(Size.gibibytes(100));
+      expect(p.addGpuPool('roomy', { accelerator: 'nvidia-l4', maxNodes: 1, diskSize: Size.gibibytes(500) }).diskSize).toEqual(Size.gibibytes(500));
+      const fix = 'must be a whole number of GiB from 20Gi to 16384Gi (the EBS gp3 volume of each node), e.g. Size.gibibytes(100)';
+      expect(error(() => p.addGpuPool('tiny', { accelerator: 'nvidia-l4', maxNodes: 1, diskSize: Size.gibibytes(10) })).message)
+        .toBe(`MlPlatform "ml": addGpuPool("tiny"): 1 invalid prop\n  - \`options.diskSize\` ("10Gi"): ${fix}`);
+      expect(error(() => p.addGpuPool('odd', { accelerator: 'nvidia-l4', maxNodes: 1, diskSize: Size.mebibytes(102_500) })).issues[0]).toMatchObject({ path: 'options.diskSize', value: '102500Mi' });
+      expect(error(() => p.addGpuPool('huge', { accelerator: 'nvidia-l4', maxNodes: 1, diskSize: Size.tebibytes(17) })).issues[0]).toMatchObject({ path: 'options.diskSize', value: '17Ti' });
+    });
+  });
+
   test('a quota below one pod, a quota on an unknown pool', () => {
     synthChart((chart) => {
       const p = new MlPlatform(chart, 'ml');

@@ -42,7 +42,7 @@ export function systemNodeGroup(count = 4): NodeGroup {
 
 /** The node group of one GPU pool: `maxNodes` nodes as the pool's node group would start them. */
 export function poolNodeGroup(pool: GpuPoolSpec): NodeGroup {
-  const a = nodeAllocatable(pool.instance);
+  const a = nodeAllocatable(pool.instance, { diskSize: pool.diskSize });
   return {
     name: pool.pool,
     count: pool.maxNodes,
@@ -52,8 +52,8 @@ export function poolNodeGroup(pool: GpuPoolSpec): NodeGroup {
       'cpu': `${a.cpuMillicores}m`,
       'memory': `${a.memoryMiB}Mi`,
       'pods': '110',
-      // The node groups' root volume (100 GiB gp3, src/pulumi/gpu-node-pool.ts) less the OS.
-      'ephemeral-storage': '95Gi',
+      // The pool's volume (diskSize) less the kubelet's reservation and nodefs eviction threshold.
+      'ephemeral-storage': `${a.ephemeralStorageMiB}Mi`,
       [pool.resourceName]: String(pool.allocatablePerNode),
     },
   };

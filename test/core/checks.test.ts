@@ -5,7 +5,7 @@ import {
 } from '../../src/core';
 import {
   applySeverities, CheckFinding, checkCapacity, checkDataAccess, checkDemands, checkSchedulability, checkTenancy, endpointDataAccess, endpointDemands,
-  fitPool, pipelineDataAccess, pipelineDemands, pipelineReadScopes, resolveCheckSeverities, StoreAccess, tolerates, WorkloadDataAccess, WorkloadDemand,
+  fitPool, pipelineDataAccess, pipelineDemands, pipelineReadScopes, podRequest, resolveCheckSeverities, StoreAccess, tolerates, WorkloadDataAccess, WorkloadDemand,
 } from '../../src/core/checks';
 import { resolveSweep, SweepOptions, sweepDemands, sweepPodRequest } from '../../src/core/sweep';
 import { validationError } from '../support/errors';
@@ -51,10 +51,16 @@ function demand(o: Partial<WorkloadDemand> & { gpus?: number; pool?: string; acc
     unit: 'fit',
     cpu: Cpu.cores(2),
     memory: Size.gibibytes(8),
+    ephemeralStorage: Size.gibibytes(2),
     pods: { min: 1, max: 1 },
     ...(gpus ? { gpu: { pool: p ?? 'a10g', accelerator: accelerator ?? 'nvidia-a10g', count: gpus } } : {}),
     ...rest,
   };
+}
+
+/** A pipeline `train` in `vision` with one step. */
+function oneStepPipeline(step: NonNullable<Parameters<typeof resolvePipeline>[0]['steps']>[number], ctx: PlatformContext = context()) {
+  return resolvePipeline({ name: 'train', owner: {}, namespace: 'vision', steps: [step] }, ctx);
 }
 
 const messages = (fs: readonly CheckFinding[]) => fs.map((f) => `${f.severity} ${f.check}: ${f.message} | ${f.fix}`);
@@ -83,17 +89,20 @@ describe('fit math', () => {
 
   test('property: podsPerNode pods fit one node and one more does not (below the 110-pod cap)', () => {
     const types = AcceleratorCatalog.DEFAULT.instanceTypes.filter((t) => t.onDemandUsdPerHour !== undefined);
-    const pools = types.map((t) => pool(`p-${t.name.replace(/\./g, '-')}`.slice(0, 40), { accelerator: t.accelerator, instanceType: t.name, maxNodes: 4 }));
+    const pools = types.flatMap((t) => [100, 500].map((disk) => pool(`p-${disk}-${t.name.replace(/\./g, '-')}`.slice(0, 40), {
+      accelerator: t.accelerator, instanceType: t.name, maxNodes: 4, diskSize: Size.gibibytes(disk),
+    })));
     fc.assert(fc.property(
       fc.constantFrom(...pools), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 1, max: 200_000 }), fc.integer({ min: 16, max: 2_000_000 }),
-      (p, gpus, millis, mib) => {
-        const d = demand({ gpus, pool: p.pool, accelerator: p.accelerator, cpu: Cpu.millis(millis), memory: Size.mebibytes(mib) });
+      fc.integer({ min: 0, max: 600_000 }),
+      (p, gpus, millis, mib, diskMiB) => {
+        const d = demand({ gpus, pool: p.pool, accelerator: p.accelerator, cpu: Cpu.millis(millis), memory: Size.mebibytes(mib), ephemeralStorage: Size.mebibytes(diskMiB) });
         const fit = fitPool(d, p);
-        const a = nodeAllocatable(p.instance);
-        const fitsOne = gpus <= p.maxPerContainer && millis <= a.cpuMillicores && mib <= a.memoryMiB;
-        if (!fitsOne) return fit.reasons.length > 0 && fit.podsPerNode === 0;
+        const a = nodeAllocatable(p.instance, { diskSize: p.diskSize });
+        const fitsOne = gpus <= p.maxPerContainer && millis <= a.cpuMillicores && mib <= a.memoryMiB && diskMiB <= a.ephemeralStorageMiB;
+        if (!fitsOne) return fit.reasons.length > 0 && fit.podsPerNode === 0 && fit.ephemeralStorageShort === diskMiB > a.ephemeralStorageMiB;
         const n = fit.podsPerNode;
-        const within = (k: number) => k * millis <= a.cpuMillicores && k * mib <= a.memoryMiB && k * gpus <= p.allocatablePerNode;
+        const within = (k: number) => k * millis <= a.cpuMillicores && k * mib <= a.memoryMiB && k * gpus <= p.allocatablePerNode && k * diskMiB <= a.ephemeralStorageMiB;
         return fit.reasons.length === 0 && n >= 1 && within(n) && (n === 110 || !within(n + 1)) && fit.podsAtMaxNodes === n * p.maxNodes;
       },
     ));
@@ -138,6 +147,76 @@ describe('schedulability', () => {
     expect(messages(checkSchedulability([gang(3)], target({}, [h100])))).toEqual([
       'error schedulability: TrainingPipeline vision/train step "fit" needs 3 nodes of 8 GPUs at once, but pool "h100" holds at most 2 (2 nodes × 1 per node) | raise pool "h100"\'s maxNodes to 3, or lower `nodes` to 2',
     ]);
+  });
+});
+
+describe('ephemeral storage (the pool\'s diskSize less the kubelet\'s reservation and nodefs eviction threshold)', () => {
+  const big = pool('big-disk', { accelerator: 'nvidia-a10g', maxNodes: 2, diskSize: Size.gibibytes(200) });
+  const onPool = (p: GpuPoolSpec, ephemeralStorage: Size, construct: WorkloadDemand['construct'] = 'TrainingPipeline') =>
+    demand({ construct, gpus: 1, pool: p.pool, accelerator: p.accelerator, ephemeralStorage });
+
+  test('the pool default is 100 GiB: 91135Mi allocatable; a pod of exactly that fits, 89Gi (a naive 100 - 1 - 10) does not', () => {
+    expect(a10g.diskSize).toEqual(Size.gibibytes(100));
+    expect(checkSchedulability([onPool(a10g, Size.mebibytes(91135))], target())).toEqual([]);
+    expect(messages(checkSchedulability([onPool(a10g, Size.gibibytes(89))], target()))[0])
+      .toContain('it needs 91136Mi ephemeral storage per pod; one g5.xlarge node of pool "a10g" allocates 91135Mi of its 100Gi volume');
+  });
+
+  test('1 GiB over a node: the workload, the pool, the numbers and the fix (lower ephemeralStorage, or raise diskSize)', () => {
+    expect(messages(checkSchedulability([onPool(a10g, Size.mebibytes(91135 + 1024))], target()))).toEqual([
+      'error schedulability: TrainingPipeline vision/train step "fit" cannot be scheduled on pool "a10g" (g5.xlarge): it needs 92159Mi ephemeral storage per pod; ' +
+        'one g5.xlarge node of pool "a10g" allocates 91135Mi of its 100Gi volume | ' +
+        'lower the step\'s `ephemeralStorage` so the pod\'s 92159Mi fits the 91135Mi one node allocates, or raise pool "a10g"\'s `diskSize` to at least Size.gibibytes(102) (now 100Gi)',
+    ]);
+  });
+
+  test('a custom diskSize: 200 GiB holds a 110Gi endpoint pod; the fix names the endpoint\'s props and the pool where it fits', () => {
+    expect(nodeAllocatable(big.instance, { diskSize: big.diskSize }).ephemeralStorageMiB).toBe(183295);
+    const server = onPool(a10g, Size.gibibytes(110), 'ModelEndpoint');
+    expect(checkSchedulability([onPool(big, Size.gibibytes(110), 'ModelEndpoint')], target({}, [a10g, big]))).toEqual([]);
+    const f = checkSchedulability([server], target({}, [a10g, big]));
+    expect(f.map((x) => x.fix)).toEqual([
+      'place it on pool "big-disk" (`pool`), or lower the version\'s `ephemeralStorage` plus the endpoint\'s `modelStorage` (the server requests both) so the pod\'s 110Gi fits the 91135Mi one node allocates, ' +
+        'or raise pool "a10g"\'s `diskSize` to at least Size.gibibytes(124) (now 100Gi)',
+    ]);
+  });
+
+  test('CPU and disk both short: both fixes', () => {
+    const d = demand({ gpus: 1, cpu: Cpu.cores(8), ephemeralStorage: Size.gibibytes(120) });
+    expect(checkSchedulability([d], target())[0].fix).toBe('lower the pod\'s requests to fit g5.xlarge (3920m CPU, 13590Mi memory, 1 nvidia.com/gpu allocatable), or give the pool a larger instanceType; ' +
+      'and lower the step\'s `ephemeralStorage` so the pod\'s 120Gi fits the 91135Mi one node allocates, or raise pool "a10g"\'s `diskSize` to at least Size.gibibytes(135) (now 100Gi)');
+  });
+
+  test('pods per node are limited by ephemeral storage too (a capacity warning)', () => {
+    const sweep = demand({ construct: 'TuningSweep', name: 'lr', unit: 'worker', gpus: 1, pool: 'l4', accelerator: 'nvidia-l4', cpu: Cpu.millis(100), memory: Size.mebibytes(256), ephemeralStorage: Size.gibibytes(40), pods: { min: 5, max: 5 } });
+    expect(fitPool(sweep, l4).podsPerNode).toBe(2);
+    expect(messages(checkCapacity([sweep], target()))[0]).toContain('pool "l4" holds at most 4 such pods (2 nodes × 2 per node; 8 nvidia.com/gpu in all)');
+  });
+
+  test('a pod requests the sum of its containers, or its largest init container when larger (PodRequests); emptyDir sizeLimits are no requests', () => {
+    expect(podRequest([Size.gibibytes(1), Size.gibibytes(2)], [Size.gibibytes(4), Size.gibibytes(1)])).toEqual(Size.gibibytes(4));
+    expect(podRequest([Size.gibibytes(3), Size.gibibytes(2)], [Size.gibibytes(4)])).toEqual(Size.gibibytes(5));
+    expect(podRequest([])).toEqual(Size.bytes(0));
+    // A step with DVC inputs and outputs: three emptyDirs of the scratch size, one scratch request (the DVC init container's is the same).
+    const spec = oneStepPipeline({
+      name: 'fit',
+      image: 'ghcr.io/acme/train:1.0',
+      ephemeralStorage: Size.gibibytes(30),
+      outputs: ['model'],
+      inputs: { raw: Dataset.fromDvc({ repository: 'https://github.com/acme/data.git', revision: 'v1', path: 'raw' }) },
+    });
+    expect(pipelineDemands(spec).map((d) => d.ephemeralStorage)).toEqual([Size.gibibytes(30)]);
+  });
+
+  test('an endpoint version that fetches its model: the server requests scratch + model volume, the fetch step the model volume', () => {
+    const spec = resolveModelEndpoint('resnet', {
+      namespace: 'vision',
+      modelStorage: Size.gibibytes(40),
+      resources: { ephemeralStorage: Size.gibibytes(5) },
+      versions: [{ name: 'stable', model: ModelSource.uri('s3://ml-bucket/models/resnet/7') }],
+      exposure: EndpointExposure.gateway({ host: 'resnet.example.com', gateway: { name: 'gw', namespace: 'gateways' } }),
+    }, { platform: context() });
+    expect(endpointDemands(spec).map((d) => d.ephemeralStorage.toString())).toEqual(['45Gi']);
   });
 });
 
@@ -255,9 +334,9 @@ describe('sweep demands (what checkSweepCapacity checked at construction, now ch
     const trial = { image: 'ghcr.io/acme/train:1.0', command: ['train'], cpu: Cpu.cores(2), memory: Size.gibibytes(4) };
     const issues = new Issues('s');
     const spec = resolveSweep(issues, 's', 'vision', { ...base, trial, budget: { trials: 40, workers: 4 } }, context());
-    expect(sweepPodRequest(spec)).toEqual({ cpu: Cpu.millis(2100), memory: Size.mebibytes(4608), gpus: 0 });
-    expect(sweepDemands(spec, { dashboard: true }).map((d) => [d.unit, d.cpu.toString(), d.memory.toString(), d.pods.max])).toEqual([
-      ['worker', '2100m', '4608Mi', 4], ['study-creation', '100m', '512Mi', 1], ['dashboard', '100m', '384Mi', 1],
+    expect(sweepPodRequest(spec)).toEqual({ cpu: Cpu.millis(2100), memory: Size.mebibytes(4608), ephemeralStorage: Size.mebibytes(2304), gpus: 0 });
+    expect(sweepDemands(spec, { dashboard: true }).map((d) => [d.unit, d.cpu.toString(), d.memory.toString(), d.ephemeralStorage.toString(), d.pods.max])).toEqual([
+      ['worker', '2100m', '4608Mi', '2304Mi', 4], ['study-creation', '100m', '512Mi', '256Mi', 1], ['dashboard', '100m', '384Mi', '0', 1],
     ]);
     expect(sweepDemands(spec, { studyCreation: false }).map((d) => d.unit)).toEqual(['worker']);
   });
@@ -346,19 +425,14 @@ describe('demands and accesses of validated specs', () => {
   });
 
   test('pipeline: bucket datasets and DVC remotes in the platform bucket are reads; the artifact prefix is its write', () => {
-    const spec = resolvePipeline({
-      name: 'train',
-      owner: {},
-      namespace: 'vision',
-      steps: [{
-        name: 'fit',
-        image: IMAGE,
-        inputs: {
-          data: Dataset.fromBucket({ prefix: 'datasets/cifar10', version: 'v3' }),
-          labels: Dataset.fromDvc({ repository: 'https://github.com/acme/labels.git', revision: 'v1.0', path: 'labels', remote: 'dvc/labels' }),
-          public: Dataset.fromDvc({ repository: 'https://github.com/acme/public.git', revision: 'v2', path: 'data' }),
-        },
-      }],
+    const spec = oneStepPipeline({
+      name: 'fit',
+      image: IMAGE,
+      inputs: {
+        data: Dataset.fromBucket({ prefix: 'datasets/cifar10', version: 'v3' }),
+        labels: Dataset.fromDvc({ repository: 'https://github.com/acme/labels.git', revision: 'v1.0', path: 'labels', remote: 'dvc/labels' }),
+        public: Dataset.fromDvc({ repository: 'https://github.com/acme/public.git', revision: 'v2', path: 'data' }),
+      },
     }, ctx);
     expect(pipelineDataAccess(spec)).toEqual({
       workload: 'TrainingPipeline vision/train',

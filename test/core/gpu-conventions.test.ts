@@ -1,10 +1,12 @@
 import * as fc from 'fast-check';
 import { AcceleratorCatalog } from '../../src/core/accelerators';
 import {
-  ACCELERATOR_LABEL, acceleratorNodeSelector, CAPACITY_TYPE_LABEL, cheapestInstanceType, DEVICE_PLUGIN_CONFIG_LABEL, eksReservedCpuMillicores,
-  eksReservedMemoryMiB, fitInstanceType, GPU_POOL_LABEL, GPU_TAINT, GPU_TOLERATION, gpuPoolConventions, MIG_CONFIG_LABEL, nodeAllocatable,
+  ACCELERATOR_LABEL, acceleratorNodeSelector, CAPACITY_TYPE_LABEL, cheapestInstanceType, DEVICE_PLUGIN_CONFIG_LABEL, diskSizeGiBFor,
+  eksAllocatableEphemeralStorageMiB, eksReservedCpuMillicores, eksReservedMemoryMiB, fitInstanceType, GPU_POOL_LABEL, GPU_TAINT, GPU_TOLERATION,
+  gpuPoolConventions, MIG_CONFIG_LABEL, nodeAllocatable,
 } from '../../src/core/gpu-conventions';
 import type { GpuPoolDeclaration } from '../../src/core/gpu-conventions';
+import { Size } from '../../src/core/quantities';
 import { validationError } from '../support/errors';
 
 const catalog = AcceleratorCatalog.DEFAULT;
@@ -149,10 +151,27 @@ describe('node allocatable (EKS kubelet reservation)', () => {
     expect(nodeAllocatable(catalog.instanceType(name), { maxPods })).toEqual({
       cpuMillicores: cpu,
       memoryMiB: mem,
+      // 100 GiB less 1 GiB kubeReserved less int64(capacity × float32(0.1)) = 10 GiB + 160 bytes, rounded down.
+      ephemeralStorageMiB: 91135,
       gpus: catalog.instanceType(name).gpuCount,
       accelerator: catalog.instanceType(name).accelerator,
       efaInterfaces: catalog.instanceType(name).efaInterfaces,
     });
+  });
+
+  test('ephemeral storage: the node volume less kubeReserved (1Gi) and int64(capacity × float32(0.1)) (nodefs.available<10%)', () => {
+    const t = catalog.instanceType('g4dn.12xlarge');
+    expect(nodeAllocatable(t).ephemeralStorageMiB).toBe(91135);
+    // 500 GiB: 536870912000 − 1073741824 − 53687092000 bytes (the float32 tenth is 800 bytes above 50 GiB).
+    expect(nodeAllocatable(t, { diskSize: Size.gibibytes(500) }).ephemeralStorageMiB).toBe(Math.floor((536870912000 - 1073741824 - 53687092000) / 2 ** 20));
+    expect(eksAllocatableEphemeralStorageMiB(Size.gibibytes(20))).toBe(17407);
+    expect(diskSizeGiBFor(Size.gibibytes(110))).toBe(124);
+    expect(eksAllocatableEphemeralStorageMiB(Size.gibibytes(124)) * 2 ** 20).toBeGreaterThanOrEqual(Size.gibibytes(110).bytes);
+    expect(eksAllocatableEphemeralStorageMiB(Size.gibibytes(123)) * 2 ** 20).toBeLessThan(Size.gibibytes(110).bytes);
+    // The seed-23 scenario: a 110Gi server on g4dn.12xlarge with the default volume does not fit.
+    expect(fitInstanceType('g4dn.12xlarge', { ephemeralStorageGiB: 110 }).reasons).toEqual(['needs 112640Mi ephemeral storage; a g4dn.12xlarge node with a 100Gi volume allocates 91135Mi']);
+    expect(fitInstanceType('g4dn.12xlarge', { ephemeralStorageGiB: 110 }, { diskSize: Size.gibibytes(124) }).fits).toBe(true);
+    expect(() => fitInstanceType('g4dn.12xlarge', { ephemeralStorageGiB: -1 })).toThrow('`ephemeralStorageGiB` (-1): must be a number of GiB, 0 or more');
   });
 
   test('DaemonSet requests come off the top; bad options are rejected', () => {

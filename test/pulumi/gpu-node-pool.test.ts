@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { installAwsMocks, testCluster } from './aws-fixtures';
-import { Issues, resolveGpuPool } from '../../src/core';
+import { Issues, resolveGpuPool, Size } from '../../src/core';
 import { GpuNodePool } from '../../src/pulumi/gpu-node-pool';
 import { NodeProvisioning } from '../../src/pulumi/node-provisioning';
 import { validationError } from '../support/errors';
@@ -50,12 +50,12 @@ describe('GpuNodePool: EKS managed node group', () => {
 
   test('a spec from the platform, Bottlerocket NVIDIA, pinned release, warm minimum, on-demand', async () => {
     const issues = new Issues('t');
-    const spec = resolveGpuPool(issues, 'p', 'h100', { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', minNodes: 1, maxNodes: 2 })!;
+    const spec = resolveGpuPool(issues, 'p', 'h100', { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', minNodes: 1, maxNodes: 2, diskSize: Size.gibibytes(500) })!;
     new GpuNodePool('h100', {
       pool: spec,
       cluster: testCluster(),
       nodes: NodeProvisioning.managedNodeGroup({
-        nodeRoleArn: NODE_ROLE, amiType: 'BOTTLEROCKET_x86_64_NVIDIA', releaseVersion: '1.53.0-5b6d2a6c', kubernetesVersion: '1.33', diskSizeGiB: 500, subnetIds: ['subnet-0a'], imdsHopLimit: 2,
+        nodeRoleArn: NODE_ROLE, amiType: 'BOTTLEROCKET_x86_64_NVIDIA', releaseVersion: '1.53.0-5b6d2a6c', kubernetesVersion: '1.33', subnetIds: ['subnet-0a'], imdsHopLimit: 2,
       }),
       tags: { team: 'nlp' },
     });
@@ -110,6 +110,27 @@ describe('GpuNodePool: EKS managed node group', () => {
       'nodes.diskSizeGiB: must be a whole number of GiB from 20 to 16384',
       'cluster.privateSubnetIds: needs at least 1 subnets for the nodes',
     ]);
+  });
+
+  test('the volume is the pool\'s diskSize (default 100 GiB); a deprecated diskSizeGiB must agree with it', async () => {
+    new GpuNodePool('plain', { pool: { name: 'plain', accelerator: 'nvidia-t4', maxNodes: 1 }, cluster: testCluster(), nodes: NodeProvisioning.managedNodeGroup({ nodeRoleArn: NODE_ROLE }) });
+    new GpuNodePool('same', {
+      pool: { name: 'same', accelerator: 'nvidia-t4', maxNodes: 1, diskSize: Size.gibibytes(250) },
+      cluster: testCluster(),
+      nodes: NodeProvisioning.managedNodeGroup({ nodeRoleArn: NODE_ROLE, diskSizeGiB: 250 }),
+    });
+    const volume = async (name: string) => (await mocks.one('aws:ec2/launchTemplate:LaunchTemplate', `${name}-launch-template`)).inputs.blockDeviceMappings[0].ebs.volumeSize;
+    expect(await volume('plain')).toBe(100);
+    expect(await volume('same')).toBe(250);
+    const e = validationError(() => new GpuNodePool('differ', {
+      pool: { name: 'differ', accelerator: 'nvidia-t4', maxNodes: 1, diskSize: Size.gibibytes(250) },
+      cluster: testCluster(),
+      nodes: NodeProvisioning.karpenter({ nodeRole: 'KarpenterNodeRole-ml', diskSizeGiB: 500 }),
+    }));
+    expect(e.message).toBe([
+      'GpuNodePool "differ": 1 invalid prop',
+      '  - `nodes.diskSizeGiB` (500): contradicts pool "differ"\'s diskSize (250Gi), which the schedulability check counts on; declare the disk on the pool (`diskSize: Size.gibibytes(500)`) and drop diskSizeGiB',
+    ].join('\n'));
   });
 
   test('subnets as an Output are accepted', async () => {

@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { installAwsMocks, testCluster } from './aws-fixtures';
+import { Size } from '../../src/core';
 import { GpuNodePool } from '../../src/pulumi/gpu-node-pool';
 import { NodeProvisioning } from '../../src/pulumi/node-provisioning';
 import { validationError } from '../support/errors';
@@ -71,7 +72,7 @@ describe('GpuNodePool: Karpenter', () => {
 
   test('Bottlerocket, explicit selectors, consolidation and budget options', async () => {
     new GpuNodePool('br', {
-      pool: { name: 'l40s', accelerator: 'nvidia-l40s', maxNodes: 2 },
+      pool: { name: 'l40s', accelerator: 'nvidia-l40s', maxNodes: 2, diskSize: Size.gibibytes(300) },
       cluster: testCluster(),
       nodes: NodeProvisioning.karpenter({
         nodeRole: 'KarpenterNodeRole-ml',
@@ -82,7 +83,6 @@ describe('GpuNodePool: Karpenter', () => {
         consolidateAfter: '15m',
         disruptionBudget: '1',
         expireAfter: 'Never',
-        diskSizeGiB: 300,
       }),
     });
     const objs = await objectsOf('br');

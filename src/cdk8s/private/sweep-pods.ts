@@ -110,7 +110,7 @@ export function optunaResources() {
   return {
     cpu: { request: Cpu.millis(r.cpuMillicores), limit: Cpu.millis(r.cpuLimitMillicores) },
     memory: { request: Size.mebibytes(r.memoryMiB), limit: Size.mebibytes(r.memoryMiB) },
-    ephemeralStorage: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
+    ephemeralStorage: { request: Size.mebibytes(r.ephemeralStorageMiB), limit: Size.mebibytes(r.ephemeralStorageMiB) },
   };
 }
 

@@ -1,3 +1,4 @@
+import { diskSizeGiBFor } from '../gpu-conventions';
 import { GpuPoolSpec } from '../platform/pools';
 import { TenantSpec } from '../platform/tenants';
 import { Cpu, Size } from '../quantities';
@@ -47,12 +48,16 @@ export function checkSchedulability(demands: readonly WorkloadDemand[], target: 
       continue;
     }
     if (fit.reasons.length > 0) {
+      const disk = fit.ephemeralStorageShort ? diskFix(d, pool, fit.allocatable.ephemeralStorageMiB) : undefined;
+      const others = fit.reasons.length > (disk ? 1 : 0)
+        ? `lower the pod's requests to fit ${pool.instance.name} (${fit.allocatable.cpuMillicores}m CPU, ${fit.allocatable.memoryMiB}Mi memory, ${pool.allocatablePerNode} ${pool.resourceName} allocatable), or give the pool a larger instanceType`
+        : undefined;
       out.push({
         check: 'schedulability',
         severity: 'error',
         workload,
         message: `${workload} cannot be scheduled on pool "${pool.pool}" (${pool.instance.name}): it ${fit.reasons.join('; it ')}`,
-        fix: `${elsewhere}lower the pod's requests to fit ${pool.instance.name} (${fit.allocatable.cpuMillicores}m CPU, ${fit.allocatable.memoryMiB}Mi memory, ${pool.allocatablePerNode} ${pool.resourceName} allocatable), or give the pool a larger instanceType`,
+        fix: `${elsewhere}${[others, disk].filter((x) => x).join('; and ')}`,
       });
       continue;
     }
@@ -67,6 +72,14 @@ export function checkSchedulability(demands: readonly WorkloadDemand[], target: 
     }
   }
   return out;
+}
+
+/** What to change when a pod's ephemeral storage exceeds a node's: the construct's own props, or the pool's `diskSize`. */
+function diskFix(d: WorkloadDemand, pool: GpuPoolSpec, allocatableMiB: number): string {
+  const props = d.construct === 'ModelEndpoint'
+    ? 'the version\'s `ephemeralStorage` plus the endpoint\'s `modelStorage` (the server requests both)'
+    : d.construct === 'TuningSweep' ? 'the trial\'s `ephemeralStorage`' : d.construct === 'TrainingPipeline' ? 'the step\'s `ephemeralStorage`' : 'the ephemeral-storage requests';
+  return `lower ${props} so the pod's ${d.ephemeralStorage} fits the ${allocatableMiB}Mi one node allocates, or raise pool "${pool.pool}"'s \`diskSize\` to at least Size.gibibytes(${diskSizeGiBFor(d.ephemeralStorage)}) (now ${pool.diskSize})`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { InstanceType } from '../accelerators';
 import { nodeAllocatable, NodeAllocatable, Taint, Toleration } from '../gpu-conventions';
+import { Size } from '../quantities';
 import { WorkloadDemand } from './types';
 import { GpuPoolSpec } from '../platform/pools';
 
@@ -13,6 +14,8 @@ export interface PoolFit {
   readonly podsPerNode: number;
   /** Pods of this shape the pool holds at its maximum size (`podsPerNode × maxNodes`). */
   readonly podsAtMaxNodes: number;
+  /** The pod's ephemeral storage exceeds what one node allocates (one of `reasons`). */
+  readonly ephemeralStorageShort: boolean;
 }
 
 /** Whether `toleration` tolerates `taint` (the Kubernetes matching rules). */
@@ -26,13 +29,15 @@ export function tolerates(toleration: Toleration, taint: Taint): boolean {
 /**
  * Checks one pod of `demand` against one node of `pool`: accelerator, GPUs per node (per container on
  * time-sliced pools), CPU and memory within the instance's allocatable share (EKS kubelet reservation,
- * eviction threshold and VM overhead taken off), and tolerations of every taint of the pool.
+ * eviction threshold and VM overhead taken off), ephemeral storage within the allocatable share of the
+ * pool's `diskSize`, and tolerations of every taint of the pool.
  */
-export function fitPool(demand: Pick<WorkloadDemand, 'cpu' | 'memory' | 'gpu'>, pool: GpuPoolSpec): PoolFit {
-  const allocatable = defaultAllocatable(pool.instance);
+export function fitPool(demand: Pick<WorkloadDemand, 'cpu' | 'memory' | 'gpu'> & { readonly ephemeralStorage?: Size }, pool: GpuPoolSpec): PoolFit {
+  const allocatable = poolAllocatable(pool);
   const reasons: string[] = [];
   const cpu = demand.cpu.millicores;
   const memMiB = Math.ceil(demand.memory.bytes / 2 ** 20);
+  const diskMiB = Math.ceil((demand.ephemeralStorage?.bytes ?? 0) / 2 ** 20);
   const gpu = demand.gpu;
   const node = `one ${pool.instance.name} node of pool "${pool.pool}"`;
   if (gpu && gpu.accelerator !== pool.accelerator) reasons.push(`needs ${gpu.accelerator}; pool "${pool.pool}" has ${pool.accelerator}`);
@@ -43,26 +48,30 @@ export function fitPool(demand: Pick<WorkloadDemand, 'cpu' | 'memory' | 'gpu'>, 
   }
   if (cpu > allocatable.cpuMillicores) reasons.push(`needs ${cpu}m CPU per pod; ${node} allocates ${allocatable.cpuMillicores}m of its ${pool.instance.vcpu} vCPU`);
   if (memMiB > allocatable.memoryMiB) reasons.push(`needs ${memMiB}Mi memory per pod; ${node} allocates ${allocatable.memoryMiB}Mi of its ${pool.instance.memoryGiB}Gi`);
+  const ephemeralStorageShort = diskMiB > allocatable.ephemeralStorageMiB;
+  if (ephemeralStorageShort) {
+    reasons.push(`needs ${diskMiB}Mi ephemeral storage per pod; ${node} allocates ${allocatable.ephemeralStorageMiB}Mi of its ${pool.diskSize} volume`);
+  }
   const tolerations = gpu?.tolerations ?? pool.tolerations;
   for (const t of pool.taints) {
     if (!tolerations.some((x) => tolerates(x, t))) reasons.push(`does not tolerate the taint ${t.key}${t.value ? `=${t.value}` : ''}:${t.effect} of pool "${pool.pool}"`);
   }
-  if (reasons.length > 0) return { allocatable, reasons, podsPerNode: 0, podsAtMaxNodes: 0 };
+  if (reasons.length > 0) return { allocatable, reasons, podsPerNode: 0, podsAtMaxNodes: 0, ephemeralStorageShort };
   const byGpu = gpu && gpu.count > 0 ? Math.floor(pool.allocatablePerNode / gpu.count) : Infinity;
   const byCpu = cpu > 0 ? Math.floor(allocatable.cpuMillicores / cpu) : Infinity;
   const byMem = memMiB > 0 ? Math.floor(allocatable.memoryMiB / memMiB) : Infinity;
-  const podsPerNode = Math.min(byGpu, byCpu, byMem, 110);
-  return { allocatable, reasons, podsPerNode, podsAtMaxNodes: podsPerNode * pool.maxNodes };
+  const byDisk = diskMiB > 0 ? Math.floor(allocatable.ephemeralStorageMiB / diskMiB) : Infinity;
+  const podsPerNode = Math.min(byGpu, byCpu, byMem, byDisk, 110);
+  return { allocatable, reasons, podsPerNode, podsAtMaxNodes: podsPerNode * pool.maxNodes, ephemeralStorageShort };
 }
 
-const ALLOCATABLE = new WeakMap<InstanceType, NodeAllocatable>();
+const ALLOCATABLE = new WeakMap<InstanceType, Map<number, NodeAllocatable>>();
 
-/** `nodeAllocatable(type)` with the default options, computed once per instance type (every check asks for it). */
-function defaultAllocatable(type: InstanceType): NodeAllocatable {
-  let a = ALLOCATABLE.get(type);
-  if (!a) {
-    a = nodeAllocatable(type);
-    ALLOCATABLE.set(type, a);
-  }
+/** `nodeAllocatable` of a pool's nodes (default options but the pool's `diskSize`), computed once per instance type and disk size. */
+export function poolAllocatable(pool: Pick<GpuPoolSpec, 'instance' | 'diskSize'>): NodeAllocatable {
+  let bySize = ALLOCATABLE.get(pool.instance);
+  if (!bySize) ALLOCATABLE.set(pool.instance, bySize = new Map());
+  let a = bySize.get(pool.diskSize.bytes);
+  if (!a) bySize.set(pool.diskSize.bytes, a = nodeAllocatable(pool.instance, { diskSize: pool.diskSize }));
   return a;
 }

@@ -62,6 +62,12 @@ export interface WorkloadDemand {
   readonly cpu: Cpu;
   /** Memory requested per pod (every container of it). */
   readonly memory: Size;
+  /**
+   * Ephemeral storage requested per pod, as the scheduler counts it: the sum of its containers'
+   * `ephemeral-storage` requests, or its largest init container's when larger. Disk-backed emptyDir
+   * `sizeLimit`s are no requests (they count against the containers' limits only when used).
+   */
+  readonly ephemeralStorage: Size;
   /** GPUs per pod, when it uses some. */
   readonly gpu?: GpuDemand;
   /** Concurrent pods: nodes of a multi-node step, sweep workers, endpoint replicas. */

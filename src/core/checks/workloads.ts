@@ -6,8 +6,20 @@ import { Cpu, Size } from '../quantities';
 import { ComputeSpec } from '../workload';
 import { GpuDemand, StoreAccess, WorkloadDataAccess, WorkloadDemand, workloadLabel } from './types';
 
+const larger = <T extends { compareTo(o: T): number }>(a: T, b: T): T => (a.compareTo(b) >= 0 ? a : b);
+
 /** Requests of the fetch init container of an endpoint version (it runs before the server, so the pod requests the larger of the two). */
 export const ENDPOINT_FETCH_REQUESTS = { cpu: Cpu.parse(MODEL_FETCH_RESOURCES.cpu), memory: Size.parse(MODEL_FETCH_RESOURCES.memory) } as const;
+
+/**
+ * A pod's request of one resource as the scheduler computes it (k8s.io/component-helpers `resource.PodRequests`,
+ * without restartable init containers, which mlplatform does not render): the sum of the containers'
+ * requests, or the largest init container's request when that is larger (init containers run one at a time).
+ */
+export function podRequest(containers: readonly Size[], initContainers: readonly Size[] = []): Size {
+  const sum = containers.reduce((a, b) => a.plus(b), Size.bytes(0));
+  return initContainers.reduce((m, c) => larger(m, c), sum);
+}
 
 /** The GPU part of a demand, from a validated compute spec. */
 export function gpuDemand(compute: ComputeSpec): GpuDemand | undefined {
@@ -22,8 +34,6 @@ export function gpuDemand(compute: ComputeSpec): GpuDemand | undefined {
   };
 }
 
-const larger = <T extends { compareTo(o: T): number }>(a: T, b: T): T => (a.compareTo(b) >= 0 ? a : b);
-
 /**
  * One demand per step: one pod, `nodes` pods at once for a multi-node step (a gang), one pod per
  * item of a fan-out over a literal list (up to the pipeline's `parallelism`; a fan-out over a step
@@ -37,6 +47,8 @@ export function pipelineDemands(spec: PipelineSpec): WorkloadDemand[] {
       pods = spec.parallelism !== undefined ? Math.min(items, spec.parallelism) : items;
     }
     const gpu = gpuDemand(s.compute);
+    // The step container; each DVC input's init container requests the step's ephemeral storage too.
+    const dvcPulls = s.inputs.filter((i) => i.kind === 'dataset' && i.dataset.kind === 'dvc').map(() => s.compute.ephemeralStorage);
     return {
       construct: 'TrainingPipeline' as const,
       name: spec.name,
@@ -44,6 +56,7 @@ export function pipelineDemands(spec: PipelineSpec): WorkloadDemand[] {
       unit: s.name,
       cpu: s.compute.cpu,
       memory: s.compute.memory,
+      ephemeralStorage: podRequest([s.compute.ephemeralStorage], dvcPulls),
       ...(gpu ? { gpu } : {}),
       pods: { min: s.nodes > 1 ? s.nodes : 1, max: pods },
       ...(s.nodes > 1 ? { gang: true } : {}),
@@ -59,6 +72,10 @@ export function endpointDemands(spec: ModelEndpointSpec): WorkloadDemand[] {
     // The payload logger runs beside the server: their requests add up (the fetch step runs before both).
     const cpu = v.logging ? v.compute.cpu.plus(Cpu.parse(PAYLOAD_LOGGER_RESOURCES.cpu)) : v.compute.cpu;
     const memory = v.logging ? v.compute.memory.plus(Size.parse(PAYLOAD_LOGGER_RESOURCES.memory)) : v.compute.memory;
+    // The server requests its scratch plus the model volume (the payload logger none); the fetch step the model volume.
+    const ephemeralStorage = fetched
+      ? podRequest([v.compute.ephemeralStorage.plus(spec.modelStorage)], [spec.modelStorage])
+      : podRequest([v.compute.ephemeralStorage]);
     return {
       construct: 'ModelEndpoint' as const,
       name: spec.name,
@@ -66,6 +83,7 @@ export function endpointDemands(spec: ModelEndpointSpec): WorkloadDemand[] {
       unit: v.name,
       cpu: fetched ? larger(cpu, ENDPOINT_FETCH_REQUESTS.cpu) : cpu,
       memory: fetched ? larger(memory, ENDPOINT_FETCH_REQUESTS.memory) : memory,
+      ephemeralStorage,
       ...(gpu ? { gpu } : {}),
       pods: { min: v.scaling.minReplicas, max: v.scaling.maxReplicas },
     };

@@ -1,7 +1,8 @@
 import { AcceleratorCatalog, InstanceType } from '../accelerators';
 import { Issues, ValidationError } from '../errors';
-import { CapacityType, GpuPoolConventions, gpuPoolConventions, GpuSharing } from '../gpu-conventions';
+import { CapacityType, DEFAULT_NODE_DISK_GIB, GpuPoolConventions, gpuPoolConventions, GpuSharing } from '../gpu-conventions';
 import { checkDnsLabel } from '../names';
+import { Size } from '../quantities';
 
 /** A GPU node pool: which accelerator, how many per node, how many nodes, and how GPUs are shared. */
 export interface GpuPoolOptions {
@@ -34,6 +35,14 @@ export interface GpuPoolOptions {
    * @default whole GPUs
    */
   readonly sharing?: GpuSharing;
+  /**
+   * Size of each node's volume (the root volume on AL2023, the data volume on Bottlerocket: an
+   * encrypted gp3 EBS volume on the AWS side). It holds images, logs, the pods' writable layers and
+   * disk-backed emptyDirs, so it bounds the `ephemeral-storage` a pod may request: the kubelet keeps
+   * 1 GiB and 10 % of it back (`nodeAllocatable`). A whole number of GiB from 20 GiB to 16 TiB.
+   * @default Size.gibibytes(100)
+   */
+  readonly diskSize?: Size;
 }
 
 /** A validated GPU pool: the declaration plus the labels, taints and resource names workloads use. */
@@ -48,7 +57,14 @@ export interface GpuPoolSpec extends GpuPoolConventions {
   readonly capacityType: CapacityType;
   /** The instance type, from the catalog. */
   readonly instance: InstanceType;
+  /** Size of each node's volume (whole GiB), which bounds the pods' ephemeral storage. */
+  readonly diskSize: Size;
 }
+
+/** Smallest node volume a pool may declare, GiB. */
+export const MIN_DISK_GIB = 20;
+/** Largest node volume a pool may declare, GiB (16 TiB, the largest gp3 volume). */
+export const MAX_DISK_GIB = 16384;
 
 /**
  * Validates a pool declaration against the catalog and derives its conventions.
@@ -61,6 +77,11 @@ export function resolveGpuPool(issues: Issues, path: string, name: string, o: Gp
   if (!Number.isInteger(o.maxNodes) || o.maxNodes < 1) issues.add(`${path}.maxNodes`, o.maxNodes, 'must be a whole number ≥ 1 (a pool that can never have a node schedules nothing)');
   if (!Number.isInteger(minNodes) || minNodes < 0) issues.add(`${path}.minNodes`, o.minNodes, 'must be a whole number ≥ 0');
   else if (Number.isInteger(o.maxNodes) && minNodes > o.maxNodes) issues.add(`${path}.minNodes`, minNodes, `must not exceed maxNodes (${o.maxNodes})`);
+  const diskSize = o.diskSize ?? Size.gibibytes(DEFAULT_NODE_DISK_GIB);
+  const diskGiB = diskSize instanceof Size ? diskSize.bytes / 2 ** 30 : NaN;
+  if (!Number.isInteger(diskGiB) || diskGiB < MIN_DISK_GIB || diskGiB > MAX_DISK_GIB) {
+    issues.add(`${path}.diskSize`, diskSize instanceof Size ? diskSize.toString() : diskSize, `must be a whole number of GiB from ${MIN_DISK_GIB}Gi to ${MAX_DISK_GIB}Gi (the EBS gp3 volume of each node), e.g. Size.gibibytes(${DEFAULT_NODE_DISK_GIB})`);
+  }
   const capacityType = o.capacityType ?? 'on-demand';
   if (capacityType !== 'on-demand' && capacityType !== 'spot') issues.add(`${path}.capacityType`, o.capacityType, "must be 'on-demand' or 'spot'");
   const known = catalog.accelerators.map((a) => a.id);
@@ -93,7 +114,7 @@ export function resolveGpuPool(issues: Issues, path: string, name: string, o: Gp
   if (!instance || issues.all.length > before) return undefined;
   try {
     const conventions = gpuPoolConventions({ name, accelerator: o.accelerator, instanceType: instance.name, capacityType, sharing: o.sharing }, catalog);
-    return Object.assign({}, conventions, { minNodes, maxNodes: o.maxNodes, gpusPerNode: instance.gpuCount, capacityType, instance });
+    return Object.assign({}, conventions, { minNodes, maxNodes: o.maxNodes, gpusPerNode: instance.gpuCount, capacityType, instance, diskSize });
   } catch (e) {
     if (e instanceof ValidationError) {
       for (const i of e.issues) issues.add(`${path}.${i.path.replace(/^pool\./, '')}`, i.value, i.message);

@@ -87,8 +87,8 @@ export interface SweepOptions {
   readonly storage?: StudyStorage;
 }
 
-/** CPU and memory of the Optuna worker container beside each trial (Python, Optuna, NumPy). */
-export const SWEEP_WORKER_RESOURCES = { cpuMillicores: 100, cpuLimitMillicores: 1000, memoryMiB: 512 } as const;
+/** CPU, memory and ephemeral storage of the Optuna worker container beside each trial (Python, Optuna, NumPy). */
+export const SWEEP_WORKER_RESOURCES = { cpuMillicores: 100, cpuLimitMillicores: 1000, memoryMiB: 512, ephemeralStorageMiB: 256 } as const;
 
 /** The validated sweep: what the renderers and the Optuna program use. */
 export interface SweepSpec {

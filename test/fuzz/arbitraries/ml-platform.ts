@@ -236,6 +236,8 @@ export function gpuPoolOf(catalog: AcceleratorCatalog, only?: string): fc.Arbitr
         }, { requiredKeys: ['maxNodes'] })),
         capacityType: fc.option(fc.constantFrom('on-demand', 'spot') as fc.Arbitrary<'spot'>, { nil: undefined }),
         sharing,
+        // At least the default 100 GiB, so every generated GPU pod's ephemeral storage fits (see computeArb).
+        diskSize: fc.option(fc.integer({ min: 100, max: 2048 }).map((g) => Size.gibibytes(g)), { nil: undefined }),
       }).map((r) => {
         const size = 'gpusPerNode' in r.size || 'instanceType' in r.size ? r.size : (counts.includes(1) ? {} : { gpusPerNode: counts[0] });
         return {
@@ -244,6 +246,7 @@ export function gpuPoolOf(catalog: AcceleratorCatalog, only?: string): fc.Arbitr
           ...r.nodes,
           ...(r.capacityType ? { capacityType: r.capacityType } : {}),
           ...(r.sharing ? { sharing: r.sharing } : {}),
+          ...(r.diskSize ? { diskSize: r.diskSize } : {}),
         } as GpuPoolOptions;
       });
     });

@@ -104,6 +104,7 @@ export const FIELDS: readonly Field[] = [
   poolField('capacityType', 'cheap', { capacityType: 'cheap' }),
   poolField('sharing.timeSlicing.replicas', 1, { sharing: { timeSlicing: { replicas: 1 } } }),
   poolField('gpusPerNode', 3, { gpusPerNode: 3, instanceType: undefined }),
+  poolField('diskSize', '10Gi', { diskSize: Size.gibibytes(10) }),
   // addTenant
   tenantField('quota.pods', 0, (o) => ({ ...o, quota: { ...o.quota, pods: 0 } })),
   tenantField('quota.gpus.no-such-pool', 1, (o) => ({ ...o, quota: { ...o.quota, gpus: { ...o.quota?.gpus, 'no-such-pool': 1 } } })),

@@ -12,14 +12,16 @@ export interface GpuChoice {
 
 /**
  * Compute without GPUs: requests, an optional limit above the request, memory, scratch and /dev/shm.
- * GPU pods use the smaller bounds, so that one pod fits the smallest GPU instance (4 vCPU, 16 GiB).
+ * GPU pods use the smaller bounds, so that one pod fits the smallest GPU instance (4 vCPU, 16 GiB) and
+ * the smallest generated node volume (100 GiB: 91135Mi allocatable), even with an endpoint's model
+ * volume (up to 50 GiB) on top of the scratch.
  */
 export function computeArb(gpu = false): fc.Arbitrary<ComputeOptions> {
   return fc.record({
     cpu: fc.option(cpu(50, gpu ? 2000 : 4000), { nil: undefined }),
     burst: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     memory: fc.option(memory(256, gpu ? 8192 : 16384), { nil: undefined }),
-    ephemeralStorage: fc.option(fc.integer({ min: 1, max: 100 }).map((g) => Size.gibibytes(g)), { nil: undefined }),
+    ephemeralStorage: fc.option(fc.integer({ min: 1, max: gpu ? 32 : 100 }).map((g) => Size.gibibytes(g)), { nil: undefined }),
     shm: fc.option(fc.integer({ min: 16, max: 128 }).map((m) => Size.mebibytes(m)), { nil: undefined }),
   }, { requiredKeys: [] }).map((r) => {
     const out: Record<string, unknown> = {};
