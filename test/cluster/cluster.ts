@@ -7,7 +7,6 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App } from 'cdk8s';
-import { MlPlatform } from '../../src/cdk8s';
 import { applyAll, ApplyProblem } from './apply';
 import { ArgoRun, startArgo } from './argo';
 import { ControlPlane, startControlPlane } from './control-plane';
@@ -17,6 +16,7 @@ import { Manifest } from './kube';
 import { startKueue } from './kueue';
 import { NodeGroup, poolNodeGroup, startNodes, systemNodeGroup } from './nodes';
 import { provisionVolumes } from './volumes';
+import { MlPlatform } from '../../src/cdk8s';
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
@@ -30,7 +30,7 @@ export interface ClusterOptions {
   readonly kueue?: boolean;
   /** Run the Argo Workflows controller. @default false */
   readonly argo?: boolean;
-  /** Nodes per GPU pool at most (a pool's maxNodes is used when smaller). @default 4 */
+  /** Nodes per GPU pool at most (a pool's maxNodes is used when smaller). @default 8 */
   readonly maxNodesPerPool?: number;
 }
 
@@ -83,7 +83,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     for (const ns of gitOpsNamespaces(o.objects)) {
       await plane.admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, 'tier');
     }
-    const max = o.maxNodesPerPool ?? 4;
+    const max = o.maxNodesPerPool ?? 8;
     const groups = [systemNodeGroup(), ...o.platform.context.pools.map((p) => {
       const g = poolNodeGroup(p);
       return { ...g, count: Math.min(g.count, max) };

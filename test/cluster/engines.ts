@@ -25,7 +25,7 @@ const SCRIPT = join(__dirname, 'build-engines.sh');
  * reported apart.
  */
 export function ensureEngines(names: readonly EngineName[]): Record<EngineName, Engine> {
-  const out = execFileSync('bash', [SCRIPT, ...names], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const out = execFileSync('bash', [SCRIPT, ...names], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 });
   const engines = {} as Record<EngineName, Engine>;
   for (const line of out.split('\n')) {
     const m = /^(\S+) (.+) (\/\S+) \((cached|built in \d+ s)\)$/.exec(line);

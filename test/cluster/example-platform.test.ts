@@ -6,11 +6,11 @@
  * declares.
  */
 import { App } from 'cdk8s';
-import { buildExample } from '../../examples/cdk8s-platform/platform';
 import { Cluster, startCluster, synthObjects } from './cluster';
 import { expectPodsPlaced, expectQueuedJobsAdmitted, expectWorkloadPods, QUEUE_LABEL } from './expectations';
 import { Manifest } from './kube';
 import { ask, groupSubject, serviceAccounts, serviceAccountSubject } from './rbac';
+import { buildExample } from '../../examples/cdk8s-platform/platform';
 import { MlPlatform } from '../../src/cdk8s';
 
 let cluster: Cluster;

@@ -3,9 +3,9 @@
  * controllers created (or failed to: `FailedCreate` events carry Pod Security's refusals), and
  * where the scheduler put them (or why it did not: the `PodScheduled` condition).
  */
-import { ACCELERATOR_LABEL, GPU_POOL_LABEL } from '../../src/core';
 import { Cluster } from './cluster';
 import { Kube, Manifest } from './kube';
+import { ACCELERATOR_LABEL, GPU_POOL_LABEL } from '../../src/core';
 
 /** Namespaces the tier itself uses (not the platform's). */
 const TIER_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'default', 'kueue-system', 'argo']);

@@ -11,11 +11,11 @@
  */
 import { App, Chart } from 'cdk8s';
 import * as fc from 'fast-check';
-import { buildBenchPlatform } from '../../bench/workloads';
-import { build, scenario } from '../fuzz/arbitraries/scenario';
-import { MlPlatform } from '../../src/cdk8s';
 import { Cluster, startCluster, synthObjects } from './cluster';
 import { expectPodsPlaced, expectQueuedJobsAdmitted, expectWorkloadPods, QUEUE_LABEL } from './expectations';
+import { buildBenchPlatform } from '../../bench/workloads';
+import { MlPlatform } from '../../src/cdk8s';
+import { build, scenario } from '../fuzz/arbitraries/scenario';
 
 const SEEDS = (process.env.CLUSTER_SEEDS ?? '11,23').split(',').map((s) => Number(s.trim()));
 

@@ -15,8 +15,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ControlPlane, freePort } from './control-plane';
-import { FatalError } from './kube';
 import { moduleDir } from './crds';
+import { FatalError } from './kube';
 
 /** The namespaceSelector Kueue's kustomization (config/components/webhook/kustomization.yaml) puts on its webhooks. */
 const SYSTEM_NAMESPACES_EXCLUDED = {

@@ -13,9 +13,9 @@
 import { execFileSync } from 'child_process';
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { GpuPoolSpec, nodeAllocatable } from '../../src/core';
 import { ControlPlane } from './control-plane';
 import { FatalError } from './kube';
+import { GpuPoolSpec, nodeAllocatable } from '../../src/core';
 
 /** The annotation kwok selects its nodes by. */
 const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';

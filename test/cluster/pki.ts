@@ -64,8 +64,14 @@ export function makePki(dir: string, clients: Readonly<Record<string, ClientIden
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   return {
-    dir, caCert: p('ca.crt'), caKey: p('ca.key'), serverCert: p('server.crt'), serverKey: p('server.key'),
-    saKey: p('sa.key'), saPub: p('sa.pub'), clients: out,
+    dir,
+    caCert: p('ca.crt'),
+    caKey: p('ca.key'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+    saKey: p('sa.key'),
+    saPub: p('sa.pub'),
+    clients: out,
   };
 }
 

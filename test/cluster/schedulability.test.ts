@@ -7,11 +7,11 @@
  * node of the pool has is not a check but a ValidationError of the endpoint: it is never emitted.)
  */
 import { App, Chart } from 'cdk8s';
+import { Cluster, startCluster, synthObjects } from './cluster';
+import { expectedGroups, platformPods, queuedJobs, unschedulableReason } from './expectations';
 import { MlPlatform, ModelEndpoint, TuningSweep } from '../../src/cdk8s';
 import { checkPlatform } from '../../src/cdk8s/checks';
 import { Cpu, ModelSource, Runtime, Scaling, Size } from '../../src/core';
-import { Cluster, startCluster, synthObjects } from './cluster';
-import { expectedGroups, platformPods, queuedJobs, unschedulableReason } from './expectations';
 
 /** Endpoints on the a10g pool (g5.2xlarge: 8 vCPU, 32 GiB, 1 A10G per node): which fit one node. */
 const ENDPOINTS: Array<{ name: string; cpu: number; memoryGiB: number; gpus: number; fits: boolean }> = [

@@ -72,7 +72,14 @@ export interface TenantSpec {
   /** Namespace. */
   readonly namespace: string;
   /** Quota with defaults applied. */
-  readonly quota: { readonly cpu: Cpu; readonly memory: Size; readonly gpus: Readonly<Record<string, number>>; readonly pods: number; readonly storage: Size; readonly ephemeralStorage: Size };
+  readonly quota: {
+    readonly cpu: Cpu;
+    readonly memory: Size;
+    readonly gpus: Readonly<Record<string, number>>;
+    readonly pods: number;
+    readonly storage: Size;
+    readonly ephemeralStorage: Size;
+  };
   /** Container defaults applied. */
   readonly containerDefaults: { readonly cpuRequest: Cpu; readonly memoryRequest: Size; readonly cpuLimit: Cpu; readonly memoryLimit: Size };
   /** Access. */
