@@ -3,7 +3,7 @@
  * kubelet's owners and modes (and the kernel agreeing with the rules the static check uses), the
  * container's identity, a read-only root, mounts at their paths.
  */
-import { mkdtempSync } from 'fs';
+import { existsSync, mkdtempSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { expand, mappingFuncFor } from './expansion';
@@ -99,19 +99,25 @@ describe('a pod run by the harness', () => {
   source.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: 'ns' }, spec: { ports: [{ name: 'pg', port: 5432 }] } });
   source.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'store', namespace: 'other' }, spec: { ports: [{ port: 8333 }] } });
 
+  /** A kubelet whose pods get service-account tokens (no server behind them: the token is only written). */
+  let withApi: Kubelet;
+  source.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'ns' }, data: { 'ca.crt': 'CA' } });
+
   beforeAll(() => {
     kubelet = new Kubelet({ source, dir: mkdtempSync(join(tmpdir(), 'kubelet-harness-')), maxGraceMs: 2000 });
+    withApi = new Kubelet({ source, dir: mkdtempSync(join(tmpdir(), 'kubelet-harness-')), maxGraceMs: 2000, apiServer: { host: '127.0.0.1', port: 6443, token: async () => 'token' } });
   });
   afterAll(async () => {
     await kubelet?.stop();
+    await withApi?.stop();
   });
 
   const restricted = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
   function deployment(name: string, spec: any): any {
     return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'ns' }, spec: { template: { metadata: { labels: { app: name } }, spec: { automountServiceAccountToken: false, restartPolicy: 'Never', ...spec } } } };
   }
-  async function runToEnd(w: any): Promise<{ pod: RunningPod; out: string; code: number | null }> {
-    const pod = kubelet.run(w);
+  async function runToEnd(w: any, opts: { apiServer?: boolean } = {}): Promise<{ pod: RunningPod; out: string; code: number | null }> {
+    const pod = (opts.apiServer ? withApi : kubelet).run(w);
     const exit = await pod.waitForExit('main', TIMEOUT / 2);
     return { pod, out: pod.log('main'), code: exit.code };
   }
@@ -235,6 +241,21 @@ describe('a pod run by the harness', () => {
       expect(Object.fromEntries(files.map((f) => [f, findings.has(f) ? 'no' : 'yes']))).toEqual(kernel);
     }
   }, 3 * TIMEOUT);
+
+  test('the host is never changed: paths through the image\'s symlinks (/var/run -> /run) stay in the container\'s root', async () => {
+    const before = statSync('/run');
+    const pgBefore = existsSync('/run/postgresql') ? statSync('/run/postgresql').ctimeMs : undefined;
+    const { code } = await runToEnd(deployment('host-safe', {
+      securityContext: { runAsUser: 1000, runAsNonRoot: true },
+      automountServiceAccountToken: true,
+      containers: [{ name: 'main', image: IMAGE, securityContext: restricted, command: ['/bin/sh', '-c', 'test -d /var/run/postgresql && test -d /var/run/secrets/kubernetes.io/serviceaccount'] }],
+    }), { apiServer: true });
+    expect(code).toBe(0);
+    // The image stand-in creates /var/run/postgresql (3777) and admission mounts the token under /var/run/secrets: neither reaches the host's /run.
+    expect(existsSync('/run/secrets/kubernetes.io/serviceaccount/token')).toBe(false);
+    expect(statSync('/run').mtimeMs).toBe(before.mtimeMs);
+    expect(existsSync('/run/postgresql') ? statSync('/run/postgresql').ctimeMs : undefined).toBe(pgBefore);
+  }, TIMEOUT);
 
   test('a missing Secret holds the container in CreateContainerConfigError until it exists', async () => {
     const pod = kubelet.run(deployment('waits', {

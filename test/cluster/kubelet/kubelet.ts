@@ -238,8 +238,12 @@ export class RunningPod {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Records an event; a repeat of the last one is counted, as `kubectl describe` shows it (`x3 over …`). */
   private event(e: string): void {
-    this.events.push(`${new Date().toISOString()} ${e}`);
+    const last = this.events[this.events.length - 1];
+    const m = last ? /^(\S+) (?:\(x(\d+)\) )?(.*)$/s.exec(last) : undefined;
+    if (m && m[3] === e) this.events[this.events.length - 1] = `${m[1]} (x${Number(m[2] ?? 1) + 1}) ${e}`;
+    else this.events.push(`${new Date().toISOString()} ${e}`);
     this.wake();
   }
 

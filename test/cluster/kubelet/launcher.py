@@ -38,8 +38,33 @@ def run(*argv):
         fail("%s: %s" % (" ".join(argv), (r.stderr or r.stdout).strip()))
 
 
-def inside(root, path):
-    return os.path.join(root, path.lstrip("/"))
+def inside(root, path, follow_last=True):
+    """`path` of the container, resolved inside `root` the way the runtime resolves mount
+    destinations (runc's securejoin): a symlink's absolute target is taken relative to `root`, and
+    `..` never leaves it — so a link such as the image's /var/run -> /run never reaches the host's
+    own /run. With follow_last False, a symlink as the last element is not followed."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    cur = root
+    hops = 0
+    while parts:
+        p = parts.pop(0)
+        if p == "..":
+            cur = os.path.dirname(cur) if cur != root else root
+            continue
+        nxt = os.path.join(cur, p)
+        if os.path.islink(nxt) and (parts or follow_last):
+            hops += 1
+            if hops > 40:
+                fail("%s: too many levels of symbolic links" % path)
+            target = os.readlink(nxt)
+            if target.startswith("/"):
+                cur = root
+            parts = [x for x in target.split("/") if x and x != "."] + parts
+            continue
+        cur = nxt
+    if cur != root and not cur.startswith(root + "/"):
+        fail("%s resolves outside the container's root" % path)
+    return cur
 
 
 def main():
@@ -53,11 +78,14 @@ def main():
         "lowerdir=/,upperdir=%s,workdir=%s" % (os.path.join(scratch, "upper"), os.path.join(scratch, "work")), root)
 
     for path, text in spec["etc"].items():
-        with open(inside(root, path), "w") as f:
+        p = inside(root, path, follow_last=False)
+        if os.path.islink(p):
+            os.unlink(p)
+        with open(p, "w") as f:
             f.write(text)
-        os.chmod(inside(root, path), 0o644)
+        os.chmod(p, 0o644)
     for path, f in sorted(spec["files"].items()):
-        p = inside(root, path)
+        p = inside(root, path, follow_last=False)
         os.makedirs(os.path.dirname(p), exist_ok=True)
         if os.path.lexists(p) and not os.path.isdir(p):
             os.unlink(p)
