@@ -8,6 +8,7 @@
  * names one is evaluated with a stand-in Secret holding the keys the volume's `items` name (or one
  * key when it projects every key) — ownership and modes do not depend on the values.
  */
+import { parse } from 'yaml';
 import { imageFor } from './images';
 import { PodInstance, admit, containerMounts, podFromWorkload, prepareVolumes } from './pod';
 import { ContainerConfigError, Identity, VolumeLayout, describe, effectiveIdentity, permits, resolve, visiblePaths } from './rules';
@@ -24,13 +25,55 @@ export interface Finding {
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'CronJob', 'DaemonSet']);
 
+/**
+ * Every workload among `objects` as a pod-creating object: Deployments, StatefulSets, Jobs,
+ * CronJobs, DaemonSets, and the pods of Argo WorkflowTemplates/CronWorkflows — each `container`
+ * template as a pod (the workflow's volumes + the template's, the template's `securityContext` or
+ * else the workflow's, its `initContainers`; Argo's own executor containers and volumes are not
+ * modelled) and each `resource` template's manifest that is itself a workload (a multi-node Job).
+ */
+export function workloadsOf(objects: readonly KubeObject[]): { label: string; workload: KubeObject }[] {
+  const out: { label: string; workload: KubeObject }[] = [];
+  for (const o of objects) {
+    const label = `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
+    if (WORKLOAD_KINDS.has(o.kind)) out.push({ label, workload: o });
+    const wf = o.kind === 'WorkflowTemplate' ? o.spec : o.kind === 'CronWorkflow' ? o.spec?.workflowSpec : undefined;
+    for (const t of wf?.templates ?? []) {
+      const where = `${label} template ${t.name}`;
+      if (t.container || t.script) {
+        const container = { name: 'main', ...(t.container ?? t.script) };
+        out.push({
+          label: where,
+          workload: {
+            apiVersion: 'batch/v1', kind: 'Job', metadata: { name: `${o.metadata.name}-${t.name}`, namespace: o.metadata.namespace },
+            spec: { template: { spec: {
+              serviceAccountName: t.serviceAccountName ?? wf.serviceAccountName,
+              automountServiceAccountToken: t.automountServiceAccountToken ?? wf.automountServiceAccountToken,
+              securityContext: t.securityContext ?? wf.securityContext,
+              initContainers: t.initContainers,
+              containers: [container],
+              volumes: [...(wf.volumes ?? []), ...(t.volumes ?? [])],
+            } } },
+          },
+        });
+      }
+      if (t.resource?.manifest) {
+        const m = parse(t.resource.manifest);
+        if (m && WORKLOAD_KINDS.has(m.kind)) out.push({ label: where, workload: { ...m, metadata: { ...m.metadata, name: m.metadata?.name ?? `${m.metadata?.generateName ?? t.name}x`, namespace: m.metadata?.namespace ?? o.metadata.namespace } } });
+      }
+    }
+  }
+  return out;
+}
+
 /** Checks every workload among `objects`. */
 export async function checkReadability(objects: readonly KubeObject[]): Promise<Finding[]> {
-  const source = new StandInSource(objects);
+  const workloads = workloadsOf(objects);
+  const source = new StandInSource(objects, workloads.map((w) => w.workload));
   const findings: Finding[] = [];
-  for (const w of objects.filter((o) => WORKLOAD_KINDS.has(o.kind))) {
-    const pod = await admit(podFromWorkload(w), source);
-    findings.push(...await checkPod(pod, source, `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`));
+  for (const { label, workload } of workloads) {
+    const pod = await admit(podFromWorkload(workload), source);
+    findings.push(...await checkPod(pod, source, label));
   }
   return findings;
 }
@@ -81,9 +124,9 @@ export function mountProblems(volume: VolumeLayout, mountPath: string, readOnly:
 class StandInSource extends MemorySource {
   private readonly wanted = new Map<string, Set<string>>();
 
-  constructor(objects: readonly KubeObject[]) {
+  constructor(objects: readonly KubeObject[], workloads: readonly KubeObject[]) {
     super(objects);
-    for (const w of objects.filter((o) => WORKLOAD_KINDS.has(o.kind))) {
+    for (const w of workloads) {
       const spec = w.kind === 'CronJob' ? w.spec.jobTemplate.spec.template.spec : w.spec.template.spec;
       for (const v of spec.volumes ?? []) {
         const refs = [v.secret ? ['Secret', v.secret.secretName, v.secret.items] : undefined, v.configMap ? ['ConfigMap', v.configMap.name, v.configMap.items] : undefined,
