@@ -176,9 +176,11 @@ export class RunningPod {
   /**
    * Runs the container's startup probe, then its readiness probe, as the kubelet does (period,
    * timeout, failure threshold; a startup probe that fails `failureThreshold` times in a row fails).
-   * Rejects with the container's log when the probe fails or the container exits first.
+   * A container that exits is waited for through the kubelet's restarts, up to `maxRestarts`
+   * (a server started before its database is up exits once or twice on a cluster too). Rejects with
+   * the container's log when the probe fails, the time is up or the restarts are used up.
    */
-  public async waitReady(container: string, timeoutMs: number): Promise<void> {
+  public async waitReady(container: string, timeoutMs: number, opts: { maxRestarts?: number } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await this.waitRunning(container, timeoutMs);
     const spec = this.admitted!.spec.containers.find((c: any) => c.name === container);
@@ -191,7 +193,12 @@ export class RunningPod {
       for (;;) {
         if (Date.now() > deadline) throw new Error(`${this.name}/${container}: ${kind} did not succeed within ${timeoutMs} ms\n${this.describe(container)}`);
         const st = this.status.get(container)!;
-        if (st.state !== 'running') throw new Error(`${this.name}/${container} is ${st.state} (${st.reason ?? ''}) while waiting for its ${kind}\n${this.describe(container)}`);
+        if (st.state !== 'running') {
+          if (st.exits.length > (opts.maxRestarts ?? 2)) throw new Error(`${this.name}/${container} exited ${st.exits.length} times while waiting for its ${kind}\n${this.describe(container)}`);
+          await this.waitRunning(container, Math.max(0, deadline - Date.now()));
+          failures = 0;
+          continue;
+        }
         const ok = await this.probe(spec, probe);
         if (ok === true) break;
         failures++;
