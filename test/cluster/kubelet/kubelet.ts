@@ -20,7 +20,7 @@
  * tmpfs for API-data volumes (they are folders with tmpfs's root mode instead).
  */
 import { ChildProcess, spawn } from 'child_process';
-import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import { appendFileSync, chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import { isAbsolute, join, relative } from 'path';
@@ -384,7 +384,12 @@ export class RunningPod {
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     live.add(child);
-    const append = (chunk: Buffer) => this.logs.set(c.name, this.log(c.name) + chunk.toString('utf8'));
+    // Like the kubelet's /var/log/pods: the log is also on disk while the pod exists (for a look during a long test).
+    const logFile = join(this.dir, `${c.name}.log`);
+    const append = (chunk: Buffer) => {
+      this.logs.set(c.name, this.log(c.name) + chunk.toString('utf8'));
+      appendFileSync(logFile, chunk);
+    };
     child.stdout!.on('data', append);
     child.stderr!.on('data', append);
     const closed = new Promise<Exit>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));

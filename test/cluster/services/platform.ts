@@ -22,7 +22,7 @@ export interface StartedPlatform {
   readonly pods: { readonly bootstrap: RunningPod; readonly postgres: RunningPod; readonly store: RunningPod; readonly tracking: RunningPod };
   /** A Secret's data as strings (undefined when it does not exist). */
   secret(namespace: string, name: string): Record<string, string> | undefined;
-  /** Runs the tier's Python (MLflow's client) on the host with `env`; returns stdout, fails with stderr. */
+  /** Runs the tier's Python (MLflow's client) on the host with `env`; returns the last line of stdout (the programs print their JSON last; MLflow prints run links before it), fails with stderr. */
   python(args: string[], env: Record<string, string>, timeoutMs?: number): string;
   stop(): Promise<void>;
 }
@@ -68,7 +68,7 @@ export async function startPlatform(objects: readonly KubeObject[], opts: { plat
     python: (args, env, timeoutMs = 120_000) => {
       const r = spawnSync(python, args, { encoding: 'utf8', timeout: timeoutMs, env: { PATH: '/usr/bin:/bin', HOME: tmpdir(), LANG: 'C.UTF-8', ...env } });
       if (r.status !== 0) throw new Error(`python ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr.slice(-4000)}`);
-      return r.stdout;
+      return r.stdout.trim().split('\n').pop() ?? '';
     },
     stop: async () => {
       await kubelet.stop();

@@ -38,7 +38,19 @@ describe('the example platform: bootstrap, PostgreSQL, SeaweedFS and the MLflow 
     console.log(`services test timings (s since start): ${JSON.stringify(timings)}`);
   }, MINUTE);
 
-  const as = (user: Record<string, string>) => ({ MLFLOW_TRACKING_URI: TRACKING, MLFLOW_TRACKING_USERNAME: user.username, MLFLOW_TRACKING_PASSWORD: user.password });
+  /** Runs MLflow's client; a failure carries the tracking server's log (the server side of the story). */
+  const client = (args: string[], user: Record<string, string>) => {
+    try {
+      return JSON.parse(platform.python([CLIENT, ...args], as(user)));
+    } catch (e) {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- tracking server\n${platform.pods.tracking.log('mlflow').slice(-8000)}`);
+    }
+  };
+  const as = (user: Record<string, string>) => {
+    const { username, password, ...extra } = user;
+    return { MLFLOW_TRACKING_URI: TRACKING, MLFLOW_TRACKING_USERNAME: username, MLFLOW_TRACKING_PASSWORD: password, ...extra };
+  };
+  let adminRun: { experiment_id: string; run_id: string } | undefined;
 
   test('PostgreSQL and SeaweedFS start from their StatefulSets once the bootstrap has written their Secrets', async () => {
     await platform.pods.postgres.waitReady('postgres', 4 * MINUTE);
@@ -58,6 +70,20 @@ describe('the example platform: bootstrap, PostgreSQL, SeaweedFS and the MLflow 
     expect(anonymous.status).toBe(401);
   }, 7 * MINUTE);
 
+  test('issue 21 item 0, kept as a control: the same Deployment without fsGroup cannot read basic_auth.ini and MLflow exits', async () => {
+    const tracking = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'ml-tracking')!;
+    const broken = JSON.parse(JSON.stringify(tracking));
+    expect(broken.spec.template.spec.securityContext).toMatchObject({ fsGroup: 1000 });
+    delete broken.spec.template.spec.securityContext.fsGroup;
+    delete broken.spec.template.spec.securityContext.fsGroupChangePolicy;
+    const pod = platform.kubelet.run(broken, { name: 'ml-tracking-without-fsgroup' });
+    const exit = await pod.waitForExit('mlflow', 2 * MINUTE);
+    await pod.stop();
+    expect(exit.code).toBe(1);
+    // configparser skips the file it cannot open; MLflow's read_auth_config() then fails (mlflow/server/auth/config.py).
+    expect(pod.log('mlflow')).toContain("KeyError: 'mlflow'");
+  }, 3 * MINUTE);
+
   test('the bootstrap completes: the bucket exists and each tenant has its MLflow user', async () => {
     const exit = await platform.pods.bootstrap.waitForExit('bootstrap', 4 * MINUTE);
     timings.bootstrapDone = (Date.now() - started) / 1000;
@@ -75,11 +101,13 @@ describe('the example platform: bootstrap, PostgreSQL, SeaweedFS and the MLflow 
     const payload = join(work, 'weights.bin');
     const bytes = randomBytes(4096);
     writeFileSync(payload, bytes);
-    const out = JSON.parse(platform.python([CLIENT, 'log', 'platform-check', payload, 'platform-model'], as(admin)));
+    const out = client(['log', 'platform-check', payload, 'platform-model'], admin);
     expect(out).toMatchObject({ run_id: expect.any(String), model_version: '1', artifact_uri: expect.stringMatching(/^mlflow-artifacts:\//) });
-    // Downloaded back through the tracking server: the same bytes.
-    const fetched = JSON.parse(platform.python([CLIENT, 'fetch', out.run_id, 'model/weights.bin'], as(admin)));
+    // Downloaded back through the tracking server (proxied): the same bytes. MLflow 3.17's client would
+    // otherwise fetch from the store directly — see the next test.
+    const fetched = client(['fetch', out.run_id, 'model/weights.bin'], { ...admin, MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false' });
     expect(fetched.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    adminRun = out;
     // And they are in the object store, in the bucket the bootstrap created, under the run.
     const s3 = platform.secret('mlplatform', 'ml-s3-credentials')!;
     const listed = platform.python(['-c', [
@@ -94,16 +122,34 @@ describe('the example platform: bootstrap, PostgreSQL, SeaweedFS and the MLflow 
     expect(stored.sha256).toEqual([createHash('sha256').update(bytes).digest('hex')]);
   }, 4 * MINUTE);
 
+  // MLflow 3.17 (mlflow/server/handlers.py `_get_server_info`): with --serve-artifacts on an S3 store the
+  // server advertises multipart downloads, and the client (mlflow/store/artifact/mlflow_artifacts_repo.py
+  // `_download_file`) then downloads every artifact straight from the store through a presigned URL
+  // (`GET /mlflow-artifacts/presigned/...`, signed with the server's store credentials) unless
+  // MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=false. The URL names the store's in-cluster endpoint:
+  // a client outside the cluster (through the platform's Gateway) cannot download artifacts.
+  test('finding: artifact downloads go to the store directly, at its in-cluster address', async () => {
+    expect(adminRun).toBeDefined();
+    const admin = platform.secret('mlplatform', 'ml-mlflow-admin')!;
+    const auth = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`;
+    const info = await (await fetch(`${TRACKING}/api/3.0/mlflow/server-info`, { headers: { authorization: auth } })).json() as Record<string, unknown>;
+    expect(Object.entries(info).filter(([k]) => /multipart_downloads/.test(k)).map(([, v]) => v)).toEqual([true]);
+    const res = await fetch(`${TRACKING}/api/2.0/mlflow-artifacts/presigned/${adminRun!.experiment_id}/${adminRun!.run_id}/artifacts/model/weights.bin`, { headers: { authorization: auth } });
+    expect(res.status).toBe(200);
+    const presigned = await res.json() as { url: string };
+    expect(new URL(presigned.url).host).toBe('ml-s3.mlplatform.svc.cluster.local:8333');
+  }, MINUTE);
+
   test("a tenant's MLflow user uses its own experiment, and cannot write to another tenant's run", () => {
     const vision = platform.secret('vision', 'ml-tracking')!;
     const nlp = platform.secret('nlp', 'ml-tracking')!;
     const payload = join(work, 'vision.bin');
     writeFileSync(payload, 'vision model');
-    const own = JSON.parse(platform.python([CLIENT, 'log', 'vision-exp', payload], as(vision)));
+    const own = client(['log', 'vision-exp', payload], vision);
     expect(own.run_id).toEqual(expect.any(String));
-    const intrusion = JSON.parse(platform.python([CLIENT, 'try-log', own.run_id], as(nlp)));
+    const intrusion = client(['try-log', own.run_id], nlp);
     expect(intrusion).toMatchObject({ ok: false, error_code: 'PERMISSION_DENIED' });
-    const again = JSON.parse(platform.python([CLIENT, 'try-log', own.run_id], as(vision)));
+    const again = client(['try-log', own.run_id], vision);
     expect(again).toEqual({ ok: true });
   }, 4 * MINUTE);
 });
