@@ -83,7 +83,9 @@ function quantity(q: string | number): number {
 }
 
 /** The container's environment, argv and working directory. `home` is the image's home of the uid, if it has one. */
-export async function processSpec(pod: PodInstance, container: any, image: ImageStandIn, source: ObjectSource, opts: { master?: MasterService; uid: number }): Promise<ProcessSpec> {
+export async function processSpec(
+  pod: PodInstance, container: any, image: ImageStandIn, source: ObjectSource, opts: { master?: MasterService; uid: number },
+): Promise<ProcessSpec> {
   const ns = pod.namespace;
   const services = pod.spec.enableServiceLinks === false ? [] : await source.listObjects('Service', ns);
   const svc = serviceEnv(services);
@@ -126,9 +128,13 @@ export async function processSpec(pod: PodInstance, container: any, image: Image
       value = expand(value, mapping);
     } else if (e.valueFrom) {
       const vf = e.valueFrom;
-      if (vf.fieldRef) value = podField(pod, vf.fieldRef.fieldPath);
-      else if (vf.resourceFieldRef) value = resourceValue(vf.resourceFieldRef.containerName ? [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c: any) => c.name === vf.resourceFieldRef.containerName) : container, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor);
-      else if (vf.secretKeyRef || vf.configMapKeyRef) {
+      if (vf.fieldRef) {
+        value = podField(pod, vf.fieldRef.fieldPath);
+      } else if (vf.resourceFieldRef) {
+        const named = vf.resourceFieldRef.containerName;
+        const target = named ? [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c: any) => c.name === named) : container;
+        value = resourceValue(target, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor);
+      } else if (vf.secretKeyRef || vf.configMapKeyRef) {
         const ref = vf.secretKeyRef ?? vf.configMapKeyRef;
         const what = vf.secretKeyRef ? 'Secret' : 'ConfigMap';
         const data = vf.secretKeyRef ? await getSecret(ref.name) : await getConfigMap(ref.name);

@@ -202,7 +202,9 @@ describe('a pod run by the harness', () => {
     const w = deployment('nofsgroup', {
       securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true },
       containers: [{
-        name: 'main', image: IMAGE, securityContext: restricted,
+        name: 'main',
+        image: IMAGE,
+        securityContext: restricted,
         command: ['/bin/sh', '-c', 'stat -L -c "%a %u %g" /etc/c/a; cat /etc/c/a'],
         volumeMounts: [{ name: 'c', mountPath: '/etc/c', readOnly: true }],
       }],
@@ -228,7 +230,9 @@ describe('a pod run by the harness', () => {
       const w = deployment(`agree-${Object.values(sc).join('-')}`, {
         securityContext: { runAsNonRoot: true, ...sc },
         containers: [{
-          name: 'main', image: IMAGE, securityContext: restricted,
+          name: 'main',
+          image: IMAGE,
+          securityContext: restricted,
           command: ['/bin/sh', '-c', files.map((f) => `if cat /v/${f} >/dev/null 2>&1; then echo "${f} yes"; else echo "${f} no"; fi`).join('\n')],
           volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/v/${v.name}` })),
         }],

@@ -7,6 +7,7 @@
  * in its entry; an image with no entry cannot be run (the static check still reads it as an image
  * with no USER).
  */
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { findEngines } from './engines';
 import { ImageUsers } from './rules';
@@ -111,7 +112,7 @@ function postgres(): ImageStandIn {
     passwd: `${ROOT_ONLY.passwd}postgres:x:70:70:PostgreSQL:/var/lib/postgresql:/bin/sh\n`,
     group: `${ROOT_ONLY.group}postgres:x:70:\n`,
     files: {
-      '/usr/local/bin/docker-entrypoint.sh': { content: require('fs').readFileSync(join(__dirname, 'postgres-entrypoint.sh'), 'utf8'), mode: 0o755 },
+      '/usr/local/bin/docker-entrypoint.sh': { content: readFileSync(join(__dirname, 'postgres-entrypoint.sh'), 'utf8'), mode: 0o755 },
       '/docker-entrypoint-initdb.d': { dir: true, mode: 0o755 },
       '/var/run/postgresql': { dir: true, mode: 0o3777 },
     },

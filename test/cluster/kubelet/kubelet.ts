@@ -280,7 +280,10 @@ export class RunningPod {
           source: o.source,
           tokens: o.apiServer,
           claimState: (claim) => (existsSync(this.kubelet.claimDir(claim)) ? readTree(this.kubelet.claimDir(claim)) : undefined),
-          resourceValue: (name, resource, divisor) => resourceValue(this.admitted!.spec.containers.find((c: any) => c.name === name) ?? this.admitted!.spec.containers[0], resource, divisor),
+          resourceValue: (name, resource, divisor) => {
+            const containers = this.admitted!.spec.containers;
+            return resourceValue(containers.find((c: any) => c.name === name) ?? containers[0], resource, divisor);
+          },
         });
         break;
       } catch (e) {
@@ -444,6 +447,7 @@ export class RunningPod {
       if (m.subPath) {
         // kubelet_pods.go `makeMounts` + subpath_linux.go: resolved inside the volume (symlinks followed), created when missing.
         const candidate = join(base, m.subPath);
+        // eslint-disable-next-line no-bitwise
         if (!existsSync(candidate)) mkdirSync(candidate, { recursive: true, mode: statSync(base).mode & 0o7777 });
         source = realpathSync(candidate);
         const rel = relative(realpathSync(base), source);
@@ -518,6 +522,7 @@ export function readTree(dir: string): FsNode[] {
   const walk = (rel: string) => {
     const st = lstatSync(rel ? join(dir, rel) : dir);
     const kind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
+    // eslint-disable-next-line no-bitwise
     out.push({ path: rel, kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
     if (kind === 'dir') for (const e of readdirSync(rel ? join(dir, rel) : dir)) walk(rel ? `${rel}/${e}` : e);
   };

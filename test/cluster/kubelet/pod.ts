@@ -166,11 +166,10 @@ export async function prepareVolumes(pod: PodInstance, ctx: VolumeContext): Prom
     const payload: Record<string, Projection> = {};
     for (const item of items ?? []) {
       let value: string;
-      if (item.fieldRef) value = podField(pod, item.fieldRef.fieldPath);
-      else if (item.resourceFieldRef) {
+      if (item.fieldRef) {value = podField(pod, item.fieldRef.fieldPath);} else if (item.resourceFieldRef) {
         if (!ctx.resourceValue) throw new ContainerConfigError(`downwardAPI ${item.path}: resourceFieldRef needs resource values`);
         value = ctx.resourceValue(item.resourceFieldRef.containerName, item.resourceFieldRef.resource, item.resourceFieldRef.divisor);
-      } else throw new ContainerConfigError(`downwardAPI ${item.path}: neither fieldRef nor resourceFieldRef`);
+      } else {throw new ContainerConfigError(`downwardAPI ${item.path}: neither fieldRef nor resourceFieldRef`);}
       payload[item.path] = { data: Buffer.from(value), mode: item.mode ?? defaultMode };
     }
     return payload;
@@ -198,16 +197,19 @@ export async function prepareVolumes(pod: PodInstance, ctx: VolumeContext): Prom
       const defaultMode = v.projected.defaultMode ?? DEFAULT_MODE;
       const payload: Record<string, Projection> = {};
       for (const src of v.projected.sources ?? []) {
-        if (src.secret) Object.assign(payload, await secretPayload(src.secret, defaultMode));
-        else if (src.configMap) Object.assign(payload, await configMapPayload(src.configMap, defaultMode));
-        else if (src.downwardAPI) Object.assign(payload, downwardPayload(src.downwardAPI.items, defaultMode));
-        else if (src.serviceAccountToken) {
+        if (src.secret) {
+          Object.assign(payload, await secretPayload(src.secret, defaultMode));
+        } else if (src.configMap) {
+          Object.assign(payload, await configMapPayload(src.configMap, defaultMode));
+        } else if (src.downwardAPI) {
+          Object.assign(payload, downwardPayload(src.downwardAPI.items, defaultMode));
+        } else if (src.serviceAccountToken) {
           if (!ctx.tokens) throw new ContainerConfigError(`volume ${v.name}: a service-account token is projected, but the harness has no token issuer (no API server)`);
           const token = await ctx.tokens.token(ns, pod.spec.serviceAccountName ?? 'default');
           // projected.go `collectData`: 0600 (owner fsUser) when fsGroup or fsUser is set.
           const mode = fsUser !== undefined || fsGroup !== undefined ? 0o600 : defaultMode;
           payload[src.serviceAccountToken.path] = { data: Buffer.from(token), mode, uid: fsUser };
-        } else throw new ContainerConfigError(`volume ${v.name}: projected source ${Object.keys(src).join(',')} is not supported by the harness`);
+        } else {throw new ContainerConfigError(`volume ${v.name}: projected source ${Object.keys(src).join(',')} is not supported by the harness`);}
       }
       out.set(v.name, atomicWriterLayout(v.name, 'projected', payload, fsGroup, stamp));
     } else if (v.emptyDir) {

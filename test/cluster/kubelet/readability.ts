@@ -45,15 +45,21 @@ export function workloadsOf(objects: readonly KubeObject[]): { label: string; wo
         out.push({
           label: where,
           workload: {
-            apiVersion: 'batch/v1', kind: 'Job', metadata: { name: `${o.metadata.name}-${t.name}`, namespace: o.metadata.namespace },
-            spec: { template: { spec: {
-              serviceAccountName: t.serviceAccountName ?? wf.serviceAccountName,
-              automountServiceAccountToken: t.automountServiceAccountToken ?? wf.automountServiceAccountToken,
-              securityContext: t.securityContext ?? wf.securityContext,
-              initContainers: t.initContainers,
-              containers: [container],
-              volumes: [...(wf.volumes ?? []), ...(t.volumes ?? [])],
-            } } },
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            metadata: { name: `${o.metadata.name}-${t.name}`, namespace: o.metadata.namespace },
+            spec: {
+              template: {
+                spec: {
+                  serviceAccountName: t.serviceAccountName ?? wf.serviceAccountName,
+                  automountServiceAccountToken: t.automountServiceAccountToken ?? wf.automountServiceAccountToken,
+                  securityContext: t.securityContext ?? wf.securityContext,
+                  initContainers: t.initContainers,
+                  containers: [container],
+                  volumes: [...(wf.volumes ?? []), ...(t.volumes ?? [])],
+                },
+              },
+            },
           },
         });
       }

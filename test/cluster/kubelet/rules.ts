@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // file modes are bit sets: the kernel's and the kubelet's rules are bit operations
 /**
  * The kubelet's rules for who a container runs as and which files, with which owners and modes, its
  * volumes hold — one module, used both by the harness (which writes the files) and by the static

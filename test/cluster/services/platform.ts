@@ -22,7 +22,10 @@ export interface StartedPlatform {
   readonly pods: { readonly bootstrap: RunningPod; readonly postgres: RunningPod; readonly store: RunningPod; readonly tracking: RunningPod };
   /** A Secret's data as strings (undefined when it does not exist). */
   secret(namespace: string, name: string): Record<string, string> | undefined;
-  /** Runs the tier's Python (MLflow's client) on the host with `env`; returns the last line of stdout (the programs print their JSON last; MLflow prints run links before it), fails with stderr. */
+  /**
+   * Runs the tier's Python (MLflow's client) on the host with `env`; returns the last line of stdout
+   * (the programs print their JSON last; MLflow prints run links before it), fails with stderr.
+   */
   python(args: string[], env: Record<string, string>, timeoutMs?: number): string;
   stop(): Promise<void>;
 }

@@ -45,10 +45,15 @@ export class SecretsApi implements ApiServer {
   private readonly tokens = new Map<string, string>();
   private readonly server: https.Server;
   private version = 0;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'secrets-api-'));
-
   constructor(private readonly source: MemorySource) {
-    const pki = makePki(this.dir);
+    // The keys live in memory only: the folder openssl worked in is removed at once.
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-api-'));
+    let pki: ReturnType<typeof makePki>;
+    try {
+      pki = makePki(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     this.caPem = pki.caPem;
     this.server = https.createServer({ key: pki.key, cert: pki.cert }, (req, res) => {
       this.handle(req, res).catch((e) => this.send(res, 500, { kind: 'Status', code: 500, message: String(e) }));
@@ -67,7 +72,6 @@ export class SecretsApi implements ApiServer {
   public async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Publishes the CA as `kube-root-ca.crt` in `namespaces` (the root CA publisher controller's job). */
