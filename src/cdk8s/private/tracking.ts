@@ -146,6 +146,9 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
         spec: podSpec({
           serviceAccountName: names.tracking,
           runAsUser: MLFLOW_UID,
+          // The kubelet writes Secret volumes root:root; fsGroup makes basic_auth.ini (0440) group-owned by
+          // the server's group, so MLflow (uid 1000) can read it (pkg/volume/volume_linux.go SetVolumeOwnership).
+          fsGroup: MLFLOW_UID,
           containers,
           volumes: [
             emptyDir('tmp', '2Gi'),
