@@ -134,7 +134,7 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
     expect(t.container.args).toEqual(['--epochs={{inputs.parameters.epochs}}', '--optimizer', '{{inputs.parameters.optimizer}}']);
     expect(t.retryStrategy).toEqual({ limit: 3, retryPolicy: 'OnError', backoff: { duration: '30s', factor: 2, maxDuration: '10m' } });
     expect(t.activeDeadlineSeconds).toBe(7200);
-    expect(t.memoize).toEqual({ key: expect.stringMatching(/^train\.[0-9a-f]{16}\.\{\{=sprig\.sha256sum\(inputs\.parameters\['epochs'\] \+ '\|' \+ inputs\.parameters\['optimizer'\]\)\}\}$/), maxAge: '24h', cache: { configMap: { name: 'nightly-cache' } } });
+    expect(t.memoize).toEqual({ key: expect.stringMatching(/^train-[0-9a-f]{16}-\{\{=sprig\.sha256sum\(inputs\.parameters\['epochs'\] \+ '\|' \+ inputs\.parameters\['optimizer'\]\)\}\}$/), maxAge: '24h', cache: { configMap: { name: 'nightly-cache' } } });
     expect(wt.spec).toMatchObject({ activeDeadlineSeconds: 36000, parallelism: 4, podGC: { strategy: 'OnWorkflowSuccess' }, ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 172800 }, onExit: 'exit-handler' });
   });
 

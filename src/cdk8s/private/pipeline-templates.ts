@@ -120,12 +120,14 @@ function common(p: PipelineSpec, s: PipelineStepSpec): Json {
 /**
  * Memoization key: the step, a hash of everything static that shapes its result (image, command,
  * args, env, data versions, resources), and a hash of its parameter inputs. Argo evaluates the
- * `{{=…}}` expression per run; ConfigMap keys allow no free text, hence the hashes.
+ * `{{=…}}` expression per run and refuses a key that is not `^[a-zA-Z0-9][-a-zA-Z0-9]*$`
+ * (workflow/controller/cache/cache.go `cacheKeyRegex`: "invalid cache key", the step errors), hence
+ * hashes joined by `-` (unambiguous: the step name is a DNS-1123 label, the hashes have fixed lengths).
  */
 export function cacheKey(p: PipelineSpec, s: PipelineStepSpec): string {
   const statics = shortHash(JSON.stringify([p.name, s.image, s.command, s.args, s.env, s.inputs, s.outputs, s.outputParameters, s.nodes, s.compute.gpu?.count]), 16);
   const params = s.parameterInputs.map((r) => `inputs.parameters['${inputName(r)}']`);
-  return params.length ? `${s.name}.${statics}.{{=sprig.sha256sum(${params.join(" + '|' + ")})}}` : `${s.name}.${statics}`;
+  return params.length ? `${s.name}-${statics}-{{=sprig.sha256sum(${params.join(" + '|' + ")})}}` : `${s.name}-${statics}`;
 }
 
 /** A single-pod step (`rewrite`: references become template inputs; the exit handler reads run scope directly). */
