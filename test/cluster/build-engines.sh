@@ -6,7 +6,7 @@
 #   etcd        etcd                                                  (Go module go.etcd.io/etcd/server/v3)
 #   kwok        kwok                                                  (Go module sigs.k8s.io/kwok)
 #   kueue       the Kueue manager                                      (Go module sigs.k8s.io/kueue)
-#   argo        the Argo Workflows controller                          (Go module github.com/argoproj/argo-workflows/v4)
+#   argo        the Argo Workflows controller and executor (argoexec)  (Go module github.com/argoproj/argo-workflows/v4)
 #   seaweedfs   weed                                                   (Go module github.com/seaweedfs/seaweedfs)
 #   python      a virtualenv with MLflow and Optuna                    (PyPI; versions in python-requirements.txt)
 #
@@ -26,7 +26,7 @@ declare -A PKGS=(
   [etcd]="go.etcd.io/etcd/server/v3"
   [kwok]="sigs.k8s.io/kwok/cmd/kwok"
   [kueue]="sigs.k8s.io/kueue/cmd/kueue"
-  [argo]="github.com/argoproj/argo-workflows/v4/cmd/workflow-controller"
+  [argo]="github.com/argoproj/argo-workflows/v4/cmd/workflow-controller github.com/argoproj/argo-workflows/v4/cmd/argoexec"
   [seaweedfs]="github.com/seaweedfs/seaweedfs/weed"
 )
 # Version stamps the upstream release builds set (kubernetes: hack/lib/version.sh); Kueue, for one, parses
@@ -42,6 +42,27 @@ ldflags_of() {
       done ;;
   esac
 }
+# Symlinks of upstream repositories that their published module zips leave out (Go module zips drop
+# symlinks): "<module> <link>=<target> …", paths inside the module. argo: upstream's
+# workflow/executor/osspecific/signal_linux.go is a symlink to signal_darwin.go, so argoexec does not build
+# on Linux from the module as published ("undefined: Setpgid"). Such an engine is built from a copy of the
+# module with the symlinks put back (a `replace` in a copy of engines/<name>), nothing else changed.
+declare -A SYMLINKS=(
+  [argo]="github.com/argoproj/argo-workflows/v4 workflow/executor/osspecific/signal_linux.go=signal_darwin.go"
+)
+# The folder to build engine $1 in: engines/<name>, or (with SYMLINKS) a copy under $2 using a restored module copy.
+build_dir_of() {
+  local spec="${SYMLINKS[$1]:-}" mod src pair
+  if [ -z "$spec" ]; then echo "$here/engines/$1"; return; fi
+  mod="${spec%% *}"
+  src="$(cd "$here/engines/$1" && go list -m -f '{{.Dir}}' "$mod")"
+  mkdir -p "$2"
+  cp "$here/engines/$1"/go.mod "$here/engines/$1"/go.sum "$2"/
+  cp -r "$src" "$2/upstream"; chmod -R u+w "$2/upstream"
+  for pair in ${spec#* }; do ln -sfn "${pair#*=}" "$2/upstream/${pair%%=*}"; done
+  (cd "$2" && go mod edit -replace="$mod=./upstream")
+  echo "$2"
+}
 # The binary each package builds, where it is not the package's last path element.
 declare -A RENAME=([go.etcd.io/etcd/server/v3]=etcd)
 
@@ -52,18 +73,27 @@ key_of() {
   printf '%s-%s-%s' "$name" "$version" "$(cat "$@" | sha256sum | cut -c1-12)"
 }
 
+# Whether every binary of an engine's PKGS is in `bin` (a package added to PKGS rebuilds the engine).
+has_binaries() {
+  local pkg
+  for pkg in ${PKGS[$1]}; do [ -x "$2/${RENAME[$pkg]:-$(basename "$pkg")}" ] || return 1; done
+}
+
 build_go() {
   local name=$1 version key dir start
   version="$(go_version "$name")"
   key="$(key_of "$name" "$version" "$here/engines/$name/go.mod" "$here/engines/$name/go.sum" <(ldflags_of "$name" "$version"))"
   dir="$cache/$key"
-  if [ -f "$dir/.complete" ]; then echo "$name $version $dir/bin (cached)"; return; fi
+  if [ -f "$dir/.complete" ] && has_binaries "$name" "$dir/bin"; then echo "$name $version $dir/bin (cached)"; return; fi
   start=$(date +%s)
   rm -rf "$dir.tmp"; mkdir -p "$dir.tmp/bin"
+  local src
+  src="$(build_dir_of "$name" "$dir.tmp/src")"
   for pkg in ${PKGS[$name]}; do
     local out="${RENAME[$pkg]:-$(basename "$pkg")}"
-    (cd "$here/engines/$name" && go build -trimpath -ldflags="-s -w$(ldflags_of "$name" "$version")" -o "$dir.tmp/bin/$out" "$pkg")
+    (cd "$src" && go build -trimpath -ldflags="-s -w$(ldflags_of "$name" "$version")" -o "$dir.tmp/bin/$out" "$pkg")
   done
+  rm -rf "$dir.tmp/src"
   echo "$version" > "$dir.tmp/.complete"
   rm -rf "$dir"; mv "$dir.tmp" "$dir"
   echo "$name $version $dir/bin (built in $(( $(date +%s) - start )) s)"
