@@ -15,7 +15,10 @@ import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { ControlPlane } from './control-plane';
 import { FatalError } from './kube';
-import { GpuPoolSpec, nodeAllocatable } from '../../src/core';
+import { eksAllocatableEphemeralStorageMiB, GpuPoolSpec, nodeAllocatable, Size } from '../../src/core';
+
+/** The root volume of the tier's CPU nodes, GiB. */
+const SYSTEM_NODE_DISK_GIB = 200;
 
 /** The annotation kwok selects its nodes by. */
 const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';
@@ -29,14 +32,23 @@ export interface NodeGroup {
   readonly allocatable: Record<string, string>;
 }
 
-/** CPU-only nodes for the platform's services (m6i.4xlarge-sized: 16 vCPU, 64 GiB). */
+/**
+ * CPU-only nodes for the platform's services and CPU steps (m6i.4xlarge-sized: 16 vCPU, 64 GiB, a
+ * 200 GiB root volume — the example's CPU `prepare` step asks for 100 GiB of scratch). The platform
+ * declares no CPU pool, so synth cannot check these; they stand for the cluster's general nodes.
+ */
 export function systemNodeGroup(count = 4): NodeGroup {
   return {
     name: 'system',
     count,
     labels: { 'node.kubernetes.io/instance-type': 'm6i.4xlarge' },
     taints: [],
-    allocatable: { 'cpu': '15890m', 'memory': '57000Mi', 'pods': '110', 'ephemeral-storage': '95Gi' },
+    allocatable: {
+      'cpu': '15890m',
+      'memory': '57000Mi',
+      'pods': '110',
+      'ephemeral-storage': `${eksAllocatableEphemeralStorageMiB(Size.gibibytes(SYSTEM_NODE_DISK_GIB))}Mi`,
+    },
   };
 }
 
