@@ -52,6 +52,7 @@ export async function installCrds(kube: Kube, crds: readonly any[] = tierCrds())
   // Created in parallel with POST: server-side apply of the big schemas (Argo's full CRDs) costs seconds each.
   await Promise.all(crds.map((crd) => kube.create(crd)));
   // Each CRD is polled alone until Established (listing all of them, with their big schemas, every poll costs seconds).
+  // The API server establishes them one after another: ≈ 20 s for the 50 here on an idle 2-core machine, more under load.
   const pending = new Set(crds.map((c) => c.metadata.name as string));
   await kube.waitFor('every CRD Established', async () => {
     await Promise.all([...pending].map(async (name) => {
@@ -59,7 +60,7 @@ export async function installCrds(kube: Kube, crds: readonly any[] = tierCrds())
       if (c?.status?.conditions?.some((x: any) => x.type === 'Established' && x.status === 'True')) pending.delete(name);
     }));
     return pending.size === 0 ? true : undefined;
-  }, 60_000, 250);
+  }, 180_000, 250);
   kube.resetDiscovery();
   return crds.map((c) => c.metadata.name);
 }
