@@ -184,7 +184,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     await admin.waitFor('the default ServiceAccount (controller manager running)', async () => {
       for (const p of procs) if (p.child.exitCode !== null) throw new FatalError(`${p.name} exited: ${tail(p.name)}`);
       return (await admin.get('v1', 'ServiceAccount', 'default', 'default')) ? true : undefined;
-    }, 60_000, 300);
+    }, 120_000, 300);
   } catch (e) {
     await stop();
     throw e;

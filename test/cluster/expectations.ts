@@ -37,7 +37,7 @@ export async function expectWorkloadPods(cluster: Cluster, objects: readonly Man
     return out;
   };
   try {
-    await kube.waitFor('every replica created', async () => ((await missing()).length === 0 ? true : undefined), 90_000, 1000);
+    await kube.waitFor('every replica created', async () => ((await missing()).length === 0 ? true : undefined), 120_000, 1000);
   } catch {
     const events = await warningEvents(kube, ['FailedCreate']);
     throw new Error(`pods missing:\n  ${(await missing()).join('\n  ')}\nwarning events:\n  ${events.join('\n  ') || '(none)'}`);
@@ -75,7 +75,7 @@ export async function expectPodsPlaced(cluster: Cluster): Promise<void> {
     await kube.waitFor('every pod bound to a node', async () => {
       pods = await platformPods(kube);
       return pods.length > 0 && pods.every((p) => p.spec.nodeName) ? true : undefined;
-    }, 60_000, 500);
+    }, 120_000, 500);
   } catch {
     const pending = pods.filter((p) => !p.spec.nodeName).map((p) => `${p.metadata.namespace}/${p.metadata.name}: ${unschedulableReason(p) ?? 'not yet considered'}`);
     throw new Error(`pods not scheduled:\n  ${pending.join('\n  ')}`);
@@ -118,7 +118,7 @@ export async function expectQueuedJobsAdmitted(kube: Kube, expectedCount: number
     await kube.waitFor('every queued Job admitted by Kueue', async () => {
       last = await queuedJobs(kube);
       return last.length === expectedCount && last.every((j) => j.admitted) ? true : undefined;
-    }, 60_000, 500);
+    }, 120_000, 500);
   } catch {
     throw new Error(`queued Jobs not admitted (expected ${expectedCount}):\n  ${last.map((j) => `${j.job}: ${j.admitted ? 'admitted' : j.why}`).join('\n  ')}`);
   }

@@ -138,5 +138,5 @@ export async function startNodes(plane: ControlPlane, groups: readonly NodeGroup
     const ready = nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
     if (plane.procs.find((p) => p.name === 'kwok')?.child.exitCode !== null) throw new FatalError(`kwok exited: ${plane.tail('kwok')}`);
     return ready.length === nodes.length && nodes.length > 0 ? true : undefined;
-  }, 60_000, 300);
+  }, 120_000, 300);
 }
