@@ -28,11 +28,11 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { ArgoExecutor } from './argo-executor';
+import { chartFile, installedValues } from './charts';
 import { ControlPlane, freePort } from './control-plane';
 import { FatalError } from './kube';
-import { addonValues, helmMerge } from './kueue';
 
 /** The namespace the chart is installed in (the platform's Application's destination). */
 export const ARGO_NAMESPACE = 'argo';
@@ -149,13 +149,12 @@ export function argoControllerConfig(values: any, releaseName = 'argo-workflows'
 
 /** The chart's values with the platform's `argo-workflows` add-on values merged over them. */
 export function argoValues(objects: readonly any[]): any {
-  const defaults = parse(readFileSync(join(__dirname, '..', '..', '..', 'shared', 'charts', 'argo-workflows', 'values.yaml'), 'utf8'));
-  return helmMerge(defaults, addonValues(objects, 'argo-workflows'));
+  return installedValues(objects, 'argo-workflows');
 }
 
 /** The chart's executor image: `executor.image` with the chart's appVersion as the default tag (templates/_helpers.tpl). */
 export function executorImage(values: any): string {
-  const chart = parse(readFileSync(join(__dirname, '..', '..', '..', 'shared', 'charts', 'argo-workflows', 'Chart.yaml'), 'utf8'));
+  const chart = chartFile('argo-workflows', 'Chart.yaml');
   const i = values.executor.image;
   return `${i.registry ? `${i.registry}/` : ''}${i.repository}:${i.tag || values.images?.tag || chart.appVersion}`;
 }

@@ -3,7 +3,7 @@
  * one's binaries are, and the version that runs. The versions are pinned in `engines/<name>/go.mod`
  * and `python-requirements.txt`; test/cluster/versions.test.ts ties them to src/core/versions.ts.
  */
-import { execFileSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { join } from 'path';
 
 /** The engines `build-engines.sh` knows. */
@@ -17,23 +17,44 @@ export interface Engine {
   readonly cached: boolean;
 }
 
-const SCRIPT = join(__dirname, 'build-engines.sh');
+/** The build script; `MLPLATFORM_BUILD_ENGINES` may point at another checkout's copy. */
+export const BUILD_SCRIPT = process.env.MLPLATFORM_BUILD_ENGINES ?? join(__dirname, 'build-engines.sh');
+
+/** Options of {@link ensureEngines}. */
+export interface EnsureOptions {
+  /**
+   * How long to wait for the script. A cold build takes minutes: with a bound, a test that finds an
+   * engine unbuilt fails at once, naming the command to run first, instead of building it.
+   * @default - no bound (build what is missing)
+   */
+  readonly waitMs?: number;
+}
 
 /**
  * Builds (or finds cached) `names` and returns them by name. A cold build of all of them takes
  * minutes on a 2-core machine; `.ci/run` runs the script before the tests so that its time is
  * reported apart.
  */
-export function ensureEngines(names: readonly EngineName[]): Record<EngineName, Engine> {
-  const out = execFileSync('bash', [SCRIPT, ...names], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 });
+export function ensureEngines(names: readonly EngineName[], o: EnsureOptions = {}): Record<EngineName, Engine> {
+  const r = spawnSync('bash', [BUILD_SCRIPT, ...names], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', o.waitMs ? 'pipe' : 'inherit'],
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: o.waitMs,
+    killSignal: 'SIGKILL',
+  });
+  if (r.error || r.status !== 0) {
+    throw new Error(`the engines ${names.join(', ')} are not built (or their build failed): run \`${BUILD_SCRIPT} ${names.join(' ')}\` first ` +
+      `(it caches them under ~/.cache/mlplatform-engines; a cold build takes minutes). ${r.error ? String(r.error) : (r.stderr ?? '').slice(-2000)}`);
+  }
   const engines = {} as Record<EngineName, Engine>;
-  for (const line of out.split('\n')) {
+  for (const line of r.stdout.split('\n')) {
     const m = /^(\S+) (.+) (\/\S+) \((cached|built in \d+ s)\)$/.exec(line);
     if (!m) continue;
     engines[m[1] as EngineName] = { name: m[1] as EngineName, version: m[2], bin: m[3], cached: m[4] === 'cached' };
   }
   for (const n of names) {
-    if (!engines[n]) throw new Error(`build-engines.sh printed no line for ${n}:\n${out}`);
+    if (!engines[n]) throw new Error(`build-engines.sh printed no line for ${n}:\n${r.stdout}`);
   }
   return engines;
 }

@@ -14,6 +14,7 @@ import { execFileSync } from 'child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { installedValues } from './charts';
 import { ControlPlane, freePort } from './control-plane';
 import { moduleDir } from './crds';
 import { FatalError } from './kube';
@@ -23,36 +24,9 @@ const SYSTEM_NAMESPACES_EXCLUDED = {
   matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kueue-system'] }],
 };
 
-/** Helm's merge of user values over chart defaults: objects merge key by key, anything else replaces. */
-export function helmMerge(base: any, over: any): any {
-  if (over === undefined) return base;
-  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
-    const out: any = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = v === null ? undefined : helmMerge(base[k], v);
-    return out;
-  }
-  return over;
-}
-
-/** The values of the add-on object for `chart` among `objects` (Argo CD Application or Flux HelmRelease). */
-export function addonValues(objects: readonly any[], chart: string): Record<string, unknown> {
-  for (const o of objects) {
-    // An OCI chart is the repository URL's last element (Argo CD's `path: .` form), a Helm repository's is `chart`.
-    const src = o.spec?.source;
-    if (o.kind === 'Application' && (src?.chart === chart || (src?.repoURL ?? '').replace(/^oci:\/\//, '').endsWith(`/${chart}`))) {
-      const h = src.helm ?? {};
-      return h.valuesObject ?? (h.values ? parse(h.values) : {});
-    }
-    if (o.kind === 'HelmRelease' && o.spec?.chart?.spec?.chart === chart) return o.spec.values ?? {};
-  }
-  throw new Error(`no Argo CD Application or Flux HelmRelease installs the chart ${chart}`);
-}
-
 /** The Kueue Configuration the installed chart would run with, given the platform's objects. */
-export function kueueConfiguration(objects: readonly any[], chartValuesFile: string): any {
-  const defaults = parse(readFileSync(chartValuesFile, 'utf8'));
-  const values = helmMerge(defaults, addonValues(objects, 'kueue'));
-  return parse(values.managerConfig.controllerManagerConfigYaml);
+export function kueueConfiguration(objects: readonly any[]): any {
+  return parse(installedValues(objects, 'kueue').managerConfig.controllerManagerConfigYaml);
 }
 
 /** Starts Kueue for the platform whose synthesized objects are `objects`; resolves when its webhooks answer. */
@@ -70,8 +44,7 @@ export async function startKueue(plane: ControlPlane, objects: readonly any[]): 
     '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'san.ext'), '-out', join(certDir, 'tls.crt')], { stdio: 'ignore' });
 
   const [webhookPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const chartValues = join(__dirname, '..', '..', '..', 'shared', 'charts', 'kueue', 'values.yaml');
-  const config = kueueConfiguration(objects, chartValues);
+  const config = kueueConfiguration(objects);
   const run = {
     ...config,
     namespace: 'kueue-system',
