@@ -15,7 +15,7 @@ export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } 
     // Embedded PostgreSQL and S3-compatible store (SeaweedFS) on PVCs; nightly backups into the store.
     backendStore: BackendStore.embedded({ storage: Size.gibibytes(20), backup: { schedule: '0 3 * * *', keep: 14 } }),
     artifactStore: ArtifactStore.embedded({ storage: Size.gibibytes(200), bucket: 'ml-artifacts' }),
-    tracking: { workers: 2, serverOptions: '--timeout-keep-alive 120', auth: TrackingAuth.basic({ defaultPermission: 'READ' }) },
+    tracking: { workers: 2, serverOptions: '--timeout-keep-alive 120', auth: TrackingAuth.basic() },
     // The tracking UI on the platform's own Gateway (Envoy Gateway), TLS from cert-manager; model
     // endpoints and sweep dashboards of the tenants attach to its `*.models.example.com` listeners.
     exposure: Exposure.gateway({ host: 'mlflow.example.com', tls: { clusterIssuer: 'letsencrypt' }, apps: { hostnames: ['*.models.example.com'] } }),

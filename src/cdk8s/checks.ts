@@ -111,6 +111,10 @@ export const checksWiring = {
     c[DEMANDS_ONLY] = true;
     generation++;
   },
+  /** The object-store access of every workload of the app `scope` belongs to (the platform's store identities are made of it). */
+  dataAccessOf(scope: IConstruct): readonly WorkloadDataAccess[] {
+    return checkedUnder(scope).filter((c) => !c[DEMANDS_ONLY]).flatMap((c) => c[CHECK_INPUT]().dataAccess);
+  },
   /** The prefixes granted to `construct`. */
   grantsOf(construct: IConstruct): readonly StoreAccess[] {
     return grants.get(construct) ?? [];

@@ -8,8 +8,8 @@ import {
 } from '../core';
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
-import { Bootstrap, BootstrapPlan, secretRef } from './private/bootstrap';
-import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase } from './private/database';
+import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
+import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';
 import { platformNames, PlatformNames } from './private/names';
 import { Json, KUBE, kube } from './private/object';
@@ -18,6 +18,7 @@ import { PlatformAddons } from './private/platform-addons';
 import { renderPlatformNetwork } from './private/platform-policies';
 import { appLabels, secretEnv } from './private/pod';
 import { renderResourceFlavors, renderTenant } from './private/tenant';
+import { ARGO_WORKFLOW_POD_LABEL, DATABASE_CLIENT_LABEL, ExternalService, PRIVATE_IPV4_RANGES } from './private/tenant-network';
 import { OIDC_PROXY_PORT, TRACKING_PORT, renderTracking, trackingPodLabels } from './private/tracking';
 
 /** Props of {@link MlPlatform}. */
@@ -71,7 +72,19 @@ export interface MlPlatformProps {
    * @default each check at its own severity: capacity warns, the others fail synthesis
    */
   readonly checks?: CheckSeverities;
+  /**
+   * Address ranges (IPv4 CIDRs) of the Kubernetes API server as pods reach it (the endpoints behind the
+   * `kubernetes` Service, after its ClusterIP is translated): the only egress to ports 443/6443 the
+   * bootstrap Job and Argo Workflows' executors get. On EKS those endpoints are network interfaces in
+   * the cluster's VPC subnets, so the private ranges cover them; give the exact ones (`kubectl get
+   * endpoints kubernetes -n default`) to narrow it.
+   * @default the private IPv4 ranges of RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16
+   */
+  readonly apiServerCidrs?: readonly string[];
 }
+
+/** An IPv4 CIDR such as `10.0.0.0/8`. */
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 interface Resolved {
   readonly namespace: string;
@@ -80,6 +93,7 @@ interface Resolved {
   readonly tracking: TrackingSpec;
   readonly exposure: ExposureSpec;
   readonly delivery: AddonDeliverySpec;
+  readonly apiServerCidrs: readonly string[];
 }
 
 /**
@@ -119,6 +133,10 @@ export class MlPlatform extends Construct {
   private readonly labels: Record<string, string>;
   private readonly addonRenderer: PlatformAddons;
   private flavorsRendered = false;
+  /** The composed Secret holding the embedded store's identities (s3.json), when the store is embedded. */
+  private storeIdentities?: { namespace: string; name: string; keys: Record<string, string> };
+  /** The MLflow admin's user name (a Secret key), when MLflow runs its auth app. */
+  private trackingAdmin?: { readonly name: string; readonly key: string };
 
   constructor(scope: Construct, id: string, props: MlPlatformProps = {}) {
     super(scope, id);
@@ -134,6 +152,15 @@ export class MlPlatform extends Construct {
     const delivery = (props.addons?.delivery ?? AddonDelivery.argoCd())._resolve(issues, 'addons.delivery');
     checkAddonValues(issues, 'addons.values', props.addons?.values);
     const checks = resolveCheckSeverities(issues, 'checks', props.checks);
+    const apiServerCidrs = props.apiServerCidrs ?? PRIVATE_IPV4_RANGES;
+    if (!Array.isArray(apiServerCidrs) || apiServerCidrs.length === 0) {
+      issues.add('apiServerCidrs', apiServerCidrs, 'must be a non-empty list of IPv4 CIDRs, e.g. ["10.0.0.0/8"]');
+    } else {
+      apiServerCidrs.forEach((c, i) => {
+        if (typeof c !== 'string' || !IPV4_CIDR.test(c)) issues.add(`apiServerCidrs[${i}]`, c, 'must be an IPv4 CIDR such as "10.0.0.0/16"');
+        else if (c.endsWith('/0')) issues.add(`apiServerCidrs[${i}]`, c, 'opens the API-server ports to every address; give the ranges of the API server\'s endpoints');
+      });
+    }
     if (tracking.auth.kind === 'oidc' && exposure.kind === 'none') {
       issues.add('tracking.auth', 'oidc', 'needs an exposure with a public host for the OIDC redirect; set `exposure` or use TrackingAuth.basic()');
     }
@@ -144,7 +171,7 @@ export class MlPlatform extends Construct {
     this.catalog = props.catalog ?? AcceleratorCatalog.DEFAULT;
     this.checkSeverities = checks;
     this.names = platformNames(id);
-    this.spec = { namespace, backend, artifacts, tracking, exposure, delivery };
+    this.spec = { namespace, backend, artifacts, tracking, exposure, delivery, apiServerCidrs: [...apiServerCidrs] };
     this.addonOptions = props.addons ?? {};
     this.labels = appLabels(id, 'platform', id);
     for (const a of enabledAddons(this.addonOptions, {
@@ -167,7 +194,7 @@ export class MlPlatform extends Construct {
     });
 
     this.plan = { labels: { 'app.kubernetes.io/managed-by': 'mlplatform', 'app.kubernetes.io/part-of': id }, generate: [], compose: [], copy: [] };
-    this.bootstrap = new Bootstrap(this, 'bootstrap', { platform: id, namespace, names: this.names, image: this.versions.images.mlflow, plan: this.plan });
+    this.bootstrap = new Bootstrap(this, 'bootstrap', { platform: id, namespace, names: this.names, image: this.versions.images.mlflow, plan: this.plan, finalize: () => this.finalizePlan() });
     this.planCredentials();
 
     const store = this.storeAccess();
@@ -199,6 +226,14 @@ export class MlPlatform extends Construct {
       storeRegion: artifacts.region,
       storeCredentialEnv: store.env,
       serviceAccountAnnotations: store.annotations,
+      oidc: tracking.auth.kind === 'oidc' && this.trackingAdmin ? {
+        admin: this.trackingAdmin,
+        // Lazy: tenants declared later map their groups too.
+        mapping: () => ({
+          adminGroups: tracking.auth.kind === 'oidc' ? [...tracking.auth.adminGroups] : [],
+          tenants: this.tenants.map((t) => ({ username: t.name, groups: [...t.access.admins, ...t.access.editors] })),
+        }),
+      } : undefined,
     });
     renderExposure(this, {
       namespace,
@@ -220,6 +255,7 @@ export class MlPlatform extends Construct {
       database: backend.kind === 'embedded' ? { labels: databasePodLabels({ platform: id, names: this.names }), port: POSTGRES_PORT } : undefined,
       store: artifacts.kind === 'embedded' ? { labels: storePodLabels({ platform: id, names: this.names }), port: STORE_PORT } : undefined,
       externalDatabasePort: backend.kind === 'external' ? backend.port : undefined,
+      apiServerCidrs: this.spec.apiServerCidrs,
       backups: backend.kind === 'embedded' && backend.backup !== undefined,
     });
     this.addonRenderer = new PlatformAddons(this, {
@@ -265,6 +301,13 @@ export class MlPlatform extends Construct {
     if (this.tenants.some((t) => t.namespace === tenant.namespace) || tenant.namespace === this.namespace) {
       issues.add('options.namespace', tenant.namespace, 'is already used by this platform; give the tenant its own namespace');
     }
+    const a = this.spec.artifacts;
+    if (a.kind === 's3' && !('workloadIdentity' in a.credentials) && !tenant.storeCredentials) {
+      issues.add('options.storeCredentials', undefined, 'the platform store uses static access keys, which never leave the platform namespace: give the tenant keys of its own, ' +
+        `limited to its prefixes (${this.tenantStorePrefixes(tenant).readWrite.join(', ')}), or use workload identity`);
+    } else if (tenant.storeCredentials && !(a.kind === 's3' && !('workloadIdentity' in a.credentials))) {
+      issues.add('options.storeCredentials', '(given)', 'is only for a store reached with static access keys; remove it (the embedded store makes one identity per tenant, workload identity one role per workload)');
+    }
     if (tenant.queueName && this.addonOptions.kueue === false) {
       issues.add('options.queue', true, 'needs Kueue, which `addons.kueue: false` turned off');
     }
@@ -292,6 +335,36 @@ export class MlPlatform extends Construct {
   }
 
   /**
+   * Shares a registered model of one tenant read-only with other tenants: their MLflow users get READ
+   * on it (given by the bootstrap with the admin login; the model need not exist yet). Tenants see only
+   * what they created otherwise (`defaultPermission` is NO_PERMISSIONS). An endpoint of a reader tenant
+   * serving `models:/<name>@<alias>` fetches through this grant with its tenant's MLflow user; the files
+   * the version points to must still be readable with the reader's store access (grant the prefix, e.g.
+   * `pipeline.artifacts.grantRead(endpoint)`).
+   */
+  public shareRegisteredModel(name: string, options: { readonly owner: string; readonly readers: readonly string[] }): void {
+    const issues = new Issues(`MlPlatform "${this.platformName}": shareRegisteredModel("${name}")`);
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 256 || /[\u0000-\u001f]/.test(name)) issues.add('name', name, 'must be the registered model\'s name (1–256 printable characters)');
+    const tenant = (path: string, t: unknown) => {
+      if (!this.tenants.some((x) => x.name === t)) issues.add(path, t, `must be a tenant of this platform (${this.tenants.map((x) => x.name).join(', ') || 'none declared yet'}); declare it with addTenant first`);
+    };
+    tenant('options.owner', options?.owner);
+    const readers = Array.isArray(options?.readers) ? options.readers : [];
+    if (!Array.isArray(options?.readers) || readers.length === 0) issues.add('options.readers', options?.readers, 'must list at least one tenant to share with');
+    readers.forEach((r, i) => {
+      tenant(`options.readers[${i}]`, r);
+      if (r === options.owner) issues.add(`options.readers[${i}]`, r, 'is the owner, which manages the model already');
+    });
+    if (!this.plan.mlflowUsers) issues.add('name', name, 'needs MLflow users: tracking auth is disabled on this platform');
+    issues.throwIfAny();
+    for (const r of readers) {
+      if (!this.plan.mlflowUsers!.grants.some((g) => g.username === r && g.resourceType === 'registered_model' && g.resourceId === name)) {
+        this.plan.mlflowUsers!.grants.push({ username: r, resourceType: 'registered_model', resourceId: name, permission: 'READ' });
+      }
+    }
+  }
+
+  /**
    * A key prefix of the platform's store (below its own prefix), e.g. `datasets/cifar10`, to grant
    * workloads read access to data put there by other means than a pipeline:
    * `platform.storeLocation('datasets/cifar10').grantRead(pipeline)`.
@@ -313,7 +386,7 @@ export class MlPlatform extends Construct {
       tracking: {
         uri: `http://${names.tracking}.${this.namespace}.svc.cluster.local:${TRACKING_PORT}`,
         auth: this.spec.tracking.auth.kind,
-        credentials: this.spec.tracking.auth.kind === 'basic' ? { name: names.tenantTrackingSecret, keys: { username: 'username', password: 'password' } } : undefined,
+        credentials: this.spec.tracking.auth.kind !== 'disabled' ? { name: names.tenantTrackingSecret, keys: { username: 'username', password: 'password' } } : undefined,
         podLabels: trackingPodLabels({ platform: this.platformName, names }),
         port: TRACKING_PORT,
       },
@@ -335,7 +408,7 @@ export class MlPlatform extends Construct {
           port: POSTGRES_PORT,
           database: EMBEDDED_DATABASE,
           sslMode: 'disable',
-          credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password' } },
+          credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password', database: 'database' } },
           podLabels: databasePodLabels({ platform: this.platformName, names }),
         }
         : {
@@ -343,7 +416,7 @@ export class MlPlatform extends Construct {
           port: b.port,
           database: b.database,
           sslMode: b.sslMode,
-          credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password' } },
+          credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password', database: 'database' } },
         },
       pools: this.pools,
       tenants: this.tenants,
@@ -372,18 +445,22 @@ export class MlPlatform extends Construct {
   }
 
   /** Services tenants reach by port only: an external database, a store endpoint on another port, the API server. */
-  private tenantExternalServices(): { name: string; ports: number[] }[] {
-    const out: { name: string; ports: number[] }[] = [];
+  private tenantExternalServices(): ExternalService[] {
+    const out: ExternalService[] = [];
     const b = this.spec.backend;
-    if (b.kind === 'external') out.push({ name: 'database', ports: [b.port] });
+    // Only the pods that connect with the tenant's own role (a sweep's Optuna pods).
+    if (b.kind === 'external') out.push({ name: 'database', ports: [b.port], pods: { [DATABASE_CLIENT_LABEL]: 'true' } });
     const a = this.spec.artifacts;
     if (a.kind === 's3' && a.endpoint) {
       const url = new URL(a.endpoint);
       const port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
       if (port !== 443) out.push({ name: 'store', ports: [port] });
     }
-    // Argo Workflows' executor (wait container) talks to the API server, whose address is not known here.
-    if (this.addons.has('argoWorkflows')) out.push({ name: 'kube-apiserver', ports: [443, 6443] });
+    // Argo Workflows' executor (the wait container of a workflow's pods) talks to the API server: only
+    // those pods, only to the API server's declared ranges.
+    if (this.addons.has('argoWorkflows')) {
+      out.push({ name: 'kube-apiserver', ports: [443, 6443], cidrs: this.spec.apiServerCidrs, podsWithLabel: ARGO_WORKFLOW_POD_LABEL });
+    }
     return out;
   }
 
@@ -409,6 +486,52 @@ export class MlPlatform extends Construct {
     };
   }
 
+  /**
+   * The object-store prefixes tenant `t` may use: its own (`pipelines/<namespace>/`, where its pipelines
+   * and Argo write; `endpoints/<namespace>/`, where its endpoints log payloads) read-write, and what its
+   * workloads read elsewhere in the platform's store (which the data-access check admits only when a
+   * pipeline of the same namespace writes it or it was granted) read-only.
+   */
+  public tenantStorePrefixes(t: TenantSpec): { readWrite: string[]; readOnly: string[] } {
+    const a = this.spec.artifacts;
+    const root = a.prefix ? `${a.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
+    const readWrite = [`${root}pipelines/${t.namespace}/`, `${root}endpoints/${t.namespace}/`];
+    const readOnly = new Set<string>();
+    for (const w of checksWiring.dataAccessOf(this)) {
+      if (w.namespace !== t.namespace) continue;
+      for (const r of w.reads) {
+        if (r.ownCredentials || r.path.bucket !== a.bucket || readWrite.some((p) => r.path.prefix.startsWith(p))) continue;
+        readOnly.add(r.path.prefix);
+      }
+    }
+    return { readWrite, readOnly: [...readOnly].sort() };
+  }
+
+  /** Completes the bootstrap plan at synthesis: the embedded store's identities, one per tenant. */
+  private finalizePlan(): void {
+    const s = this.storeIdentities;
+    if (!s) return;
+    const bucket = this.spec.artifacts.bucket;
+    const identity = (name: string, secret: { namespace: string; name: string }, actions: string[]) => ({
+      name,
+      credentials: [{ accessKey: secretRef(secret.namespace, secret.name, 'accessKeyId'), secretKey: secretRef(secret.namespace, secret.name, 'secretAccessKey') }],
+      actions,
+    });
+    // SeaweedFS matches an action `Read:<bucket>/<prefix>*` against `Read:<bucket>/<key>` (`*` spans `/`), and a
+    // listing against the request's `prefix` parameter (weed/s3api/auth_credentials.go, Identity.CanDo).
+    const scoped = (verbs: string[], prefixes: string[]) => prefixes.flatMap((p) => verbs.map((v) => `${v}:${bucket}/${p}*`));
+    s.keys['s3.json'] = JSON.stringify({
+      identities: [
+        identity('platform', { namespace: this.namespace, name: this.names.storeSecret }, ['Admin', 'Read', 'Write', 'List', 'Tagging']),
+        ...this.tenants.map((t) => {
+          const p = this.tenantStorePrefixes(t);
+          return identity(`tenant-${t.name}`, { namespace: t.namespace, name: this.names.tenantStoreSecret },
+            [...scoped(['Read', 'Write', 'List', 'Tagging'], p.readWrite), ...scoped(['Read', 'List'], p.readOnly)]);
+        }),
+      ],
+    });
+  }
+
   /** Fills the bootstrap plan for the platform namespace. */
   private planCredentials(): void {
     const { names, namespace, plan, bootstrap } = this;
@@ -417,35 +540,57 @@ export class MlPlatform extends Construct {
     const b = this.spec.backend;
     const a = this.spec.artifacts;
     const auth = this.spec.tracking.auth;
-    let db: { ns: string; user: [string, string]; password: [string, string] };
-    let dbHost: string;
+    // The superuser (embedded) or master user (external) stays in this namespace: only the bootstrap
+    // uses it, to create the tracking server's role and each tenant's role and database.
+    let admin: DatabaseLogin;
     if (b.kind === 'embedded') {
       plan.generate.push({ namespace: ns, name: names.postgresSecret, keys: { username: { value: EMBEDDED_DATABASE }, password: { randomBytes: 24 } } });
       use(names.postgresSecret);
-      db = { ns, user: [names.postgresSecret, 'username'], password: [names.postgresSecret, 'password'] };
-      dbHost = `${names.postgres}.${ns}.svc.cluster.local:${POSTGRES_PORT}/${EMBEDDED_DATABASE}`;
+      admin = { namespace: ns, name: names.postgresSecret, usernameKey: 'username', passwordKey: 'password' };
     } else {
       use(b.username.name);
       use(b.password.name);
-      db = { ns, user: [b.username.name, b.username.key], password: [b.password.name, b.password.key] };
-      dbHost = `${b.host}:${b.port}/${b.database}?sslmode=${b.sslMode}`;
+      admin = { namespace: ns, name: b.username.name, usernameKey: b.username.key, passwordKey: b.password.key };
+      if (b.password.name !== b.username.name) {
+        // The program reads both keys from one Secret: compose one when the user split them.
+        const joined = `${names.postgresSecret}-joined`;
+        plan.compose.push({ namespace: ns, name: joined, keys: { username: secretRef(ns, b.username.name, b.username.key), password: secretRef(ns, b.password.name, b.password.key) } });
+        use(joined);
+        admin = { namespace: ns, name: joined, usernameKey: 'username', passwordKey: 'password' };
+      }
     }
+    const role = trackingRole(this.platformName);
+    plan.generate.push({ namespace: ns, name: names.trackingDatabaseSecret, keys: { username: { value: role }, password: { randomBytes: 24 } }, replaceWhenDifferent: true });
+    use(names.trackingDatabaseSecret);
+    const database = b.kind === 'embedded' ? EMBEDDED_DATABASE : b.database;
+    const host = b.kind === 'embedded' ? `${names.postgres}.${ns}.svc.cluster.local` : b.host;
+    const port = b.kind === 'embedded' ? POSTGRES_PORT : b.port;
+    const sslMode = b.kind === 'embedded' ? 'disable' : b.sslMode;
+    plan.database = {
+      host,
+      port,
+      database,
+      sslMode,
+      admin,
+      tracking: { role, secret: { namespace: ns, name: names.trackingDatabaseSecret, passwordKey: 'password' } },
+      tenants: [],
+    };
+    const dbHost = `${host}:${port}/${database}${b.kind === 'embedded' ? '' : `?sslmode=${sslMode}`}`;
     // The password is percent-encoded into the URI; in basic_auth.ini, `%` is doubled for configparser.
     const uri = (ini: boolean) =>
-      `postgresql+psycopg2://${secretRef(db.ns, ...db.user, true, ini)}:${secretRef(db.ns, ...db.password, true, ini)}@${dbHost}`;
+      `postgresql+psycopg2://${secretRef(ns, names.trackingDatabaseSecret, 'username', true, ini)}:${secretRef(ns, names.trackingDatabaseSecret, 'password', true, ini)}@${dbHost}`;
     const backendUri = uri(false);
     if (a.kind === 'embedded') {
       plan.generate.push({ namespace: ns, name: names.storeSecret, keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } } });
       use(names.storeSecret);
-      const s3json = JSON.stringify({
-        identities: [{
-          name: 'platform',
-          credentials: [{ accessKey: secretRef(ns, names.storeSecret, 'accessKeyId'), secretKey: secretRef(ns, names.storeSecret, 'secretAccessKey') }],
-          actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'],
-        }],
-      });
-      // s3.json lives in the same Secret as the keys it is made of: composed after generation.
-      plan.compose.push({ namespace: ns, name: names.storeSecret, keys: { 'accessKeyId': secretRef(ns, names.storeSecret, 'accessKeyId'), 'secretAccessKey': secretRef(ns, names.storeSecret, 'secretAccessKey'), 's3.json': s3json } });
+      // s3.json lives in the same Secret as the keys it is made of: composed after generation, from the
+      // platform's identity (its own services) and one identity per tenant, limited to that tenant's
+      // prefixes (completed at synthesis, when every tenant and workload is known: finalizePlan).
+      this.storeIdentities = { namespace: ns, name: names.storeSecret, keys: { accessKeyId: secretRef(ns, names.storeSecret, 'accessKeyId'), secretAccessKey: secretRef(ns, names.storeSecret, 'secretAccessKey'), 's3.json': '' } };
+      plan.compose.push(this.storeIdentities);
+      // SeaweedFS reads its identities once, at start: a changed file needs a restart.
+      plan.restarts = [{ secret: { namespace: ns, name: names.storeSecret }, workload: { resource: 'statefulsets', namespace: ns, name: names.store } }];
+      bootstrap.allowRestart(ns, 'statefulsets', names.store);
       plan.bucket = {
         name: a.bucket,
         endpoint: storeEndpoint(names, ns),
@@ -457,8 +602,9 @@ export class MlPlatform extends Construct {
       use(a.credentials.secretAccessKey.name);
     }
     const config: Record<string, string> = { 'backend-store-uri': backendUri };
-    if (auth.kind === 'basic') {
-      let admin = auth.admin;
+    if (auth.kind !== 'disabled') {
+      // MLflow's basic-auth app runs in OIDC mode too: its API port never answers without a login.
+      let admin = auth.kind === 'basic' ? auth.admin : undefined;
       if (!admin) {
         plan.generate.push({ namespace: ns, name: names.adminSecret, keys: { username: { value: 'admin' }, password: { randomBytes: 16 } } });
         admin = { username: { name: names.adminSecret, key: 'username' }, password: { name: names.adminSecret, key: 'password' } };
@@ -474,13 +620,20 @@ export class MlPlatform extends Construct {
         `database_uri = ${uri(true)}`,
         `admin_username = ${secretRef(ns, admin.username.name, admin.username.key, false, true)}`,
         `admin_password = ${secretRef(ns, admin.password.name, admin.password.key, false, true)}`,
-        'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
+        `authorization_function = ${auth.kind === 'oidc' ? 'mlflow_oidc_auth:authenticate_request' : 'mlflow.server.auth:authenticate_request_basic_auth'}`,
         '',
       ].join('\n');
+      this.trackingAdmin = admin.username;
+      if (auth.kind === 'oidc') {
+        // The password OAuth2 Proxy sends upstream for the people it signed in (only the tracking pod holds it).
+        plan.generate.push({ namespace: ns, name: names.oidcProxySecret, keys: { password: { randomBytes: 24 } } });
+        use(names.oidcProxySecret);
+      }
       plan.mlflowUsers = {
         uri: `http://${names.tracking}.${ns}.svc.cluster.local:${TRACKING_PORT}`,
         admin: { namespace: ns, name: admin.username.name, usernameKey: admin.username.key, passwordKey: admin.password.key },
         users: [],
+        grants: [],
       };
       if (admin.password.name !== admin.username.name) {
         // The program reads both keys from one Secret: compose one when the user split them.
@@ -502,27 +655,39 @@ export class MlPlatform extends Construct {
   private planTenantCredentials(t: TenantSpec): void {
     const { names, namespace: ns, plan, bootstrap } = this;
     const tenantUse = (name: string) => bootstrap.useSecret(t.namespace, name);
+    const use = (name: string) => bootstrap.useSecret(ns, name);
     const a = this.spec.artifacts;
     if (a.kind === 'embedded') {
-      plan.copy.push({ from: { namespace: ns, name: names.storeSecret }, to: { namespace: t.namespace, name: names.tenantStoreSecret }, keys: { accessKeyId: 'accessKeyId', secretAccessKey: 'secretAccessKey' } });
+      // The tenant's own store identity (its prefixes only, see finalizePlan), never the platform's.
+      plan.generate.push({
+        namespace: t.namespace,
+        name: names.tenantStoreSecret,
+        keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } },
+        replaceWhenDifferent: true,
+      });
       tenantUse(names.tenantStoreSecret);
-    } else if (!('workloadIdentity' in a.credentials)) {
+    } else if (t.storeCredentials) {
+      // Static keys: the tenant's own, which the user made for an identity limited to its prefixes.
+      const c = t.storeCredentials;
+      use(c.accessKeyId.name);
+      use(c.secretAccessKey.name);
       plan.compose.push({
         namespace: t.namespace,
         name: names.tenantStoreSecret,
-        keys: {
-          accessKeyId: secretRef(ns, a.credentials.accessKeyId.name, a.credentials.accessKeyId.key),
-          secretAccessKey: secretRef(ns, a.credentials.secretAccessKey.name, a.credentials.secretAccessKey.key),
-        },
+        keys: { accessKeyId: secretRef(ns, c.accessKeyId.name, c.accessKeyId.key), secretAccessKey: secretRef(ns, c.secretAccessKey.name, c.secretAccessKey.key) },
       });
       tenantUse(names.tenantStoreSecret);
     }
-    const b = this.spec.backend;
-    const dbKeys = b.kind === 'embedded'
-      ? { username: secretRef(ns, names.postgresSecret, 'username'), password: secretRef(ns, names.postgresSecret, 'password') }
-      : { username: secretRef(ns, b.username.name, b.username.key), password: secretRef(ns, b.password.name, b.password.key) };
-    plan.compose.push({ namespace: t.namespace, name: names.tenantDatabaseSecret, keys: dbKeys });
+    // The tenant's own database role and study database: a generated password, never the platform's login.
+    const db = tenantDatabase(this.platformName, t.name);
+    plan.generate.push({
+      namespace: t.namespace,
+      name: names.tenantDatabaseSecret,
+      keys: { username: { value: db.role }, password: { randomBytes: 24 }, database: { value: db.database } },
+      replaceWhenDifferent: true,
+    });
     tenantUse(names.tenantDatabaseSecret);
+    plan.database!.tenants.push({ role: db.role, database: db.database, secret: { namespace: t.namespace, name: names.tenantDatabaseSecret, passwordKey: 'password' } });
     if (plan.mlflowUsers) {
       plan.mlflowUsers.users.push({ username: t.name, secret: { namespace: t.namespace, name: names.tenantTrackingSecret } });
       tenantUse(names.tenantTrackingSecret);

@@ -7,6 +7,7 @@ import { appLabels } from './private/pod';
 import { renderDashboard, resolveDashboard } from './private/sweep-dashboard';
 import { checkKatib, renderKatibExperiment } from './private/sweep-katib';
 import { sweepNames } from './private/sweep-names';
+import { DATABASE_CLIENT_LABEL } from './private/tenant-network';
 import { programFiles, programFilesFingerprint, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import {
@@ -156,11 +157,14 @@ export class TuningSweep extends Construct {
       return;
     }
     kube(this, 'program', KUBE.ConfigMap, { metadata: { name: names.configMap, namespace: spec.namespace, labels }, data: files });
-    const input: SweepPodsInput = { spec, config, images, ctx, tracking, runAsUser, labels, serviceAccount: names.serviceAccount, configMap: names.configMap, queue };
+    const db = spec.storage;
+    const platformDatabase = ctx !== undefined && db?.kind === 'postgres' && db.host === ctx.database.host && db.port === ctx.database.port;
+    // Only pods with this label may reach the platform's PostgreSQL (the tenant's and the platform's policies).
+    const podLabels = platformDatabase ? Object.assign({}, labels, { [DATABASE_CLIENT_LABEL]: 'true' }) : labels;
+    const input: SweepPodsInput = { spec, config, images, ctx, tracking, runAsUser, labels: podLabels, serviceAccount: names.serviceAccount, configMap: names.configMap, queue };
     renderCreateJob(this, 'create', names.createJob, input);
     renderWorkersJob(this, 'workers', names.workersJob, input);
-    const db = spec.storage;
-    if (ctx && db?.kind === 'postgres' && (db.host !== ctx.database.host || db.port !== ctx.database.port)) {
+    if (ctx && db?.kind === 'postgres' && !platformDatabase) {
       renderStorageEgress(this, childName(id, 'allow-study-database'), input, db.port);
     }
     if (dashboard) {

@@ -8,9 +8,14 @@ nothing else needed). It reads a plan (JSON, synthesized by MlPlatform) and:
    ("{{secret:NAMESPACE/NAME:KEY}}", "|url" to percent-encode, "|ini" to escape "%" for
    configparser), replacing it, so derived values such as the backend store URI follow their sources;
 3. copies "copy" Secrets into tenant namespaces;
-4. creates the bucket on the embedded object store (waiting until it answers);
-5. creates one MLflow user per tenant (basic auth), waiting for the tracking server, and keeps
-   its password in a Secret of the tenant namespace.
+4. creates the database roles (waiting until PostgreSQL answers), as the platform's database
+   superuser (embedded) or master user (external, e.g. RDS), whose credential never leaves the
+   platform namespace: the tracking server's role, owner of the MLflow database and of every table in
+   it, and one role per tenant owning that tenant's own study database; nobody else may connect to
+   either (CONNECT revoked from PUBLIC); passwords come from generated Secrets and are set on every run;
+5. creates the bucket on the embedded object store (waiting until it answers);
+6. creates one MLflow user per tenant (basic auth), waiting for the tracking server, keeps its
+   password in a Secret of the tenant namespace, and gives the declared read grants between tenants.
 
 It talks to the Kubernetes API with the pod's ServiceAccount token. K8S_API, SA_DIR and PLAN
 override the API URL, token folder and plan path (used by the tests)."""
@@ -45,13 +50,13 @@ def parse(raw):
         return {"message": raw.decode("utf-8", "replace").strip()[:300]}
 
 
-def api(method, path, body=None):
+def api(method, path, body=None, content_type="application/json"):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(API + path, data=data, method=method)
     req.add_header("Authorization", "Bearer " + TOKEN)
     req.add_header("Accept", "application/json")
     if data is not None:
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, context=CTX, timeout=30) as r:
             return r.status, parse(r.read())
@@ -63,13 +68,20 @@ def secret_path(ns, name=None):
     return "/api/v1/namespaces/%s/secrets" % ns + ("/" + name if name else "")
 
 
-def read_secret(ns, name):
+def get_secret(ns, name):
+    """The Secret's data (decoded) and labels, or None."""
     status, body = api("GET", secret_path(ns, name))
     if status == 404:
         return None
     if status != 200:
         raise SystemExit("reading secret %s/%s: HTTP %s %s" % (ns, name, status, body.get("message")))
-    return {k: base64.b64decode(v).decode() for k, v in (body.get("data") or {}).items()}
+    data = {k: base64.b64decode(v).decode() for k, v in (body.get("data") or {}).items()}
+    return data, (body.get("metadata") or {}).get("labels") or {}
+
+
+def read_secret(ns, name):
+    found = get_secret(ns, name)
+    return found[0] if found else None
 
 
 def manifest(ns, name, data, labels):
@@ -112,20 +124,63 @@ def render(template):
     return TEMPLATE.sub(value, template)
 
 
+# Label of the Secrets this program generated (as opposed to copied or composed by an older version).
+GENERATED = "mlplatform.io/generated"
+
+
+def matches(existing, keys):
+    """Whether an existing Secret still fits its plan: every fixed value equal, every random key present.
+    With "replaceWhenDifferent", one that does not (e.g. a tenant database Secret an older version filled
+    with the platform's own login) is replaced with fresh values rather than kept."""
+    return all(k in existing and (existing[k] == v["value"] if "value" in v else existing[k] != "") for k, v in keys.items())
+
+
 def generate():
+    labels = dict(PLAN["labels"], **{GENERATED: "true"})
     for s in PLAN.get("generate", []):
-        if read_secret(s["namespace"], s["name"]) is not None:
+        found = get_secret(s["namespace"], s["name"])
+        if found is not None and (not s.get("replaceWhenDifferent") or (found[1].get(GENERATED) == "true" and matches(found[0], s["keys"]))):
             log("kept", s["namespace"] + "/" + s["name"])
             continue
         data = {k: (v["value"] if "value" in v else secrets.token_hex(v["randomBytes"])) for k, v in s["keys"].items()}
-        created = create_secret(s["namespace"], s["name"], data, PLAN["labels"])
+        if found is not None:
+            log(write_secret(s["namespace"], s["name"], data, labels), s["namespace"] + "/" + s["name"], "(it did not match its plan)")
+            continue
+        created = create_secret(s["namespace"], s["name"], data, labels)
         log("generated" if created else "kept (created concurrently)", s["namespace"] + "/" + s["name"])
+
+
+CHANGED = set()
 
 
 def compose():
     for s in PLAN.get("compose", []):
         data = {k: render(t) for k, t in s["keys"].items()}
+        before = read_secret(s["namespace"], s["name"]) or {}
         log(write_secret(s["namespace"], s["name"], data, PLAN["labels"]), s["namespace"] + "/" + s["name"])
+        # Changed: a key its readers may already have loaded now holds another value (a key written for
+        # the first time is read when the reader starts, which waits for it).
+        if any(k in before and before[k] != v for k, v in data.items()):
+            CHANGED.add((s["namespace"], s["name"]))
+
+
+def restart():
+    """Restarts the workloads that read a composed Secret only when they start (SeaweedFS reads its
+    identities file once), when this run changed that Secret: the pod template's
+    mlplatform.io/restartedAt annotation, as `kubectl rollout restart` does with its own."""
+    for r in PLAN.get("restarts", []):
+        if (r["secret"]["namespace"], r["secret"]["name"]) not in CHANGED:
+            continue
+        w = r["workload"]
+        path = "/apis/apps/v1/namespaces/%s/%s/%s" % (w["namespace"], w["resource"], w["name"])
+        body = {"spec": {"template": {"metadata": {"annotations": {"mlplatform.io/restartedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}}}}
+        status, answer = api("PATCH", path, body, "application/strategic-merge-patch+json")
+        if status == 404:
+            log("nothing to restart:", w["resource"], w["namespace"] + "/" + w["name"], "does not exist yet")
+        elif status != 200:
+            raise SystemExit("restarting %s %s/%s: HTTP %s %s" % (w["resource"], w["namespace"], w["name"], status, answer.get("message")))
+        else:
+            log("restarted", w["resource"], w["namespace"] + "/" + w["name"], "(its Secret %s changed)" % r["secret"]["name"])
 
 
 def copy():
@@ -147,6 +202,104 @@ def retry(what, fn):
                 raise SystemExit("%s: gave up after %ss: %s" % (what, WAIT_SECONDS, e))
             log(what, "not ready yet:", e)
             time.sleep(5)
+
+
+def connect(d, dbname):
+    import psycopg2
+    admin = read_secret(d["admin"]["namespace"], d["admin"]["name"])
+    if admin is None:
+        raise RuntimeError("the database login %s/%s does not exist yet" % (d["admin"]["namespace"], d["admin"]["name"]))
+    kwargs = {"host": d["host"], "port": d["port"], "dbname": dbname, "sslmode": d["sslMode"], "connect_timeout": 10,
+              "user": admin[d["admin"]["usernameKey"]], "password": admin[d["admin"]["passwordKey"]]}
+    if d.get("sslRootCert"):
+        kwargs["sslrootcert"] = d["sslRootCert"]
+    conn = psycopg2.connect(**kwargs)
+    conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
+    return conn
+
+
+def one(cur, sql, args=()):
+    cur.execute(sql, args)
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def ensure_role(cur, role, password, superuser):
+    """A LOGIN role with `password`, no SUPERUSER/CREATEDB/CREATEROLE, that the bootstrap may hand objects to."""
+    from psycopg2 import sql
+    ident = sql.Identifier(role)
+    cur.execute("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = %s", (role,))
+    row = cur.fetchone()
+    if row is None:
+        cur.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s").format(ident), (password,))
+        log("created database role", role)
+    else:
+        if any(row):
+            if not superuser:
+                raise SystemExit("database role %s holds SUPERUSER, CREATEDB or CREATEROLE and this login cannot take them away: "
+                                 "revoke them (ALTER ROLE %s NOSUPERUSER NOCREATEDB NOCREATEROLE) or drop the role" % (role, role))
+            cur.execute(sql.SQL("ALTER ROLE {} NOSUPERUSER NOCREATEDB NOCREATEROLE").format(ident))
+        # The password follows its Secret on every run.
+        cur.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD %s").format(ident), (password,))
+        log("kept database role", role)
+    if not superuser and not one(cur, "SELECT pg_has_role(current_user, %s, 'MEMBER')", (role,)):
+        # A master user with CREATEROLE (RDS) may hand a database to a role only as one of its members.
+        cur.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(ident))
+
+
+def ensure_database(cur, name, owner):
+    from psycopg2 import sql
+    if one(cur, "SELECT 1 FROM pg_database WHERE datname = %s", (name,)) is None:
+        cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner)))
+        log("created database", name)
+    else:
+        cur.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(owner)))
+    # Only its owner (and superusers) may connect: not the other tenants, not the tracking server.
+    cur.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+
+
+OWNED_KINDS = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"}
+
+
+def hand_over(d, dbname, owner):
+    """Every relation of the database's own schemas goes to `owner` (tables an older version created
+    as the superuser, or that the master user created on RDS)."""
+    from psycopg2 import sql
+    with connect(d, dbname) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+                       AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND pg_get_userbyid(c.relowner) <> %s
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = c.oid AND dep.deptype IN ('a', 'i'))""", (owner,))
+        rows = cur.fetchall()
+        for nsp, rel, kind in rows:
+            cur.execute(sql.SQL("ALTER {} {}.{} OWNER TO {}").format(sql.SQL(OWNED_KINDS[kind]), sql.Identifier(nsp), sql.Identifier(rel), sql.Identifier(owner)))
+        if rows:
+            log("handed %d relations of %s to %s" % (len(rows), dbname, owner))
+    conn.close()
+
+
+def databases():
+    d = PLAN.get("database")
+    if not d:
+        return
+    conn = retry("database", lambda: connect(d, d["database"]))
+    with conn.cursor() as cur:
+        superuser = one(cur, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        for r in [d["tracking"]] + d.get("tenants", []):
+            s = read_secret(r["secret"]["namespace"], r["secret"]["name"])
+            if s is None or not s.get(r["secret"]["passwordKey"]):
+                raise SystemExit("database role %s needs its Secret %s/%s, which does not exist" % (r["role"], r["secret"]["namespace"], r["secret"]["name"]))
+            ensure_role(cur, r["role"], s[r["secret"]["passwordKey"]], superuser)
+        ensure_database(cur, d["database"], d["tracking"]["role"])
+        for t in d.get("tenants", []):
+            ensure_database(cur, t["database"], t["role"])
+        if superuser:
+            # The maintenance databases hold nothing of a tenant's: no CONNECT for them either.
+            for name in ("postgres", "template1"):
+                from psycopg2 import sql
+                cur.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+    conn.close()
+    hand_over(d, d["database"], d["tracking"]["role"])
 
 
 def bucket():
@@ -213,11 +366,18 @@ def users():
         if existing is None:
             create_secret(ns, name, {"username": user["username"], "password": password}, PLAN["labels"])
             log("stored credentials", ns + "/" + name)
+    for g in u.get("grants", []):
+        # An upsert on (user, resource type, resource id) in MLflow 3's auth store; the resource need not exist yet.
+        body = {"username": g["username"], "resource_type": g["resourceType"], "resource_id": g["resourceId"], "permission": g["permission"]}
+        status, answer = mlflow("POST", u["uri"], "/api/3.0/mlflow/users/permissions/grant", auth, body)
+        if status != 200:
+            raise SystemExit("granting %s on %s %s to %s: HTTP %s %s" % (g["permission"], g["resourceType"], g["resourceId"], g["username"], status, answer))
+        log("granted", g["permission"], "on", g["resourceType"], g["resourceId"], "to", g["username"])
 
 
 def main():
     configure()
-    for step in (generate, compose, copy, bucket, users):
+    for step in (generate, databases, compose, copy, restart, bucket, users):
         step()
     log("done")
 

@@ -3,199 +3,25 @@
  * synthesized ConfigMap, executed by the system Python (`/usr/bin/python3`) against in-process fakes
  * of the Kubernetes API (Secrets only) and of the MLflow tracking server's REST API.
  */
-import { spawn, spawnSync } from 'child_process';
-import { randomBytes } from 'crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
 import * as http from 'http';
-import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { buildPlatform } from '../../examples/cdk8s-platform/platform';
 import { MlPlatform } from '../../src/cdk8s';
 import { ArtifactStore, BackendStore, TrackingAuth } from '../../src/core';
-import { find, findAll, K8sObject, synthChart } from '../support/synth';
+import {
+  bootstrapOf, close, Data, expectSuccess, FakeKubernetes, listen, PYTHON, readBody, requirePython, Run, runBootstrap, send, Synthesized, unb64,
+} from '../support/bootstrap-harness';
+import { findAll, K8sObject, synthChart } from '../support/synth';
 
-/** The interpreter: the system one, not whatever `python3` comes first on PATH (pyenv, venvs). */
-const PYTHON = '/usr/bin/python3';
 /** Per-test limit; the first run waits ~10 s for the fake tracking server (the program sleeps 5 s between tries). */
 const TEST_TIMEOUT = 60_000;
-/** Hard limit of one program run (it is killed after that). */
-const RUN_TIMEOUT = 45_000;
-const SECRET_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/;
-
-type Data = Record<string, string>;
-
-function requirePython(): void {
-  if (!existsSync(PYTHON)) {
-    throw new Error(`${PYTHON} is missing: the bootstrap engine test runs the real program with the system Python 3 ` +
-      '(stdlib only). Install it (`apt-get install python3`) — this test is never skipped.');
-  }
-}
-
-function b64(s: string): string {
-  return Buffer.from(s, 'utf8').toString('base64');
-}
-
-function unb64(s: string): string {
-  return Buffer.from(s, 'base64').toString('utf8');
-}
 
 function clone<T>(x: T): T {
   return JSON.parse(JSON.stringify(x));
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers });
-  res.end(text);
-}
-
-async function listen(server: http.Server): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function close(server: http.Server | undefined): Promise<void> {
-  if (!server?.listening) return;
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fake Kubernetes API: Secrets in memory, bearer-token check, every request recorded.
-
-interface K8sRequest {
-  readonly seq: number;
-  readonly method: string;
-  readonly path: string;
-  /** Namespace and name the request is about (name from the path, or from the body of a POST). */
-  readonly namespace?: string;
-  readonly name?: string;
-  readonly authorized: boolean;
-  readonly status: number;
-  /** Decoded `data` of a POST/PUT body. */
-  readonly data?: Data;
-  readonly body?: any;
-}
-
-class FakeKubernetes {
-  public readonly token = randomBytes(16).toString('hex');
-  public readonly requests: K8sRequest[] = [];
-  private readonly secrets = new Map<string, any>();
-  private readonly server = http.createServer((req, res) => {
-    this.handle(req, res).catch((e) => send(res, 500, { kind: 'Status', code: 500, message: String(e) }));
-  });
-  private version = 0;
-  public url = '';
-
-  constructor(private readonly clock: { seq: number }) {}
-
-  public async start(): Promise<this> {
-    this.url = await listen(this.server);
-    return this;
-  }
-
-  public stop(): Promise<void> {
-    return close(this.server);
-  }
-
-  /** Creates a Secret directly (what a user would have created before the platform). */
-  public seed(namespace: string, name: string, data: Data): void {
-    this.secrets.set(`${namespace}/${name}`, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'Opaque',
-      metadata: { name, namespace, resourceVersion: String(++this.version) },
-      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
-    });
-  }
-
-  public delete(namespace: string, name: string): void {
-    this.secrets.delete(`${namespace}/${name}`);
-  }
-
-  public object(namespace: string, name: string): any {
-    return this.secrets.get(`${namespace}/${name}`);
-  }
-
-  /** A Secret's decoded data, or undefined when absent. */
-  public data(namespace: string, name: string): Data | undefined {
-    const s = this.object(namespace, name);
-    return s ? Object.fromEntries(Object.entries<string>(s.data ?? {}).map(([k, v]) => [k, unb64(v)])) : undefined;
-  }
-
-  /** Every Secret's decoded data, by `namespace/name`. */
-  public dump(): Record<string, Data> {
-    return Object.fromEntries([...this.secrets.keys()].sort().map((k) => {
-      const [ns, name] = k.split('/');
-      return [k, this.data(ns, name)!];
-    }));
-  }
-
-  public keys(): string[] {
-    return [...this.secrets.keys()].sort();
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    const method = req.method ?? '';
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const authorized = req.headers.authorization === `Bearer ${this.token}`;
-    const m = SECRET_PATH.exec(path);
-    let body: any;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = undefined;
-    }
-    const data = body?.data ? Object.fromEntries(Object.entries<string>(body.data).map(([k, v]) => [k, unb64(v)])) : undefined;
-    const namespace = m?.[1];
-    const name = m?.[2] ?? body?.metadata?.name;
-    const reply = (status: number, payload: unknown) => {
-      this.requests.push({ seq: ++this.clock.seq, method, path, namespace, name, authorized, status, data, body });
-      send(res, status, payload);
-    };
-    const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
-
-    if (!authorized) return reply(401, status(401, 'Unauthorized', 'Unauthorized'));
-    if (!m) return reply(404, status(404, 'NotFound', `the server could not find the requested resource ${path}`));
-    const key = `${namespace}/${name}`;
-    if (method === 'GET' && m[2]) {
-      const s = this.secrets.get(key);
-      return s ? reply(200, s) : reply(404, status(404, 'NotFound', `secrets "${name}" not found`));
-    }
-    if (method === 'POST' && !m[2]) {
-      if (body?.kind !== 'Secret' || body?.apiVersion !== 'v1' || !name) return reply(400, status(400, 'BadRequest', 'not a v1 Secret'));
-      if (body.metadata.namespace !== undefined && body.metadata.namespace !== namespace) {
-        return reply(400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
-      }
-      if (this.secrets.has(key)) return reply(409, status(409, 'AlreadyExists', `secrets "${name}" already exists`));
-      const stored = { ...body, metadata: { ...body.metadata, namespace, resourceVersion: String(++this.version) } };
-      this.secrets.set(key, stored);
-      return reply(201, stored);
-    }
-    if (method === 'PUT' && m[2]) {
-      if (body?.kind !== 'Secret' || body?.metadata?.name !== m[2]) return reply(400, status(400, 'BadRequest', 'name in body does not match the URL'));
-      if (!this.secrets.has(key)) return reply(404, status(404, 'NotFound', `secrets "${name}" not found`));
-      const stored = { ...body, metadata: { ...body.metadata, namespace, resourceVersion: String(++this.version) } };
-      this.secrets.set(key, stored);
-      return reply(200, stored);
-    }
-    return reply(405, status(405, 'MethodNotAllowed', `${method} ${path} is not supported by the fake`));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,28 +111,11 @@ class FakeMlflow {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The synthesized program and plan, and running it.
+let workdir: string;
+let runs = 0;
 
-interface Synthesized {
-  readonly objects: K8sObject[];
-  readonly program: string;
-  readonly plan: any;
-}
-
-/** The bootstrap ConfigMap's program and plan, after checking the Job really runs that program with that plan. */
-function bootstrapOf(objects: K8sObject[], platform = 'ml', namespace = 'mlplatform'): Synthesized {
-  const name = `${platform}-bootstrap`;
-  const cm = find(objects, 'ConfigMap', name, namespace);
-  const jobs = findAll(objects, 'Job').filter((j) => j.metadata.name?.startsWith(`${name}-`));
-  expect(jobs).toHaveLength(1);
-  const pod = jobs[0].spec.template.spec;
-  const mount = pod.containers[0].volumeMounts.find((v: any) => pod.volumes.some((vol: any) => vol.name === v.name && vol.configMap?.name === name));
-  expect(mount).toBeDefined();
-  expect(pod.containers[0].command).toEqual(['python', `${mount.mountPath}/bootstrap.py`]);
-  expect(pod.containers[0].env).toEqual(expect.arrayContaining([{ name: 'PLAN', value: `${mount.mountPath}/plan.json` }]));
-  expect(cm.data['bootstrap.py']).toMatch(/^#!\/usr\/bin\/env python3\n/);
-  return { objects, program: cm.data['bootstrap.py'], plan: JSON.parse(cm.data['plan.json']) };
+function runProgram(program: string, plan: unknown, api: FakeKubernetes, opts: { token?: string } = {}): Promise<Run> {
+  return runBootstrap(program, plan, api, join(workdir, `run-${++runs}`), opts);
 }
 
 /** What the bootstrap's Roles allow, by namespace: `create` and the names it may get/update. */
@@ -343,67 +152,6 @@ function planSecrets(plan: any): Set<string> {
     for (const u of plan.mlflowUsers.users) add(u.secret.namespace, u.secret.name);
   }
   return s;
-}
-
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
-
-let workdir: string;
-let runs = 0;
-
-/** Runs the program with `plan` against `api`, asynchronously (the fakes live in this process). */
-function runProgram(program: string, plan: unknown, api: FakeKubernetes, opts: { token?: string } = {}): Promise<Run> {
-  requirePython();
-  const dir = join(workdir, `run-${++runs}`);
-  const sa = join(dir, 'sa');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(sa, { recursive: true });
-  writeFileSync(join(sa, 'token'), `${opts.token ?? api.token}\n`);
-  writeFileSync(join(sa, 'ca.crt'), ''); // unused over http
-  writeFileSync(join(dir, 'bootstrap.py'), program);
-  writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
-  // A clean environment: no proxy variables (urllib would send 127.0.0.1 traffic through them), no PYTHONPATH.
-  const env = {
-    PATH: '/usr/bin:/bin',
-    HOME: dir,
-    LANG: 'C.UTF-8',
-    PYTHONDONTWRITEBYTECODE: '1',
-    K8S_API: api.url,
-    SA_DIR: sa,
-    PLAN: join(dir, 'plan.json'),
-    WAIT_SECONDS: '30',
-  };
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [join(dir, 'bootstrap.py')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-/** Fails with the program's output when it did not exit 0. */
-function expectSuccess(run: Run): void {
-  if (run.code !== 0) {
-    throw new Error(`bootstrap exited with ${run.code ?? run.signal}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
-  }
-  expect(run.stderr).toBe('');
-  expect(run.stdout).toMatch(/\[bootstrap\] done\n$/);
 }
 
 /** Every Kubernetes request was authorized, on a Secret the plan names and the bootstrap's Roles allow. */
@@ -463,9 +211,12 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
     synth = bootstrapOf(chart.toJson() as K8sObject[]);
     rbac = rbacOf(synth.objects);
     plan = clone(synth.plan);
-    // No S3 server here: the `bucket` step (boto3 against the embedded store) is left out.
+    // No S3 server and no PostgreSQL here: the `bucket` step (boto3 against the embedded store) and the
+    // `databases` step (test/engine/tenant-database.test.ts runs it against a real PostgreSQL) are left out.
     expect(plan.bucket).toMatchObject({ name: 'ml-artifacts' });
     delete plan.bucket;
+    expect(plan.database).toMatchObject({ database: 'mlflow' });
+    delete plan.database;
     api = await new FakeKubernetes(clock).start();
     mlflow = await new FakeMlflow(clock, () => {
       const a = plan.mlflowUsers.admin;
@@ -483,7 +234,10 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
 
   test('the plan covers both tenants', () => {
     expect(plan.mlflowUsers.users.map((u: any) => u.username)).toEqual(['vision', 'nlp']);
-    expect(plan.copy.map((c: any) => c.to.namespace)).toEqual(['vision', 'nlp']);
+    // Each tenant's own database login and store identity are generated in its namespace, never copied.
+    expect(plan.copy).toEqual([]);
+    expect(plan.generate.filter((g: any) => g.namespace !== 'mlplatform').map((g: any) => `${g.namespace}/${g.name}`))
+      .toEqual(['vision/ml-store', 'vision/ml-database', 'nlp/ml-store', 'nlp/ml-database']);
   });
 
   test('first run: generates, composes, copies and creates one MLflow user per tenant', async () => {
@@ -506,10 +260,13 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
     const s3 = api.data('mlplatform', 'ml-s3-credentials')!;
     const admin = api.data('mlplatform', 'ml-mlflow-admin')!;
     const flask = api.data('mlplatform', 'ml-tracking-config-key')!;
+    const trackingDb = api.data('mlplatform', 'ml-tracking-database')!;
     expect(pg).toEqual({ username: 'mlflow', password: expect.stringMatching(HEX(24)) });
+    expect(trackingDb).toEqual({ username: 'ml_tracking', password: expect.stringMatching(HEX(24)) });
     expect(admin).toEqual({ username: 'admin', password: expect.stringMatching(HEX(16)) });
+    const tenantValues = ['vision', 'nlp'].flatMap((t) => [api.data(t, 'ml-database')!.password, api.data(t, 'ml-store')!.accessKeyId, api.data(t, 'ml-store')!.secretAccessKey]);
     // Two runs of secrets.token_hex would not collide: each Secret got its own value.
-    expect(new Set([pg.password, s3.accessKeyId, s3.secretAccessKey, admin.password, flask['flask-secret-key']]).size).toBe(5);
+    expect(new Set([pg.password, trackingDb.password, s3.accessKeyId, s3.secretAccessKey, admin.password, flask['flask-secret-key'], ...tenantValues]).size).toBe(12);
 
     // compose: templates fully rendered.
     for (const c of plan.compose) {
@@ -517,13 +274,14 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
       expect(Object.keys(data).sort()).toEqual(Object.keys(c.keys).sort());
       for (const v of Object.values(data)) expect(v).not.toContain('{{');
     }
-    const uri = `postgresql+psycopg2://mlflow:${pg.password}@ml-postgres.mlplatform.svc.cluster.local:5432/mlflow`;
+    // The tracking server logs in with its own role, not the superuser.
+    const uri = `postgresql+psycopg2://ml_tracking:${trackingDb.password}@ml-postgres.mlplatform.svc.cluster.local:5432/mlflow`;
     const config = api.data('mlplatform', 'ml-tracking-config')!;
     expect(config['backend-store-uri']).toBe(uri);
     expect(config['flask-secret-key']).toBe(flask['flask-secret-key']);
     expect(config['basic_auth.ini']).toBe([
       '[mlflow]',
-      'default_permission = READ',
+      'default_permission = NO_PERMISSIONS',
       `database_uri = ${uri}`,
       'admin_username = admin',
       `admin_password = ${admin.password}`,
@@ -533,14 +291,17 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
     expect(readIniLikeMlflow(config['basic_auth.ini'])).toEqual({ ok: true, values: expect.objectContaining({ database_uri: uri, admin_password: admin.password }) });
     expect(s3.accessKeyId).toMatch(HEX(10));
     expect(s3.secretAccessKey).toMatch(HEX(20));
-    expect(JSON.parse(s3['s3.json'])).toEqual({
-      identities: [{ name: 'platform', credentials: [{ accessKey: s3.accessKeyId, secretKey: s3.secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }],
-    });
+    const identities = JSON.parse(s3['s3.json']).identities;
+    expect(identities[0]).toEqual({ name: 'platform', credentials: [{ accessKey: s3.accessKeyId, secretKey: s3.secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] });
 
-    for (const tenant of ['vision', 'nlp']) {
-      // compose into the tenant namespace, and copy: equal to their sources.
-      expect(api.data(tenant, 'ml-database')).toEqual(pg);
-      expect(api.data(tenant, 'ml-store')).toEqual({ accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    for (const [i, tenant] of ['vision', 'nlp'].entries()) {
+      // The tenant's own database role and store identity: generated there, nothing of the platform's.
+      const db = api.data(tenant, 'ml-database')!;
+      expect(db).toEqual({ username: `ml_tenant_${tenant}`, password: expect.stringMatching(HEX(24)), database: `ml_studies_${tenant}` });
+      const store = api.data(tenant, 'ml-store')!;
+      expect(store).toEqual({ accessKeyId: expect.stringMatching(HEX(10)), secretAccessKey: expect.stringMatching(HEX(20)) });
+      expect(identities[i + 1]).toMatchObject({ name: `tenant-${tenant}`, credentials: [{ accessKey: store.accessKeyId, secretKey: store.secretAccessKey }] });
+      expect(identities[i + 1].actions.every((a: string) => a.includes(`/pipelines/${tenant}/`) || a.includes(`/endpoints/${tenant}/`))).toBe(true);
       // One MLflow user per tenant, its password kept in the tenant's Secret.
       const creds = api.data(tenant, 'ml-tracking')!;
       expect(creds).toEqual({ username: tenant, password: expect.stringMatching(HEX(24)) });
@@ -578,7 +339,8 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
       expect(k8s.filter((r) => r.name === g.name && r.namespace === g.namespace && r.method === 'GET').length).toBeGreaterThan(0);
       expect(run.stdout).toContain(`[bootstrap] kept ${g.namespace}/${g.name}\n`);
     }
-    // compose and copy: create refused (409), then replaced with identical content.
+    // compose: create refused (409), then replaced with identical content; nothing changed, nothing restarted.
+    expect(run.stdout).not.toContain('[bootstrap] restarted');
     for (const target of [...plan.compose.map((c: any) => c), ...plan.copy.map((c: any) => c.to)]) {
       const writes = k8s.filter((r) => r.namespace === target.namespace && r.name === target.name && (r.method === 'POST' || r.method === 'PUT'));
       expect(writes.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 409', 'PUT 200']);
@@ -637,15 +399,18 @@ describe('bootstrap program: external stores and a user-supplied admin split ove
         artifactStore: ArtifactStore.s3({ bucket: 'acme-ml', region: 'eu-west-1', credentials: { accessKeyId: { name: 'aws', key: 'id' }, secretAccessKey: { name: 'aws', key: 'secret' } } }),
         tracking: { auth: TrackingAuth.basic({ admin: { username: { name: 'mlflow-admin-user', key: 'name' }, password: { name: 'mlflow-admin-pass', key: 'pw' } } }) },
       });
-      platform.addTenant('research');
+      platform.addTenant('research', { storeCredentials: { accessKeyId: { name: 'aws-research', key: 'id' }, secretAccessKey: { name: 'aws-research', key: 'secret' } } });
     });
     synth = bootstrapOf(objects);
     rbac = rbacOf(objects);
     plan = clone(synth.plan);
     expect(plan.bucket).toBeUndefined(); // an external bucket: nothing to create
+    expect(plan.database).toMatchObject({ host: 'db.internal.example.com', database: 'mlflow' });
+    delete plan.database; // no PostgreSQL here (test/engine/tenant-database.test.ts)
     api = await new FakeKubernetes(clock).start();
     api.seed('mlplatform', 'rds', { user: 'mlflow_app', pass: DB_PASSWORD });
     api.seed('mlplatform', 'aws', { id: 'AKIAEXAMPLE', secret: 'wJalr/EXAMPLEKEY+1' });
+    api.seed('mlplatform', 'aws-research', { id: 'AKIARESEARCH', secret: 'rEsEaRcH/KEY+2' });
     api.seed('mlplatform', 'mlflow-admin-user', { name: 'root' });
     api.seed('mlplatform', 'mlflow-admin-pass', { pw: 'admin-pw' });
     mlflow = await new FakeMlflow(clock, () => ['root', 'admin-pw']).start();
@@ -660,25 +425,33 @@ describe('bootstrap program: external stores and a user-supplied admin split ove
 
   test('renders the URI percent-encoded, joins the admin Secret and provisions the tenant', () => {
     expectSuccess(run);
-    const uri = `postgresql+psycopg2://mlflow_app:${DB_PASSWORD_URL}@db.internal.example.com:5432/mlflow?sslmode=require`;
+    // The tracking server's own role; the master login (`rds`) is only the bootstrap's (its database step).
+    const trackingDb = api.data('mlplatform', 'ml-tracking-database')!;
+    const uri = `postgresql+psycopg2://ml_tracking:${trackingDb.password}@db.internal.example.com:5432/mlflow?sslmode=require`;
     const config = api.data('mlplatform', 'ml-tracking-config')!;
     expect(config['backend-store-uri']).toBe(uri);
     expect(config['basic_auth.ini']).toContain(`database_uri = ${uri.replace(/%/g, '%%')}\nadmin_username = root\nadmin_password = admin-pw\n`);
     expect(api.data('mlplatform', 'ml-mlflow-admin-joined')).toEqual({ username: 'root', password: 'admin-pw' });
-    expect(api.data('research', 'ml-database')).toEqual({ username: 'mlflow_app', password: DB_PASSWORD });
-    expect(api.data('research', 'ml-store')).toEqual({ accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalr/EXAMPLEKEY+1' });
+    expect(api.data('research', 'ml-database')).toEqual({ username: 'ml_tenant_research', password: expect.stringMatching(HEX(24)), database: 'ml_studies_research' });
+    expect(api.data('research', 'ml-store')).toEqual({ accessKeyId: 'AKIARESEARCH', secretAccessKey: 'rEsEaRcH/KEY+2' });
+    // The master password is in no Secret but the user's own.
+    expect(Object.entries(api.dump()).filter(([k, v]) => k !== 'mlplatform/rds' && JSON.stringify(v).includes(DB_PASSWORD))).toEqual([]);
     const creds = api.data('research', 'ml-tracking')!;
     expect(creds).toEqual({ username: 'research', password: expect.stringMatching(HEX(24)) });
     expect(mlflow.users).toEqual(new Map([['research', creds.password]]));
     // The user's own Secrets are read, never written.
-    expect(api.requests.filter((r) => ['rds', 'aws', 'mlflow-admin-user', 'mlflow-admin-pass'].includes(r.name ?? '') && r.method !== 'GET')).toEqual([]);
+    expect(api.requests.filter((r) => ['rds', 'aws', 'aws-research', 'mlflow-admin-user', 'mlflow-admin-pass'].includes(r.name ?? '') && r.method !== 'GET')).toEqual([]);
     expect(api.data('mlplatform', 'rds')).toEqual({ user: 'mlflow_app', pass: DB_PASSWORD });
     expectRequestsWithinPlan(api, plan, rbac);
   });
 
   // MLflow reads basic_auth.ini with configparser's default interpolation: the `%XX` of a
   // percent-encoded password (or any `%`) must be written as `%%` or MLflow does not start.
-  test('basic_auth.ini is readable by MLflow when the database password needs percent-encoding', () => {
+  test('basic_auth.ini is readable by MLflow when the database password needs percent-encoding', async () => {
+    // The generated password is hex; give the tracking role one that needs encoding, as a user might.
+    api.seed('mlplatform', 'ml-tracking-database', { username: 'ml_tracking', password: DB_PASSWORD }, { 'mlplatform.io/generated': 'true' });
+    expectSuccess(await runProgram(synth.program, plan, api));
+    expect(api.data('mlplatform', 'ml-tracking-config')!['backend-store-uri']).toContain(`ml_tracking:${DB_PASSWORD_URL}@`);
     const ini = api.data('mlplatform', 'ml-tracking-config')!['basic_auth.ini'];
     expect(readIniLikeMlflow(ini)).toEqual({ ok: true, values: expect.objectContaining({ database_uri: api.data('mlplatform', 'ml-tracking-config')!['backend-store-uri'] }) });
   });
@@ -709,6 +482,7 @@ describe('bootstrap program: failures are reported, with a message', () => {
   function localPlan(): any {
     const plan = clone(synth.plan);
     delete plan.bucket; // no S3 server here
+    delete plan.database; // no PostgreSQL here (test/engine/tenant-database.test.ts)
     delete plan.mlflowUsers;
     return plan;
   }
@@ -719,15 +493,15 @@ describe('bootstrap program: failures are reported, with a message', () => {
   ])('a compose template referencing %s: non-zero exit naming it, the target left unwritten', async (_what, ref, named) => {
     const api = await freshApi();
     const plan = localPlan();
-    const target = plan.compose.find((c: any) => c.namespace === 'vision' && c.name === 'ml-database');
-    target.keys.password = `{{secret:${ref}}}`;
+    const target = plan.compose.find((c: any) => c.namespace === 'mlplatform' && c.name === 'ml-tracking-config');
+    target.keys['backend-store-uri'] = `{{secret:${ref}}}`;
     const run = await runProgram(synth.program, plan, api);
     expect(run.code).not.toBe(0);
     expect(run.signal).toBeNull();
     expect(run.stderr).toContain(`template needs ${named}, which does not exist`);
     expect(run.stderr).not.toContain('Traceback');
-    expect(api.data('vision', 'ml-database')).toBeUndefined();
-    expect(api.requests.filter((r) => r.namespace === 'vision' && r.name === 'ml-database' && r.method !== 'GET')).toEqual([]);
+    expect(api.data('mlplatform', 'ml-tracking-config')).toBeUndefined();
+    expect(api.requests.filter((r) => r.namespace === 'mlplatform' && r.name === 'ml-tracking-config' && r.method !== 'GET')).toEqual([]);
     expect(run.stdout).not.toContain('[bootstrap] done');
   }, TEST_TIMEOUT);
 
@@ -747,6 +521,7 @@ describe('bootstrap program: failures are reported, with a message', () => {
     fakes.push(mlflow);
     const plan = clone(synth.plan);
     delete plan.bucket; // no S3 server here
+    delete plan.database; // no PostgreSQL here (test/engine/tenant-database.test.ts)
     plan.mlflowUsers.uri = mlflow.url;
     const run = await runProgram(synth.program, plan, api);
     expect(run.code).not.toBe(0);

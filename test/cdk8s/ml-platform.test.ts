@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
 import { buildPlatform } from '../../examples/cdk8s-platform/platform';
-import { MlPlatform } from '../../src/cdk8s';
+import { MlPlatform, TrainingPipeline } from '../../src/cdk8s';
 import {
-  AddonDelivery, ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth,
+  AddonDelivery, ArtifactStore, BackendStore, Cpu, Dataset, Exposure, Size, TrackingAuth,
 } from '../../src/core';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
@@ -47,7 +47,7 @@ describe('MlPlatform: snapshots and strict validation', () => {
     const { objects } = synthChart((chart) => new MlPlatform(chart, 'ml', {
       backendStore: BackendStore.external({ host: 'db.internal.example.com', database: 'mlflow', username: { name: 'rds', key: 'username' }, password: { name: 'rds', key: 'password' } }),
       artifactStore: ArtifactStore.s3({ bucket: 'acme-ml', region: 'eu-west-1', prefix: 'platform', credentials: { workloadIdentity: { serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ml' } } } }),
-      tracking: { autoscaling: { minReplicas: 2, maxReplicas: 5 }, auth: TrackingAuth.oidc({ issuerUrl: 'https://login.example.com', clientId: 'mlflow', clientSecret: { name: 'oidc', key: 'client-secret' }, cookieSecret: { name: 'oidc', key: 'cookie-secret' } }) },
+      tracking: { autoscaling: { minReplicas: 2, maxReplicas: 5 }, auth: TrackingAuth.oidc({ issuerUrl: 'https://login.example.com', clientId: 'mlflow', clientSecret: { name: 'oidc', key: 'client-secret' }, cookieSecret: { name: 'oidc', key: 'cookie-secret' }, emailDomains: ['example.com'], adminGroups: ['ml-admins'] }) },
       exposure: Exposure.ingress({ host: 'mlflow.example.com', className: 'traefik', tls: { clusterIssuer: 'letsencrypt' } }),
       addons: { delivery: AddonDelivery.flux(), keda: true },
     }));
@@ -62,7 +62,9 @@ describe('MlPlatform: snapshots and strict validation', () => {
     expect(find(objects, 'Ingress', 'ml-tracking').spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'ml-tracking', port: { number: 4180 } });
     expect(findAll(objects, 'HelmRelease').map((o) => o.metadata.name).sort()).toEqual(['argo-workflows', 'cert-manager', 'keda']);
     expect(plan(objects).compose.find((c: any) => c.name === 'ml-tracking-config').keys['backend-store-uri'])
-      .toBe('postgresql+psycopg2://{{secret:mlplatform/rds:username|url}}:{{secret:mlplatform/rds:password|url}}@db.internal.example.com:5432/mlflow?sslmode=require');
+      .toBe('postgresql+psycopg2://{{secret:mlplatform/ml-tracking-database:username|url}}:{{secret:mlplatform/ml-tracking-database:password|url}}@db.internal.example.com:5432/mlflow?sslmode=require');
+    // The master login (Secret `rds`) is the bootstrap's alone: it creates the tracking server's role with it.
+    expect(plan(objects).database.admin).toEqual({ namespace: 'mlplatform', name: 'rds', usernameKey: 'username', passwordKey: 'password' });
   });
 });
 
@@ -147,20 +149,91 @@ describe('MlPlatform: embedded stores and credentials', () => {
     }
   });
 
-  test('the bootstrap plan generates, composes and copies every credential', () => {
+  test('the bootstrap plan: the superuser and the store admin stay in the platform namespace; each tenant gets its own database role and store identity', () => {
     const p = plan(example());
-    expect(p.generate.map((g: any) => g.name)).toEqual(['ml-postgres-credentials', 'ml-s3-credentials', 'ml-mlflow-admin', 'ml-tracking-config-key']);
+    expect(p.generate.map((g: any) => `${g.namespace}/${g.name}`)).toEqual([
+      'mlplatform/ml-postgres-credentials', 'mlplatform/ml-tracking-database', 'mlplatform/ml-s3-credentials', 'mlplatform/ml-mlflow-admin', 'mlplatform/ml-tracking-config-key',
+      'vision/ml-store', 'vision/ml-database', 'nlp/ml-store', 'nlp/ml-database',
+    ]);
     expect(p.generate[0].keys).toEqual({ username: { value: 'mlflow' }, password: { randomBytes: 24 } });
+    expect(p.generate[1]).toEqual({ namespace: 'mlplatform', name: 'ml-tracking-database', keys: { username: { value: 'ml_tracking' }, password: { randomBytes: 24 } }, replaceWhenDifferent: true });
+    expect(p.generate.find((g: any) => g.namespace === 'vision' && g.name === 'ml-database')).toEqual({
+      namespace: 'vision', name: 'ml-database', keys: { username: { value: 'ml_tenant_vision' }, password: { randomBytes: 24 }, database: { value: 'ml_studies_vision' } }, replaceWhenDifferent: true,
+    });
+    expect(p.generate.find((g: any) => g.namespace === 'vision' && g.name === 'ml-store')).toEqual({
+      namespace: 'vision', name: 'ml-store', keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } }, replaceWhenDifferent: true,
+    });
     const config = p.compose.find((c: any) => c.name === 'ml-tracking-config').keys;
-    expect(config['backend-store-uri']).toBe('postgresql+psycopg2://{{secret:mlplatform/ml-postgres-credentials:username|url}}:{{secret:mlplatform/ml-postgres-credentials:password|url}}@ml-postgres.mlplatform.svc.cluster.local:5432/mlflow');
+    expect(config['backend-store-uri']).toBe('postgresql+psycopg2://{{secret:mlplatform/ml-tracking-database:username|url}}:{{secret:mlplatform/ml-tracking-database:password|url}}@ml-postgres.mlplatform.svc.cluster.local:5432/mlflow');
     expect(config['basic_auth.ini']).toContain('admin_password = {{secret:mlplatform/ml-mlflow-admin:password|ini}}');
-    expect(config['basic_auth.ini']).toContain('database_uri = postgresql+psycopg2://{{secret:mlplatform/ml-postgres-credentials:username|url|ini}}:');
-    expect(p.copy.map((c: any) => `${c.to.namespace}/${c.to.name}`)).toEqual(['vision/ml-store', 'nlp/ml-store']);
+    expect(config['basic_auth.ini']).toContain('database_uri = postgresql+psycopg2://{{secret:mlplatform/ml-tracking-database:username|url|ini}}:');
+    // No template anywhere outside the platform namespace names a platform-namespace Secret; nothing is copied.
+    expect(p.copy).toEqual([]);
+    for (const c of p.compose.filter((x: any) => x.namespace !== 'mlplatform')) expect(JSON.stringify(c.keys)).not.toContain('{{secret:mlplatform/');
+    expect(p.database).toEqual({
+      host: 'ml-postgres.mlplatform.svc.cluster.local', port: 5432, database: 'mlflow', sslMode: 'disable',
+      admin: { namespace: 'mlplatform', name: 'ml-postgres-credentials', usernameKey: 'username', passwordKey: 'password' },
+      tracking: { role: 'ml_tracking', secret: { namespace: 'mlplatform', name: 'ml-tracking-database', passwordKey: 'password' } },
+      tenants: [
+        { role: 'ml_tenant_vision', database: 'ml_studies_vision', secret: { namespace: 'vision', name: 'ml-database', passwordKey: 'password' } },
+        { role: 'ml_tenant_nlp', database: 'ml_studies_nlp', secret: { namespace: 'nlp', name: 'ml-database', passwordKey: 'password' } },
+      ],
+    });
     expect(p.mlflowUsers.users).toEqual([
       { username: 'vision', secret: { namespace: 'vision', name: 'ml-tracking' } },
       { username: 'nlp', secret: { namespace: 'nlp', name: 'ml-tracking' } },
     ]);
     expect(p.bucket).toMatchObject({ name: 'ml-artifacts', endpoint: 'http://ml-s3.mlplatform.svc.cluster.local:8333' });
+    expect(p.restarts).toEqual([{ secret: { namespace: 'mlplatform', name: 'ml-s3-credentials' }, workload: { resource: 'statefulsets', namespace: 'mlplatform', name: 'ml-s3' } }]);
+  });
+
+  test("the store's identities: the platform's admin one, and one per tenant limited to its own prefixes", () => {
+    const p = plan(example());
+    const s3 = JSON.parse(p.compose.find((c: any) => c.name === 'ml-s3-credentials').keys['s3.json']);
+    const scoped = (ns: string) => ['Read', 'Write', 'List', 'Tagging'].map((v) => `${v}:ml-artifacts/pipelines/${ns}/*`)
+      .concat(['Read', 'Write', 'List', 'Tagging'].map((v) => `${v}:ml-artifacts/endpoints/${ns}/*`));
+    expect(s3.identities.map((i: any) => [i.name, i.credentials[0].accessKey])).toEqual([
+      ['platform', '{{secret:mlplatform/ml-s3-credentials:accessKeyId}}'],
+      ['tenant-vision', '{{secret:vision/ml-store:accessKeyId}}'],
+      ['tenant-nlp', '{{secret:nlp/ml-store:accessKeyId}}'],
+    ]);
+    expect(s3.identities[0].actions).toEqual(['Admin', 'Read', 'Write', 'List', 'Tagging']);
+    expect(s3.identities[1].actions).toEqual(scoped('vision'));
+    expect(s3.identities[2].actions).toEqual(scoped('nlp'));
+  });
+
+  test('a read granted to a workload of a tenant is added read-only to that tenant alone', () => {
+    const { objects } = synthChart((chart) => {
+      const platform = new MlPlatform(chart, 'ml');
+      platform.addTenant('a');
+      platform.addTenant('b');
+      const pipeline = new TrainingPipeline(chart, 'p', {
+        platform,
+        namespace: 'a',
+        steps: [{ name: 'fit', image: 'python:3.11-slim', command: ['python', '-c', 'pass'], inputs: { data: Dataset.fromBucket({ prefix: 'datasets/cifar10', version: 'v3' }) } }],
+      });
+      platform.storeLocation('datasets/cifar10').grantRead(pipeline);
+    });
+    const p = plan(objects);
+    const s3 = JSON.parse(p.compose.find((c: any) => c.name === 'ml-s3-credentials').keys['s3.json']);
+    expect(s3.identities[1].actions).toEqual(expect.arrayContaining(['Read:mlplatform/datasets/cifar10/v3/*', 'List:mlplatform/datasets/cifar10/v3/*']));
+    expect(s3.identities[1].actions.filter((a: string) => a.includes('datasets'))).toHaveLength(2);
+    expect(s3.identities[2].actions.filter((a: string) => a.includes('datasets'))).toEqual([]);
+  });
+
+  test('static store keys stay in the platform namespace: each tenant needs keys of its own', () => {
+    const store = ArtifactStore.s3({ bucket: 'ml-data', region: 'us-east-1', endpoint: 'https://minio.lab.internal', credentials: { accessKeyId: { name: 's3', key: 'id' }, secretAccessKey: { name: 's3', key: 'key' } } });
+    expect(() => synthChart((chart) => new MlPlatform(chart, 'ml', { artifactStore: store }).addTenant('team'))).toThrow(
+      /options\.storeCredentials.*static access keys, which never leave the platform namespace.*pipelines\/team\/, endpoints\/team\//);
+    const { objects } = synthChart((chart) => new MlPlatform(chart, 'ml', { artifactStore: store })
+      .addTenant('team', { storeCredentials: { accessKeyId: { name: 'team-s3', key: 'id' }, secretAccessKey: { name: 'team-s3', key: 'key' } } }));
+    const p = plan(objects);
+    expect(p.compose.find((c: any) => c.namespace === 'team' && c.name === 'ml-store').keys).toEqual({
+      accessKeyId: '{{secret:mlplatform/team-s3:id}}', secretAccessKey: '{{secret:mlplatform/team-s3:key}}',
+    });
+    expect(JSON.stringify(p)).not.toContain('{{secret:mlplatform/s3:');
+    expect(() => synthChart((chart) => new MlPlatform(chart, 'ml').addTenant('team', { storeCredentials: { accessKeyId: { name: 'x', key: 'id' }, secretAccessKey: { name: 'x', key: 'k' } } })))
+      .toThrow(/options\.storeCredentials.*only for a store reached with static access keys/);
   });
 
   test('the bootstrap Role reads only the Secrets the plan names; the Job name follows the plan', () => {
@@ -170,6 +243,8 @@ describe('MlPlatform: embedded stores and credentials', () => {
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: ['ml-database', 'ml-store', 'ml-tracking'] },
     ]);
+    // In the platform namespace, it may also restart the store (and nothing else) when its identities change.
+    expect(find(objects, 'Role', 'ml-bootstrap', 'mlplatform').rules[2]).toEqual({ apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['patch'], resourceNames: ['ml-s3'] });
     const job = findAll(objects, 'Job')[0];
     expect(job.metadata.name).toMatch(/^ml-bootstrap-[0-9a-f]{8}$/);
     expect(job.spec.template.spec.automountServiceAccountToken).toBe(true);
@@ -187,7 +262,9 @@ describe('MlPlatform: network policies', () => {
     const db = find(objects, 'NetworkPolicy', 'ml-postgres').spec;
     expect(db.policyTypes).toEqual(['Ingress']);
     expect(db.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 5432 }]);
-    expect(db.ingress[0].from.map((f: any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? 'tenants')).toEqual(['ml-tracking', 'ml-backup', 'tenants']);
+    expect(db.ingress[0].from.map((f: any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? 'tenants')).toEqual(['ml-tracking', 'ml-bootstrap', 'ml-backup', 'tenants']);
+    // From tenants, only their sweeps' Optuna pods (they log in with the tenant's own role).
+    expect(db.ingress[0].from[3].podSelector).toEqual({ matchLabels: { 'mlplatform.io/database-client': 'true' } });
     const tracking = find(objects, 'NetworkPolicy', 'ml-tracking').spec;
     expect(tracking.ingress[1]).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } } }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlplatform' } } }], ports: [{ protocol: 'TCP', port: 5000 }] });
   });
@@ -237,19 +314,25 @@ describe('MlPlatform: pools, tenants and add-ons', () => {
   });
 
   test('tenants reach services known only by port: the API server (Argo executor), an external database, a store endpoint', () => {
-    expect(find(example(), 'NetworkPolicy', 'vision-allow-kube-apiserver', 'vision').spec.egress)
-      .toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] }]);
+    // Only Argo's workflow pods (their executor), only to the API server's ranges (the private ones by default).
+    const api = find(example(), 'NetworkPolicy', 'vision-allow-kube-apiserver', 'vision').spec;
+    expect(api.podSelector).toEqual({ matchExpressions: [{ key: 'workflows.argoproj.io/workflow', operator: 'Exists' }] });
+    expect(api.egress).toEqual([{
+      to: [{ ipBlock: { cidr: '10.0.0.0/8' } }, { ipBlock: { cidr: '172.16.0.0/12' } }, { ipBlock: { cidr: '192.168.0.0/16' } }],
+      ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }],
+    }]);
     const { objects } = synthChart((chart) => {
       const p = new MlPlatform(chart, 'ml', {
         backendStore: BackendStore.external({ host: '10.0.3.7', port: 6432, database: 'ml', username: { name: 'db', key: 'u' }, password: { name: 'db', key: 'p' } }),
         artifactStore: ArtifactStore.s3({ bucket: 'ml-data', region: 'us-east-1', endpoint: 'http://s3.lab.internal:9000', credentials: { accessKeyId: { name: 's3', key: 'id' }, secretAccessKey: { name: 's3', key: 'key' } } }),
         addons: { argoWorkflows: false },
       });
-      p.addTenant('team');
+      p.addTenant('team', { storeCredentials: { accessKeyId: { name: 'team-s3', key: 'id' }, secretAccessKey: { name: 'team-s3', key: 'key' } } });
     });
     expectValidManifests(objects);
     const ports = (name: string) => find(objects, 'NetworkPolicy', name, 'team').spec.egress[0].ports.map((x: any) => x.port);
     expect(ports('team-allow-database')).toEqual([6432]);
+    expect(find(objects, 'NetworkPolicy', 'team-allow-database', 'team').spec.podSelector).toEqual({ matchLabels: { 'mlplatform.io/database-client': 'true' } });
     expect(ports('team-allow-store')).toEqual([9000]);
     expect(findAll(objects, 'NetworkPolicy').map((n) => n.metadata.name)).not.toContain('team-allow-kube-apiserver');
   });
@@ -354,7 +437,7 @@ describe('MlPlatform: bad input fails at construction with every issue named', (
     const e = error(() => synthChart((chart) => new MlPlatform(chart, 'ml', {
       backendStore: BackendStore.embedded({ backup: { schedule: '0 25 * * *' } }),
       exposure: Exposure.gateway({ host: 'ml.example.com', tls: { clusterIssuer: 'a', issuer: 'b' } }),
-      tracking: { auth: TrackingAuth.oidc({ issuerUrl: 'http://insecure', clientId: 'x', clientSecret: { name: 'o', key: 'c' }, cookieSecret: { name: 'o', key: 'k' } }) },
+      tracking: { auth: TrackingAuth.oidc({ issuerUrl: 'http://insecure', clientId: 'x', clientSecret: { name: 'o', key: 'c' }, cookieSecret: { name: 'o', key: 'k' }, emailDomains: ['example.com'] }) },
     })));
     expect(e.issues.map((i) => i.path)).toEqual(['backendStore.backup.schedule', 'tracking.auth.issuerUrl', 'exposure.tls']);
     expect(e.message).toContain('`backendStore.backup.schedule` ("0 25 * * *"): hour field: "25" is outside 0-23');

@@ -7,7 +7,9 @@ import { Testing } from 'cdk8s';
 import { buildExample } from '../../examples/cdk8s-platform/platform';
 import { program, PROGRAM_NAMES, PROGRAMS_DIR, ProgramName } from '../../src/cdk8s/private/programs';
 import * as serializer from '../support/program-serializer';
-import { findAll, K8sObject } from '../support/synth';
+import { findAll, K8sObject, synthChart } from '../support/synth';
+import { MlPlatform } from '../../src/cdk8s';
+import { Exposure, TrackingAuth } from '../../src/core';
 
 const SRC_PROGRAMS = path.resolve(__dirname, '../../src/programs');
 
@@ -33,8 +35,12 @@ test('a program that is not there fails with its path and the build step named',
   expect(() => program('missing.py' as ProgramName)).toThrow('The build copies src/programs/ to lib/programs/ (npm run compile).');
 });
 
-test('the renderers put every program, and only the loader\'s text, into the example platform\'s ConfigMaps', () => {
-  const objects = buildExample(Testing.app()).chart.toJson() as K8sObject[];
+test('the renderers put every program, and only the loader\'s text, into the example platform\'s ConfigMaps (and an OIDC platform\'s)', () => {
+  const oidc = synthChart((chart) => new MlPlatform(chart, 'ml', {
+    exposure: Exposure.gateway({ host: 'ml.example.com' }),
+    tracking: { auth: TrackingAuth.oidc({ issuerUrl: 'https://login.example.com', clientId: 'mlflow', clientSecret: { name: 'o', key: 'c' }, cookieSecret: { name: 'o', key: 'k' }, emailDomains: ['example.com'] }) },
+  })).objects;
+  const objects = [...buildExample(Testing.app()).chart.toJson() as K8sObject[], ...oidc];
   const used = new Map<string, string[]>();
   for (const cm of findAll(objects, 'ConfigMap')) {
     for (const [key, value] of Object.entries((cm.data ?? {}) as Record<string, string>)) {

@@ -237,7 +237,8 @@ describe('NetworkPolicies', () => {
     ['database', DATABASE],
   ])('egress to the platform %s pods on their port only', (role, peer) => {
     expect(spec(`team-a-allow-${role}`)).toEqual({
-      podSelector: {},
+      // The database only from the pods that log in with the tenant's own role (a sweep's Optuna pods).
+      podSelector: role === 'database' ? { matchLabels: { 'mlplatform.io/database-client': 'true' } } : {},
       policyTypes: ['Egress'],
       egress: [{ to: [platformPeer(peer.podLabels)], ports: [{ protocol: 'TCP', port: peer.port }] }],
     });

@@ -94,7 +94,7 @@ function launch(sweep: TuningSweep, objects: K8sObject[]): { create: LocalPod; w
   const common = {
     configMaps,
     secrets: {
-      'ml-database': { username: pg.user, password: pg.password },
+      'ml-database': { username: pg.user, password: pg.password, database: 'mlflow' },
       'ml-tracking': MLFLOW_USER,
       'ml-store': { accessKeyId: 'store-key', secretAccessKey: 'store-secret' },
     },

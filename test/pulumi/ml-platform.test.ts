@@ -135,7 +135,10 @@ describe('MlPlatform (Pulumi): variants', () => {
     const objs = await objectsOf('managed');
     expect(objs.filter((o) => o.inputs.kind === 'Secret')).toEqual([]);
     const plan = JSON.parse(find(objs, 'ConfigMap', 'managed-bootstrap').inputs.data['plan.json']);
-    expect(JSON.stringify(plan)).toContain('{{secret:mlplatform/rds-master:username|url}}:{{secret:mlplatform/rds-master:pw|url}}@managed-rds.mlplatform.svc.cluster.local');
+    // The master login is the bootstrap's alone (it creates the tracking server's role); no template composes it.
+    expect(plan.database.admin).toEqual({ namespace: 'mlplatform', name: 'rds-master', usernameKey: 'username', passwordKey: 'pw' });
+    expect(JSON.stringify(plan.compose)).not.toContain('rds-master');
+    expect(JSON.stringify(plan)).toContain('{{secret:mlplatform/managed-tracking-database:username|url}}:{{secret:mlplatform/managed-tracking-database:password|url}}@managed-rds.mlplatform.svc.cluster.local');
   });
 
   test('an ALB in front of the tracking UI: ACM certificate, controller with the certificate, NetworkPolicy from the VPC', async () => {

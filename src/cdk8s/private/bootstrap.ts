@@ -12,6 +12,8 @@ export interface GeneratedSecret {
   readonly namespace: string;
   readonly name: string;
   readonly keys: Record<string, { value: string } | { randomBytes: number }>;
+  /** Replace an existing Secret whose fixed values differ or whose random keys are missing (instead of keeping it). */
+  readonly replaceWhenDifferent?: boolean;
 }
 /** A Secret rewritten on every run from templates over other Secrets (`{{secret:ns/name:key|url}}`). */
 export interface ComposedSecret {
@@ -25,17 +27,50 @@ export interface CopiedSecret {
   readonly to: { readonly namespace: string; readonly name: string };
   readonly keys: Record<string, string>;
 }
+/** A login of the database, kept in a Secret (`usernameKey`, `passwordKey`). */
+export interface DatabaseLogin {
+  readonly namespace: string;
+  readonly name: string;
+  readonly usernameKey: string;
+  readonly passwordKey: string;
+}
+/** A role the bootstrap creates (or keeps) with the password of a generated Secret. */
+export interface DatabaseRole {
+  readonly role: string;
+  readonly secret: { readonly namespace: string; readonly name: string; readonly passwordKey: string };
+  /** The role's own database (a tenant's study database). */
+  readonly database?: string;
+}
+/** The database roles and databases the bootstrap sets up with the admin login. */
+export interface DatabasePlan {
+  readonly host: string;
+  readonly port: number;
+  /** The MLflow database: owned by the tracking role, no CONNECT for anyone else. */
+  readonly database: string;
+  readonly sslMode: string;
+  /** Path of the CA bundle for `verify-ca`/`verify-full`, mounted into the bootstrap pod. */
+  readonly sslRootCert?: string;
+  /** The superuser (embedded) or master user (external): never copied out of the platform namespace. */
+  readonly admin: DatabaseLogin;
+  readonly tracking: DatabaseRole;
+  readonly tenants: (DatabaseRole & { readonly database: string })[];
+}
 /** The whole plan the bootstrap program carries out. */
 export interface BootstrapPlan {
   labels: Record<string, string>;
   generate: GeneratedSecret[];
   compose: ComposedSecret[];
   copy: CopiedSecret[];
+  database?: DatabasePlan;
+  /** Workloads to restart when a run changes the composed Secret they read only at start. */
+  restarts?: { secret: { namespace: string; name: string }; workload: { resource: 'statefulsets' | 'deployments'; namespace: string; name: string } }[];
   bucket?: { name: string; endpoint: string; region: string; credentials: { namespace: string; name: string; accessKeyIdKey: string; secretAccessKeyKey: string } };
   mlflowUsers?: {
     uri: string;
     admin: { namespace: string; name: string; usernameKey: string; passwordKey: string };
     users: { username: string; secret: { namespace: string; name: string } }[];
+    /** Permissions given with the admin login (MLflow 3's `users/permissions/grant`), e.g. READ on a shared model. */
+    grants: { username: string; resourceType: 'registered_model' | 'experiment'; resourceId: string; permission: 'READ' | 'EDIT' | 'MANAGE' }[];
   };
 }
 
@@ -51,16 +86,18 @@ export interface BootstrapInput {
   readonly names: PlatformNames;
   readonly image: string;
   readonly plan: BootstrapPlan;
+  /** Completes the plan from what the app declared after the platform (run at synthesis, before the plan is rendered). */
+  readonly finalize?: () => void;
 }
 
 /** The Job's name: the base name plus a hash of the plan, so the Job runs again exactly when the plan changes. */
 class PlanJob extends K8sObject {
-  constructor(scope: Construct, id: string, props: Json<k8s.KubeJobProps>, private readonly base: string, private readonly plan: BootstrapPlan) {
+  constructor(scope: Construct, id: string, props: Json<k8s.KubeJobProps>, private readonly base: string, private readonly plan: () => BootstrapPlan) {
     super(scope, id, Object.assign({}, props as ObjectBody, { apiVersion: KUBE.Job.apiVersion, kind: KUBE.Job.kind }));
   }
   public toJson(): any {
     const json = super.toJson();
-    json.metadata.name = `${this.base}-${shortHash(JSON.stringify(this.plan))}`;
+    json.metadata.name = `${this.base}-${shortHash(JSON.stringify(this.plan()))}`;
     return json;
   }
 }
@@ -73,6 +110,8 @@ class PlanJob extends K8sObject {
  */
 export class Bootstrap extends Construct {
   private readonly secretNames = new Map<string, Set<string>>();
+  /** Workloads the bootstrap may restart, by namespace and resource. */
+  private readonly restartable = new Map<string, Map<string, Set<string>>>();
   private readonly labels: Record<string, string>;
 
   constructor(scope: Construct, id: string, private readonly input: BootstrapInput) {
@@ -87,7 +126,7 @@ export class Bootstrap extends Construct {
       metadata: { name: names.bootstrap, namespace, labels: this.labels },
       data: {
         'bootstrap.py': program('bootstrap.py').text,
-        'plan.json': Lazy.any({ produce: () => JSON.stringify(input.plan, null, 2) }) as any,
+        'plan.json': Lazy.any({ produce: () => JSON.stringify(this.finalPlan(), null, 2) }) as any,
       },
     });
     this.grantNamespace(namespace);
@@ -115,7 +154,13 @@ export class Bootstrap extends Construct {
           }),
         },
       },
-    }, names.bootstrap, input.plan);
+    }, names.bootstrap, () => this.finalPlan());
+  }
+
+  /** The plan, completed by the platform's finalizer. */
+  private finalPlan(): BootstrapPlan {
+    this.input.finalize?.();
+    return this.input.plan;
   }
 
   /** Lets the bootstrap create Secrets in `namespace` and read/replace the ones the plan names there. */
@@ -127,17 +172,29 @@ export class Bootstrap extends Construct {
     const roleName = this.input.names.bootstrap;
     kube(this, `${id}-role`, KUBE.Role, {
       metadata: { name: roleName, namespace, labels: this.labels },
-      rules: [
-        // Creation cannot be limited by name (the API server authorizes it before the name is known).
-        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
-        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: Lazy.any({ produce: () => [...names].sort() }) as any },
-      ],
+      rules: Lazy.any({
+        produce: () => [
+          // Creation cannot be limited by name (the API server authorizes it before the name is known).
+          { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+          { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: [...names].sort() },
+          ...[...(this.restartable.get(namespace) ?? new Map<string, Set<string>>())].sort(([a], [b]) => a.localeCompare(b)).map(([resource, workloads]) => (
+            { apiGroups: ['apps'], resources: [resource], verbs: ['patch'], resourceNames: [...workloads].sort() })),
+        ],
+      }) as any,
     });
     kube(this, `${id}-binding`, KUBE.RoleBinding, {
       metadata: { name: roleName, namespace, labels: this.labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
       subjects: [{ kind: 'ServiceAccount', name: this.input.names.bootstrap, namespace: this.input.namespace }],
     });
+  }
+
+  /** Lets the bootstrap restart (patch the pod template of) one workload. */
+  public allowRestart(namespace: string, resource: 'statefulsets' | 'deployments', name: string): void {
+    this.grantNamespace(namespace);
+    const byResource = this.restartable.get(namespace) ?? new Map<string, Set<string>>();
+    this.restartable.set(namespace, byResource);
+    byResource.set(resource, (byResource.get(resource) ?? new Set<string>()).add(name));
   }
 
   /** Records that the plan reads or writes Secret `name` in `namespace` (for the Role's resourceNames). */

@@ -4,14 +4,34 @@ import { PlatformNames } from './names';
 import { Json, KUBE, kube } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { renderStatefulService } from './stateful';
-import { BackendStoreSpec } from '../../core';
+import { BackendStoreSpec, shortHash } from '../../core';
 
 /** Port of PostgreSQL. */
 export const POSTGRES_PORT = 5432;
 /** uid/gid of the `postgres` user in the official Alpine image. */
 const POSTGRES_UID = 70;
-/** Database and user the embedded PostgreSQL creates. */
+/** Database (and superuser) the embedded PostgreSQL creates; the superuser is the bootstrap's alone. */
 export const EMBEDDED_DATABASE = 'mlflow';
+
+/**
+ * A PostgreSQL identifier from name parts (DNS labels): joined with `_`, `-` turned into `_`; past 63
+ * bytes (where PostgreSQL would silently truncate, so two long names could meet) it keeps 54
+ * characters and a hash of the whole.
+ */
+export function postgresIdentifier(...parts: string[]): string {
+  const joined = parts.join('_').replace(/-/g, '_');
+  return joined.length <= 63 ? joined : `${joined.slice(0, 54)}_${shortHash(joined, 8)}`;
+}
+
+/** The tracking server's database role of platform `platform`. */
+export function trackingRole(platform: string): string {
+  return postgresIdentifier(platform, 'tracking');
+}
+
+/** Role and study database of tenant `tenant` of platform `platform`. */
+export function tenantDatabase(platform: string, tenant: string): { role: string; database: string } {
+  return { role: postgresIdentifier(platform, 'tenant', tenant), database: postgresIdentifier(platform, 'studies', tenant) };
+}
 
 /** What the database renderer needs. */
 export interface DatabaseInput {

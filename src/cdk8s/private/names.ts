@@ -13,11 +13,17 @@ export interface PlatformNames {
   readonly storeSecret: string;
   /** Secret: `username`, `password` of the MLflow admin (generated when not given). */
   readonly adminSecret: string;
+  /** Secret: `username`, `password` of the tracking server's own database role (generated). */
+  readonly trackingDatabaseSecret: string;
   /** Secret: `backend-store-uri`, `basic_auth.ini`, `flask-secret-key` composed by the bootstrap Job. */
   readonly trackingConfigSecret: string;
+  /** Secret: `password` OAuth2 Proxy sends upstream for the people it signed in (OIDC mode). */
+  readonly oidcProxySecret: string;
+  /** ConfigMap: MLflow's OIDC-mode authorization function and its group mapping. */
+  readonly oidcConfig: string;
   /** Secret in each tenant namespace: `accessKeyId`, `secretAccessKey`. */
   readonly tenantStoreSecret: string;
-  /** Secret in each tenant namespace: `username`, `password` of the database. */
+  /** Secret in each tenant namespace: `username`, `password`, `database` of the tenant's own database role. */
   readonly tenantDatabaseSecret: string;
   /** Secret in each tenant namespace: `username`, `password` of the tenant's MLflow user. */
   readonly tenantTrackingSecret: string;
@@ -34,7 +40,10 @@ export function platformNames(name: string): PlatformNames {
     postgresSecret: childName(name, 'postgres-credentials'),
     storeSecret: childName(name, 's3-credentials'),
     adminSecret: childName(name, 'mlflow-admin'),
+    trackingDatabaseSecret: childName(name, 'tracking-database'),
     trackingConfigSecret: childName(name, 'tracking-config'),
+    oidcProxySecret: childName(name, 'oidc-proxy'),
+    oidcConfig: childName(name, 'tracking-oidc'),
     tenantStoreSecret: childName(name, 'store'),
     tenantDatabaseSecret: childName(name, 'database'),
     tenantTrackingSecret: childName(name, 'tracking'),

@@ -4,6 +4,7 @@ import { PlatformNames } from './names';
 import type { Json } from './object';
 import { allow, allowDns, ANYWHERE, defaultDeny, peer, PodGroup, tcp, tenantsPeer } from './platform-network';
 import { selectorLabels } from './pod';
+import { DATABASE_CLIENT_LABEL } from './tenant-network';
 import { ExposureSpec } from '../../core';
 
 /** What the platform namespace's NetworkPolicies need. */
@@ -22,6 +23,8 @@ export interface PlatformNetworkInput {
   readonly externalDatabasePort?: number;
   /** Whether the backup CronJob exists. */
   readonly backups: boolean;
+  /** Where the API server's endpoints are (the bootstrap's only egress on 443/6443). */
+  readonly apiServerCidrs: readonly string[];
 }
 
 /**
@@ -71,7 +74,8 @@ export function renderPlatformNetwork(scope: Construct, i: PlatformNetworkInput)
     allow(scope, 'netpol-database', {
       name: i.names.postgres,
       pods: group(i.database.labels),
-      ingress: [{ from: [peer(tracking), ...(i.backups ? [peer(backup)] : []), tenants], ports: [tcp(i.database.port)] }],
+      // Tenants: only their sweeps' Optuna pods, which log in with the tenant's own role.
+      ingress: [{ from: [peer(tracking), peer(bootstrap), ...(i.backups ? [peer(backup)] : []), { ...tenants, podSelector: { matchLabels: { [DATABASE_CLIENT_LABEL]: 'true' } } }], ports: [tcp(i.database.port)] }],
     }, i.labels);
   }
   if (i.store) {
@@ -85,8 +89,10 @@ export function renderPlatformNetwork(scope: Construct, i: PlatformNetworkInput)
     name: i.names.bootstrap,
     pods: bootstrap,
     egress: [
-      // The API server's address is not known at synth time.
-      { to: [ANYWHERE], ports: [tcp(443), tcp(6443)] },
+      // The API server, at its declared ranges.
+      { to: i.apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(443), tcp(6443)] },
+      // The database, to create the tracking server's and the tenants' roles.
+      i.database ? { to: [peer(group(i.database.labels))], ports: [tcp(i.database.port)] } : { to: [ANYWHERE], ports: [tcp(i.externalDatabasePort ?? 5432)] },
       { to: [peer(tracking)], ports: [tcp(i.tracking.port)] },
       ...(i.store ? [{ to: [peer(group(i.store.labels))], ports: [tcp(i.store.port)] }] : []),
     ],

@@ -10,6 +10,8 @@ import { join } from 'node:path';
  * - `bootstrap.py` — the credentials bootstrap (bootstrap Job, MLflow image: Python 3 and boto3). It
  *   reads a plan (`plan.json`, synthesized by MlPlatform) and generates, composes and copies Secrets,
  *   creates the bucket on the embedded object store and one MLflow user per tenant.
+ * - `mlflow_oidc_auth.py` — MLflow's authorization function in OIDC mode (tracking pod): people who
+ *   signed in through OAuth2 Proxy act as their tenant's MLflow user, everyone else uses basic auth.
  * - `payload_logger.py` — the reverse proxy beside a model server that logs sampled requests and
  *   responses to the object store (ModelEndpoint's `logging`).
  * - `sweep.py`, `sweep_lib.py`, `sweep_trial.py` — the Optuna side of a TuningSweep: study creation,
@@ -18,7 +20,7 @@ import { join } from 'node:path';
  * - `runner.sh` — the trial container's main process (POSIX sh and `sleep` only): it runs the trials
  *   the Optuna container hands over through files in the shared `emptyDir`, and always exits.
  */
-export const PROGRAM_NAMES = ['bootstrap.py', 'payload_logger.py', 'sweep.py', 'sweep_lib.py', 'sweep_trial.py', 'runner.sh'] as const;
+export const PROGRAM_NAMES = ['bootstrap.py', 'mlflow_oidc_auth.py', 'payload_logger.py', 'sweep.py', 'sweep_lib.py', 'sweep_trial.py', 'runner.sh'] as const;
 
 /** The file name of one of the {@link PROGRAM_NAMES}. */
 export type ProgramName = typeof PROGRAM_NAMES[number];

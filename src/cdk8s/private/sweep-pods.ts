@@ -69,7 +69,7 @@ export function storageEnv(spec: SweepSpec): Json<k8s.EnvVar>[] {
   return [
     { name: 'SWEEP_DB_HOST', value: s.host },
     { name: 'SWEEP_DB_PORT', value: String(s.port) },
-    { name: 'SWEEP_DB_NAME', value: s.database },
+    s.databaseRef ? secretEnv('SWEEP_DB_NAME', s.databaseRef.name, s.databaseRef.key) : { name: 'SWEEP_DB_NAME', value: s.database },
     { name: 'SWEEP_DB_SSLMODE', value: s.sslMode },
     { name: 'SWEEP_DB_SCHEMA', value: s.schema },
     secretEnv('SWEEP_DB_USER', s.username.name, s.username.key),

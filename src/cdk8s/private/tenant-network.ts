@@ -37,7 +37,26 @@ export interface ExternalService {
   readonly name: string;
   /** TCP ports. */
   readonly ports: readonly number[];
+  /** The address ranges it may be at. @default ['0.0.0.0/0'] */
+  readonly cidrs?: readonly string[];
+  /** Only the tenant pods with these labels may reach it. @default every pod */
+  readonly pods?: Readonly<Record<string, string>>;
+  /** Only the tenant pods that carry this label (any value) may reach it. @default every pod */
+  readonly podsWithLabel?: string;
 }
+
+/**
+ * Label of the tenant pods that may reach the platform's PostgreSQL (a sweep's Optuna pods, which
+ * connect with the tenant's own role): no other pod of a tenant gets that egress, and the platform's
+ * database admits no other tenant pod.
+ */
+export const DATABASE_CLIENT_LABEL = 'mlplatform.io/database-client';
+
+/**
+ * Label Argo Workflows' controller puts on every pod of a workflow (`common.LabelKeyWorkflow`, set in
+ * workflow/controller/workflowpod.go): the pods whose executor calls the API server.
+ */
+export const ARGO_WORKFLOW_POD_LABEL = 'workflows.argoproj.io/workflow';
 
 /** Label the API server sets on every Namespace to its own name (Kubernetes ≥ 1.22). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -71,6 +90,7 @@ export function renderTenantNetworkPolicies(
     spec,
   });
   const everyPod: Json<k8s.LabelSelector> = {};
+  const databaseClients: Json<k8s.LabelSelector> = { matchLabels: { [DATABASE_CLIENT_LABEL]: 'true' } };
 
   policy('default-deny', { podSelector: everyPod, policyTypes: ['Ingress', 'Egress'] });
 
@@ -104,7 +124,7 @@ export function renderTenantNetworkPolicies(
   for (const [role, peer] of services) {
     if (!peer) continue;
     policy(`allow-${role}`, {
-      podSelector: everyPod,
+      podSelector: role === 'database' ? databaseClients : everyPod,
       policyTypes: ['Egress'],
       egress: [{
         to: [{
@@ -118,10 +138,10 @@ export function renderTenantNetworkPolicies(
 
   for (const ext of peers.externalServices ?? []) {
     policy(`allow-${ext.name}`, {
-      podSelector: everyPod,
+      podSelector: ext.pods ? { matchLabels: { ...ext.pods } } : ext.podsWithLabel ? { matchExpressions: [{ key: ext.podsWithLabel, operator: 'Exists' }] } : everyPod,
       policyTypes: ['Egress'],
       egress: [{
-        to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+        to: (ext.cidrs ?? ['0.0.0.0/0']).map((cidr) => ({ ipBlock: { cidr } })),
         ports: ext.ports.map((port) => ({ protocol: 'TCP', port })),
       }],
     });

@@ -1,8 +1,10 @@
+import { Lazy } from 'cdk8s';
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { Json, KUBE, kube } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
+import { program } from './programs';
 import { ExposureSpec, TrackingSpec } from '../../core';
 
 /** Port of the MLflow server (API and UI). */
@@ -29,7 +31,15 @@ export interface TrackingInput {
   readonly storeCredentialEnv: Json<k8s.EnvVar>[];
   /** ServiceAccount annotations (workload identity). */
   readonly serviceAccountAnnotations?: Record<string, string>;
+  /** OIDC mode: the admin's user name and the groups → MLflow user mapping (rendered at synthesis). */
+  readonly oidc?: {
+    readonly admin: { readonly name: string; readonly key: string };
+    readonly mapping: () => { adminGroups: string[]; tenants: { username: string; groups: string[] }[] };
+  };
 }
+
+/** Where the OIDC-mode authorization function, its mapping and its secrets are mounted (on PYTHONPATH). */
+const OIDC_DIR = '/etc/mlflow-oidc';
 
 /** Labels of the tracking pods. */
 export function trackingPodLabels(i: { platform: string; names: PlatformNames }): Record<string, string> {
@@ -53,8 +63,18 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
   const labels = appLabels(names.tracking, 'tracking', i.platform);
   const selector = trackingPodLabels(i);
   const publicHost = i.exposure.kind === 'none' ? undefined : i.exposure.host;
-  const basic = spec.auth.kind === 'basic';
+  // MLflow's basic-auth app runs with OIDC too (people come through the proxy, pods log in as their tenant).
+  const basic = spec.auth.kind !== 'disabled';
   const oidc = spec.auth.kind === 'oidc' ? spec.auth : undefined;
+  if (oidc && i.oidc) {
+    kube(scope, 'tracking-oidc', KUBE.ConfigMap, {
+      metadata: { name: names.oidcConfig, namespace, labels },
+      data: {
+        'mlflow_oidc_auth.py': program('mlflow_oidc_auth.py').text,
+        'mapping.json': Lazy.any({ produce: () => JSON.stringify(i.oidc!.mapping(), null, 2) }) as any,
+      },
+    });
+  }
 
   kube(scope, 'tracking-sa', KUBE.ServiceAccount, {
     metadata: { name: names.tracking, namespace, labels, ...(i.serviceAccountAnnotations ? { annotations: i.serviceAccountAnnotations } : {}) },
@@ -85,6 +105,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       { name: 'MLFLOW_AUTH_CONFIG_PATH', value: '/etc/mlflow-auth/basic_auth.ini' },
       secretEnv('MLFLOW_FLASK_SERVER_SECRET_KEY', names.trackingConfigSecret, 'flask-secret-key'),
     ] : []),
+    ...(oidc ? [{ name: 'PYTHONPATH', value: OIDC_DIR }, { name: 'MLFLOW_OIDC_DIR', value: OIDC_DIR }] : []),
   ];
   const health = { httpGet: { path: '/health', port: 'http' } };
   const containers: Json<k8s.Container>[] = [container({
@@ -98,6 +119,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     volumeMounts: [
       { name: 'tmp', mountPath: '/tmp' },
       ...(basic ? [{ name: 'auth-config', mountPath: '/etc/mlflow-auth', readOnly: true }] : []),
+      ...(oidc ? [{ name: 'oidc', mountPath: OIDC_DIR, readOnly: true }] : []),
     ],
     // Start-up runs the database migrations: give it up to 5 minutes.
     startupProbe: Object.assign({}, health, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 }),
@@ -118,12 +140,21 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
         ...oidc.allowedGroups.map((g) => `--allowed-group=${g}`),
         '--skip-provider-button=true',
         '--reverse-proxy=true',
+        // Upstream, each request carries `Authorization: Basic <e-mail>:<proxy password>` and the person's
+        // groups (X-Forwarded-Groups); the same headers sent by a client are stripped first. MLflow's
+        // authorization function (mlflow_oidc_auth.py) maps the groups to an MLflow user.
+        '--pass-basic-auth=true',
+        '--prefer-email-to-user=true',
+        '--pass-user-headers=true',
+        '--skip-auth-strip-headers=true',
         '--cookie-secure=true',
         ...(publicHost ? [`--redirect-url=https://${publicHost}/oauth2/callback`] : []),
       ],
       env: [
         secretEnv('OAUTH2_PROXY_CLIENT_SECRET', oidc.clientSecret.name, oidc.clientSecret.key),
         secretEnv('OAUTH2_PROXY_COOKIE_SECRET', oidc.cookieSecret.name, oidc.cookieSecret.key),
+        // OAuth2 Proxy reads its settings from flags and environment only, not from files.
+        secretEnv('OAUTH2_PROXY_BASIC_AUTH_PASSWORD', names.oidcProxySecret, 'password'),
       ],
       ports: [{ name: 'oidc', containerPort: OIDC_PROXY_PORT, protocol: 'TCP' }],
       resources: resources('10m', '200m', '32Mi', '128Mi'),
@@ -153,6 +184,17 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
           volumes: [
             emptyDir('tmp', '2Gi'),
             ...(basic ? [{ name: 'auth-config', secret: { secretName: names.trackingConfigSecret, items: [{ key: 'basic_auth.ini', path: 'basic_auth.ini' }], defaultMode: 0o440 } }] : []),
+            ...(oidc && i.oidc ? [{
+              name: 'oidc',
+              projected: {
+                defaultMode: 0o440,
+                sources: [
+                  { configMap: { name: names.oidcConfig, items: [{ key: 'mlflow_oidc_auth.py', path: 'mlflow_oidc_auth.py' }, { key: 'mapping.json', path: 'mapping.json' }] } },
+                  { secret: { name: names.oidcProxySecret, items: [{ key: 'password', path: 'proxy-password' }] } },
+                  { secret: { name: i.oidc.admin.name, items: [{ key: i.oidc.admin.key, path: 'admin-username' }] } },
+                ],
+              },
+            }] : []),
           ],
           topologySpreadConstraints: [{
             maxSkew: 1,

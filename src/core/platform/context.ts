@@ -59,9 +59,13 @@ export interface PlatformContext {
   readonly database: {
     readonly host: string;
     readonly port: number;
+    /** Database name, unless `credentials.keys.database` names the Secret key that holds each tenant's own. */
     readonly database: string;
     readonly sslMode: string;
-    /** `username` and `password` in each tenant namespace. */
+    /**
+     * `username` and `password` (and optionally `database`) in each tenant namespace: with MlPlatform, the
+     * tenant's own role, owner of its own study database, never the platform's login.
+     */
     readonly credentials: SecretKeys;
     /** Labels of the embedded database's pods, when embedded. */
     readonly podLabels?: Readonly<Record<string, string>>;

@@ -2,6 +2,7 @@ import { Issues } from '../errors';
 import { checkDnsLabel } from '../names';
 import { Cpu, Size } from '../quantities';
 import { GpuPoolSpec } from './pools';
+import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
 /** Resource limits of a tenant's namespace (a ResourceQuota). */
 export interface TenantQuota {
@@ -63,6 +64,18 @@ export interface TenantOptions {
    * @default false
    */
   readonly queue?: boolean;
+  /**
+   * The tenant's own object-store access keys, when the platform's store is an S3-compatible one
+   * reached with static access keys (`ArtifactStore.s3({ credentials: { accessKeyId, secretAccessKey } })`):
+   * Secret keys in the platform namespace holding an identity you made in that store, limited to the
+   * tenant's prefixes (`<prefix>/pipelines/<namespace>/` and `<prefix>/endpoints/<namespace>/` read-write,
+   * plus what it was granted read-only; `MlPlatform.tenantStorePrefixes` lists them). The bootstrap puts
+   * them into the tenant's `<platform>-store` Secret; the platform's own keys never leave its namespace.
+   * Not used with the embedded store (the bootstrap makes one identity per tenant) or workload identity
+   * (each workload gets its own role).
+   * @default none: required with static keys
+   */
+  readonly storeCredentials?: { readonly accessKeyId: SecretKeyRef; readonly secretAccessKey: SecretKeyRef };
 }
 
 /** A validated tenant. */
@@ -86,6 +99,8 @@ export interface TenantSpec {
   readonly access: { readonly admins: readonly string[]; readonly editors: readonly string[]; readonly viewers: readonly string[] };
   /** Kueue LocalQueue name when the tenant has a queue. */
   readonly queueName?: string;
+  /** The tenant's own store access keys (static-key stores only). */
+  readonly storeCredentials?: { readonly accessKeyId: SecretKeyRef; readonly secretAccessKey: SecretKeyRef };
 }
 
 /** Validates a tenant against the declared pools. */
@@ -127,5 +142,9 @@ export function resolveTenant(issues: Issues, path: string, name: string, o: Ten
   for (const [role, groups] of Object.entries(access)) {
     groups.forEach((g, i) => { if (typeof g !== 'string' || g.trim() === '') issues.add(`${path}.access.${role}[${i}]`, g, 'must be a non-empty group name'); });
   }
-  return { name, namespace, quota, containerDefaults, access, queueName: o.queue ? namespace : undefined };
+  if (o.storeCredentials !== undefined) {
+    checkSecretKeyRef(issues, `${path}.storeCredentials.accessKeyId`, o.storeCredentials?.accessKeyId);
+    checkSecretKeyRef(issues, `${path}.storeCredentials.secretAccessKey`, o.storeCredentials?.secretAccessKey);
+  }
+  return { name, namespace, quota, containerDefaults, access, queueName: o.queue ? namespace : undefined, ...(o.storeCredentials ? { storeCredentials: o.storeCredentials } : {}) };
 }

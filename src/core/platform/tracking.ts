@@ -9,13 +9,21 @@ export interface BasicAuthOptions {
    */
   readonly admin?: { readonly username: SecretKeyRef; readonly password: SecretKeyRef };
   /**
-   * Permission users have on resources they did not create.
-   * @default 'READ'
+   * Permission users have on resources they did not create. Each tenant has its own MLflow user, so
+   * with the default a tenant sees only what it created and what was shared with it
+   * (`MlPlatform.shareRegisteredModel`); `READ` lets every tenant read every other tenant's
+   * experiments and models.
+   * @default 'NO_PERMISSIONS'
    */
   readonly defaultPermission?: 'READ' | 'EDIT' | 'MANAGE' | 'NO_PERMISSIONS';
 }
 
-/** OIDC login through OAuth2 Proxy in front of the tracking UI. */
+/**
+ * OIDC login through OAuth2 Proxy in front of the tracking UI. MLflow still runs its basic-auth app,
+ * so its API port admits no request without a login: tenant pods use their tenant's MLflow user, and a
+ * person who signed in through the proxy acts as the MLflow user their groups map to (see
+ * `adminGroups` and the tenants' `access` groups).
+ */
 export interface OidcAuthOptions {
   /** OIDC issuer URL, e.g. `https://login.example.com/realms/ml`. */
   readonly issuerUrl: string;
@@ -25,16 +33,31 @@ export interface OidcAuthOptions {
   readonly clientSecret: SecretKeyRef;
   /** Cookie encryption secret (16, 24 or 32 bytes), from a Secret. */
   readonly cookieSecret: SecretKeyRef;
-  /** Email domains allowed in. @default ['*'] (any authenticated user of the issuer) */
-  readonly emailDomains?: readonly string[];
-  /** Groups allowed in (the `groups` claim). @default any group */
+  /**
+   * Email domains allowed in, e.g. `['example.com']`. Required: `['*']` (any account the issuer knows)
+   * only together with `allowedGroups`.
+   */
+  readonly emailDomains: readonly string[];
+  /** Groups allowed in (the `groups` claim). @default any group of the admitted domains */
   readonly allowedGroups?: readonly string[];
+  /**
+   * Groups whose members act as the MLflow admin. Everyone else acts as the MLflow user of the first
+   * tenant (in declaration order) whose `access.admins` or `access.editors` holds one of their groups,
+   * and is refused (403) when there is none.
+   * @default none
+   */
+  readonly adminGroups?: readonly string[];
 }
 
 /** The validated authentication mode. */
 export type TrackingAuthSpec =
   | { readonly kind: 'basic'; readonly admin?: { readonly username: SecretKeyRef; readonly password: SecretKeyRef }; readonly defaultPermission: string }
-  | { readonly kind: 'oidc'; readonly issuerUrl: string; readonly clientId: string; readonly clientSecret: SecretKeyRef; readonly cookieSecret: SecretKeyRef; readonly emailDomains: readonly string[]; readonly allowedGroups: readonly string[] }
+  | {
+    readonly kind: 'oidc'; readonly issuerUrl: string; readonly clientId: string; readonly clientSecret: SecretKeyRef; readonly cookieSecret: SecretKeyRef;
+    readonly emailDomains: readonly string[]; readonly allowedGroups: readonly string[]; readonly adminGroups: readonly string[];
+    /** Always NO_PERMISSIONS: people act as their tenant's user. */
+    readonly defaultPermission: string;
+  }
   | { readonly kind: 'disabled'; readonly reason: string };
 
 /** How users authenticate to the tracking server. On by default; off only when said explicitly. */
@@ -65,7 +88,7 @@ export class TrackingAuth {
       return { kind: 'disabled', reason: o.reason };
     }
     if (o.kind === 'basic') {
-      const defaultPermission = o.defaultPermission ?? 'READ';
+      const defaultPermission = o.defaultPermission ?? 'NO_PERMISSIONS';
       if (!['READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS'].includes(defaultPermission)) issues.add(`${path}.defaultPermission`, defaultPermission, 'must be READ, EDIT, MANAGE or NO_PERMISSIONS');
       if (o.admin !== undefined) {
         checkSecretKeyRef(issues, `${path}.admin.username`, o.admin.username);
@@ -77,7 +100,24 @@ export class TrackingAuth {
     if (typeof o.clientId !== 'string' || o.clientId.length === 0) issues.add(`${path}.clientId`, o.clientId, 'must be the OAuth client id');
     checkSecretKeyRef(issues, `${path}.clientSecret`, o.clientSecret);
     checkSecretKeyRef(issues, `${path}.cookieSecret`, o.cookieSecret);
-    return { kind: 'oidc', issuerUrl: o.issuerUrl, clientId: o.clientId, clientSecret: o.clientSecret, cookieSecret: o.cookieSecret, emailDomains: o.emailDomains ?? ['*'], allowedGroups: o.allowedGroups ?? [] };
+    const list = (name: string, v: unknown, required: boolean): string[] => {
+      if (v === undefined && !required) return [];
+      if (!Array.isArray(v) || (required && v.length === 0)) {
+        issues.add(`${path}.${name}`, v, required ? 'must list the e-mail domains to admit, e.g. ["example.com"]' : 'must be a list of group names');
+        return [];
+      }
+      v.forEach((x, i) => {
+        if (typeof x !== 'string' || x.trim() === '' || /[\s,]/.test(x)) issues.add(`${path}.${name}[${i}]`, x, 'must be a non-empty name without spaces or commas');
+      });
+      return v.filter((x) => typeof x === 'string');
+    };
+    const emailDomains = list('emailDomains', o.emailDomains, true);
+    const allowedGroups = list('allowedGroups', o.allowedGroups, false);
+    const adminGroups = list('adminGroups', o.adminGroups, false);
+    if (emailDomains.includes('*') && allowedGroups.length === 0) {
+      issues.add(`${path}.emailDomains`, emailDomains, 'admits every account of the issuer: name the domains, or keep "*" and restrict with allowedGroups');
+    }
+    return { kind: 'oidc', issuerUrl: o.issuerUrl, clientId: o.clientId, clientSecret: o.clientSecret, cookieSecret: o.cookieSecret, emailDomains, allowedGroups, adminGroups, defaultPermission: 'NO_PERMISSIONS' };
   }
 }
 

@@ -50,6 +50,8 @@ export type StudyStorageSpec =
     readonly host: string;
     readonly port: number;
     readonly database: string;
+    /** The Secret key that holds the database name, when it comes from the tenant's Secret (then `database` is only a fallback). */
+    readonly databaseRef?: SecretKeyRef;
     readonly sslMode: string;
     readonly username: SecretKeyRef;
     readonly password: SecretKeyRef;
@@ -108,6 +110,7 @@ export class StudyStorage {
         host: d.host,
         port: d.port,
         database: d.database,
+        ...(d.credentials.keys.database ? { databaseRef: { name: d.credentials.name, key: d.credentials.keys.database } } : {}),
         sslMode: d.sslMode,
         username: { name: d.credentials.name, key: d.credentials.keys.username },
         password: { name: d.credentials.name, key: d.credentials.keys.password },

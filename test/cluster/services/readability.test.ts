@@ -28,7 +28,7 @@ test('the example (platform, pipeline, sweep, endpoint): every mounted file read
 });
 
 test.each([
-  ['OIDC', TrackingAuth.oidc({ issuerUrl: 'https://login.example.com', clientId: 'mlflow', clientSecret: { name: 'oidc', key: 'client-secret' }, cookieSecret: { name: 'oidc', key: 'cookie-secret' } })],
+  ['OIDC', TrackingAuth.oidc({ issuerUrl: 'https://login.example.com', clientId: 'mlflow', clientSecret: { name: 'oidc', key: 'client-secret' }, cookieSecret: { name: 'oidc', key: 'cookie-secret' }, emailDomains: ['example.com'] })],
   ['basic auth with a user-supplied admin', TrackingAuth.basic({ admin: { username: { name: 'mlflow-admin-user', key: 'name' }, password: { name: 'mlflow-admin-pass', key: 'pw' } } })],
 ])('external database and S3 with credentials, %s, tenants: every mounted file readable', async (_what, auth) => {
   const { objects } = synthChart((chart) => {

@@ -134,9 +134,10 @@ const oidc = fc.record({
   clientId: fc.constantFrom('mlflow', 'ml-platform'),
   clientSecret: secretRef,
   cookieSecret: secretRef,
-  emailDomains: fc.option(fc.array(fc.constantFrom('example.com', 'acme.io'), { maxLength: 2 }), { nil: undefined }),
+  emailDomains: fc.array(fc.constantFrom('example.com', 'acme.io'), { minLength: 1, maxLength: 2 }),
   allowedGroups: fc.option(fc.array(fc.constantFrom('ml', 'data'), { maxLength: 2 }), { nil: undefined }),
-}, { requiredKeys: ['issuerUrl', 'clientId', 'clientSecret', 'cookieSecret'] }).map((o) => TrackingAuth.oidc(o));
+  adminGroups: fc.option(fc.array(fc.constantFrom('ml-admins', 'platform'), { maxLength: 2 }), { nil: undefined }),
+}, { requiredKeys: ['issuerUrl', 'clientId', 'clientSecret', 'cookieSecret', 'emailDomains'] }).map((o) => TrackingAuth.oidc(o));
 
 const basic = fc.record({
   admin: fc.option(fc.record({ username: secretRef, password: secretRef }), { nil: undefined }),
