@@ -542,21 +542,22 @@ export class MlPlatform extends Construct {
     const auth = this.spec.tracking.auth;
     // The superuser (embedded) or master user (external) stays in this namespace: only the bootstrap
     // uses it, to create the tracking server's role and each tenant's role and database.
-    let admin: DatabaseLogin;
+    let dbAdmin: DatabaseLogin;
     if (b.kind === 'embedded') {
       plan.generate.push({ namespace: ns, name: names.postgresSecret, keys: { username: { value: EMBEDDED_DATABASE }, password: { randomBytes: 24 } } });
       use(names.postgresSecret);
-      admin = { namespace: ns, name: names.postgresSecret, usernameKey: 'username', passwordKey: 'password' };
+      dbAdmin = { namespace: ns, name: names.postgresSecret, usernameKey: 'username', passwordKey: 'password' };
     } else {
       use(b.username.name);
       use(b.password.name);
-      admin = { namespace: ns, name: b.username.name, usernameKey: b.username.key, passwordKey: b.password.key };
+      dbAdmin = { namespace: ns, name: b.username.name, usernameKey: b.username.key, passwordKey: b.password.key };
       if (b.password.name !== b.username.name) {
         // The program reads both keys from one Secret: compose one when the user split them.
         const joined = `${names.postgresSecret}-joined`;
-        plan.compose.push({ namespace: ns, name: joined, keys: { username: secretRef(ns, b.username.name, b.username.key), password: secretRef(ns, b.password.name, b.password.key) } });
+        const keys = { username: secretRef(ns, b.username.name, b.username.key), password: secretRef(ns, b.password.name, b.password.key) };
+        plan.compose.push({ namespace: ns, name: joined, keys });
         use(joined);
-        admin = { namespace: ns, name: joined, usernameKey: 'username', passwordKey: 'password' };
+        dbAdmin = { namespace: ns, name: joined, usernameKey: 'username', passwordKey: 'password' };
       }
     }
     const role = trackingRole(this.platformName);
@@ -571,7 +572,7 @@ export class MlPlatform extends Construct {
       port,
       database,
       sslMode,
-      admin,
+      admin: dbAdmin,
       tracking: { role, secret: { namespace: ns, name: names.trackingDatabaseSecret, passwordKey: 'password' } },
       tenants: [],
     };
@@ -586,7 +587,8 @@ export class MlPlatform extends Construct {
       // s3.json lives in the same Secret as the keys it is made of: composed after generation, from the
       // platform's identity (its own services) and one identity per tenant, limited to that tenant's
       // prefixes (completed at synthesis, when every tenant and workload is known: finalizePlan).
-      this.storeIdentities = { namespace: ns, name: names.storeSecret, keys: { accessKeyId: secretRef(ns, names.storeSecret, 'accessKeyId'), secretAccessKey: secretRef(ns, names.storeSecret, 'secretAccessKey'), 's3.json': '' } };
+      const keys = { 'accessKeyId': secretRef(ns, names.storeSecret, 'accessKeyId'), 'secretAccessKey': secretRef(ns, names.storeSecret, 'secretAccessKey'), 's3.json': '' };
+      this.storeIdentities = { namespace: ns, name: names.storeSecret, keys };
       plan.compose.push(this.storeIdentities);
       // SeaweedFS reads its identities once, at start: a changed file needs a restart.
       plan.restarts = [{ secret: { namespace: ns, name: names.storeSecret }, workload: { resource: 'statefulsets', namespace: ns, name: names.store } }];

@@ -7,8 +7,8 @@ import { appLabels } from './private/pod';
 import { renderDashboard, resolveDashboard } from './private/sweep-dashboard';
 import { checkKatib, renderKatibExperiment } from './private/sweep-katib';
 import { sweepNames } from './private/sweep-names';
-import { DATABASE_CLIENT_LABEL } from './private/tenant-network';
 import { programFiles, programFilesFingerprint, renderCreateJob, renderStorageEgress, renderWorkersJob, SweepPodsInput } from './private/sweep-pods';
+import { DATABASE_CLIENT_LABEL } from './private/tenant-network';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import {
   resolveSweep, resolveSweepImages, SweepImages, SweepOptions, SweepResults, sweepResults, sweepRuntimeConfig, SweepSpec, sweepDemands,

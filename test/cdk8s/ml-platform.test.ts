@@ -171,7 +171,10 @@ describe('MlPlatform: embedded stores and credentials', () => {
     expect(p.copy).toEqual([]);
     for (const c of p.compose.filter((x: any) => x.namespace !== 'mlplatform')) expect(JSON.stringify(c.keys)).not.toContain('{{secret:mlplatform/');
     expect(p.database).toEqual({
-      host: 'ml-postgres.mlplatform.svc.cluster.local', port: 5432, database: 'mlflow', sslMode: 'disable',
+      host: 'ml-postgres.mlplatform.svc.cluster.local',
+      port: 5432,
+      database: 'mlflow',
+      sslMode: 'disable',
       admin: { namespace: 'mlplatform', name: 'ml-postgres-credentials', usernameKey: 'username', passwordKey: 'password' },
       tracking: { role: 'ml_tracking', secret: { namespace: 'mlplatform', name: 'ml-tracking-database', passwordKey: 'password' } },
       tenants: [

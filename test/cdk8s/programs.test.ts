@@ -5,11 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { buildExample } from '../../examples/cdk8s-platform/platform';
+import { MlPlatform } from '../../src/cdk8s';
 import { program, PROGRAM_NAMES, PROGRAMS_DIR, ProgramName } from '../../src/cdk8s/private/programs';
+import { Exposure, TrackingAuth } from '../../src/core';
 import * as serializer from '../support/program-serializer';
 import { findAll, K8sObject, synthChart } from '../support/synth';
-import { MlPlatform } from '../../src/cdk8s';
-import { Exposure, TrackingAuth } from '../../src/core';
 
 const SRC_PROGRAMS = path.resolve(__dirname, '../../src/programs');
 

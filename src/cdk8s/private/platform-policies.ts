@@ -75,7 +75,7 @@ export function renderPlatformNetwork(scope: Construct, i: PlatformNetworkInput)
       name: i.names.postgres,
       pods: group(i.database.labels),
       // Tenants: only their sweeps' Optuna pods, which log in with the tenant's own role.
-      ingress: [{ from: [peer(tracking), peer(bootstrap), ...(i.backups ? [peer(backup)] : []), { ...tenants, podSelector: { matchLabels: { [DATABASE_CLIENT_LABEL]: 'true' } } }], ports: [tcp(i.database.port)] }],
+      ingress: [{ from: [peer(tracking), peer(bootstrap), ...(i.backups ? [peer(backup)] : []), Object.assign({}, tenants, { podSelector: { matchLabels: { [DATABASE_CLIENT_LABEL]: 'true' } } })], ports: [tcp(i.database.port)] }],
     }, i.labels);
   }
   if (i.store) {

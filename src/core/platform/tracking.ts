@@ -53,8 +53,14 @@ export interface OidcAuthOptions {
 export type TrackingAuthSpec =
   | { readonly kind: 'basic'; readonly admin?: { readonly username: SecretKeyRef; readonly password: SecretKeyRef }; readonly defaultPermission: string }
   | {
-    readonly kind: 'oidc'; readonly issuerUrl: string; readonly clientId: string; readonly clientSecret: SecretKeyRef; readonly cookieSecret: SecretKeyRef;
-    readonly emailDomains: readonly string[]; readonly allowedGroups: readonly string[]; readonly adminGroups: readonly string[];
+    readonly kind: 'oidc';
+    readonly issuerUrl: string;
+    readonly clientId: string;
+    readonly clientSecret: SecretKeyRef;
+    readonly cookieSecret: SecretKeyRef;
+    readonly emailDomains: readonly string[];
+    readonly allowedGroups: readonly string[];
+    readonly adminGroups: readonly string[];
     /** Always NO_PERMISSIONS: people act as their tenant's user. */
     readonly defaultPermission: string;
   }
