@@ -293,11 +293,12 @@ def databases():
         ensure_database(cur, d["database"], d["tracking"]["role"])
         for t in d.get("tenants", []):
             ensure_database(cur, t["database"], t["role"])
-        if superuser:
-            # The maintenance databases hold nothing of a tenant's: no CONNECT for them either.
-            for name in ("postgres", "template1"):
-                from psycopg2 import sql
-                cur.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+        # The maintenance databases hold nothing of a tenant's: no CONNECT for them either, where this login
+        # may say so (a superuser, or their owner; on a managed server they may belong to the provider).
+        from psycopg2 import sql
+        cur.execute("SELECT datname FROM pg_database WHERE datname IN ('postgres', 'template1') AND (%s OR pg_get_userbyid(datdba) = current_user)", (bool(superuser),))
+        for (name,) in cur.fetchall():
+            cur.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
     conn.close()
     hand_over(d, d["database"], d["tracking"]["role"])
 
