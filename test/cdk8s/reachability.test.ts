@@ -3,10 +3,10 @@
 // example (tenants `vision`, with a pipeline, a sweep and an endpoint, and `nlp`) plus an endpoint
 // in `nlp` and a third tenant `speech` with a pipeline and a sweep, all through the public API.
 // The assertions are what holds today and must keep holding (issue #20, "Tenancy you can trust").
-// Reaches issue #20 item 4 removes (every tenant pod → PostgreSQL 5432 through
-// `<tenant>-allow-database`; every tenant pod and the bootstrap → 0.0.0.0/0 on 443/6443 through
-// `<tenant>-allow-kube-apiserver` / `ml-bootstrap`) are deliberately not asserted either way here:
-// the tenancy work tightens them and extends this file with the new matrix.
+// Issue #20 item 4's matrix is asserted below ("least privilege"): PostgreSQL only from the tenants' sweep
+// pods (their own role), the platform's tracking server, backup and bootstrap; the API server's ports only
+// from Argo's workflow pods and the bootstrap, and only at the API server's ranges — no pod reaches a
+// public address on 6443.
 import { Testing } from 'cdk8s';
 import { buildExample } from '../../examples/cdk8s-platform/platform';
 import { MlPlatform, ModelEndpoint, TrainingPipeline, TuningSweep } from '../../src/cdk8s';
@@ -174,10 +174,35 @@ describe('reachability of a 3-tenant platform', () => {
     expect(beyond(r, platformPods.filter((p) => p !== BOOTSTRAP), externals, () => PortSet.none())).toEqual([]);
   });
 
+  test('least privilege: PostgreSQL admits the tenants\' sweep pods (their own role) and the platform\'s tracking, backup and bootstrap, no other pod', () => {
+    const sweepPods = tenantPods.filter((p) => /\/Job\/[a-z-]+-sweep-(create|workers)-|\/Deployment\/[a-z-]+-sweep-dashboard/.test(p));
+    expect(sweepPods.length).toBeGreaterThanOrEqual(4);
+    expect(r.sourcesOf(POSTGRES, 5432).sort()).toEqual([TRACKING, BACKUP, BOOTSTRAP, ...sweepPods].sort());
+    expect(r.explain(SWEEP_WORKERS[1], POSTGRES, 5432)).toEqual({
+      allowed: true,
+      egress: { isolated: true, allowedBy: ['speech/speech-allow-database'] },
+      ingress: { isolated: true, allowedBy: ['mlplatform/ml-postgres'] },
+    });
+  });
+
+  test('least privilege: the API server\'s ports only from Argo\'s workflow pods and the bootstrap, only at its ranges; nothing reaches a public address on 6443', () => {
+    // Argo's own pods (not the Job a resource template creates, whose pods have no executor).
+    const workflowPods = tenantPods.filter((p) => p.includes('/WorkflowTemplate/') && !p.endsWith('/Job'));
+    expect(workflowPods.length).toBeGreaterThanOrEqual(3);
+    const ours = (ps: string[]) => ps.filter((p) => tenantPods.includes(p) || platformPods.includes(p)).sort();
+    expect(ours(r.sourcesOf('kube-apiserver', 6443))).toEqual([BOOTSTRAP, ...workflowPods].sort());
+    expect(ours(r.sourcesOf('internet', 6443))).toEqual([]);
+    // The sweeps, dashboards and endpoints do not call the API server.
+    expect(ours(r.sourcesOf('kube-apiserver', 443)).filter((p) => !workflowPods.includes(p) && p !== BOOTSTRAP)).toEqual([]);
+    expect(r.explain('speech/WorkflowTemplate/asr/step-train', 'kube-apiserver', 6443).egress.allowedBy).toEqual(['speech/speech-allow-kube-apiserver']);
+  });
+
   test('the HTTPS egress policy keeps private ranges out: tenant pods reach a public address on 443 through it alone', () => {
     const step = 'speech/WorkflowTemplate/asr/step-train';
     expect(r.explain(step, 'internet', 443).egress.allowedBy).toContain('speech/speech-allow-https-egress');
     expect(r.explain(step, 'private-network', 443).egress.allowedBy).not.toContain('speech/speech-allow-https-egress');
+    // Nor the link-local range, where the cloud's metadata and credential agents answer.
+    expect(r.explain(step, 'instance-metadata', 443).egress.allowedBy).toEqual([]);
   });
 });
 

@@ -249,7 +249,7 @@ describe('NetworkPolicies', () => {
       podSelector: {},
       policyTypes: ['Egress'],
       egress: [{
-        to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }],
+        to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'] } }],
         ports: [{ protocol: 'TCP', port: 443 }],
       }],
     });

@@ -69,6 +69,13 @@ export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 export const PRIVATE_IPV4_RANGES: readonly string[] = Object.freeze(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
 
 /**
+ * What the HTTPS egress rule leaves out: the private ranges, and the link-local range (RFC 3927), where
+ * the cloud's instance metadata and credential agents answer (169.254.169.254, EKS Pod Identity's
+ * 169.254.170.23): a tenant pod gets credentials only through its own ServiceAccount.
+ */
+export const HTTPS_EGRESS_EXCLUDED: readonly string[] = Object.freeze([...PRIVATE_IPV4_RANGES, '169.254.0.0/16']);
+
+/**
  * Renders a tenant namespace's NetworkPolicies under `scope`. Policies are additive, so the
  * result is "deny everything, then allow exactly":
  * - `<tenant>-default-deny`: every pod, Ingress and Egress, no rule;
@@ -78,7 +85,7 @@ export const PRIVATE_IPV4_RANGES: readonly string[] = Object.freeze(['10.0.0.0/8
  * - `<tenant>-allow-tracking`, `-allow-store`, `-allow-database`: egress to those pods of the
  *   platform namespace on their port (the last two only when given, i.e. embedded);
  * - `<tenant>-allow-https-egress`: egress on TCP 443 to any address outside
- *   {@link PRIVATE_IPV4_RANGES}, so steps can pull code, packages and data over HTTPS and reach
+ *   {@link HTTPS_EGRESS_EXCLUDED} (private and link-local ranges), so steps can pull code, packages and data over HTTPS and reach
  *   cloud APIs such as S3. Nothing inside the private ranges is reachable this way: a service in
  *   the VPC (an external database, an internal Git server) needs a policy of its own.
  */
@@ -151,7 +158,7 @@ export function renderTenantNetworkPolicies(
     podSelector: everyPod,
     policyTypes: ['Egress'],
     egress: [{
-      to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_IPV4_RANGES] } }],
+      to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...HTTPS_EGRESS_EXCLUDED] } }],
       ports: [{ protocol: 'TCP', port: 443 }],
     }],
   });
