@@ -140,30 +140,3 @@ export function planModelAccess(issues: Issues, path: string, source: ModelSourc
   }
   return { fetch: { uri: source.uri, env }, readScope: { kind: 's3', bucket: source.bucket, prefix: `${source.key}/` }, serviceAccountAnnotations: annotations };
 }
-
-/**
- * The fetch program (Python, run by the MLflow image): download the URI with
- * `mlflow.artifacts.download_artifacts` and move the result to `$MODEL_DIR` (a single file lands
- * inside it). Fails when the source holds no files (MLflow itself then returns an empty folder).
- * Idempotent when the init container restarts.
- */
-export const FETCH_PROGRAM = [
-  'import os, shutil',
-  'import mlflow.artifacts',
-  'dst, tmp = os.environ["MODEL_DIR"], os.environ["MODEL_STAGING"]',
-  'for p in (dst, tmp):',
-  '    shutil.rmtree(p, ignore_errors=True)',
-  'src = mlflow.artifacts.download_artifacts(artifact_uri=os.environ["MODEL_URI"], dst_path=tmp)',
-  '# MLflow returns the empty destination when nothing lies under the source (artifact_repo.py download_artifacts).',
-  'if os.path.isdir(src) and not os.listdir(src):',
-  '    raise SystemExit("nothing to download at " + os.environ["MODEL_URI"] + ": its source holds no files")',
-  'os.makedirs(os.path.dirname(dst), exist_ok=True)',
-  'if os.path.isdir(src):',
-  '    shutil.move(src, dst)',
-  'else:',
-  '    os.makedirs(dst)',
-  '    shutil.move(src, dst)',
-  'shutil.rmtree(tmp, ignore_errors=True)',
-  'print("model ready in", dst, sorted(os.listdir(dst)))',
-  '',
-].join('\n');
