@@ -13,7 +13,7 @@ import { ModelEndpointOptions, ModelEndpointSpec, resolveModelEndpoint } from '.
 /** Props of {@link ModelEndpoint}. */
 export interface ModelEndpointProps extends ModelEndpointOptions {
   /**
-   * The platform: its tracking server (registry sources), store (URI sources), GPU pools
+   * The platform: its tracking server (registry sources), store (URI and registry sources), GPU pools
    * (placement), tenants (`namespace` must be one) and add-ons (KEDA, KServe). An MlPlatform, or a
    * PlatformContext built by hand for services you run yourself.
    * @default none: URI sources then need their own credentials, registry sources are rejected

@@ -27,14 +27,15 @@ export interface ModelEndpointArgs extends Omit<ModelEndpointProps, 'platform'> 
 
 /**
  * What one version's pods do with the platform's bucket (keys relative to the bucket): read exactly
- * its model's prefix (its `readScope`) when the model lies in the platform's bucket and the version
- * reads it with the platform's identity (no `credentials` of its own), and write exactly its
- * payload-log prefix (its `writeScope`) when it logs requests. A registry model is fetched through
- * the tracking server (MLflow's artifact proxy), a baked one not at all: neither needs the bucket.
+ * its `readScope` — the model's prefix when the model lies in the platform's bucket and the version
+ * reads it with the platform's identity (no `credentials` of its own); for a registry model the
+ * namespace's pipeline root, where the `s3://` sources its registration steps register live (MLflow
+ * downloads a version's source client-side) — and write exactly its payload-log prefix (its
+ * `writeScope`) when it logs requests. A baked model reads nothing.
  */
 export function versionStoreAccess(v: ModelVersionSpec, store: PlatformContext['store']): S3PrefixAccess {
   const ownCredentials = v.source.kind === 'uri' && v.source.credentials !== undefined;
-  const read = v.readScope?.kind === 's3' && v.readScope.bucket === store.bucket && !ownCredentials ? [v.readScope.prefix] : [];
+  const read = v.readScope && v.readScope.bucket === store.bucket && !ownCredentials ? [v.readScope.prefix] : [];
   const write = v.writeScope?.kind === 's3' && v.writeScope.bucket === store.bucket ? [v.writeScope.prefix] : [];
   return tidyAccess({ read, write });
 }

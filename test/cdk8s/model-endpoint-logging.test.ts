@@ -128,7 +128,8 @@ describe('ModelEndpoint payload logging: the objects', () => {
     // The write scope: on the spec and as the ServiceAccount's annotation next to the read scope.
     expect(endpoint.spec.versions[0].writeScope).toEqual({ kind: 's3', bucket: 'mlplatform', prefix: 'endpoints/vision/resnet50/stable/payloads/' });
     expect(find(objects, 'ServiceAccount', 'resnet50-stable').metadata.annotations).toEqual({
-      'mlplatform.io/model-read-scope': 'models:/resnet50',
+      'mlplatform.io/model-read-scope': 's3://mlplatform/pipelines/vision/',
+      'mlplatform.io/registered-model': 'models:/resnet50',
       [SCOPE]: 's3://mlplatform/endpoints/vision/resnet50/stable/payloads/',
     });
     // The NetworkPolicy admits `http`, which is the proxy's port; the server's own port is not admitted (no bypass).
@@ -142,7 +143,8 @@ describe('ModelEndpoint payload logging: the objects', () => {
       artifactStore: ArtifactStore.s3({ bucket: 'acme-ml', region: 'eu-west-1', prefix: 'platform', credentials: { workloadIdentity: { serviceAccountAnnotations: role } } }),
     });
     expect(find(objects, 'ServiceAccount', 'resnet50-stable').metadata.annotations).toEqual({
-      'mlplatform.io/model-read-scope': 'models:/resnet50',
+      'mlplatform.io/model-read-scope': 's3://acme-ml/platform/pipelines/vision/',
+      'mlplatform.io/registered-model': 'models:/resnet50',
       [SCOPE]: 's3://acme-ml/platform/endpoints/vision/resnet50/stable/payloads/',
       ...role,
     });
@@ -176,7 +178,7 @@ describe('ModelEndpoint payload logging: the objects', () => {
     expect(containerNamed(pod(objects, 'resnet50-canary'), 'payload-logger').env).toContainEqual({ name: 'PAYLOG_MODE', value: 'response' });
     expect(pod(objects, 'resnet50-shadow').containers.map((c: any) => c.name)).toEqual(['server']);
     expect(pod(objects, 'resnet50-shadow').containers[0].ports[0].name).toBe('http');
-    expect(find(objects, 'ServiceAccount', 'resnet50-shadow').metadata.annotations).toEqual({ 'mlplatform.io/model-read-scope': 'models:/resnet50' });
+    expect(find(objects, 'ServiceAccount', 'resnet50-shadow').metadata.annotations).toEqual({ 'mlplatform.io/model-read-scope': 's3://mlplatform/pipelines/vision/', 'mlplatform.io/registered-model': 'models:/resnet50' });
     expect(findAll(objects, 'ConfigMap').map((c) => c.metadata.name)).toEqual([CONFIG_MAP]);
     expect(endpoint.spec.versions.map((v) => v.writeScope?.prefix)).toEqual([
       'endpoints/vision/resnet50/stable/payloads/', 'endpoints/vision/resnet50/canary/payloads/', undefined,
@@ -226,7 +228,7 @@ describe('ModelEndpoint payload logging: the objects', () => {
     expect(portOwner(spec, 'http')).toEqual({ container: 'server', port: 8080 });
     expect(findAll(objects, 'ConfigMap')).toEqual([]);
     expect(endpoint.spec.versions[0].writeScope).toBeUndefined();
-    expect(find(objects, 'ServiceAccount', 'resnet50-stable').metadata.annotations).toEqual({ 'mlplatform.io/model-read-scope': 'models:/resnet50' });
+    expect(find(objects, 'ServiceAccount', 'resnet50-stable').metadata.annotations).toEqual({ 'mlplatform.io/model-read-scope': 's3://mlplatform/pipelines/vision/', 'mlplatform.io/registered-model': 'models:/resnet50' });
   });
 });
 

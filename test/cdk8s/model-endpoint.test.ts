@@ -115,6 +115,8 @@ describe('ModelEndpoint: pods', () => {
     expect(fetch.name).toBe('fetch-model');
     expect(fetch.image).toBe('ghcr.io/mlflow/mlflow:v3.18.0-full');
     expect(fetch.command.slice(0, 4)).toEqual(['timeout', '900', 'python', '-c']);
+    // MLflow resolves the alias through the tracking server, then downloads the version's `s3://`
+    // source itself: the store's endpoint, region and the tenant's store keys (issue #21 item 2).
     expect(env(fetch)).toEqual({
       HOME: '/tmp',
       MODEL_URI: 'models:/resnet50@champion',
@@ -123,13 +125,21 @@ describe('ModelEndpoint: pods', () => {
       MLFLOW_TRACKING_URI: 'http://ml-tracking.mlplatform.svc.cluster.local:5000',
       MLFLOW_TRACKING_USERNAME: { secretKeyRef: { name: 'ml-tracking', key: 'username' } },
       MLFLOW_TRACKING_PASSWORD: { secretKeyRef: { name: 'ml-tracking', key: 'password' } },
+      AWS_DEFAULT_REGION: 'us-east-1',
+      MLFLOW_S3_ENDPOINT_URL: 'http://ml-s3.mlplatform.svc.cluster.local:8333',
+      AWS_ENDPOINT_URL_S3: 'http://ml-s3.mlplatform.svc.cluster.local:8333',
+      AWS_ACCESS_KEY_ID: { secretKeyRef: { name: 'ml-store', key: 'accessKeyId' } },
+      AWS_SECRET_ACCESS_KEY: { secretKeyRef: { name: 'ml-store', key: 'secretAccessKey' } },
     });
     const server = spec.containers[0];
     expect(Object.values(env(server)).filter((v) => typeof v !== 'string')).toEqual([]);
+    expect(Object.keys(env(server)).filter((n) => /^(AWS_|MLFLOW_)/.test(n))).toEqual([]);
     expect(server.volumeMounts).toContainEqual({ name: 'model', mountPath: '/models', readOnly: true });
     expect(server.args).toEqual(['--model-repository=/models/repository', '--http-port=8000', '--grpc-port=8001', '--metrics-port=8002', '--exit-on-error=true']);
     expect(find(objects, 'ServiceAccount', 'resnet50-canary').metadata.annotations).toEqual({
-      'mlplatform.io/model-read-scope': 'models:/resnet50',
+      // Where the namespace's registration steps register their `s3://` sources (the AWS side grants exactly this).
+      'mlplatform.io/model-read-scope': 's3://ml-artifacts/pipelines/vision/',
+      'mlplatform.io/registered-model': 'models:/resnet50',
       // The payload logger writes exactly here (docs/model-endpoint.md, "Payload logging").
       'mlplatform.io/payload-log-scope': 's3://ml-artifacts/endpoints/vision/resnet50/canary/payloads/',
     });

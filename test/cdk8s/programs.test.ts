@@ -35,7 +35,7 @@ test('a program that is not there fails with its path and the build step named',
   expect(() => program('missing.py' as ProgramName)).toThrow('The build copies src/programs/ to lib/programs/ (npm run compile).');
 });
 
-test('the renderers put every program, and only the loader\'s text, into the example platform\'s ConfigMaps (and an OIDC platform\'s)', () => {
+test('the renderers put every program, and only the loader\'s text, into the example platform\'s ConfigMaps and an OIDC platform\'s (or inline: `python -c`)', () => {
   const oidc = synthChart((chart) => new MlPlatform(chart, 'ml', {
     exposure: Exposure.gateway({ host: 'ml.example.com' }),
     tracking: { auth: TrackingAuth.oidc({ issuerUrl: 'https://login.example.com', clientId: 'mlflow', clientSecret: { name: 'o', key: 'c' }, cookieSecret: { name: 'o', key: 'k' }, emailDomains: ['example.com'] }) },
@@ -47,6 +47,15 @@ test('the renderers put every program, and only the loader\'s text, into the exa
       if (!/\.(py|sh)$/.test(key)) continue;
       expect([key, value]).toEqual([key, program(key as ProgramName).text]);
       used.set(key, [...(used.get(key) ?? []), cm.metadata.name!]);
+    }
+  }
+  // A program passed inline to its container (`python -c <text>`: the endpoints' fetch step) counts too.
+  for (const d of findAll(objects, 'Deployment')) {
+    for (const c of [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers]) {
+      const command: string[] = c.command ?? [];
+      const at = command.indexOf('-c');
+      const name = at >= 0 ? PROGRAM_NAMES.find((n) => program(n).text === command[at + 1]) : undefined;
+      if (name) used.set(name, [...(used.get(name) ?? []), d.metadata.name!]);
     }
   }
   expect([...used.keys()].sort()).toEqual([...PROGRAM_NAMES].sort());

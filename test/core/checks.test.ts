@@ -35,7 +35,7 @@ function context(tenant: TenantOptions = {}): PlatformContext {
     name: 'ml',
     namespace: 'mlplatform',
     tracking: { uri: 'http://ml-tracking.mlplatform.svc.cluster.local:5000', auth: 'basic', credentials: { name: 'ml-tracking', keys: { username: 'username', password: 'password' } }, podLabels: {}, port: 5000 },
-    store: { root: 's3://ml-bucket', bucket: 'ml-bucket', prefix: '', region: 'us-east-1', insecure: false, port: 443 },
+    store: { root: 's3://ml-bucket', bucket: 'ml-bucket', prefix: '', region: 'us-east-1', insecure: false, port: 443, credentials: { name: 'ml-store', keys: { accessKeyId: 'accessKeyId', secretAccessKey: 'secretAccessKey' } } },
     database: { host: 'db', port: 5432, database: 'mlflow', sslMode: 'disable', credentials: { name: 'ml-database', keys: { username: 'username', password: 'password' } } },
     ...target(tenant),
     addons: new Set(),
@@ -463,7 +463,8 @@ describe('demands and accesses of validated specs', () => {
     ]);
     expect(endpointDataAccess(spec).map((a) => [a.workload, a.reads])).toEqual([
       ['ModelEndpoint vision/resnet version "stable"', [{ path: { bucket: 'ml-bucket', prefix: 'models/resnet/7/' }, origin: 'versions[0].model' }]],
-      ['ModelEndpoint vision/resnet version "canary"', []],
+      // A registry model reads where the namespace's registration steps register their sources; not checked against writes (an alias resolves at run time).
+      ['ModelEndpoint vision/resnet version "canary"', [{ path: { bucket: 'ml-bucket', prefix: 'pipelines/vision/' }, origin: 'versions[1].model', registry: 'resnet' }]],
     ]);
   });
 

@@ -150,6 +150,13 @@ describe('ModelEndpoint: more validation', () => {
     const wi = resolve({ versions: [{ name: 'stable', model: ModelSource.uri('s3://ml-artifacts/platform/m') }] }, context({ workloadIdentity: true })).versions[0];
     expect(wi.serviceAccountAnnotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ml' });
     expect(wi.fetch!.env.map((x) => x.name)).toEqual(['AWS_DEFAULT_REGION']);
+  });
+
+  // Issue #21 item 2: MLflow resolves `models:/name@alias` to the version's source and downloads it
+  // client-side (mlflow/store/artifact/models_artifact_repo.py `_get_model_uri_infos`, then
+  // s3_artifact_repo.py for an `s3://` source, which registration steps register): the fetch step
+  // needs the store's region and identity, not only MLflow's credentials.
+  test('a registry model: MLflow credentials and the store identity for the fetch step, the namespace\'s pipeline root as read scope', () => {
     const reg = resolve({}).versions[0];
     expect(reg.fetch).toEqual({
       uri: 'models:/resnet50@champion',
@@ -157,8 +164,30 @@ describe('ModelEndpoint: more validation', () => {
         { name: 'MLFLOW_TRACKING_URI', value: 'http://ml-tracking.mlplatform.svc.cluster.local:5000' },
         { name: 'MLFLOW_TRACKING_USERNAME', secretKeyRef: { name: 'ml-tracking', key: 'username' } },
         { name: 'MLFLOW_TRACKING_PASSWORD', secretKeyRef: { name: 'ml-tracking', key: 'password' } },
+        { name: 'AWS_DEFAULT_REGION', value: 'eu-west-1' },
+        { name: 'AWS_ACCESS_KEY_ID', secretKeyRef: { name: 'ml-store', key: 'accessKeyId' } },
+        { name: 'AWS_SECRET_ACCESS_KEY', secretKeyRef: { name: 'ml-store', key: 'secretAccessKey' } },
       ],
     });
+    expect(reg.readScope).toEqual({ kind: 'registry', model: 'resnet50', bucket: 'ml-artifacts', prefix: 'platform/pipelines/vision/' });
+    expect(reg.serviceAccountAnnotations).toEqual({});
+    // An S3-compatible store: its endpoint, for MLflow (MLFLOW_S3_ENDPOINT_URL) and plain boto3 (AWS_ENDPOINT_URL_S3).
+    const ctx = context();
+    const compatible = resolve({}, { ...ctx, store: { ...ctx.store, endpoint: 'http://s3.internal:8333' } }).versions[0];
+    expect(compatible.fetch!.env.filter((x) => /ENDPOINT/.test(x.name))).toEqual([
+      { name: 'MLFLOW_S3_ENDPOINT_URL', value: 'http://s3.internal:8333' },
+      { name: 'AWS_ENDPOINT_URL_S3', value: 'http://s3.internal:8333' },
+    ]);
+    // Workload identity: no keys, the role on the version's ServiceAccount.
+    const wi = resolve({}, context({ workloadIdentity: true })).versions[0];
+    expect(wi.fetch!.env.map((x) => x.name)).toEqual(['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'AWS_DEFAULT_REGION']);
+    expect(wi.serviceAccountAnnotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ml' });
+    // A hand-built context whose store gives tenants no identity: nothing could download an `s3://` source.
+    const { credentials: _none, ...bare } = ctx.store;
+    const e = fails({}, { ...ctx, store: bare });
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'versions[0].model', value: 'models:/resnet50@champion' })]);
+    expect(e.message).toContain("the platform's store (s3://ml-artifacts/platform) gives tenant workloads no identity (neither `store.credentials` nor `store.serviceAccountAnnotations`)");
+    expect(e.message).toContain('give the PlatformContext one of them, or serve the model with ModelSource.uri(..., { credentials })');
   });
 
   test('traffic needs a Gateway; Ingress and no exposure serve one version', () => {

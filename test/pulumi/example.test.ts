@@ -54,10 +54,11 @@ describe('examples/pulumi-aws', () => {
     const bucket = 'arn:aws:s3:::ml-artifacts-bucket-1a2b3c4';
     expect(await policy('resnet-identity')).toEqual(s3AccessPolicy(bucket, { read: ['dvc/vision'], write: ['pipelines/vision/resnet'] }));
     expect(await policy('resnet-sweep-identity')).toEqual(s3AccessPolicy(bucket, { read: ['datasets/imagenette/v2'] }));
-    // Registry models are fetched through MLflow (no bucket read); each version only writes its payload logs.
+    // Registry models: MLflow downloads the registered `s3://` source client-side, so each version reads
+    // the namespace's pipeline root (where the pipeline's registration step registers) and writes its payload logs.
     expect(Object.keys(workloads.endpoint.identities).sort()).toEqual(['canary', 'shadow', 'stable']);
     for (const version of ['stable', 'canary', 'shadow']) {
-      expect(await policy(`resnet50-${version}-identity`)).toEqual(s3AccessPolicy(bucket, { write: [`endpoints/vision/resnet50/${version}/payloads`] }));
+      expect(await policy(`resnet50-${version}-identity`)).toEqual(s3AccessPolicy(bucket, { read: ['pipelines/vision'], write: [`endpoints/vision/resnet50/${version}/payloads`] }));
     }
     expect((await mocks.ofType('aws:eks/podIdentityAssociation:PodIdentityAssociation')).map((r) => `${r.name} ${r.inputs.namespace}/${r.inputs.serviceAccount}`).sort()).toEqual([
       'ml-tracking-identity-association mlplatform/ml-tracking',

@@ -105,7 +105,9 @@ describe('workloads on a Pod Identity platform', () => {
     expect(await tree('mlplatform:index:TrainingPipeline', 'pi-churn')).toEqual(['mlplatform:index:KubernetesObjects pi-churn-objects', 'mlplatform:index:WorkloadIdentity pi-churn-identity']);
     expect(await tree('mlplatform:index:TuningSweep', 'pi-sweep')).toEqual(['mlplatform:index:KubernetesObjects pi-sweep-objects', 'mlplatform:index:WorkloadIdentity pi-sweep-identity']);
     expect(await tree('mlplatform:index:TuningSweep', 'pi-quiet')).toEqual(['mlplatform:index:KubernetesObjects pi-quiet-objects']);
-    expect(await tree('mlplatform:index:ModelEndpoint', 'pi-serve')).toEqual(['mlplatform:index:KubernetesObjects pi-serve-objects', 'mlplatform:index:WorkloadIdentity pi-serve-stable-identity']);
+    expect(await tree('mlplatform:index:ModelEndpoint', 'pi-serve')).toEqual([
+      'mlplatform:index:KubernetesObjects pi-serve-objects', 'mlplatform:index:WorkloadIdentity pi-serve-canary-identity', 'mlplatform:index:WorkloadIdentity pi-serve-stable-identity',
+    ]);
     expect(await tree('mlplatform:index:WorkloadIdentity', 'pi-churn-identity')).toEqual([
       'aws:eks/podIdentityAssociation:PodIdentityAssociation pi-churn-identity-association', 'aws:iam/role:Role pi-churn-identity-role', 'aws:iam/rolePolicy:RolePolicy pi-churn-identity-s3',
     ]);
@@ -137,20 +139,23 @@ describe('workloads on a Pod Identity platform', () => {
     expect((await mocks.resources()).filter((r) => r.name.startsWith('pi-quiet-identity'))).toEqual([]);
   });
 
-  test('an endpoint version reads exactly its model prefix; a registry version gets no role', async () => {
+  test('an endpoint version reads exactly its model prefix; a registry version the namespace\'s pipeline root', async () => {
     expect(await policyOf('pi-serve-stable-identity')).toEqual(s3AccessPolicy(bucketArn('pi'), { read: ['models/churn/3'] }));
     expect((await policyOf('pi-serve-stable-identity')).Statement).toEqual([
       { Sid: 'ListPrefixes', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn('pi'), Condition: { StringLike: { 's3:prefix': ['models/churn/3/*'] } } },
       { Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [`${bucketArn('pi')}/models/churn/3/*`] },
     ]);
     expect((await mocks.one('aws:eks/podIdentityAssociation:PodIdentityAssociation', 'pi-serve-stable-identity-association')).inputs).toMatchObject({ namespace: 'vision', serviceAccount: 'pi-serve-stable' });
-    expect(Object.keys(w.endpoint.identities)).toEqual(['stable']);
+    // MLflow downloads a registered version's `s3://` source client-side (models_artifact_repo.py → s3_artifact_repo.py):
+    // the registry version reads where the namespace's registration steps register (issue #21 item 2).
+    expect(Object.keys(w.endpoint.identities).sort()).toEqual(['canary', 'stable']);
+    expect(await policyOf('pi-serve-canary-identity')).toEqual(s3AccessPolicy(bucketArn('pi'), { read: ['pipelines/vision'] }));
     expect(w.endpoint.url).toBe('http://pi-serve.vision.svc.cluster.local:8080');
   });
 
   test('a version that logs its payloads writes exactly its payload-log prefix', async () => {
     expect(w.logged.endpoint.spec.versions[0].writeScope?.prefix).toBe('endpoints/vision/pi-logged/stable/payloads/');
-    expect(await policyOf('pi-logged-stable-identity')).toEqual(s3AccessPolicy(bucketArn('pi'), { write: ['endpoints/vision/pi-logged/stable/payloads'] }));
+    expect(await policyOf('pi-logged-stable-identity')).toEqual(s3AccessPolicy(bucketArn('pi'), { read: ['pipelines/vision'], write: ['endpoints/vision/pi-logged/stable/payloads'] }));
     expect((await mocks.one('aws:eks/podIdentityAssociation:PodIdentityAssociation', 'pi-logged-stable-identity-association')).inputs).toMatchObject({ namespace: 'vision', serviceAccount: 'pi-logged-stable' });
   });
 
@@ -184,10 +189,14 @@ describe('workloads on an IRSA platform', () => {
     expect(await annotation('ir-sweep', sweepSa)).toBe(roleArn('ir-sweep-identity'));
     expect(await annotation('ir-serve', 'ir-serve-stable')).toBe(roleArn('ir-serve-stable-identity'));
     expect(await annotation('ir-logged', 'ir-logged-stable')).toBe(roleArn('ir-logged-stable-identity'));
-    // No role: the sweep that names no data, and the registry version (fetched through MLflow).
+    // No role: the sweep that names no data. The registry version reads the namespace's pipeline root with its own role.
     const quietSa = (await objectsOf('ir-quiet')).find((o) => o.inputs.kind === 'ServiceAccount')!;
     expect(quietSa.inputs.metadata.annotations).toBeUndefined();
-    expect(find(await objectsOf('ir-serve'), 'ServiceAccount', 'ir-serve-canary').inputs.metadata.annotations).toEqual({ 'mlplatform.io/model-read-scope': 'models:/churn' });
+    expect(find(await objectsOf('ir-serve'), 'ServiceAccount', 'ir-serve-canary').inputs.metadata.annotations).toEqual({
+      'mlplatform.io/model-read-scope': 's3://ir-artifacts-bucket-1a2b3c4/team-a/pipelines/vision/',
+      'mlplatform.io/registered-model': 'models:/churn',
+      'eks.amazonaws.com/role-arn': roleArn('ir-serve-canary-identity'),
+    });
     const workloadObjects = await Promise.all(['ir-churn', 'ir-sweep', 'ir-quiet', 'ir-serve', 'ir-logged'].map(objectsOf));
     const all = JSON.stringify(workloadObjects.flat().map((r) => r.inputs));
     expect(all).not.toContain(roleArn('ir-tracking-identity'));

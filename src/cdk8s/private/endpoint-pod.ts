@@ -2,8 +2,9 @@ import type { k8s } from 'cdk8s-plus-27';
 import { payloadLoggerContainer, payloadLoggerVolumes, SERVER_HTTP_PORT_WITH_LOGGING } from './endpoint-logging';
 import type { Json } from './object';
 import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
+import { program } from './programs';
 import { computeResources, placement, sharedMemory } from './workload-pod';
-import { FETCH_PROGRAM, MODEL_FETCH_RESOURCES, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
+import { MODEL_FETCH_RESOURCES, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
 /** Label holding the endpoint name on every object and pod of an endpoint. */
 export const ENDPOINT_LABEL = 'mlplatform.io/endpoint';
@@ -72,7 +73,8 @@ function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): Json<k8s.Con
     name: 'fetch-model',
     image: e.fetchImage,
     // The budget bounds the download too: a stuck transfer fails and is retried instead of hanging.
-    command: ['timeout', String(v.startup.budget.toSeconds()), 'python', '-c', FETCH_PROGRAM],
+    // src/programs/fetch_model.py, passed inline (an init container needs no ConfigMap for it).
+    command: ['timeout', String(v.startup.budget.toSeconds()), 'python', '-c', program('fetch_model.py').text],
     env: [
       { name: 'HOME', value: '/tmp' },
       { name: 'MODEL_URI', value: v.fetch.uri },

@@ -4,8 +4,13 @@ import { endpointLabels, versionLabels, versionPodSpec } from './endpoint-pod';
 import { K8sObject, KUBE, kube } from './object';
 import { ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
 
-/** Annotation naming what a version's ServiceAccount must be able to read (the AWS side grants exactly this). */
+/**
+ * Annotation naming the store prefix a version's ServiceAccount must be able to read (the AWS side
+ * grants exactly this): the model's prefix, or for a registry model the root its `s3://` sources live under.
+ */
 export const READ_SCOPE_ANNOTATION = 'mlplatform.io/model-read-scope';
+/** Annotation naming the registered model a version serves (`models:/<name>`; MLflow's permissions decide who reads it). */
+export const REGISTERED_MODEL_ANNOTATION = 'mlplatform.io/registered-model';
 /** Annotation naming the exact bucket prefix a version writes its payload logs to (the AWS side grants s3:PutObject on exactly this). */
 export const PAYLOAD_LOG_SCOPE_ANNOTATION = 'mlplatform.io/payload-log-scope';
 /** KEDA polling interval, seconds. */
@@ -40,9 +45,10 @@ export function renderVersion(scope: Construct, e: ModelEndpointSpec, v: ModelVe
   const c = new Construct(scope, v.name);
   const { labels, selector } = versionLabels(e, v, o.platform);
   const metadata = { name: v.objectName, namespace: e.namespace, labels };
-  const scopeAnnotation: Record<string, string> = v.readScope
-    ? { [READ_SCOPE_ANNOTATION]: v.readScope.kind === 's3' ? `s3://${v.readScope.bucket}/${v.readScope.prefix}` : `models:/${v.readScope.model}` }
-    : {};
+  // The store prefix either kind reads (what the AWS side grants and the data-access check compares),
+  // and for a registry model the registered model (MLflow's permissions enforce that part).
+  const scopeAnnotation: Record<string, string> = v.readScope ? { [READ_SCOPE_ANNOTATION]: `s3://${v.readScope.bucket}/${v.readScope.prefix}` } : {};
+  if (v.readScope?.kind === 'registry') scopeAnnotation[REGISTERED_MODEL_ANNOTATION] = `models:/${v.readScope.model}`;
   if (v.writeScope) scopeAnnotation[PAYLOAD_LOG_SCOPE_ANNOTATION] = `s3://${v.writeScope.bucket}/${v.writeScope.prefix}`;
   kube(c, 'sa', KUBE.ServiceAccount, {
     metadata: Object.assign({}, metadata, { annotations: Object.assign({}, scopeAnnotation, v.serviceAccountAnnotations) }),

@@ -14,13 +14,15 @@ import { join } from 'node:path';
  *   signed in through OAuth2 Proxy act as their tenant's MLflow user, everyone else uses basic auth.
  * - `payload_logger.py` — the reverse proxy beside a model server that logs sampled requests and
  *   responses to the object store (ModelEndpoint's `logging`).
+ * - `fetch_model.py` — ModelEndpoint's fetch step: downloads the model (`models:/` or `s3://`) with
+ *   MLflow into the model volume (passed inline: `python -c`).
  * - `sweep.py`, `sweep_lib.py`, `sweep_trial.py` — the Optuna side of a TuningSweep: study creation,
  *   the workers' wait and loop, one trial, and what they share (configuration, storage, samplers,
  *   pruners, search space, metric lines, MLflow client).
  * - `runner.sh` — the trial container's main process (POSIX sh and `sleep` only): it runs the trials
  *   the Optuna container hands over through files in the shared `emptyDir`, and always exits.
  */
-export const PROGRAM_NAMES = ['bootstrap.py', 'mlflow_oidc_auth.py', 'payload_logger.py', 'sweep.py', 'sweep_lib.py', 'sweep_trial.py', 'runner.sh'] as const;
+export const PROGRAM_NAMES = ['bootstrap.py', 'mlflow_oidc_auth.py', 'payload_logger.py', 'fetch_model.py', 'sweep.py', 'sweep_lib.py', 'sweep_trial.py', 'runner.sh'] as const;
 
 /** The file name of one of the {@link PROGRAM_NAMES}. */
 export type ProgramName = typeof PROGRAM_NAMES[number];

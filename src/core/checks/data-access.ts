@@ -75,7 +75,7 @@ export function checkReads(workloads: readonly WorkloadDataAccess[], writes: Sto
     // One finding per prefix, naming every place that reads it.
     const byUri = new Map<string, StoreAccess[]>();
     for (const r of w.reads) {
-      if (r.ownCredentials) continue;
+      if (r.ownCredentials || r.registry !== undefined) continue;
       const uri = storeUri(r.path);
       const same = byUri.get(uri);
       if (same) same.push(r);

@@ -92,6 +92,12 @@ export interface StoreAccess {
   readonly origin: string;
   /** A read with credentials of the workload's own (no grant needed; still in its read scope). @default false */
   readonly ownCredentials?: boolean;
+  /**
+   * The registered model whose `s3://` sources this prefix holds (a registry model's read): which
+   * version an alias names is decided at run time, so the read is not checked against the writes;
+   * it is still part of the workload's read scope. @default none
+   */
+  readonly registry?: string;
 }
 
 /** The object-store side of a workload, as the data-access check needs it. */

@@ -133,6 +133,8 @@ export function pipelineReadScopes(spec: PipelineSpec): string[] {
  * What each version of an endpoint reads: its model, when the source is an `s3://` URI. A URI read
  * with the platform's store access must be written by a pipeline of the namespace or granted; one read
  * with credentials of its own needs no grant but is still part of its ServiceAccount's read scope.
+ * A registry model reads the namespace's pipeline root (where registered `s3://` sources live),
+ * part of the read scope but not checked against writes (see {@link StoreAccess.registry}).
  */
 export function endpointDataAccess(spec: ModelEndpointSpec, grants: readonly StoreAccess[] = []): WorkloadDataAccess[] {
   return spec.versions.map((v, i) => {
@@ -140,6 +142,7 @@ export function endpointDataAccess(spec: ModelEndpointSpec, grants: readonly Sto
     if (v.source.kind === 'uri' && v.readScope?.kind === 's3') {
       reads.push({ path: { bucket: v.readScope.bucket, prefix: v.readScope.prefix }, origin: `versions[${i}].model`, ...(v.source.credentials ? { ownCredentials: true } : {}) });
     }
+    if (v.readScope?.kind === 'registry') reads.push({ path: { bucket: v.readScope.bucket, prefix: v.readScope.prefix }, origin: `versions[${i}].model`, registry: v.readScope.model });
     return {
       workload: workloadLabel({ construct: 'ModelEndpoint', name: spec.name, namespace: spec.namespace, unit: v.name }),
       namespace: spec.namespace,

@@ -69,8 +69,10 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/([A-Za-z0-9!_.*'()/-
 export class ModelSource {
   /**
    * A registered MLflow model: `models:/<name>@<alias>` (default alias `champion`) or
-   * `models:/<name>/<version>`. Fetched through the tracking server (artifacts are proxied), with
-   * the tenant's MLflow credentials; no object-store credential is needed.
+   * `models:/<name>/<version>`. The fetch step resolves it through the tracking server with the
+   * tenant's MLflow credentials, then downloads the version's source as MLflow does, client-side:
+   * an `s3://` source (what pipeline registration steps register) from the platform's store with
+   * the tenant's store identity, an `mlflow-artifacts:/` source through the tracking server.
    */
   public static registry(name: string, options: RegistryModelOptions = {}): ModelSource {
     return new ModelSource({ kind: 'registry', name, ...options });

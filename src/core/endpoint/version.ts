@@ -194,7 +194,7 @@ export function resolveVersion(issues: Issues, path: string, v: ModelVersionOpti
   for (const k of Object.keys(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || RESERVED_ENV.includes(k)) issues.add(`${envPath}.${k}`, env[k], `must be an environment variable name other than ${RESERVED_ENV.join(', ')}`);
   }
-  const access = planModelAccess(issues, `${path}.model`, source, ctx);
+  const access = planModelAccess(issues, `${path}.model`, source, ctx, d.namespace);
   const objectName = versionObjectName(d.endpoint, v.name);
   if (source.kind === 'baked' && source.path === undefined && runtime.kind !== 'custom') {
     issues.add(`${path}.model.path`, undefined, `Runtime.${runtime.kind}() needs to know where the baked model is: give ModelSource.baked({ path })`);

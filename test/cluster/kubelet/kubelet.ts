@@ -88,9 +88,13 @@ export class Kubelet {
     mkdirSync(join(o.dir, 'pods'), { recursive: true, mode: 0o700 });
   }
 
-  /** Starts the pod of `workload` (a StatefulSet's pod `ordinal`) and returns at once; its containers come up in the background. */
-  public run(workload: KubeObject, opts: { ordinal?: number; name?: string } = {}): RunningPod {
-    const pod = new RunningPod(this, podFromWorkload(workload, opts));
+  /**
+   * Starts the pod of `workload` (a StatefulSet's pod `ordinal`) and returns at once; its containers
+   * come up in the background. `initOnly`: run the init containers only, for a pod whose app
+   * containers' images have no stand-in (images.ts), e.g. a model server after its fetch step.
+   */
+  public run(workload: KubeObject, opts: { ordinal?: number; name?: string; initOnly?: boolean } = {}): RunningPod {
+    const pod = new RunningPod(this, podFromWorkload(workload, opts), { initOnly: opts.initOnly === true });
     this.pods.push(pod);
     pod.start();
     return pod;
@@ -121,7 +125,7 @@ export class RunningPod {
   private loop?: Promise<void>;
   private readonly waiters: (() => void)[] = [];
 
-  constructor(private readonly kubelet: Kubelet, public readonly pod: PodInstance) {
+  constructor(private readonly kubelet: Kubelet, public readonly pod: PodInstance, private readonly opts: { readonly initOnly?: boolean } = {}) {
     this.dir = join(kubelet.o.dir, 'pods', pod.name);
   }
 
@@ -317,6 +321,10 @@ export class RunningPod {
         }
         await this.backoff(c.name);
       }
+    }
+    if (this.opts.initOnly) {
+      this.event('init containers completed; the app containers are not started (initOnly)');
+      return;
     }
     await Promise.all(this.admitted.spec.containers.map(async (c: any) => {
       for (;;) {

@@ -1,0 +1,100 @@
+"""The fetch step's logic (fetch_model.py) with a stand-in for `mlflow.artifacts.download_artifacts`
+that behaves as MLflow's does (it creates `dst_path`, and returns the folder or file it downloaded;
+for a source that holds nothing, the empty `dst_path`). test/cluster/services/model-flow.test.ts runs
+the program whole in the endpoint's synthesized init container against MLflow and SeaweedFS."""
+import os
+
+import pytest
+
+
+@pytest.fixture
+def fetch_model(load_program):
+    return load_program("fetch_model")
+
+
+def downloader(files, calls=None, subdir=None):
+    """MLflow's download_artifacts with `files` ({relative path: bytes}) at the source; `subdir`:
+    it returns `dst_path/<subdir>` (an `s3://` URI whose last element MLflow downloads as a folder);
+    `files` None: the source is one file, returned as `dst_path/model.onnx`."""
+
+    def download(artifact_uri, dst_path):
+        if calls is not None:
+            calls.append((artifact_uri, dst_path))
+        os.makedirs(dst_path, exist_ok=True)
+        if files is None:
+            path = os.path.join(dst_path, "model.onnx")
+            with open(path, "wb") as f:
+                f.write(b"onnx")
+            return path
+        root = os.path.join(dst_path, subdir) if subdir else dst_path
+        for rel, data in files.items():
+            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(data)
+        os.makedirs(root, exist_ok=True)
+        return root
+
+    return download
+
+
+def tree(root):
+    out = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(d, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, root)] = f.read()
+    return out
+
+
+def test_a_model_folder_lands_in_the_model_dir_and_the_staging_folder_is_gone(fetch_model, tmp_path):
+    files = {"MLmodel": b"flavors: {}\n", "model.onnx": b"\x00\x01", "extra/labels.txt": b"cat\n"}
+    calls = []
+    dst, staging = str(tmp_path / "models" / "repository" / "m" / "1"), str(tmp_path / "models" / ".staging")
+    names = fetch_model.fetch("models:/m@champion", dst, staging, downloader(files, calls))
+    assert calls == [("models:/m@champion", staging)]
+    assert names == ["MLmodel", "extra", "model.onnx"]
+    assert tree(dst) == files
+    assert not os.path.exists(staging)
+
+
+def test_a_downloaded_subfolder_and_a_single_file(fetch_model, tmp_path):
+    dst, staging = str(tmp_path / "model"), str(tmp_path / ".staging")
+    fetch_model.fetch("s3://b/models/iris/2", dst, staging, downloader({"a.bin": b"a"}, subdir="2"))
+    assert tree(dst) == {"a.bin": b"a"}
+    fetch_model.fetch("s3://b/models/iris/model.onnx", dst, staging, downloader(None))
+    assert tree(dst) == {"model.onnx": b"onnx"}
+
+
+def test_an_empty_source_fails_instead_of_serving_nothing(fetch_model, tmp_path):
+    with pytest.raises(SystemExit, match=r"^nothing to download at models:/m@champion: its source holds no files$"):
+        fetch_model.fetch("models:/m@champion", str(tmp_path / "model"), str(tmp_path / ".staging"), downloader({}))
+    assert not os.path.exists(tmp_path / "model")
+
+
+def test_a_restart_replaces_what_an_earlier_attempt_left(fetch_model, tmp_path):
+    dst, staging = tmp_path / "model", tmp_path / ".staging"
+    (dst / "old").mkdir(parents=True)
+    (dst / "old" / "stale.bin").write_bytes(b"stale")
+    (staging / "partial").mkdir(parents=True)
+    fetch_model.fetch("models:/m/3", str(dst), str(staging), downloader({"new.bin": b"new"}))
+    assert tree(str(dst)) == {"new.bin": b"new"}
+
+
+def test_main_reads_its_environment_and_uses_mlflow(fetch_model, tmp_path, monkeypatch, capsys):
+    import sys
+    import types
+
+    calls = []
+    artifacts = types.ModuleType("mlflow.artifacts")
+    artifacts.download_artifacts = downloader({"w.bin": b"w"}, calls)
+    mlflow = types.ModuleType("mlflow")
+    mlflow.artifacts = artifacts
+    monkeypatch.setitem(sys.modules, "mlflow", mlflow)
+    monkeypatch.setitem(sys.modules, "mlflow.artifacts", artifacts)
+    monkeypatch.setenv("MODEL_URI", "models:/m@candidate")
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models" / "m"))
+    monkeypatch.setenv("MODEL_STAGING", str(tmp_path / "models" / ".staging"))
+    fetch_model.main()
+    assert calls == [("models:/m@candidate", str(tmp_path / "models" / ".staging"))]
+    assert capsys.readouterr().out == "model ready in %s ['w.bin']\n" % (tmp_path / "models" / "m")
