@@ -337,6 +337,7 @@ export class MlPlatform extends Construct {
           sslMode: 'disable',
           credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password' } },
           podLabels: databasePodLabels({ platform: this.platformName, names }),
+          maxConnections: b.maxConnections,
         }
         : {
           host: b.host,
@@ -344,6 +345,7 @@ export class MlPlatform extends Construct {
           database: b.database,
           sslMode: b.sslMode,
           credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password' } },
+          maxConnections: b.maxConnections,
         },
       pools: this.pools,
       tenants: this.tenants,
