@@ -410,6 +410,7 @@ export class MlPlatform extends Construct {
           sslMode: 'disable',
           credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password', database: 'database' } },
           podLabels: databasePodLabels({ platform: this.platformName, names }),
+          maxConnections: b.maxConnections,
         }
         : {
           host: b.host,
@@ -417,6 +418,7 @@ export class MlPlatform extends Construct {
           database: b.database,
           sslMode: b.sslMode,
           credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password', database: 'database' } },
+          maxConnections: b.maxConnections,
         },
       pools: this.pools,
       tenants: this.tenants,

@@ -11,7 +11,8 @@ import { programFiles, programFilesFingerprint, renderCreateJob, renderStorageEg
 import { DATABASE_CLIENT_LABEL } from './private/tenant-network';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import {
-  resolveSweep, resolveSweepImages, SweepImages, SweepOptions, SweepResults, sweepResults, sweepRuntimeConfig, SweepSpec, sweepDemands,
+  resolveSweep, resolveSweepImages, StudyDatabaseLimit, StudyStorage, studyDatabaseLimit, SweepImages, SweepOptions, SweepResults, sweepResults,
+  sweepRuntimeConfig, SweepSpec, SWEEP_CONNECTIONS, sweepConnectionBudget, sweepConnections, sweepDemands,
 } from '../core/sweep';
 
 /** Which engine runs the sweep. */
@@ -96,6 +97,9 @@ export class TuningSweep extends Construct {
   public readonly serviceAccountName: string;
   /** Name of the dashboard's Deployment and Service, when there is one. */
   public readonly dashboardName?: string;
+  /** Database connections the sweep holds at most at once (one per worker, the study-creation Job's, the dashboard's); 0 for Katib. */
+  public readonly databaseConnections: number;
+  private readonly databaseLimit?: StudyDatabaseLimit;
 
   constructor(scope: Construct, id: string, props: TuningSweepProps) {
     super(scope, id);
@@ -117,7 +121,18 @@ export class TuningSweep extends Construct {
     const queue = props.queue === false ? undefined : tenant?.queueName;
     if (katib) checkKatib(issues, spec, { dashboard: dashboard !== undefined, storage: props.storage !== undefined });
     const checks = resolveCheckSeverities(issues, 'checks', props.checks);
+    // One connection per worker (src/programs/sweep_lib.py): the workers must fit in the study database.
+    const declared = issues.all.length;
+    const own = katib ? undefined : (props.storage ?? StudyStorage.platform())._connections(issues, 'storage');
+    const limit = katib || issues.all.length > declared ? undefined : studyDatabaseLimit(spec, ctx, own);
+    const connections = katib ? 0 : sweepConnections(spec, { dashboard: dashboard !== undefined });
+    if (limit && Number.isInteger(spec.budget.workers) && connections > sweepConnectionBudget(limit)) {
+      issues.add('budget.workers', spec.budget.workers, connectionsFix(limit, connections, connections - spec.budget.workers));
+    }
     issues.throwIfAny();
+    this.databaseConnections = connections;
+    this.databaseLimit = limit;
+    if (limit) this.node.addValidation({ validate: () => this.checkSharedDatabase() });
     // Pool capacity and tenant quota are synth-time checks (src/cdk8s/checks.ts): errors fail `app.synth()`.
     const severities = Object.assign({}, props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}, checks);
     checksWiring.register(this, () => ({
@@ -172,4 +187,22 @@ export class TuningSweep extends Construct {
       renderDashboard(this, input, { name: names.dashboard, ...dashboard });
     }
   }
+
+  /** Synth time: the sweeps of the app on this sweep's study database fit in it together. */
+  private checkSharedDatabase(): string[] {
+    const limit = this.databaseLimit!;
+    const peers = this.node.root.node.findAll().filter((c): c is TuningSweep => c instanceof TuningSweep && c.databaseLimit?.key === limit.key);
+    const total = peers.reduce((n, p) => n + p.databaseConnections, 0);
+    if (peers.length < 2 || total <= sweepConnectionBudget(limit)) return [];
+    const each = peers.map((p) => `${p.spec.namespace}/${p.spec.name} ${p.databaseConnections}`).join(', ');
+    return [`TuningSweep "${this.node.id}": \`budget.workers\` (${this.spec.budget.workers}): the sweeps on ${limit.description} need ${total} connections together (${each}), ` +
+      `but it leaves ${sweepConnectionBudget(limit)} for sweeps (${limit.reserved} reserved); lower their budget.workers, or raise ${limit.limitProp} to at least ${total + limit.reserved}`];
+  }
+}
+
+function connectionsFix(limit: StudyDatabaseLimit, connections: number, others: number): string {
+  const budget = sweepConnectionBudget(limit);
+  return `needs ${connections} connections to ${limit.description}: one per worker and ${others} for the study-creation Job${others > SWEEP_CONNECTIONS.studyCreation ? ' and the dashboard' : ''}, ` +
+    `but it leaves ${budget} for sweeps (${limit.reserved} reserved); lower budget.workers to at most ${Math.max(0, budget - others)}, ` +
+    `or raise ${limit.limitProp} to at least ${connections + limit.reserved}`;
 }

@@ -44,6 +44,8 @@ run_trial() {
     tick
     if [ "$stopping" = 0 ]; then
       if [ -f "$t/stop" ] || [ "$term" = 1 ] || ! driver_alive; then
+        # Tell the worker the trial ended because the pod is stopping (it hands the trial back).
+        [ "$term" = 1 ] && : > "$t/terminated"
         say "stopping trial $1"
         signal_trial 15
         stopping=1
@@ -64,12 +66,13 @@ run_trial() {
 say "ready in $D"
 while :; do
   tick
+  # SIGTERM first: a trial handed over after it is not started (128 + 15: ended by SIGTERM).
+  [ "$term" = 1 ] && { say "terminated"; exit 143; }
   if [ -f "$D/trials/$n/go" ]; then
     run_trial "$n"
     n=$((n + 1))
     continue
   fi
-  [ "$term" = 1 ] && { say "terminated"; exit 143; }
   if [ -f "$D/done" ]; then read -r outcome < "$D/done"; say "the Optuna worker finished ($outcome)"; exit 0; fi
   driver_alive || { say "the Optuna worker stopped answering for $PEER_TIMEOUT s; exiting"; exit 1; }
   nap

@@ -92,7 +92,7 @@ class Worker:
         self.optuna = optuna = quiet_optuna()
         self.S = optuna.trial.TrialState
         self.storage = L.make_storage(cfg)
-        self.lock = L.StudyLock(cfg["study"])
+        self.lock = L.StudyLock(cfg["study"], self.storage.engine)  # on the process's one connection
         self.study = optuna.load_study(study_name=cfg["study"], storage=self.storage, sampler=optuna.samplers.RandomSampler())
         self.study.sampler = L.make_sampler(cfg, self.index, len(self.study.get_trials(deepcopy=False)))
         self.study.pruner = L.make_pruner(cfg)
@@ -121,7 +121,7 @@ class Worker:
         a trial only if finished + running trials stay within the budget."""
         S = self.S
         with self.lock:
-            self.optuna.storages.fail_stale_trials(self.study)
+            self.fail_stale()
             trials = self.study.get_trials(deepcopy=False)
             count = lambda *states: sum(1 for t in trials if t.state in states)
             finished, running, waiting = count(S.COMPLETE, S.PRUNED), count(S.RUNNING), count(S.WAITING)
@@ -141,6 +141,10 @@ class Worker:
             params = L.suggest(trial, self.cfg["parameters"])
             trial.set_user_attr("mlplatform.worker", self.name)
             return "run", (trial, params)
+
+    def fail_stale(self):
+        """Fails the trials of lost workers and queues their retries (a signed heartbeat age, see sweep_lib)."""
+        return L.fail_stale_trials(self.study, self.storage, self.storage.engine, self.cfg["heartbeat"]["gracePeriodSeconds"])
 
     def run(self):
         hb = self.cfg["heartbeat"]
@@ -171,8 +175,12 @@ class Worker:
                     time.sleep(min(5, hb["intervalSeconds"]))
             else:
                 outcome = decision
+        if outcome == "interrupted" and self.terminating:
+            outcome = "terminated"  # SIGTERM mid-trial: the trial was handed back for a retry
         self.summary(outcome)
         L.write_atomic(os.path.join(L.SWEEP_DIR, "done"), outcome + "\n")
+        # 143 = 128 + SIGTERM, the code of a process ended by SIGTERM: the Job's podFailurePolicy ignores it.
+        # "interrupted" (the trial container stopped answering) is the pod's failure: exit 1.
         return {"done": 0, "deadline": 0, "idle": 0, "failed": L.EXIT_STOP_JOB, "terminated": 143}.get(outcome, 1)
 
     def await_runner(self):

@@ -1,7 +1,7 @@
 """mlplatform sweep library: configuration, study storage, samplers, pruners, search space,
 metric lines and the MLflow REST client. Imported by sweep.py; needs Optuna, SQLAlchemy and
 psycopg2 (Optuna's RDB storage), nothing else beyond the standard library."""
-import base64, hashlib, json, math, os, re, sys, threading, time, urllib.error, urllib.parse, urllib.request
+import base64, copy, hashlib, json, math, os, re, sys, threading, time, urllib.error, urllib.parse, urllib.request
 
 CONFIG_PATH = os.environ.get("SWEEP_CONFIG", "/etc/sweep/config.json")
 SWEEP_DIR = os.environ.get("SWEEP_DIR", "/sweep")
@@ -80,7 +80,16 @@ def touch_alive(name, stop):
 
 
 # ---------------------------------------------------------------------------------------------
-# Storage: PostgreSQL through Optuna's RDBStorage, no connection pool, its own schema.
+# Storage: PostgreSQL through Optuna's RDBStorage, one connection per process, its own schema.
+
+# Server connections each worker process holds at most (src/core/sweep/connections.ts counts them at synth
+# time against the server's max_connections): the storage's pool of exactly one, shared by the main
+# thread, the trial heartbeat thread and the study lock. The study-creation Job has no pool: Optuna's
+# RDBStorage, when it creates the tables, opens a session while it holds another connection
+# (optuna/storages/_rdb/storage.py, _VersionManager._init_alembic), so it briefly holds two.
+CONNECTIONS_PER_PROCESS = 1
+POOL_TIMEOUT = 60  # seconds a thread waits for the process's connection before the call fails
+
 
 def storage_url():
     url = os.environ.get("SWEEP_STORAGE_URL")
@@ -109,27 +118,45 @@ def schema():
     return s
 
 
-def engine_kwargs(with_schema=True):
-    # No pool (optuna#1347): each storage call opens one connection and closes it, so N workers hold
-    # at most 2N connections (main thread + heartbeat thread) and none while idle. TCP keepalives let
-    # the server notice a vanished worker and drop its advisory lock.
+def engine_kwargs(with_schema=True, pooled=True):
+    # One pooled connection per process (pool_size 1, no overflow): opened once and reused by every
+    # storage call, the heartbeat thread and the study lock, so N workers hold at most N connections
+    # (without a pool, a trial opened ~42: one per storage call). A thread waits up to POOL_TIMEOUT
+    # for it. pool_pre_ping replaces a connection the server dropped (a restart) before it is used.
+    # TCP keepalives let the server notice a vanished worker and drop its advisory lock.
     args = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
             "keepalives_count": 3, "application_name": "mlplatform-sweep"}
     if with_schema and schema():
         args["options"] = "-c search_path=" + schema()
-    from sqlalchemy.pool import NullPool
-    return {"poolclass": NullPool, "connect_args": args}
+    from sqlalchemy.pool import NullPool, QueuePool
+    if not pooled:
+        return {"poolclass": NullPool, "connect_args": args}
+    return {"poolclass": QueuePool, "pool_size": CONNECTIONS_PER_PROCESS, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT,
+            "pool_pre_ping": True, "connect_args": args}
+
+
+def stale_callback_kwarg(RDBStorage):
+    """Optuna 4.9 renamed RDBStorage's `failed_trial_callback` to `heartbeat_stale_trial_callback`
+    (optuna/storages/_rdb/storage.py: the old name warns and goes in 6.0); 3.x knows only the old one."""
+    import inspect
+    params = inspect.signature(RDBStorage.__init__).parameters
+    return "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in params else "failed_trial_callback"
+
+
+def stale_callback(storage):
+    getter = getattr(storage, "get_heartbeat_stale_trial_callback", None) or storage.get_failed_trial_callback
+    return getter()
 
 
 def make_storage(cfg, create=False):
     """The study's RDBStorage. Only the creation Job creates tables (optuna#1092); workers never do."""
     from optuna.storages import RDBStorage, RetryFailedTrialCallback
     hb = cfg["heartbeat"]
+    callback = {stale_callback_kwarg(RDBStorage): RetryFailedTrialCallback(max_retry=cfg["budget"]["retries"])}
     return RDBStorage(
-        storage_url(), engine_kwargs=engine_kwargs(),
+        storage_url(), engine_kwargs=engine_kwargs(pooled=not create),
         skip_compatibility_check=not create, skip_table_creation=not create,
-        heartbeat_interval=hb["intervalSeconds"], grace_period=hb["gracePeriodSeconds"],
-        failed_trial_callback=RetryFailedTrialCallback(max_retry=cfg["budget"]["retries"]))
+        heartbeat_interval=hb["intervalSeconds"], grace_period=hb["gracePeriodSeconds"], **callback)
 
 
 def create_schema():
@@ -137,34 +164,77 @@ def create_schema():
     s = schema()
     if not s:
         return
-    engine = sqlalchemy.create_engine(storage_url(), **engine_kwargs(with_schema=False))
+    engine = sqlalchemy.create_engine(storage_url(), **engine_kwargs(with_schema=False, pooled=False))
     with engine.begin() as conn:
         conn.execute(sqlalchemy.text('CREATE SCHEMA IF NOT EXISTS "%s"' % s))
     engine.dispose()
 
 
-class StudyLock:
-    """A PostgreSQL advisory lock per study: asking for a trial and counting trials happen under it,
-    so N workers never start more trials than the budget, and grid points are never handed out twice."""
+# Running trials of a study with the age of their heartbeat, measured by the server: clock_timestamp()
+# is read after the statement's snapshot, so every heartbeat it sees is at most that old (never negative).
+STALE_SQL = ("SELECT t.trial_id, EXTRACT(EPOCH FROM (clock_timestamp()::timestamp - h.heartbeat)) "
+             "FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id "
+             "WHERE t.study_id = :study AND t.state = 'RUNNING' ORDER BY t.trial_id")
 
-    def __init__(self, study_name):
+
+def stale_trial_ids(rows, grace):
+    """The trials whose heartbeat is older than `grace` seconds. The age is signed: Optuna 3.1 compared
+    `(now - heartbeat).seconds` (optuna/storages/_rdb/storage.py, _get_stale_trial_ids), and
+    timedelta.seconds of a negative delta is 86399-ish, so a heartbeat newer than the checker's
+    transaction start failed a live trial. Optuna 4.9 compares the timedeltas themselves."""
+    return [trial_id for trial_id, age in rows if age is not None and float(age) > grace]
+
+
+def fail_stale_trials(study, storage, engine, grace):
+    """optuna.storages.fail_stale_trials (optuna/storages/_heartbeat.py) with the age measured as
+    above: fail each stale trial unless another worker did first, then queue its retry."""
+    import optuna, sqlalchemy
+    with engine.connect() as conn:
+        rows = conn.execute(sqlalchemy.text(STALE_SQL), {"study": study._study_id}).fetchall()
+    failed = []
+    for trial_id in stale_trial_ids(rows, grace):
+        try:
+            if storage.set_trial_state_values(trial_id, state=optuna.trial.TrialState.FAIL):
+                failed.append(trial_id)
+        except RuntimeError:  # UpdateFinishedTrialError (a RuntimeError): finished or failed meanwhile
+            pass
+    callback = stale_callback(storage)
+    for trial_id in failed:
+        log("trial %d failed as lost: no heartbeat for over %ds; its retry is queued" % (storage.get_trial(trial_id).number, grace))
+        if callback:
+            callback(study, copy.deepcopy(storage.get_trial(trial_id)))
+    return failed
+
+
+class StudyLock:
+    """A PostgreSQL session-level advisory lock per study, taken on the process's one pooled connection
+    (the storage's engine): asking for a trial and counting trials happen under it, so N workers never
+    start more trials than the budget, and grid points are never handed out twice. Session level,
+    because the storage calls under it commit on that same connection (a transaction-level lock
+    would end with their first commit); a worker that vanishes loses its session and so the lock."""
+
+    def __init__(self, study_name, engine):
         import sqlalchemy
-        self.sqlalchemy = sqlalchemy
-        self.engine = sqlalchemy.create_engine(storage_url(), **engine_kwargs())
+        self.sqlalchemy, self.engine = sqlalchemy, engine
         digest = hashlib.sha256(("mlplatform-sweep:%s:%s" % (schema(), study_name)).encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
 
+    def _run(self, sql):
+        with self.engine.connect() as conn, conn.begin():  # SQLAlchemy 1.4 and 2.x alike
+            return conn.execute(self.sqlalchemy.text(sql), {"k": self.key}).scalar()
+
     def __enter__(self):
-        self.conn = self.engine.connect()
-        self.tx = self.conn.begin()
-        self.conn.execute(self.sqlalchemy.text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.key})
+        self._run("SELECT pg_advisory_lock(:k)")
         return self
 
     def __exit__(self, *exc):
         try:
-            self.tx.commit()  # releases the transaction-level lock
-        finally:
-            self.conn.close()
+            if self._run("SELECT pg_advisory_unlock(:k)") is False:
+                log("warning: the study lock was lost with its connection (the server ended that session)")
+        except Exception as e:  # the connection is gone: so is its session, and the lock with it
+            if exc[0] is None:
+                raise
+            log("warning: could not release the study lock: %s" % str(e).splitlines()[0][:200])
 
 
 # ---------------------------------------------------------------------------------------------

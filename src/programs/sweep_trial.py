@@ -21,6 +21,7 @@ class TrialRun:
         self.values = {m: [] for m in worker.names}  # metric -> [(step, value)]
         self.pending, self.reported, self.run_id = [], set(), None
         self.pruned, self.reason, self.stop_sent = False, None, False
+        self.orphaned = False  # failed as lost by another worker meanwhile: its retry runs it again
         self.single = len(self.cfg["objectives"]) == 1
         self.objective = self.cfg["objectives"][0]["metric"]
         self.pruning = self.single and self.cfg["pruner"]["kind"] != "none"
@@ -97,6 +98,11 @@ class TrialRun:
             pos, buf = self.drain(out, pos, buf, final=rc is not None)
             if rc is not None:
                 self.flush()
+                # The pod's SIGTERM reaches both containers: the runner may stop the trial before this
+                # loop saw its own flag. A trial that ended because of it is handed back, not failed.
+                terminated = self.w.terminating or os.path.exists(os.path.join(self.dir, "terminated"))
+                if rc != 0 and terminated and not self.reason and not self.pruned:
+                    self.reason = "interrupted"
                 return rc
             now = time.time()
             if timeout and now - start > timeout:
@@ -139,13 +145,34 @@ class TrialRun:
             s = step if step is not None else len(self.values[name])
             self.values[name].append((s, v))
             self.pending.append(L.metric(name, v, s))
-            if self.single and name == self.objective and s not in self.reported:
+            # After the prune decision (or once the trial was finished elsewhere) nothing more reaches
+            # Optuna: a pruned trial's value is its last reported one, and the pruner compares it.
+            if self.single and name == self.objective and s not in self.reported and not self.pruned and not self.orphaned:
                 self.reported.add(s)
-                self.trial.report(v, s)
-                if self.pruning and not self.stop_sent and self.trial.should_prune():
-                    self.pruned = True
-                    L.log("trial %d pruned at step %d (%s=%g)" % (self.number, s, name, v))
-                    self.stop()
+                self.report(v, s)
+
+    def report(self, v, s):
+        try:
+            self.trial.report(v, s)
+            prune = self.pruning and not self.stop_sent and self.trial.should_prune()
+        except RuntimeError as e:  # UpdateFinishedTrialError (4.x), "Trial#N has already finished" (3.x)
+            self.orphan(e)
+            return
+        except Exception as e:  # a database blip: this step is not reported, the trial goes on
+            L.log("warning: trial %d: reporting step %d failed: %s" % (self.number, s, str(e).splitlines()[0][:200]))
+            return
+        if prune:
+            self.pruned = True
+            L.log("trial %d pruned at step %d (%s=%g)" % (self.number, s, self.objective, v))
+            self.stop()
+
+    def orphan(self, error):
+        """The trial was finished meanwhile by another worker (failed as stale: its retry is queued):
+        stop reporting, stop the trial (the retry runs it again) and record nothing more."""
+        if not self.orphaned:
+            self.orphaned = True
+            L.log("warning: trial %d was finished elsewhere (%s); stopping it, its retry runs it again" % (self.number, str(error).splitlines()[0][:200]))
+            self.stop("finished elsewhere")
 
     def flush(self):
         if self.pending and self.run_id:
@@ -176,8 +203,11 @@ class TrialRun:
     def finish(self, rc):
         S, study, trial = self.w.S, self.w.study, self.trial
         final = self.final_values()
-        for name, v in final.items():
-            trial.set_user_attr("metric:" + name, v)
+        if self.orphaned:
+            L.log("trial %d ended (exit code %d); not recorded: it was finished elsewhere" % (self.number, rc))
+            if self.run_id:
+                self.w.safe("update", self.w.mlflow.finish, self.run_id, "FAILED")
+            return
         missing = [o["metric"] for o in self.cfg["objectives"] if o["metric"] not in final]
         if self.pruned:
             state, failure = S.PRUNED, None
@@ -189,9 +219,11 @@ class TrialRun:
             state, failure = S.FAIL, "reported no value of %s" % ", ".join(missing)
         else:
             state, failure = S.COMPLETE, None
-        if failure:  # a trial stopped by the sweep's deadline is not the trial's failure
-            trial.set_user_attr("mlplatform.stopped" if failure == DEADLINE else "mlplatform.failure", failure)
         try:
+            for name, v in final.items():
+                trial.set_user_attr("metric:" + name, v)
+            if failure:  # a trial stopped by the sweep's deadline is not the trial's failure
+                trial.set_user_attr("mlplatform.stopped" if failure == DEADLINE else "mlplatform.failure", failure)
             if state == S.COMPLETE:
                 values = [final[o["metric"]] for o in self.cfg["objectives"]]
                 study.tell(trial, values[0] if self.single else values)
@@ -213,7 +245,7 @@ class TrialRun:
         try:
             with self.w.lock:
                 if storage.set_trial_state_values(self.trial._trial_id, state=self.w.S.FAIL):
-                    callback = storage.get_failed_trial_callback()
+                    callback = L.stale_callback(storage)
                     if callback:
                         callback(self.w.study, copy.deepcopy(storage.get_trial(self.trial._trial_id)))
         except Exception as e:

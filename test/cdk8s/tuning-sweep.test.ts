@@ -122,6 +122,7 @@ describe('TuningSweep: the study-creation Job and the workers', () => {
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimit: 6 });
     expect(job.spec.podFailurePolicy.rules).toEqual([
       { action: 'FailJob', onExitCodes: { containerName: 'optuna', operator: 'In', values: [3] }, onPodConditions: [] },
+      { action: 'Ignore', onExitCodes: { containerName: 'optuna', operator: 'In', values: [143] }, onPodConditions: [] },
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ]);
     const spec = job.spec.template.spec;
@@ -167,7 +168,7 @@ describe('TuningSweep: the study-creation Job and the workers', () => {
     expect(JSON.parse(cm.data['config.json'])).toEqual(JSON.parse(JSON.stringify(sweepRuntimeConfig(sweep.spec, true))));
     expect(cm.data['runner.sh']).toMatch(/^#!\/bin\/sh\n/);
     expect(cm.data['sweep.py']).toContain('def create(cfg)');
-    expect(cm.data['sweep_lib.py']).toContain('pg_advisory_xact_lock');
+    expect(cm.data['sweep_lib.py']).toContain('pg_advisory_lock(:k)');
   });
 
   test('Job and ConfigMap names carry a hash of the sweep: same sweep, same names; changed sweep, new Jobs', () => {

@@ -174,6 +174,27 @@ def test_sigterm_during_a_trial_stops_it_first_and_reports_its_exit(driver):
     time.sleep(0.3)
     d.proc.send_signal(signal.SIGTERM)
     assert d.result(t)[0] == 128 + signal.SIGTERM
+    # The worker learns the trial ended because the pod is stopping, even before its own SIGTERM lands.
+    assert os.path.exists(os.path.join(t, "terminated"))
     code, out = d.end()
     assert code == 143
     assert "[runner] stopping trial 0" in out and out.endswith("[runner] terminated\n")
+
+
+def test_a_trial_stopped_for_another_reason_is_not_marked_terminated(driver):
+    d = driver()
+    t = d.trial("exec sleep 30\n")
+    time.sleep(0.3)
+    open(os.path.join(t, "stop"), "w").close()
+    assert d.result(t)[0] == 128 + signal.SIGTERM
+    assert not os.path.exists(os.path.join(t, "terminated"))
+
+
+def test_a_trial_handed_over_after_sigterm_is_not_started(driver):
+    d = driver()
+    d.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.05)
+    t = d.trial("echo started > started\n")
+    code, out = d.end()
+    assert code == 143 and "stopping trial" not in out
+    assert not os.path.exists(os.path.join(t, "exit.ok"))

@@ -1,10 +1,11 @@
 """sweep_lib's study storage and its lock: the PostgreSQL URL built from the environment, the schema, the
-engine options (no pool, keepalives, search_path), the per-study advisory lock, and the config and
+engine options (one pooled connection, keepalives, search_path), the stale-trial check, the per-study advisory lock, and the config and
 liveness files the two containers of a worker pod share."""
 import hashlib
 import json
 import os
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -83,11 +84,12 @@ def test_any_other_schema_stops_the_job(db_env, schema):
     assert e.value.code == L.EXIT_STOP_JOB
 
 
-def test_engine_options_no_pool_keepalives_and_the_search_path(db_env):
-    from sqlalchemy.pool import NullPool
+def test_engine_options_one_pooled_connection_keepalives_and_the_search_path(db_env):
+    from sqlalchemy.pool import QueuePool
     db_env.setenv("SWEEP_DB_SCHEMA", "optuna_vision")
     kw = L.engine_kwargs()
-    assert kw["poolclass"] is NullPool
+    assert {k: v for k, v in kw.items() if k != "connect_args"} == {
+        "poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 60, "pool_pre_ping": True}
     assert kw["connect_args"] == {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
                                   "keepalives_count": 3, "application_name": "mlplatform-sweep", "options": "-c search_path=optuna_vision"}
     assert "options" not in L.engine_kwargs(with_schema=False)["connect_args"]
@@ -95,36 +97,166 @@ def test_engine_options_no_pool_keepalives_and_the_search_path(db_env):
     assert "options" not in L.engine_kwargs()["connect_args"]
 
 
+def test_the_study_creation_has_no_pool(db_env):
+    # Optuna holds a connection while it opens a session when it creates the tables
+    # (optuna/storages/_rdb/storage.py, _VersionManager._init_alembic): a pool of one would wait forever.
+    from sqlalchemy.pool import NullPool
+    assert L.engine_kwargs(pooled=False)["poolclass"] is NullPool
+
+
+def test_the_engine_holds_at_most_one_connection_however_many_threads_ask(db_env):
+    """SQLAlchemy's own pool with these options (on a DBAPI stand-in): a second checkout waits for the
+    process's connection instead of opening another one."""
+    import sqlalchemy
+    opened = []
+
+    class Conn:
+        def rollback(self):
+            pass
+
+        def close(self):
+            pass
+
+    kw = L.engine_kwargs()
+    pool = kw["poolclass"](lambda: opened.append(1) or Conn(), pool_size=kw["pool_size"], max_overflow=kw["max_overflow"], timeout=0.2)
+    first = pool.connect()
+    with pytest.raises(sqlalchemy.exc.TimeoutError):
+        pool.connect()  # waits for the first, then times out: no second connection
+    first.close()
+    pool.connect().close()
+    assert len(opened) == 1
+
+
+def test_the_callback_keyword_follows_the_optuna_release():
+    from optuna.storages import RDBStorage
+    import optuna
+    major = int(optuna.__version__.split(".")[0])
+    assert L.stale_callback_kwarg(RDBStorage) == ("heartbeat_stale_trial_callback" if major >= 4 and "heartbeat_stale_trial_callback" in RDBStorage.__init__.__code__.co_varnames else "failed_trial_callback")
+
+    class New:
+        def __init__(self, url, heartbeat_stale_trial_callback=None, failed_trial_callback=None):
+            pass
+
+    class Old:
+        def __init__(self, url, failed_trial_callback=None):
+            pass
+    assert L.stale_callback_kwarg(New) == "heartbeat_stale_trial_callback"
+    assert L.stale_callback_kwarg(Old) == "failed_trial_callback"
+
+
+# ---------------------------------------------------------------------------------------------
+# Stale trials
+
+def test_a_heartbeat_newer_than_the_check_is_not_stale():
+    from datetime import timedelta
+    # Optuna 3.1's comparison, `(now - heartbeat).seconds > grace`, on a heartbeat 35 ms newer than the
+    # checker's transaction start: timedelta.seconds of a negative delta wraps to a day minus a bit.
+    assert timedelta(milliseconds=-35).seconds == 86399
+    # Ours compares the signed age.
+    assert L.stale_trial_ids([(1, -0.035), (2, 4.0), (3, 4.001), (4, 3600.0), (5, None)], grace=4) == [3, 4]
+
+
+def test_the_age_is_measured_by_the_server_after_its_snapshot():
+    assert "clock_timestamp()" in L.STALE_SQL and "now()" not in L.STALE_SQL.lower()
+    assert "t.state = 'RUNNING'" in L.STALE_SQL and "t.study_id = :study" in L.STALE_SQL
+
+
+class StaleStorage:
+    def __init__(self, finished_meanwhile=()):
+        self.log, self.finished_meanwhile = [], set(finished_meanwhile)
+        self.callback = lambda study, trial: self.log.append(("retry", trial.number))
+
+    def set_trial_state_values(self, trial_id, state):
+        if trial_id in self.finished_meanwhile:  # 4.x raises UpdateFinishedTrialError, a RuntimeError; 3.x RuntimeError
+            raise RuntimeError("Trial#%d has already finished and can not be updated." % trial_id)
+        self.log.append(("fail", trial_id, state.name))
+        return True
+
+    def get_trial(self, trial_id):
+        from types import SimpleNamespace
+        return SimpleNamespace(number=trial_id - 100)
+
+    def get_heartbeat_stale_trial_callback(self):
+        return self.callback
+
+
+class RowsEngine:
+    def __init__(self, rows):
+        self.rows, self.params = rows, None
+
+    def connect(self):
+        engine = self
+
+        class C:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                pass
+
+            def execute(self, statement, params):
+                engine.params = params
+                return SimpleRows(engine.rows)
+        return C()
+
+
+class SimpleRows:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchall(self):
+        return self.rows
+
+
+def test_fail_stale_trials_fails_only_old_heartbeats_skips_trials_finished_meanwhile_and_queues_retries(capsys):
+    from types import SimpleNamespace
+    storage = StaleStorage(finished_meanwhile=[103])
+    engine = RowsEngine([(101, -0.035), (102, 9.5), (103, 12.0)])
+    study = SimpleNamespace(_study_id=7)
+    assert L.fail_stale_trials(study, storage, engine, grace=4) == [102]
+    assert engine.params == {"study": 7}
+    assert storage.log == [("fail", 102, "FAIL"), ("retry", 2)]
+    assert "trial 2 failed as lost: no heartbeat for over 4s" in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------------------------------------
 # The study lock
 
 class FakeConnection:
-    def __init__(self, log, fail_commit=False):
-        self.log, self.fail_commit = log, fail_commit
+    def __init__(self, log, result):
+        self.log, self.result = log, result
+
+    def __enter__(self):
+        self.log.append("connect")
+        return self
+
+    def __exit__(self, *exc):
+        self.log.append("close")
 
     def begin(self):
-        self.log.append("begin")
-        return self
+        log = self.log
+
+        class Tx:
+            def __enter__(self):
+                log.append("begin")
+
+            def __exit__(self, *exc):
+                log.append("commit" if exc[0] is None else "rollback")
+        return Tx()
 
     def execute(self, statement, params):
         self.log.append((str(statement), params))
-
-    def commit(self):
-        self.log.append("commit")
-        if self.fail_commit:
-            raise RuntimeError("connection lost")
-
-    def close(self):
-        self.log.append("close")
+        if isinstance(self.result, Exception):
+            raise self.result
+        return SimpleNamespace(scalar=lambda: self.result)
 
 
 class FakeEngine:
-    def __init__(self, fail_commit=False):
-        self.log, self.fail_commit = [], fail_commit
+    def __init__(self, unlock=True):
+        self.log, self.unlock = [], unlock
 
     def connect(self):
-        self.log.append("connect")
-        return FakeConnection(self.log, self.fail_commit)
+        return FakeConnection(self.log, self.unlock if len(self.log) else None)
 
 
 @pytest.mark.parametrize("schema, study, key", [
@@ -135,29 +267,45 @@ class FakeEngine:
 ])
 def test_the_lock_key_is_a_signed_64_bit_digest_of_schema_and_study(db_env, schema, study, key):
     db_env.setenv("SWEEP_DB_SCHEMA", schema)
-    assert L.StudyLock(study).key == key
+    assert L.StudyLock(study, FakeEngine()).key == key
 
 
-def test_the_lock_is_a_transaction_level_advisory_lock_released_by_commit(db_env):
-    lock = L.StudyLock("resnet-sweep")
-    lock.engine = FakeEngine()
+def test_the_lock_is_a_session_level_advisory_lock_on_the_process_s_connection(db_env):
+    engine = FakeEngine()
+    lock = L.StudyLock("resnet-sweep", engine)
     with lock:
-        lock.engine.log.append("inside")
-    assert lock.engine.log == ["connect", "begin", ("SELECT pg_advisory_xact_lock(:k)", {"k": lock.key}), "inside", "commit", "close"]
+        engine.log.append("inside")
+    k = {"k": lock.key}
+    assert engine.log == ["connect", "begin", ("SELECT pg_advisory_lock(:k)", k), "commit", "close", "inside",
+                          "connect", "begin", ("SELECT pg_advisory_unlock(:k)", k), "commit", "close"]
 
 
-def test_the_lock_is_released_when_the_block_raises_and_the_connection_closed_when_commit_fails(db_env):
-    lock = L.StudyLock("resnet-sweep")
-    lock.engine = FakeEngine()
+def test_the_lock_is_released_when_the_block_raises(db_env):
+    engine = FakeEngine()
+    lock = L.StudyLock("resnet-sweep", engine)
     with pytest.raises(ValueError):
         with lock:
             raise ValueError("asking failed")
-    assert lock.engine.log[-2:] == ["commit", "close"]
-    lock.engine = FakeEngine(fail_commit=True)
-    with pytest.raises(RuntimeError):
-        with lock:
+    assert engine.log[-4:] == ["begin", ("SELECT pg_advisory_unlock(:k)", {"k": lock.key}), "commit", "close"]
+
+
+def test_a_lock_lost_with_its_session_is_a_warning(db_env, capsys):
+    engine = FakeEngine(unlock=False)
+    with L.StudyLock("resnet-sweep", engine):
+        pass
+    assert "warning: the study lock was lost with its connection" in capsys.readouterr().out
+
+
+def test_a_failing_unlock_raises_unless_the_block_already_raised(db_env, capsys):
+    engine = FakeEngine(unlock=RuntimeError("server closed the connection"))
+    with pytest.raises(RuntimeError, match="server closed"):
+        with L.StudyLock("resnet-sweep", engine):
             pass
-    assert lock.engine.log[-2:] == ["commit", "close"]
+    engine = FakeEngine(unlock=RuntimeError("server closed the connection"))
+    with pytest.raises(ValueError):
+        with L.StudyLock("resnet-sweep", engine):
+            raise ValueError("asking failed")
+    assert "warning: could not release the study lock: server closed the connection" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -169,7 +169,82 @@ def test_a_pruned_trial_is_asked_to_stop_once(run):
         r.line("step=%d val_loss=0.5" % step)
     assert r.pruned and r.stop_sent
     assert open(os.path.join(r.dir, "stop")).read() == "pruned\n"
-    assert trial.reports == [(0, 0.5), (1, 0.5), (2, 0.5), (3, 0.5), (4, 0.5)]
+    # Nothing after the prune decision reaches Optuna (the values still go to MLflow and the final values).
+    assert trial.reports == [(0, 0.5), (1, 0.5), (2, 0.5)]
+    assert [m["step"] for m in r.pending] == [0, 1, 2, 3, 4]
+
+
+def test_with_real_optuna_a_pruned_trial_s_value_is_the_one_at_the_prune_decision(run):
+    """Optuna's own MedianPruner and tell(): a PRUNED trial takes its last intermediate value as its value
+    (optuna/study/_tell.py), and the pruner compares later trials with the intermediate values; so the
+    steps the trial prints while it stops must not be reported."""
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
+    study.enqueue_trial({})
+    good = study.ask()
+    for s in range(4):
+        good.report(0.1, s)
+    study.tell(good, 0.1)
+    trial = study.ask()
+    r = run(trial=trial, study=study)
+    for s, v in enumerate([0.9, 0.8, 0.05, 0.01]):  # pruned at step 0; it prints better values while it stops
+        r.line("step=%d val_loss=%s" % (s, v))
+    r.finish(143)
+    frozen = study.trials[-1]
+    assert frozen.state == optuna.trial.TrialState.PRUNED
+    assert frozen.intermediate_values == {0: 0.9}
+    assert frozen.value == 0.9
+
+
+def test_a_trial_finished_elsewhere_stops_reporting_and_records_nothing(run, capsys):
+    """trial.report raises when another worker failed the trial as stale meanwhile (Optuna 3.x: RuntimeError
+    "Trial#N has already finished and can not be updated."; 4.x: UpdateFinishedTrialError, a RuntimeError).
+    The worker must not crash (that cost a pod failure): it stops the trial, whose retry runs it again."""
+    class Finished(Trial):
+        def report(self, value, step):
+            if step >= 1:
+                raise RuntimeError("Trial#5 has already finished and can not be updated.")
+            super().report(value, step)
+
+        def set_user_attr(self, key, value):
+            raise RuntimeError("Trial#5 has already finished and can not be updated.")
+    trial, study = Finished(prune_at=99), Study()
+    r = run(trial=trial, study=study)
+    for s in range(4):
+        r.line("step=%d val_loss=0.5" % s)
+    assert trial.reports == [(0, 0.5)]
+    assert r.orphaned and open(os.path.join(r.dir, "stop")).read() == "finished elsewhere\n"
+    r.finish(143)
+    assert study.told == []
+    out = capsys.readouterr().out
+    assert out.count("warning: trial 5 was finished elsewhere") == 1
+    assert "trial 5 ended (exit code 143); not recorded: it was finished elsewhere" in out
+
+
+def test_a_database_blip_while_reporting_skips_the_step_not_the_trial(run, capsys):
+    class Blip(Trial):
+        def report(self, value, step):
+            if step == 1:
+                raise ConnectionError("server closed the connection unexpectedly")
+            super().report(value, step)
+    trial = Blip()
+    r = run(trial=trial)
+    for s in range(3):
+        r.line("step=%d val_loss=0.5" % s)
+    assert trial.reports == [(0, 0.5), (2, 0.5)] and not r.orphaned and not r.stop_sent
+    assert "warning: trial 5: reporting step 1 failed: server closed the connection unexpectedly" in capsys.readouterr().out
+
+
+def test_setting_attributes_of_a_trial_finished_elsewhere_is_guarded_like_tell(run, capsys):
+    class Finished(Trial):
+        def set_user_attr(self, key, value):
+            raise RuntimeError("Trial#5 has already finished and can not be updated.")
+    r = run(trial=Finished(), study=Study())
+    r.line("val_loss=0.5")
+    r.finish(0)
+    assert r.w.study.told == []
+    assert "could not record trial 5" in capsys.readouterr().out
 
 
 def test_no_pruner_no_pruning(run):
@@ -264,6 +339,38 @@ def test_sigterm_to_the_worker_stops_the_trial_as_interrupted(run, tmp_path, mon
     Clock(monkeypatch, runner_beats(tmp_path))
     assert r.monitor() == 143
     assert r.reason == "interrupted"
+
+
+def runner_terminated(tmp_path, rc=143):
+    """The pod's SIGTERM reached the runner first: it stops the trial and marks it terminated."""
+    def tick(now):
+        (tmp_path / "runner.alive").write_text(str(now))
+        trial = tmp_path / "trials" / "0"
+        if not (trial / "exit.ok").exists():
+            (trial / "terminated").write_text("")
+            (trial / "exit").write_text("%d\n" % rc)
+            (trial / "exit.ok").write_text("")
+    return tick
+
+
+def test_a_trial_the_runner_stopped_on_sigterm_is_interrupted_even_before_the_worker_s_own_signal(run, tmp_path, monkeypatch):
+    r = run()
+    Clock(monkeypatch, runner_terminated(tmp_path))
+    assert r.monitor() == 143
+    assert r.reason == "interrupted"  # handed back (requeue), not failed as "exit code 143"
+
+
+def test_a_trial_that_finished_cleanly_as_the_runner_got_sigterm_is_recorded(run, tmp_path, monkeypatch):
+    r = run()
+    Clock(monkeypatch, runner_terminated(tmp_path, rc=0))
+    assert r.monitor() == 0 and r.reason is None
+
+
+def test_a_pruned_trial_stays_pruned_when_sigterm_comes_as_it_stops(run, tmp_path, monkeypatch):
+    r = run(trial=Trial(prune_at=0))
+    r.line("val_loss=0.5")
+    Clock(monkeypatch, runner_terminated(tmp_path))
+    assert r.monitor() == 143 and r.pruned and r.reason is None
 
 
 def test_a_silent_runner_gives_the_trial_up_for_a_retry(run, monkeypatch, capsys):

@@ -61,7 +61,7 @@ def worker(trials, budget=None, deadline=None, terminating=False):
         budget=dict({"trials": 10, "maxFailedTrials": 2}, **(budget or {})),
         cfg={"parameters": [{"name": "opt", "type": "categorical", "choices": ["sgd"]}]},
         study=Study(log, trials),
-        optuna=SimpleNamespace(storages=SimpleNamespace(fail_stale_trials=lambda study: log.append("fail_stale_trials"))),
+        fail_stale=lambda: log.append("fail_stale_trials"),
         storage=SimpleNamespace(record_heartbeat=lambda trial_id: log.append(("heartbeat", trial_id))),
     )
     return w, log
@@ -105,9 +105,9 @@ def test_the_gate_decides(monkeypatch, state, kw, decision):
 def test_the_lock_is_released_when_the_gate_fails():
     w, log = worker(trials())
 
-    def broken(study):
+    def broken():
         raise RuntimeError("database restarting")
-    w.optuna.storages.fail_stale_trials = broken
+    w.fail_stale = broken
     with pytest.raises(RuntimeError):
         sweep.Worker.gate(w)
     assert log == ["lock", "unlock"]
@@ -129,7 +129,7 @@ def runner(tmp_path, monkeypatch, gates):
         if isinstance(a, Exception):
             raise a
         return a
-    w = SimpleNamespace(cfg={"heartbeat": {"intervalSeconds": 30, "gracePeriodSeconds": 90}}, gate=gate, await_runner=lambda: None,
+    w = SimpleNamespace(cfg={"heartbeat": {"intervalSeconds": 30, "gracePeriodSeconds": 90}}, gate=gate, await_runner=lambda: None, terminating=False,
                         summary=outcomes.append, run_trial=lambda trial, params, seq: runs.append((trial, params, seq)) or True)
     return w, sleeps, outcomes, runs
 
@@ -148,12 +148,26 @@ def test_trials_run_in_sequence_until_the_budget_is_spent(tmp_path, monkeypatch)
     assert runs == [("t0", {"x": 1}, 0), ("t1", {"x": 2}, 1)]
 
 
-def test_an_interrupted_trial_ends_the_loop_with_exit_1(tmp_path, monkeypatch):
+def test_a_trial_interrupted_by_a_lost_runner_ends_the_loop_with_exit_1(tmp_path, monkeypatch):
     w, _, outcomes, _ = runner(tmp_path, monkeypatch, [("run", ("t0", {}))])
     w.run_trial = lambda trial, params, seq: False
     assert sweep.Worker.run(w) == 1
     assert outcomes == ["interrupted"]
     assert (tmp_path / "done").read_text() == "interrupted\n"
+
+
+def test_sigterm_mid_trial_ends_the_loop_with_143(tmp_path, monkeypatch):
+    # The trial was handed back (requeue); the container exits as a process ended by SIGTERM does
+    # (128 + 15), the code the workers Job's podFailurePolicy ignores, not 1 (a pod failure).
+    w, _, outcomes, _ = runner(tmp_path, monkeypatch, [("run", ("t0", {}))])
+
+    def interrupted(trial, params, seq):
+        w.terminating = True  # the signal handler ran during the trial
+        return False
+    w.run_trial = interrupted
+    assert sweep.Worker.run(w) == 143
+    assert outcomes == ["terminated"]
+    assert (tmp_path / "done").read_text() == "terminated\n"
 
 
 def test_a_failing_gate_is_retried_with_backoff_and_the_count_resets_after_a_success(tmp_path, monkeypatch):

@@ -75,6 +75,10 @@ export function renderDatabase(scope: Construct, i: DatabaseInput): void {
       containers: [container({
         name: 'postgres',
         image: i.image,
+        // The image's entrypoint runs `postgres` with these arguments (its first starts with "-").
+        // max_connections is declared (BackendStore.embedded({ maxConnections })): the sweeps on this
+        // database are checked against it at synth time.
+        args: ['-c', `max_connections=${i.spec.maxConnections}`],
         ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
         env: [
           { name: 'POSTGRES_USER', value: EMBEDDED_DATABASE },

@@ -143,6 +143,9 @@ export function renderCreateJob(scope: Construct, id: string, name: string, i: S
   });
 }
 
+/** Exit code of the Optuna container stopped by SIGTERM (src/programs/sweep.py: 128 + SIGTERM). */
+const SIGTERM_EXIT = 143;
+
 /**
  * The workers: an Indexed Job of `workers` pods. Each pod runs the user's image as container `trial`
  * (its main process is the POSIX-sh runner) and the Optuna loop as container `optuna`; they share
@@ -182,6 +185,8 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
       podFailurePolicy: {
         rules: [
           { action: 'FailJob', onExitCodes: { containerName: 'optuna', operator: 'In', values: [EXIT_STOP_JOB] }, onPodConditions: [] },
+          // A worker stopped by SIGTERM hands its trial back and exits 143 (128 + 15): not a failure.
+          { action: 'Ignore', onExitCodes: { containerName: 'optuna', operator: 'In', values: [SIGTERM_EXIT] }, onPodConditions: [] },
           // Preemption, eviction and node drains are not the sweep's failures: the pod is replaced.
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],

@@ -69,6 +69,8 @@ export interface PlatformContext {
     readonly credentials: SecretKeys;
     /** Labels of the embedded database's pods, when embedded. */
     readonly podLabels?: Readonly<Record<string, string>>;
+    /** The server's `max_connections`, which sweeps must fit in. @default 100 (PostgreSQL's default) */
+    readonly maxConnections?: number;
   };
   /** Declared GPU pools. */
   readonly pools: readonly GpuPoolSpec[];

@@ -4,8 +4,23 @@ import { isDnsLabel, isDnsSubdomain } from '../names';
 import { Size } from '../quantities';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
+/**
+ * `max_connections` of the embedded PostgreSQL unless given: PostgreSQL's default (100) cannot hold a
+ * 100-worker sweep beside the platform's services; 200 can (one connection per sweep worker, see
+ * docs/tuning-sweep.md, "Database connections").
+ */
+export const EMBEDDED_POSTGRES_MAX_CONNECTIONS = 200;
+/** PostgreSQL's own default `max_connections`: assumed for a server that declares no other. */
+export const POSTGRES_DEFAULT_MAX_CONNECTIONS = 100;
+
 /** Options of the embedded PostgreSQL (a StatefulSet on a PersistentVolumeClaim). */
 export interface EmbeddedDatabaseOptions {
+  /**
+   * The server's `max_connections`. Sweeps on the platform's database must fit in it (one
+   * connection per worker): synthesis fails otherwise, naming this option.
+   * @default EMBEDDED_POSTGRES_MAX_CONNECTIONS (200)
+   */
+  readonly maxConnections?: number;
   /**
    * Size of the data volume.
    * @default Size.gibibytes(10)
@@ -58,12 +73,25 @@ export interface ExternalDatabaseOptions {
    * @default 'require'
    */
   readonly sslMode?: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  /**
+   * The server's `max_connections` (`SHOW max_connections`; on RDS it follows the instance class's
+   * memory). Sweeps on the platform's database must fit in it (one connection per worker):
+   * synthesis fails otherwise, naming this option.
+   * @default POSTGRES_DEFAULT_MAX_CONNECTIONS (100, PostgreSQL's default)
+   */
+  readonly maxConnections?: number;
 }
 
 /** The validated backend store. */
 export type BackendStoreSpec =
-  | { readonly kind: 'embedded'; readonly storage: Size; readonly storageClassName?: string; readonly backup?: { readonly schedule: string; readonly keep: number } }
-  | { readonly kind: 'external'; readonly host: string; readonly port: number; readonly database: string; readonly username: SecretKeyRef; readonly password: SecretKeyRef; readonly sslMode: string };
+  | { readonly kind: 'embedded'; readonly storage: Size; readonly storageClassName?: string; readonly backup?: { readonly schedule: string; readonly keep: number }; readonly maxConnections: number }
+  | { readonly kind: 'external'; readonly host: string; readonly port: number; readonly database: string; readonly username: SecretKeyRef; readonly password: SecretKeyRef; readonly sslMode: string; readonly maxConnections: number };
+
+function maxConnectionsOf(issues: Issues, path: string, given: number | undefined, fallback: number): number {
+  const n = given ?? fallback;
+  if (!Number.isInteger(n) || n < 20 || n > 100_000) issues.add(`${path}.maxConnections`, given, "must be the server's max_connections, a whole number from 20 to 100000");
+  return n;
+}
 
 /**
  * Where the tracking server (and sweeps) keep their metadata: an embedded PostgreSQL (default) or
@@ -97,7 +125,8 @@ export class BackendStore {
         if (!Number.isInteger(keep) || keep < 1) issues.add(`${path}.backup.keep`, keep, 'must be a whole number ≥ 1');
         backup = { schedule, keep };
       }
-      return { kind: 'embedded', storage, storageClassName: o.storageClassName, backup };
+      const maxConnections = maxConnectionsOf(issues, path, o.maxConnections, EMBEDDED_POSTGRES_MAX_CONNECTIONS);
+      return { kind: 'embedded', storage, storageClassName: o.storageClassName, backup, maxConnections };
     }
     const o = this.options as ExternalDatabaseOptions;
     if (typeof o.host !== 'string' || o.host.length === 0 || /[\s/:]/.test(o.host)) issues.add(`${path}.host`, o.host, 'must be a host name or IP address, without scheme or port');
@@ -108,7 +137,8 @@ export class BackendStore {
     checkSecretKeyRef(issues, `${path}.password`, o.password);
     const sslMode = o.sslMode ?? 'require';
     if (!['disable', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslMode)) issues.add(`${path}.sslMode`, sslMode, 'must be one of disable, prefer, require, verify-ca, verify-full');
-    return { kind: 'external', host: o.host, port, database: o.database, username: o.username, password: o.password, sslMode };
+    const maxConnections = maxConnectionsOf(issues, path, o.maxConnections, POSTGRES_DEFAULT_MAX_CONNECTIONS);
+    return { kind: 'external', host: o.host, port, database: o.database, username: o.username, password: o.password, sslMode, maxConnections };
   }
 }
 

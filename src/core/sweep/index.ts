@@ -1,5 +1,6 @@
 export * from './algorithms';
 export * from './capacity';
+export * from './connections';
 export * from './images';
 export * from './objectives';
 export * from './runtime-config';

@@ -19,6 +19,12 @@ export interface PostgresStorageOptions {
   readonly password: SecretKeyRef;
   /** PostgreSQL schema of the Optuna tables (created by the study-creation Job). @default {@link defaultStudySchema} */
   readonly schema?: string;
+  /**
+   * The server's `max_connections`: the sweep's workers (one connection each, plus the
+   * study-creation Job's) must fit in it, less PostgreSQL's 3 superuser slots; synthesis fails otherwise.
+   * @default 100 (PostgreSQL's default)
+   */
+  readonly maxConnections?: number;
 }
 
 /** Options of {@link StudyStorage.platform} and {@link StudyStorage.fromSecret}. */
@@ -68,7 +74,17 @@ export type StudyStorageSpec =
     readonly schema: string;
   };
 
-type Options = { kind: 'platform'; o: PlatformStorageOptions } | { kind: 'postgres'; o: PostgresStorageOptions } | { kind: 'url'; url: SecretKeyRef; o: PlatformStorageOptions };
+/** Options of {@link StudyStorage.fromSecret}. */
+export interface SecretStorageOptions extends PlatformStorageOptions {
+  /**
+   * The server's `max_connections`: the sweep's workers (one connection each, plus the
+   * study-creation Job's) must fit in it, less PostgreSQL's 3 superuser slots; synthesis fails otherwise.
+   * @default 100 (PostgreSQL's default)
+   */
+  readonly maxConnections?: number;
+}
+
+type Options = { kind: 'platform'; o: PlatformStorageOptions } | { kind: 'postgres'; o: PostgresStorageOptions } | { kind: 'url'; url: SecretKeyRef; o: SecretStorageOptions };
 
 /** The study's database: the platform's PostgreSQL (default), another PostgreSQL, or a URL in a Secret. */
 export class StudyStorage {
@@ -85,11 +101,20 @@ export class StudyStorage {
    * such as CloudNativePG or Crunchy writes. Special characters in the password must be
    * percent-encoded in the URL.
    */
-  public static fromSecret(url: SecretKeyRef, options: PlatformStorageOptions = {}): StudyStorage {
+  public static fromSecret(url: SecretKeyRef, options: SecretStorageOptions = {}): StudyStorage {
     return new StudyStorage({ kind: 'url', url, o: options });
   }
 
   private constructor(private readonly options: Options) {}
+
+  /** @internal the declared `maxConnections` of a server other than the platform's (validated), or undefined. */
+  public _connections(issues: Issues, path: string): { readonly maxConnections?: number } | undefined {
+    const o = this.options;
+    if (o.kind === 'platform') return undefined;
+    const n = o.o.maxConnections;
+    if (n !== undefined && (!Number.isInteger(n) || n < 20 || n > 100_000)) issues.add(`${path}.maxConnections`, n, "must be the server's max_connections, a whole number from 20 to 100000");
+    return { maxConnections: n };
+  }
 
   /** @internal validates and resolves against the platform (required for `platform()`). */
   public _resolve(issues: Issues, path: string, ctx: PlatformContext | undefined, namespace: string): StudyStorageSpec | undefined {
