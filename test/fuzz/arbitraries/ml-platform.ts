@@ -4,7 +4,7 @@ import { cpu, dnsLabel, host, image, memory, secretRef } from './common';
 import type { MlPlatformProps } from '../../../src/cdk8s';
 import {
   AcceleratorCatalog, AddonDelivery, ArtifactStore, BackendStore, CheckSeverities, Cpu, Exposure, GpuPoolOptions, GpuPoolSpec, Issues,
-  resolveGpuPool, Size, TenantOptions, TrackingAuth,
+  reservedNamespaceOwner, resolveGpuPool, Size, TenantOptions, TrackingAuth,
 } from '../../../src/core';
 import { B200, P6_B200 } from '../../support/accelerators';
 
@@ -143,21 +143,24 @@ const basic = fc.record({
   defaultPermission: fc.option(fc.constantFrom('READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS') as fc.Arbitrary<'READ'>, { nil: undefined }),
 }, { requiredKeys: [] }).map((o) => TrackingAuth.basic(o));
 
+/** A delivery namespace: never a tenant's (`t-…`). */
+const deliveryNamespace = dnsLabel(10).filter((n) => !n.startsWith('t-'));
 const delivery = fc.oneof(
   fc.constant(undefined),
   fc.record({
-    namespace: fc.option(dnsLabel(10), { nil: undefined }),
+    namespace: fc.option(deliveryNamespace, { nil: undefined }),
     project: fc.option(dnsLabel(10), { nil: undefined }),
     destinationServer: fc.option(fc.constant('https://kubernetes.default.svc'), { nil: undefined }),
   }, { requiredKeys: [] }).map((o) => AddonDelivery.argoCd(o)),
-  fc.record({ namespace: fc.option(dnsLabel(10), { nil: undefined }), intervalMinutes: fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }) },
+  fc.record({ namespace: fc.option(deliveryNamespace, { nil: undefined }), intervalMinutes: fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }) },
     { requiredKeys: [] }).map((o) => AddonDelivery.flux(o)),
   fc.constant(AddonDelivery.preInstalled()),
 );
 
 /** MlPlatform props over the whole API (stores, tracking and its auth, exposure, add-ons, versions). */
 export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: string }> = fc.record({
-  namespace: fc.option(dnsLabel(14).filter((n) => !n.startsWith('t-') && !['default', 'kube-system', 'kube-public'].includes(n)), { nil: undefined }),
+  // Never a tenant's (`t-…`) nor one Kubernetes or an add-on uses (rejected: test/fuzz mutations, test/cdk8s/reserved-names.test.ts).
+  namespace: fc.option(dnsLabel(14).filter((n) => !n.startsWith('t-') && reservedNamespaceOwner(n) === undefined), { nil: undefined }),
   backendStore: fc.option(backendStore, { nil: undefined }),
   artifacts: fc.option(artifactStore, { nil: undefined }),
   exposure: fc.option(exposure, { nil: undefined }),
@@ -189,7 +192,8 @@ export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: strin
   }, { requiredKeys: [] }),
   mlflowImage: fc.option(image, { nil: undefined }),
   checks: fc.option(checkSeverities, { nil: undefined, freq: 3 }),
-}, { requiredKeys: ['replicasOrScaling', 'addons'] }).map((r) => {
+  // The add-on delivery's namespace is reserved: the platform's must differ from it.
+}, { requiredKeys: ['replicasOrScaling', 'addons'] }).filter((r) => (r.namespace ?? 'mlplatform') !== r.addons.delivery?._namespace).map((r) => {
   // OIDC needs a public host for its redirect: give it one when the generator drew none.
   const auth = r.auth;
   const needsHost = auth !== undefined && (auth as any).options?.kind === 'oidc';
