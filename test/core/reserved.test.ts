@@ -10,6 +10,9 @@ const issuesOf = (fn: (issues: Issues) => void) => {
   return issues.all.map((i) => `${i.path} (${JSON.stringify(i.value)}): ${i.message}`);
 };
 
+// kube-system / kube-public: k8s.io/apimachinery pkg/apis/meta/v1/types.go (NamespaceSystem,
+// NamespacePublic); default / kube-node-lease: k8s.io/api core/v1/types.go (NamespaceDefault,
+// NamespaceNodeLease). The add-on namespaces come from src/core/versions.ts, never from a copy here.
 describe('reservedNamespaces', () => {
   test("derived from the version table: every add-on chart's namespace, Argo CD's and Flux's, default and Prometheus'", () => {
     const reserved = reservedNamespaces();
@@ -67,6 +70,10 @@ describe('checkNamespace', () => {
   });
 });
 
+// The groups Kubernetes itself asserts: k8s.io/apiserver pkg/authentication/user/user.go
+// (system:masters, system:nodes, system:authenticated, system:unauthenticated…) and
+// pkg/authentication/serviceaccount/util.go (system:serviceaccounts, system:serviceaccounts:<ns>),
+// in the Go module cache (k8s.io/apiserver@v0.37.2).
 describe('checkRbacSubject', () => {
   test('system groups are rejected, each with what it stands for and the opt-in', () => {
     const check = (g: string) => issuesOf((i) => checkRbacSubject(i, 'access.editors[0]', g, false, 'access.allowSystemGroups'));
