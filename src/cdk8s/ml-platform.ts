@@ -2,7 +2,7 @@ import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   AcceleratorCatalog, AddonDelivery, AddonDeliverySpec, checkAddonValues, AddonName, AddonsOptions, ArtifactStore, ArtifactStoreSpec,
-  BackendStore, BackendStoreSpec, checkDnsLabel, enabledAddons, Exposure, ExposureSpec, GpuPoolOptions, GpuPoolSpec,
+  BackendStore, BackendStoreSpec, checkDnsLabel, checkNamespace, enabledAddons, Exposure, ExposureSpec, GpuPoolOptions, GpuPoolSpec,
   Issues, PlatformContext, resolveGpuPool, resolveTenant, resolveTracking, TenantOptions, TenantSpec, TrackingOptions,
   TrackingSpec, VersionOverrides, VersionTable, withVersions,
 } from '../core';
@@ -144,7 +144,8 @@ export class MlPlatform extends Construct {
     this.platformName = id;
     checkDnsLabel(issues, 'id', id, 30);
     const namespace = props.namespace ?? 'mlplatform';
-    checkDnsLabel(issues, 'namespace', namespace);
+    checkNamespace(issues, 'namespace', namespace, 'give the platform a namespace of its own (the default is "mlplatform")',
+      { versions: withVersions(props.versions), deliveryNamespace: props.addons?.delivery?._namespace });
     const backend = (props.backendStore ?? BackendStore.embedded())._resolve(issues, 'backendStore');
     const artifacts = (props.artifactStore ?? ArtifactStore.embedded())._resolve(issues, 'artifactStore');
     const tracking = resolveTracking(issues, 'tracking', props.tracking);
@@ -297,7 +298,7 @@ export class MlPlatform extends Construct {
   public addTenant(name: string, options: TenantOptions = {}): TenantSpec {
     const issues = new Issues(`MlPlatform "${this.platformName}": addTenant("${name}")`);
     if (this.tenants.some((t) => t.name === name)) issues.add('name', name, 'is already a tenant of this platform; choose another name');
-    const tenant = resolveTenant(issues, 'options', name, options, this.pools);
+    const tenant = resolveTenant(issues, 'options', name, options, this.pools, { versions: this.versions, deliveryNamespace: this.spec.delivery.kind === 'preinstalled' ? undefined : this.spec.delivery.namespace });
     if (this.tenants.some((t) => t.namespace === tenant.namespace) || tenant.namespace === this.namespace) {
       issues.add('options.namespace', tenant.namespace, 'is already used by this platform; give the tenant its own namespace');
     }

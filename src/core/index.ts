@@ -20,3 +20,4 @@ export * from './pipeline';
 export * from './endpoint';
 export * from './sweep';
 export * from './checks';
+export * from './reserved';

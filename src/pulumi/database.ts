@@ -30,6 +30,15 @@ export interface DatabaseArgs {
   readonly backupRetentionDays?: number;
   /** KMS key for storage encryption. @default the AWS managed `aws/rds` key */
   readonly kmsKeyId?: pulumi.Input<string>;
+  /**
+   * Further security groups whose members may connect on 5432, beside the cluster security group:
+   * nodes that do not carry the cluster security group, such as those of terraform-aws-eks node
+   * groups (its `node_security_group_id`) or Karpenter's `EC2NodeClass.securityGroupSelectorTerms`.
+   * One ingress rule (`<name>-from-<id>`) per group; ids may be Outputs, the list itself may not
+   * (each group is one resource).
+   * @default none: the cluster security group only
+   */
+  readonly allowedSecurityGroupIds?: readonly pulumi.Input<string>[];
   /** Engine version. @default AWS_VERSIONS.postgresEngineVersion ('17': minor upgrades automatic) */
   readonly engineVersion?: string;
   /** Tags. @default none */
@@ -37,6 +46,8 @@ export interface DatabaseArgs {
 }
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+/** An EC2 security group id: `sg-` and 8 (older) or 17 hexadecimal digits. */
+const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const RESERVED_USERS = ['rdsadmin', 'rdsrepladmin', 'postgres', 'admin'];
 
 const SUBNETS_WHY = 'in different availability zones (RDS requires a DB subnet group spanning two AZs)';
@@ -64,6 +75,31 @@ export function checkDatabaseArgs(issues: Issues, args: Omit<DatabaseArgs, 'clus
   const instanceClass = args.instanceClass ?? 'db.t4g.medium';
   if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(instanceClass)) issues.add(at('instanceClass'), instanceClass, 'must be an RDS instance class such as "db.t4g.medium"');
   if (typeof args.password === 'string') issues.add(at('password'), '(hidden)', 'must be a Pulumi secret (`config.requireSecret(...)` or `pulumi.secret(...)`), never a plain string in the program');
+  checkAllowedSecurityGroups(issues, at('allowedSecurityGroupIds'), args.allowedSecurityGroupIds, args.cluster?.securityGroupId);
+}
+
+/**
+ * Records an issue for `allowedSecurityGroupIds` that is not a list, and for each id known at
+ * construction that is not a security group id, repeats another, or is the cluster security group
+ * (admitted already).
+ */
+function checkAllowedSecurityGroups(issues: Issues, path: string, ids: unknown, clusterGroup: unknown): void {
+  if (ids === undefined) return;
+  if (!Array.isArray(ids)) {
+    issues.add(path, pulumi.Output.isInstance(ids) ? '(Output)' : ids, 'must be a list of security group ids (each id may be an Output, the list may not: each group gets its own ingress rule)');
+    return;
+  }
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    if (id === undefined || id === null || (typeof id !== 'string' && !pulumi.Output.isInstance(id) && !(id instanceof Promise))) {
+      issues.add(`${path}[${i}]`, id, 'must be a security group id such as "sg-0123456789abcdef0" (or an Output of one)');
+    } else if (typeof id === 'string') {
+      if (!SECURITY_GROUP_ID.test(id)) issues.add(`${path}[${i}]`, id, 'must be a security group id such as "sg-0123456789abcdef0"');
+      else if (seen.has(id)) issues.add(`${path}[${i}]`, id, 'is listed twice; list each security group once');
+      else if (id === clusterGroup) issues.add(`${path}[${i}]`, id, 'is the cluster security group (`cluster.securityGroupId`), admitted already; remove it');
+      seen.add(id);
+    }
+  });
 }
 
 /**
@@ -72,12 +108,13 @@ export function checkDatabaseArgs(issues: Issues, args: Omit<DatabaseArgs, 'clus
  *
  * Creates `<name>-subnets` (a DB subnet group over the cluster's private subnets — at least two,
  * else a `ValidationError`, or a `pulumi.InputPropertyError` when the list arrives as an Output),
- * `<name>-sg` (a security group with no egress and one ingress rule), `<name>-from-cluster` (TCP
- * 5432 from the cluster security group only) and `<name>-instance`: storage encrypted, not publicly
+ * `<name>-sg` (a security group with no egress), `<name>-from-cluster` (TCP 5432 from the cluster
+ * security group), one `<name>-from-<sg id>` (TCP 5432) per `allowedSecurityGroupIds` entry
+ * (`<name>-from-group-<i>` for an id given as an Output) and `<name>-instance`: storage encrypted, not publicly
  * accessible, deletion protection on, automated backups for `backupRetentionDays` (≥ 7), a final
  * snapshot on deletion, tags copied to snapshots, minor upgrades in the maintenance window, and the
  * master password either from a Pulumi secret or generated and kept by RDS in Secrets Manager. All
- * four are retained when the stack or component is deleted (`retainOnDelete`).
+ * are retained when the stack or component is deleted (`retainOnDelete`).
  */
 export class Database extends pulumi.ComponentResource {
   /** The instance. */
@@ -121,6 +158,7 @@ export class Database extends pulumi.ComponentResource {
     }, child);
     this.securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
       vpcId: args.cluster.vpcId,
+      // EC2 cannot change a group's description: a new one would replace the group (and the instance's).
       description: 'mlplatform database: PostgreSQL from the cluster security group only',
       revokeRulesOnDelete: true,
       tags,
@@ -134,6 +172,19 @@ export class Database extends pulumi.ComponentResource {
       description: 'PostgreSQL from the EKS cluster security group',
       tags,
     }, child);
+    // Named after the group when its id is known, so reordering the list replaces no rule (a
+    // replacement rule would be created before the old one is gone: a duplicate EC2 rejects).
+    (args.allowedSecurityGroupIds ?? []).forEach((id, i) => {
+      new aws.vpc.SecurityGroupIngressRule(typeof id === 'string' ? `${name}-from-${id}` : `${name}-from-group-${i}`, {
+        securityGroupId: this.securityGroup.id,
+        referencedSecurityGroupId: id,
+        ipProtocol: 'tcp',
+        fromPort: 5432,
+        toPort: 5432,
+        description: pulumi.interpolate`PostgreSQL from ${id} (allowedSecurityGroupIds)`,
+        tags,
+      }, child);
+    });
 
     const managed = args.password === undefined;
     this.instance = new aws.rds.Instance(`${name}-instance`, {

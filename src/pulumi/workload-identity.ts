@@ -94,11 +94,45 @@ export function s3AccessPolicy(bucketArn: string, access: S3PrefixAccess, kms?: 
   return { Version: '2012-10-17', Statement: statements };
 }
 
-/** The trust policy of a role assumed through EKS Pod Identity. */
-export function podIdentityTrustPolicy(): PolicyDocument {
+/** The ServiceAccount (and its cluster) a Pod Identity role is for. */
+export interface PodIdentitySubject {
+  /** Name of the EKS cluster. */
+  readonly clusterName: string;
+  /** Namespace of the ServiceAccount. */
+  readonly namespace: string;
+  /** Name of the ServiceAccount. */
+  readonly serviceAccount: string;
+}
+
+/**
+ * The trust policy of a role assumed through EKS Pod Identity for exactly one ServiceAccount of one
+ * cluster.
+ *
+ * EKS Pod Identity calls `sts:AssumeRole` with session tags (hence `sts:TagSession`), among them
+ * `eks-cluster-name`, `kubernetes-namespace` and `kubernetes-service-account` (Amazon EKS User
+ * Guide, "Create IAM role with trust policy required by EKS Pod Identity", pod-id-role.html,
+ * "Setting Conditions"; the list of tags in "Define permissions for EKS Pod Identities to assume
+ * roles based on tags", pod-id-abac.html). `StringEquals` on `aws:RequestTag/<key>` over both
+ * actions, as that guide shows, pins the role: an association that names this role for another
+ * ServiceAccount, namespace or cluster (whoever may `iam:PassRole` it) gets no credentials, and
+ * neither does an association with `disableSessionTags`.
+ */
+export function podIdentityTrustPolicy(subject: PodIdentitySubject): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [{ Sid: 'EksPodIdentity', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }],
+    Statement: [{
+      Sid: 'EksPodIdentity',
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: {
+        StringEquals: {
+          'aws:RequestTag/eks-cluster-name': subject.clusterName,
+          'aws:RequestTag/kubernetes-namespace': subject.namespace,
+          'aws:RequestTag/kubernetes-service-account': subject.serviceAccount,
+        },
+      },
+    }],
   };
 }
 
@@ -147,8 +181,9 @@ export interface WorkloadIdentityArgs {
 /**
  * One IAM role for one Kubernetes ServiceAccount (`mlplatform:index:WorkloadIdentity`).
  *
- * Creates `<name>-role` (trusting EKS Pod Identity, or the cluster's OIDC provider for exactly this
- * ServiceAccount under IRSA), `<name>-s3` (the {@link s3AccessPolicy} for the given prefixes),
+ * Creates `<name>-role` (trusting EKS Pod Identity for exactly this ServiceAccount of this cluster
+ * through the session tags it sets, see {@link podIdentityTrustPolicy}, or the cluster's OIDC
+ * provider for exactly this ServiceAccount under IRSA), `<name>-s3` (the {@link s3AccessPolicy} for the given prefixes),
  * `<name>-policy-<i>` for each extra policy, and with Pod Identity `<name>-association` (an
  * `aws.eks.PodIdentityAssociation`). With IRSA, {@link WorkloadIdentity.serviceAccountAnnotations}
  * holds the `eks.amazonaws.com/role-arn` annotation the ServiceAccount needs.
@@ -172,7 +207,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
 
     const mode = (args.cluster.identity ?? WorkloadIdentityMode.podIdentity()).spec;
     const trust = mode.kind === 'pod-identity'
-      ? pulumi.output(JSON.stringify(podIdentityTrustPolicy()))
+      ? pulumi.output(args.cluster.name).apply((clusterName) => JSON.stringify(podIdentityTrustPolicy({ clusterName, namespace: sa.namespace, serviceAccount: sa.name })))
       : pulumi.all([mode.oidcProviderArn, mode.oidcIssuerUrl]).apply(([arn, url]) => JSON.stringify(irsaTrustPolicy(arn, url, sa.namespace, sa.name)));
     this.role = new aws.iam.Role(`${name}-role`, {
       assumeRolePolicy: trust,
@@ -199,6 +234,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         namespace: sa.namespace,
         serviceAccount: sa.name,
         roleArn: this.role.arn,
+        // The trust policy's conditions read the session tags: without them no pod gets credentials.
+        disableSessionTags: false,
         tags: args.tags ? { ...args.tags } : undefined,
       }, { parent: this });
       this.serviceAccountAnnotations = pulumi.output<Record<string, string>>({});

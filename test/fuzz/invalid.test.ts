@@ -35,7 +35,7 @@ describe('fuzz: one invalid field', () => {
       'ModelEndpoint versions[0].logging.maxBodyBytes', 'ModelEndpoint versions[0].logging.flushInterval', 'ModelEndpoint versions[0].logging.batchSize',
       'ModelEndpoint exposure.grpcHost', 'ModelEndpoint exposure.gateway', 'ModelEndpoint exposure.host', 'ModelEndpoint checks.schedulability',
     ]));
-    expect(FIELDS.length).toBe(101);
+    expect(FIELDS.length).toBe(103);
   });
 
   test('issue paths match the field or a part of it, not a sibling with the same prefix', () => {

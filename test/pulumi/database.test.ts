@@ -148,3 +148,65 @@ describe('Database', () => {
     expect(e.issues.find((i) => i.path === 'password')!.value).toBe('(hidden)');
   });
 });
+
+describe('Database.allowedSecurityGroupIds', () => {
+  const RULE = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule';
+  const NODES = 'sg-0123456789abcdef0';
+  const KARPENTER = 'sg-0fedcba9876543210';
+
+  test('one ingress rule on 5432 from each further group (nodes without the cluster security group), beside the cluster one', async () => {
+    new Database('nodes-db', {
+      cluster: testCluster(),
+      password: secret('x'),
+      allowedSecurityGroupIds: [NODES, KARPENTER, pulumi.output('sg-0aaaabbbbccccdddd')],
+      tags: { team: 'ml' },
+    });
+    const root = await mocks.one('mlplatform:index:Database', 'nodes-db');
+    const rules = (await mocks.childrenOf(root.urn)).filter((c) => c.type === RULE);
+    expect(rules.map((r) => r.name).sort()).toEqual([
+      'nodes-db-from-cluster', 'nodes-db-from-group-2', `nodes-db-from-${NODES}`, `nodes-db-from-${KARPENTER}`,
+    ]);
+    const rule = (n: string) => rules.find((r) => r.name === n)!;
+    expect(rule(`nodes-db-from-${NODES}`).inputs).toEqual({
+      securityGroupId: 'nodes-db-sg-id',
+      referencedSecurityGroupId: NODES,
+      ipProtocol: 'tcp',
+      fromPort: 5432,
+      toPort: 5432,
+      description: `PostgreSQL from ${NODES} (allowedSecurityGroupIds)`,
+      tags: { team: 'ml' },
+    });
+    expect(rule(`nodes-db-from-${KARPENTER}`).inputs).toMatchObject({ securityGroupId: 'nodes-db-sg-id', referencedSecurityGroupId: KARPENTER, ipProtocol: 'tcp', fromPort: 5432, toPort: 5432 });
+    expect(rule('nodes-db-from-group-2').inputs).toMatchObject({ securityGroupId: 'nodes-db-sg-id', referencedSecurityGroupId: 'sg-0aaaabbbbccccdddd', fromPort: 5432, toPort: 5432 });
+    expect(rule('nodes-db-from-cluster').inputs.referencedSecurityGroupId).toBe('sg-0cluster');
+    // Still no CIDR anywhere, and every rule retained with the group.
+    expect(JSON.stringify(rules.map((r) => r.inputs))).not.toMatch(/cidr/i);
+    expect(rules.every((r) => r.options.retainOnDelete)).toBe(true);
+    // The instance stays behind its one group.
+    expect((await mocks.one('aws:rds/instance:Instance', 'nodes-db-instance')).inputs.vpcSecurityGroupIds).toEqual(['nodes-db-sg-id']);
+  });
+
+  test('malformed, repeated or already-admitted groups, and a list given as an Output, are ValidationErrors', () => {
+    const e = validationError(() => new Database('bad-sg', {
+      cluster: testCluster({ securityGroupId: NODES }),
+      password: secret('x'),
+      allowedSecurityGroupIds: ['sg-12', KARPENTER, KARPENTER, NODES, '' as string],
+    }));
+    expect(e.message).toBe([
+      'Database "bad-sg": 4 invalid props',
+      '  - `allowedSecurityGroupIds[0]` ("sg-12"): must be a security group id such as "sg-0123456789abcdef0"',
+      `  - \`allowedSecurityGroupIds[2]\` ("${KARPENTER}"): is listed twice; list each security group once`,
+      `  - \`allowedSecurityGroupIds[3]\` ("${NODES}"): is the cluster security group (\`cluster.securityGroupId\`), admitted already; remove it`,
+      '  - `allowedSecurityGroupIds[4]` (""): must be a security group id such as "sg-0123456789abcdef0"',
+    ].join('\n'));
+    const late = validationError(() => new Database('late-sg', {
+      cluster: testCluster(),
+      password: secret('x'),
+      allowedSecurityGroupIds: pulumi.output([NODES]) as any,
+    }));
+    expect(late.message).toBe([
+      'Database "late-sg": 1 invalid prop',
+      '  - `allowedSecurityGroupIds` ("(Output)"): must be a list of security group ids (each id may be an Output, the list may not: each group gets its own ingress rule)',
+    ].join('\n'));
+  });
+});

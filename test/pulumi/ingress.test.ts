@@ -3,6 +3,7 @@ import { AWS_VERSIONS } from '../../src/pulumi/cluster';
 import { AwsLoadBalancerController, loadBalancerControllerValues, TlsCertificate } from '../../src/pulumi/ingress';
 import { chartDefaults } from '../support/charts';
 import { validationError } from '../support/errors';
+import { podIdentityAllowed } from '../support/iam-trust';
 import { resolve } from '../support/pulumi-mocks';
 
 const mocks = installAwsMocks();
@@ -83,6 +84,17 @@ describe('AwsLoadBalancerController', () => {
     expect((await mocks.one('aws:eks/podIdentityAssociation:PodIdentityAssociation', 'lbc-identity-association')).inputs).toMatchObject({
       namespace: 'kube-system', serviceAccount: 'aws-load-balancer-controller',
     });
+    // Its role trusts only the controller's ServiceAccount of this cluster (session-tag conditions).
+    const trust = (await mocks.one('aws:iam/role:Role', 'lbc-identity-role')).inputs.assumeRolePolicy;
+    expect(JSON.parse(trust).Statement[0].Condition).toEqual({
+      StringEquals: {
+        'aws:RequestTag/eks-cluster-name': 'ml-cluster',
+        'aws:RequestTag/kubernetes-namespace': 'kube-system',
+        'aws:RequestTag/kubernetes-service-account': 'aws-load-balancer-controller',
+      },
+    });
+    expect(podIdentityAllowed(trust, { clusterName: 'ml-cluster', namespace: 'kube-system', serviceAccount: 'aws-load-balancer-controller' })).toBe(true);
+    expect(podIdentityAllowed(trust, { clusterName: 'ml-cluster', namespace: 'kube-system', serviceAccount: 'coredns' })).toBe(false);
     expect((await mocks.one('aws:iam/rolePolicy:RolePolicy', 'lbc-identity-policy-0')).inputs.policy).toBe(POLICY);
     const release = children.find((c) => c.name === 'lbc-release')!;
     expect(release.inputs).toMatchObject({

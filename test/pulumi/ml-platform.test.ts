@@ -160,6 +160,38 @@ describe('MlPlatform (Pulumi): variants', () => {
     expectValidManifests(objs.map((o) => stripSecret(o.inputs)));
   });
 
+  test('database.allowedSecurityGroupIds: 5432 from the node security groups too (nodes without the cluster security group)', async () => {
+    new MlPlatform('karp', { cluster: testCluster(), nodes, database: { password: secret('x'), allowedSecurityGroupIds: ['sg-0123456789abcdef0'] } });
+    const database = await mocks.one('mlplatform:index:Database', 'karp-database');
+    const rules = (await mocks.childrenOf(database.urn)).filter((c) => c.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule');
+    expect(rules.map((r) => [r.name, r.inputs.referencedSecurityGroupId, r.inputs.fromPort, r.inputs.toPort]).sort()).toEqual([
+      ['karp-database-from-cluster', 'sg-0cluster', 5432, 5432],
+      ['karp-database-from-sg-0123456789abcdef0', 'sg-0123456789abcdef0', 5432, 5432],
+    ]);
+    const e = validationError(() => new MlPlatform('karp-bad', { cluster: testCluster(), nodes, database: { password: secret('x'), allowedSecurityGroupIds: ['sg-x'] } }));
+    expect(e.issues.map((i) => [i.path, i.value])).toEqual([['database.allowedSecurityGroupIds[0]', 'sg-x']]);
+  });
+
+  test('reserved namespaces and system groups are rejected with the Pulumi arg paths', () => {
+    const e = validationError(() => new MlPlatform('reserved', {
+      cluster: testCluster(),
+      nodes,
+      database: { password: secret('x') },
+      namespace: 'kube-system',
+    }));
+    expect(e.issues.map((i) => [i.path, i.value])).toEqual([['namespace', 'kube-system']]);
+    const t = validationError(() => new MlPlatform('reserved-t', {
+      cluster: testCluster(),
+      nodes,
+      database: { password: secret('x') },
+      tenants: { 'envoy-gateway-system': {}, 'vision': { access: { editors: ['system:authenticated'] } } },
+    }));
+    expect(t.issues.map((i) => [i.path, i.value])).toEqual([
+      ['tenants.envoy-gateway-system.name', 'envoy-gateway-system'],
+      ['tenants.vision.access.editors[0]', 'system:authenticated'],
+    ]);
+  });
+
   test('bad input: every problem in one ValidationError with the Pulumi arg paths, before any resource is declared', async () => {
     const e = validationError(() => new MlPlatform('bad', {
       cluster: testCluster({ region: 'mars-1' }),

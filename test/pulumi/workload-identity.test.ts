@@ -1,6 +1,8 @@
+import * as pulumi from '@pulumi/pulumi';
 import { ACCOUNT, installAwsMocks, irsa, testCluster } from './aws-fixtures';
 import { irsaTrustPolicy, podIdentityTrustPolicy, s3AccessPolicy, WorkloadIdentity } from '../../src/pulumi/workload-identity';
 import { validationError } from '../support/errors';
+import { podIdentityAllowed } from '../support/iam-trust';
 import { resolve } from '../support/pulumi-mocks';
 
 const mocks = installAwsMocks();
@@ -55,10 +57,23 @@ describe('s3AccessPolicy', () => {
     ]);
   });
 
-  test('trust policies: Pod Identity service; IRSA pinned to one ServiceAccount and the STS audience', () => {
-    expect(podIdentityTrustPolicy().Statement).toEqual([
-      { Sid: 'EksPodIdentity', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] },
-    ]);
+  test('trust policies: Pod Identity pinned by session tags to one cluster, namespace and ServiceAccount; IRSA to one ServiceAccount and the STS audience', () => {
+    // The condition AWS documents for Pod Identity roles: aws:RequestTag/<session tag> with
+    // StringEquals over sts:AssumeRole and sts:TagSession (EKS User Guide, pod-id-role.html,
+    // "Setting Conditions"; tag keys from pod-id-abac.html).
+    expect(podIdentityTrustPolicy({ clusterName: 'ml-cluster', namespace: 'vision', serviceAccount: 'train' }).Statement).toEqual([{
+      Sid: 'EksPodIdentity',
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: {
+        StringEquals: {
+          'aws:RequestTag/eks-cluster-name': 'ml-cluster',
+          'aws:RequestTag/kubernetes-namespace': 'vision',
+          'aws:RequestTag/kubernetes-service-account': 'train',
+        },
+      },
+    }]);
     expect(irsaTrustPolicy('arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X', 'https://oidc.eks.us-east-1.amazonaws.com/id/X', 'vision', 'train').Statement).toEqual([{
       Sid: 'IrsaServiceAccount',
       Effect: 'Allow',
@@ -89,14 +104,39 @@ describe('WorkloadIdentity', () => {
       'aws:iam/rolePolicy:RolePolicy tracking-s3',
     ]);
     const role = children.find((c) => c.name === 'tracking-role')!;
-    expect(JSON.parse(role.inputs.assumeRolePolicy)).toEqual(podIdentityTrustPolicy());
+    expect(JSON.parse(role.inputs.assumeRolePolicy)).toEqual(podIdentityTrustPolicy({ clusterName: 'ml-cluster', namespace: 'mlplatform', serviceAccount: 'ml-tracking' }));
     const policy = children.find((c) => c.name === 'tracking-s3')!;
     expect(policy.inputs.role).toBe('tracking-role-0f1e2d3');
     expect(JSON.parse(policy.inputs.policy)).toEqual(s3AccessPolicy(BUCKET, { write: ['mlartifacts'] }));
     expect(children.find((c) => c.name === 'tracking-association')!.inputs).toEqual({
-      clusterName: 'ml-cluster', namespace: 'mlplatform', serviceAccount: 'ml-tracking', roleArn: `arn:aws:iam::${ACCOUNT}:role/tracking-role-0f1e2d3`,
+      clusterName: 'ml-cluster', namespace: 'mlplatform', serviceAccount: 'ml-tracking', roleArn: `arn:aws:iam::${ACCOUNT}:role/tracking-role-0f1e2d3`, disableSessionTags: false,
     });
     expect(await resolve(id.serviceAccountAnnotations)).toEqual({});
+  });
+
+  test('Pod Identity: the role trusts that ServiceAccount of that cluster only, with the cluster name given as an Output', async () => {
+    new WorkloadIdentity('scoped', {
+      cluster: testCluster({ name: pulumi.output('prod-eks') }),
+      serviceAccount: { namespace: 'vision', name: 'churn-v3' },
+    });
+    const trust = (await mocks.one('aws:iam/role:Role', 'scoped-role')).inputs.assumeRolePolicy;
+    expect(JSON.parse(trust).Statement[0].Condition).toEqual({
+      StringEquals: {
+        'aws:RequestTag/eks-cluster-name': 'prod-eks',
+        'aws:RequestTag/kubernetes-namespace': 'vision',
+        'aws:RequestTag/kubernetes-service-account': 'churn-v3',
+      },
+    });
+    // IAM's answer to the requests EKS Pod Identity makes (test/support/iam-trust.ts).
+    expect(podIdentityAllowed(trust, { clusterName: 'prod-eks', namespace: 'vision', serviceAccount: 'churn-v3' })).toBe(true);
+    expect(podIdentityAllowed(trust, { clusterName: 'prod-eks', namespace: 'vision', serviceAccount: 'default' })).toBe(false);
+    expect(podIdentityAllowed(trust, { clusterName: 'prod-eks', namespace: 'nlp', serviceAccount: 'churn-v3' })).toBe(false);
+    expect(podIdentityAllowed(trust, { clusterName: 'staging-eks', namespace: 'vision', serviceAccount: 'churn-v3' })).toBe(false);
+    expect(podIdentityAllowed(trust, { clusterName: 'prod-eks', namespace: 'vision', serviceAccount: 'churn-v3', sessionTags: false })).toBe(false);
+    // The association keeps the session tags the conditions read.
+    expect((await mocks.one('aws:eks/podIdentityAssociation:PodIdentityAssociation', 'scoped-association')).inputs).toMatchObject({
+      clusterName: 'prod-eks', namespace: 'vision', serviceAccount: 'churn-v3', disableSessionTags: false,
+    });
   });
 
   test('IRSA: the role trusts the OIDC provider for that ServiceAccount; the annotation carries the role ARN; no association', async () => {

@@ -3,6 +3,7 @@ import { Dataset, EndpointExposure, ModelSource, Runtime } from '../../src/core'
 import { MlPlatform, ModelEndpoint, NodeProvisioning, s3AccessPolicy, TrainingPipeline, TuningSweep } from '../../src/pulumi';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
+import { podIdentityAllowed } from '../support/iam-trust';
 import { RecordedResource } from '../support/pulumi-mocks';
 
 /*
@@ -128,8 +129,28 @@ describe('workloads on a Pod Identity platform', () => {
       Sid: 'WriteObjects', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: [`${bucketArn('pi')}/pipelines/vision/pi-churn/*`],
     });
     expect((await mocks.one('aws:eks/podIdentityAssociation:PodIdentityAssociation', 'pi-churn-identity-association')).inputs).toEqual({
-      clusterName: 'ml-cluster', namespace: 'vision', serviceAccount: 'pi-churn-workflow', roleArn: roleArn('pi-churn-identity'), tags: { 'mlplatform.io/platform': 'pi', 'app.kubernetes.io/managed-by': 'mlplatform' },
+      clusterName: 'ml-cluster', namespace: 'vision', serviceAccount: 'pi-churn-workflow', roleArn: roleArn('pi-churn-identity'), disableSessionTags: false, tags: { 'mlplatform.io/platform': 'pi', 'app.kubernetes.io/managed-by': 'mlplatform' },
     });
+  });
+
+  test('each Pod Identity role gives credentials to the ServiceAccount its association names, and to no other of the platform', async () => {
+    // IAM's evaluation of each synthesized trust policy against the session tags EKS Pod Identity
+    // sends (test/support/iam-trust.ts): a role associated (by mistake or by whoever may PassRole
+    // it) with another ServiceAccount, namespace or cluster yields nothing.
+    const associations = (await mocks.ofType('aws:eks/podIdentityAssociation:PodIdentityAssociation')).filter((a) => a.name.startsWith('pi-')).map((a) => a.inputs);
+    const roles = (await mocks.ofType('aws:iam/role:Role')).filter((r) => r.name.startsWith('pi-'));
+    const trustOf = (arn: string) => roles.find((r) => `arn:aws:iam::${ACCOUNT}:role/${r.name}-0f1e2d3` === arn)!.inputs.assumeRolePolicy;
+    expect(associations.map((a) => `${a.namespace}/${a.serviceAccount}`).sort()).toEqual([
+      'mlplatform/pi-tracking', 'vision/pi-churn-workflow', 'vision/pi-logged-stable', 'vision/pi-serve-canary', 'vision/pi-serve-stable', `vision/${w.sweep.serviceAccountName}`,
+    ]);
+    for (const a of associations) {
+      for (const b of associations) {
+        const pod = { clusterName: b.clusterName, namespace: b.namespace, serviceAccount: b.serviceAccount };
+        expect([a.serviceAccount, b.serviceAccount, podIdentityAllowed(trustOf(a.roleArn), pod)]).toEqual([a.serviceAccount, b.serviceAccount, a === b]);
+      }
+      expect(podIdentityAllowed(trustOf(a.roleArn), { clusterName: 'other-cluster', namespace: a.namespace, serviceAccount: a.serviceAccount })).toBe(false);
+      expect(podIdentityAllowed(trustOf(a.roleArn), { clusterName: a.clusterName, namespace: a.namespace, serviceAccount: a.serviceAccount, sessionTags: false })).toBe(false);
+    }
   });
 
   test('a sweep reads only the platform prefixes its trial names; a sweep naming none gets no role', async () => {

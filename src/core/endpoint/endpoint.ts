@@ -1,7 +1,8 @@
 import { Issues } from '../errors';
-import { checkDnsLabel, isDnsLabel } from '../names';
+import { checkDnsLabel } from '../names';
 import { PlatformContext } from '../platform/context';
 import { Duration, Size } from '../quantities';
+import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { VERSIONS } from '../versions';
 import { ComputeOptions } from '../workload';
 import { checkExposureVersions, EndpointExposure, EndpointExposureSpec } from './exposure';
@@ -121,9 +122,7 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
   const ctx = env.platform;
   if (checkDnsLabel(issues, 'id', name, 30) && !/^[a-z]/.test(name)) issues.add('id', name, 'must start with a letter (it ends up in Service names)');
   const o = options ?? ({} as ModelEndpointOptions);
-  if (!isDnsLabel(o.namespace)) {
-    checkDnsLabel(issues, 'namespace', o.namespace);
-  } else if (ctx && !ctx.tenants.some((t) => t.namespace === o.namespace)) {
+  if (checkNamespace(issues, 'namespace', o.namespace, WORKLOAD_NAMESPACE_FIX) && ctx && !ctx.tenants.some((t) => t.namespace === o.namespace)) {
     issues.add('namespace', o.namespace, `is not a tenant namespace of platform "${ctx.name}"; use one of: ${ctx.tenants.map((t) => t.namespace).join(', ') || '(add a tenant with addTenant first)'}`);
   }
   const versions = Array.isArray(o.versions) ? o.versions : [];

@@ -2,6 +2,9 @@ import { Issues } from '../errors';
 import { isDnsLabel, isLabelValue, isQualifiedName } from '../names';
 import { Duration } from '../quantities';
 
+/** Namespace endpoints expect Prometheus in unless told otherwise (kube-prometheus-stack's usual `monitoring`). */
+export const DEFAULT_PROMETHEUS_NAMESPACE = 'monitoring';
+
 /** The Prometheus that scrapes endpoints and that KEDA queries. */
 export interface PrometheusOptions {
   /**
@@ -67,7 +70,7 @@ export function resolveMonitoring(issues: Issues, path: string, o: MonitoringOpt
   const p = o.prometheus ?? {};
   const url = p.url ?? 'http://prometheus-operated.monitoring.svc.cluster.local:9090';
   if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) issues.add(`${path}.prometheus.url`, p.url, 'must be the http(s) URL of the Prometheus query API');
-  const namespace = p.namespace ?? 'monitoring';
+  const namespace = p.namespace ?? DEFAULT_PROMETHEUS_NAMESPACE;
   if (!isDnsLabel(namespace)) issues.add(`${path}.prometheus.namespace`, namespace, 'must be a namespace name');
   const podLabels = p.podLabels ?? { 'app.kubernetes.io/name': 'prometheus' };
   const labels = o.labels ?? {};

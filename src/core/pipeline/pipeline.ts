@@ -6,6 +6,7 @@ import { ancestors, findCycle } from './dag';
 import { joinKey } from './dataset';
 import { findReferences, IDENTIFIER, Reference } from './references';
 import { ScheduleOptions, ScheduleSpec, resolveSchedule } from './schedule';
+import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { MAX_STEP_NAME, resolveStep, StepArtifactRef, StepDefinition, StepOptions, StepSpec } from './step';
 
 /** A pipeline parameter: a value each run may set, referenced with `pipeline.parameter(name)`. */
@@ -260,7 +261,7 @@ function resolveNamespace(issues: Issues, given: string | undefined, ctx?: Platf
   if (given === undefined) {
     if (!ctx) issues.add('namespace', given, 'is required without a platform: give the namespace the pipeline runs in');
     else if (tenants.length === 0) issues.add('namespace', given, `is required: platform "${ctx.name}" has no tenant yet; add one with addTenant() before the pipeline, or give a namespace`);
-  } else if (checkDnsLabel(issues, 'namespace', given) && ctx && !tenants.some((t) => t.namespace === given)) {
+  } else if (checkNamespace(issues, 'namespace', given, WORKLOAD_NAMESPACE_FIX) && ctx && !tenants.some((t) => t.namespace === given)) {
     issues.add('namespace', given, `is not a tenant namespace of platform "${ctx.name}"; use one of: ${tenants.map((t) => t.namespace).join(', ') || '(no tenant: add one with addTenant())'}`);
   }
   const namespace = given ?? tenants[0]?.namespace;

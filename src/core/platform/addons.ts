@@ -2,6 +2,11 @@ import { Issues } from '../errors';
 import { isDnsLabel } from '../names';
 import { AddonName, VERSIONS } from '../versions';
 
+/** Namespace Argo CD watches for Applications unless told otherwise (the Argo CD install manifests' namespace). */
+export const DEFAULT_ARGOCD_NAMESPACE = 'argocd';
+/** Namespace of Flux's controllers and, unless told otherwise, of the HelmRepository and HelmRelease objects. */
+export const DEFAULT_FLUX_NAMESPACE = 'flux-system';
+
 /** How the platform's cluster add-ons are installed. */
 export type AddonDeliverySpec =
   | { readonly kind: 'argocd'; readonly namespace: string; readonly project: string; readonly destinationServer: string }
@@ -30,11 +35,11 @@ export interface FluxDeliveryOptions {
 export class AddonDelivery {
   /** One Argo CD `Application` per add-on (the pinned chart and its values). */
   public static argoCd(options: ArgoCdDeliveryOptions = {}): AddonDelivery {
-    return new AddonDelivery({ kind: 'argocd', namespace: options.namespace ?? 'argocd', project: options.project ?? 'default', destinationServer: options.destinationServer ?? 'https://kubernetes.default.svc' });
+    return new AddonDelivery({ kind: 'argocd', namespace: options.namespace ?? DEFAULT_ARGOCD_NAMESPACE, project: options.project ?? 'default', destinationServer: options.destinationServer ?? 'https://kubernetes.default.svc' });
   }
   /** One Flux `HelmRelease` (+ `HelmRepository`) per add-on. */
   public static flux(options: FluxDeliveryOptions = {}): AddonDelivery {
-    return new AddonDelivery({ kind: 'flux', namespace: options.namespace ?? 'flux-system', intervalMinutes: options.intervalMinutes ?? 10 });
+    return new AddonDelivery({ kind: 'flux', namespace: options.namespace ?? DEFAULT_FLUX_NAMESPACE, intervalMinutes: options.intervalMinutes ?? 10 });
   }
   /** The add-ons are already installed (by a platform team, a cluster blueprint, or Pulumi): emit nothing for them. */
   public static preInstalled(): AddonDelivery {
@@ -42,6 +47,11 @@ export class AddonDelivery {
   }
 
   private constructor(private readonly spec: AddonDeliverySpec) {}
+
+  /** @internal The namespace the delivery's objects go into (none when the add-ons are pre-installed). */
+  public get _namespace(): string | undefined {
+    return this.spec.kind === 'preinstalled' ? undefined : this.spec.namespace;
+  }
 
   /** @internal */
   public _resolve(issues: Issues, path: string): AddonDeliverySpec {

@@ -1,6 +1,7 @@
 import { Issues } from '../errors';
 import { checkDnsLabel } from '../names';
 import { Cpu, Size } from '../quantities';
+import { checkNamespace, checkRbacSubject, ReservedNamespaceOptions } from '../reserved';
 import { GpuPoolSpec } from './pools';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
@@ -38,7 +39,11 @@ export interface TenantContainerDefaults {
   readonly memoryLimit?: Size;
 }
 
-/** Who may do what in a tenant's namespace: groups of your identity provider, bound to the built-in ClusterRoles. */
+/**
+ * Who may do what in a tenant's namespace: groups of your identity provider, bound to the built-in
+ * ClusterRoles. Kubernetes' own groups (`system:…`, such as `system:authenticated`, every signed-in
+ * user) are rejected unless `allowSystemGroups` is set.
+ */
 export interface TenantAccess {
   /** Groups bound to `admin`. @default [] */
   readonly admins?: readonly string[];
@@ -46,6 +51,15 @@ export interface TenantAccess {
   readonly editors?: readonly string[];
   /** Groups bound to `view`. @default [] */
   readonly viewers?: readonly string[];
+  /**
+   * Allow Kubernetes system groups (names starting with `system:`) in `admins`, `editors` and
+   * `viewers`. They are rejected by default because they stand for far more than a team:
+   * `system:authenticated` is every authenticated user and ServiceAccount, `system:serviceaccounts`
+   * every pod of the cluster. Set it only to bind such a group on purpose, e.g.
+   * `system:serviceaccounts:ci` (every ServiceAccount of the `ci` namespace) as viewers.
+   * @default false
+   */
+  readonly allowSystemGroups?: boolean;
 }
 
 /** A team: its namespace, quota, defaults, access and (optionally) a Kueue queue. */
@@ -103,13 +117,21 @@ export interface TenantSpec {
   readonly storeCredentials?: { readonly accessKeyId: SecretKeyRef; readonly secretAccessKey: SecretKeyRef };
 }
 
-/** Validates a tenant against the declared pools. */
-export function resolveTenant(issues: Issues, path: string, name: string, o: TenantOptions, pools: readonly GpuPoolSpec[]): TenantSpec {
-  checkDnsLabel(issues, `${path}.name`, name);
+/**
+ * Validates a tenant against the declared pools. Its namespace (`o.namespace`, else the tenant
+ * name) must be none of the namespaces Kubernetes or the platform's add-ons use
+ * ({@link reservedNamespaces}, given `reserved`): the tenant's default-deny policies, quota and
+ * RBAC would land on their pods.
+ */
+export function resolveTenant(
+  issues: Issues, path: string, name: string, o: TenantOptions, pools: readonly GpuPoolSpec[], reserved: ReservedNamespaceOptions = {},
+): TenantSpec {
   const namespace = o.namespace ?? name;
-  if (o.namespace !== undefined) checkDnsLabel(issues, `${path}.namespace`, o.namespace);
-  if (['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(namespace)) {
-    issues.add(`${path}.namespace`, namespace, 'must be a namespace of its own, not a system namespace');
+  if (o.namespace !== undefined) {
+    checkDnsLabel(issues, `${path}.name`, name);
+    checkNamespace(issues, `${path}.namespace`, o.namespace, 'give the tenant a namespace of its own in `namespace`', reserved);
+  } else {
+    checkNamespace(issues, `${path}.name`, name, 'rename the tenant, or give it a namespace of its own in `namespace` (the name is the namespace by default)', reserved);
   }
   const d = o.containerDefaults ?? {};
   const containerDefaults = {
@@ -139,8 +161,9 @@ export function resolveTenant(issues: Issues, path: string, name: string, o: Ten
   }
   const a = o.access ?? {};
   const access = { admins: a.admins ?? [], editors: a.editors ?? [], viewers: a.viewers ?? [] };
+  if (a.allowSystemGroups !== undefined && typeof a.allowSystemGroups !== 'boolean') issues.add(`${path}.access.allowSystemGroups`, a.allowSystemGroups, 'must be true or false');
   for (const [role, groups] of Object.entries(access)) {
-    groups.forEach((g, i) => { if (typeof g !== 'string' || g.trim() === '') issues.add(`${path}.access.${role}[${i}]`, g, 'must be a non-empty group name'); });
+    groups.forEach((g, i) => checkRbacSubject(issues, `${path}.access.${role}[${i}]`, g, a.allowSystemGroups === true, `${path}.access.allowSystemGroups`));
   }
   if (o.storeCredentials !== undefined) {
     checkSecretKeyRef(issues, `${path}.storeCredentials.accessKeyId`, o.storeCredentials?.accessKeyId);

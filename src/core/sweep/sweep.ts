@@ -3,9 +3,10 @@ import { MetricConstraint, MetricsOptions, Objective, ObjectivesSpec, resolveObj
 import { ParameterSpec, resolveSearchSpace, SearchParameter, valueCount } from './search-space';
 import { StudyStorage, StudyStorageSpec } from './storage';
 import { Issues } from '../errors';
-import { checkDnsLabel, shortHash } from '../names';
+import { shortHash } from '../names';
 import { PlatformContext } from '../platform/context';
 import { Duration } from '../quantities';
+import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 import { isPinnedImage } from '../versions';
 import { ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
@@ -148,12 +149,8 @@ function wholeAtLeast(issues: Issues, path: string, v: unknown, min: number): bo
  * `options.storage: false` (a Katib Experiment) the study storage is not resolved.
  */
 export function resolveSweep(issues: Issues, name: string, namespace: string, o: SweepOptions, ctx?: PlatformContext, options: { readonly storage?: boolean } = {}): SweepSpec {
-  if (ctx) {
-    if (!ctx.tenants.some((t) => t.namespace === namespace)) {
-      issues.add('namespace', namespace, `must be a tenant namespace of platform "${ctx.name}" (it has: ${ctx.tenants.map((t) => t.namespace).join(', ') || 'no tenant'}); add the tenant first with addTenant()`);
-    }
-  } else {
-    checkDnsLabel(issues, 'namespace', namespace);
+  if (checkNamespace(issues, 'namespace', namespace, WORKLOAD_NAMESPACE_FIX) && ctx && !ctx.tenants.some((t) => t.namespace === namespace)) {
+    issues.add('namespace', namespace, `must be a tenant namespace of platform "${ctx.name}" (it has: ${ctx.tenants.map((t) => t.namespace).join(', ') || 'no tenant'}); add the tenant first with addTenant()`);
   }
   const parameters = resolveSearchSpace(issues, 'parameters', o.parameters);
   const obj = resolveObjectives(issues, o.objectives, o.constraints, o.metrics);

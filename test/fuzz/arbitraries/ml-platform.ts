@@ -4,7 +4,7 @@ import { cpu, dnsLabel, host, image, memory, secretRef } from './common';
 import type { MlPlatformProps } from '../../../src/cdk8s';
 import {
   AcceleratorCatalog, AddonDelivery, ArtifactStore, BackendStore, CheckSeverities, Cpu, Exposure, GpuPoolOptions, GpuPoolSpec, Issues,
-  resolveGpuPool, Size, TenantOptions, TrackingAuth,
+  reservedNamespaceOwner, resolveGpuPool, Size, TenantOptions, TrackingAuth,
 } from '../../../src/core';
 import { B200, P6_B200 } from '../../support/accelerators';
 
@@ -80,7 +80,7 @@ export const backendStore: fc.Arbitrary<BackendStore> = fc.oneof(
 const bucketName = fc.tuple(dnsLabel(20, 3), fc.constantFrom('', '-ml', '.artifacts')).map(([a, b]) => `${a}${b}`.replace(/[-.]+$/,
   '')).filter((b) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b) && !b.includes('..'));
 
-export const artifactStore: fc.Arbitrary<{ store: ArtifactStore; bucket: string }> = fc.oneof(
+export const artifactStore: fc.Arbitrary<{ store: ArtifactStore; bucket: string; staticKeys?: boolean }> = fc.oneof(
   fc.record({
     storage: fc.option(fc.integer({ min: 1, max: 2000 }).map((g) => Size.gibibytes(g)), { nil: undefined }),
     storageClassName: fc.option(fc.constantFrom('gp3', 'standard'), { nil: undefined }),
@@ -95,7 +95,7 @@ export const artifactStore: fc.Arbitrary<{ store: ArtifactStore; bucket: string 
       fc.record({ accessKeyId: secretRef, secretAccessKey: secretRef }),
       fc.constant({ workloadIdentity: { serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ml' } } }),
     ),
-  }, { requiredKeys: ['bucket', 'region', 'credentials'] }).map((o) => ({ store: ArtifactStore.s3(o), bucket: o.bucket })),
+  }, { requiredKeys: ['bucket', 'region', 'credentials'] }).map((o) => ({ store: ArtifactStore.s3(o), bucket: o.bucket, staticKeys: 'accessKeyId' in o.credentials })),
 );
 
 const tls = fc.oneof(fc.record({ clusterIssuer: fc.constantFrom('letsencrypt', 'corp-ca') }), fc.record({ issuer: fc.constantFrom('local-ca', 'vault') }));
@@ -144,21 +144,24 @@ const basic = fc.record({
   defaultPermission: fc.option(fc.constantFrom('READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS') as fc.Arbitrary<'READ'>, { nil: undefined }),
 }, { requiredKeys: [] }).map((o) => TrackingAuth.basic(o));
 
+/** A delivery namespace: never a tenant's (`t-…`). */
+const deliveryNamespace = dnsLabel(10).filter((n) => !n.startsWith('t-'));
 const delivery = fc.oneof(
   fc.constant(undefined),
   fc.record({
-    namespace: fc.option(dnsLabel(10), { nil: undefined }),
+    namespace: fc.option(deliveryNamespace, { nil: undefined }),
     project: fc.option(dnsLabel(10), { nil: undefined }),
     destinationServer: fc.option(fc.constant('https://kubernetes.default.svc'), { nil: undefined }),
   }, { requiredKeys: [] }).map((o) => AddonDelivery.argoCd(o)),
-  fc.record({ namespace: fc.option(dnsLabel(10), { nil: undefined }), intervalMinutes: fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }) },
+  fc.record({ namespace: fc.option(deliveryNamespace, { nil: undefined }), intervalMinutes: fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }) },
     { requiredKeys: [] }).map((o) => AddonDelivery.flux(o)),
   fc.constant(AddonDelivery.preInstalled()),
 );
 
 /** MlPlatform props over the whole API (stores, tracking and its auth, exposure, add-ons, versions). */
-export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: string }> = fc.record({
-  namespace: fc.option(dnsLabel(14).filter((n) => !n.startsWith('t-') && !['default', 'kube-system', 'kube-public'].includes(n)), { nil: undefined }),
+export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: string; staticKeys: boolean }> = fc.record({
+  // Never a tenant's (`t-…`) nor one Kubernetes or an add-on uses (rejected: test/fuzz mutations, test/cdk8s/reserved-names.test.ts).
+  namespace: fc.option(dnsLabel(14).filter((n) => !n.startsWith('t-') && reservedNamespaceOwner(n) === undefined), { nil: undefined }),
   backendStore: fc.option(backendStore, { nil: undefined }),
   artifacts: fc.option(artifactStore, { nil: undefined }),
   exposure: fc.option(exposure, { nil: undefined }),
@@ -190,7 +193,8 @@ export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: strin
   }, { requiredKeys: [] }),
   mlflowImage: fc.option(image, { nil: undefined }),
   checks: fc.option(checkSeverities, { nil: undefined, freq: 3 }),
-}, { requiredKeys: ['replicasOrScaling', 'addons'] }).map((r) => {
+  // The add-on delivery's namespace is reserved: the platform's must differ from it.
+}, { requiredKeys: ['replicasOrScaling', 'addons'] }).filter((r) => (r.namespace ?? 'mlplatform') !== r.addons.delivery?._namespace).map((r) => {
   // OIDC needs a public host for its redirect: give it one when the generator drew none.
   const auth = r.auth;
   const needsHost = auth !== undefined && (auth as any).options?.kind === 'oidc';
@@ -212,7 +216,7 @@ export const platformProps: fc.Arbitrary<{ props: MlPlatformProps; bucket: strin
     ...(r.mlflowImage ? { versions: { images: { mlflow: r.mlflowImage } } } : {}),
     ...(r.checks ? { checks: r.checks } : {}),
   };
-  return { props, bucket: r.artifacts?.bucket ?? 'mlplatform' };
+  return { props, bucket: r.artifacts?.bucket ?? 'mlplatform', staticKeys: (r.artifacts as { staticKeys?: boolean } | undefined)?.staticKeys === true };
 });
 
 /** One GPU pool of any accelerator of `catalog`: by instance type or GPU count, whole, MIG or time-sliced. */
@@ -311,7 +315,11 @@ export const platformConfig: fc.Arbitrary<PlatformConfig> = fc.record({
     id: r.id,
     props: r.platform.props,
     pools: r.pools.map(([name, options]) => ({ name, options })),
-    tenants: r.tenantNames.map((n, i) => ({ name: `t-${n}`, options: ts[i][1] ? { ...ts[i][0], namespace: `t-${n}-ns` } : ts[i][0] })),
+    tenants: r.tenantNames.map((n, i) => {
+      const options = ts[i][1] ? { ...ts[i][0], namespace: `t-${n}-ns` } : ts[i][0];
+      // A store reached with static keys: each tenant brings keys of its own (the platform's never leave its namespace).
+      return { name: `t-${n}`, options: r.platform.staticKeys ? { ...options, storeCredentials: { accessKeyId: { name: `t-${n}-s3`, key: 'id' }, secretAccessKey: { name: `t-${n}-s3`, key: 'secret' } } } : options };
+    }),
     bucket: r.platform.bucket,
   }));
 });

@@ -74,6 +74,7 @@ const optunaSweep = (s: Scenario): boolean => s.sweeps.length > 0 && s.sweeps[0]
 export const FIELDS: readonly Field[] = [
   // MlPlatform
   platformField('namespace', 'Bad_Namespace', { namespace: 'Bad_Namespace' }),
+  platformField('namespace', 'envoy-gateway-system', { namespace: 'envoy-gateway-system' }),
   platformField('backendStore.storage', '512Mi', { backendStore: BackendStore.embedded({ storage: Size.mebibytes(512) }) }),
   platformField('backendStore.backup.schedule', '61 * * * *', { backendStore: BackendStore.embedded({ backup: { schedule: '61 * * * *' } }) }),
   platformField('backendStore.backup.keep', 0, { backendStore: BackendStore.embedded({ backup: { keep: 0 } }) }),
@@ -110,6 +111,7 @@ export const FIELDS: readonly Field[] = [
   tenantField('quota.gpus.no-such-pool', 1, (o) => ({ ...o, quota: { ...o.quota, gpus: { ...o.quota?.gpus, 'no-such-pool': 1 } } })),
   tenantField('namespace', 'kube-system', (o) => ({ ...o, namespace: 'kube-system' })),
   tenantField('access.admins[0]', '', (o) => ({ ...o, access: { ...o.access, admins: [''] } })),
+  tenantField('access.editors[0]', 'system:authenticated', (o) => ({ ...o, access: { ...o.access, editors: ['system:authenticated'], allowSystemGroups: undefined } })),
   tenantField('containerDefaults.cpuRequest', '4', (o) => ({ ...o, containerDefaults: { cpuRequest: Cpu.cores(4), cpuLimit: Cpu.cores(1) } })),
   tenantField('quota.cpu', '10m', (o) => ({ ...o, quota: { ...o.quota, cpu: Cpu.millis(10) } })),
   // TrainingPipeline
