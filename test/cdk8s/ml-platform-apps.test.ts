@@ -18,7 +18,7 @@ function platform(props: MlPlatformProps): { objects: K8sObject[]; ml: MlPlatfor
 }
 
 describe('MlPlatform: apps listeners on the platform Gateway', () => {
-  test('with TLS: an HTTP and an HTTPS listener per host name, admitting tenant namespaces only, one certificate Secret each', () => {
+  test('with TLS: an HTTP and an HTTPS listener per host name, HTTPS admitting tenant namespaces only, HTTP only the redirect to HTTPS, one certificate Secret each', () => {
     const { objects, ml } = platform({
       exposure: Exposure.gateway({ host: 'mlflow.example.com', tls: { clusterIssuer: 'letsencrypt-dns' }, apps: { hostnames: ['*.models.example.com', 'demo.example.org'] } }),
     });
@@ -29,10 +29,11 @@ describe('MlPlatform: apps listeners on the platform Gateway', () => {
     // The tracking listeners keep admitting the platform namespace only.
     expect([http.name, http.hostname, http.allowedRoutes, https.name, https.allowedRoutes]).toEqual(['http', 'mlflow.example.com', { namespaces: { from: 'Same' } }, 'https', { namespaces: { from: 'Same' } }]);
     const allowedRoutes = { namespaces: { from: 'Selector', selector: TENANTS }, kinds: ROUTE_KINDS };
+    const redirectOnly = { namespaces: { from: 'Same' }, kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }] };
     expect(apps).toEqual([
-      { name: 'apps-0-http', protocol: 'HTTP', port: 80, hostname: '*.models.example.com', allowedRoutes },
+      { name: 'apps-0-http', protocol: 'HTTP', port: 80, hostname: '*.models.example.com', allowedRoutes: redirectOnly },
       { name: 'apps-0-https', protocol: 'HTTPS', port: 443, hostname: '*.models.example.com', tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: 'mlplatform-apps-0-tls' }] }, allowedRoutes },
-      { name: 'apps-1-http', protocol: 'HTTP', port: 80, hostname: 'demo.example.org', allowedRoutes },
+      { name: 'apps-1-http', protocol: 'HTTP', port: 80, hostname: 'demo.example.org', allowedRoutes: redirectOnly },
       { name: 'apps-1-https', protocol: 'HTTPS', port: 443, hostname: 'demo.example.org', tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: 'mlplatform-apps-1-tls' }] }, allowedRoutes },
     ]);
     // The selector matches the labels the tenant's Namespace really carries.
@@ -43,6 +44,11 @@ describe('MlPlatform: apps listeners on the platform Gateway', () => {
     // cert-manager issues certificates for Gateway listeners only with its Gateway API support on.
     expect(find(objects, 'Application', 'cert-manager').spec.source.helm.valuesObject.config).toMatchObject({ enableGatewayAPI: true });
     expect(gw).toMatchSnapshot();
+    // Plain HTTP answers 301 to HTTPS on every host name: one route in the platform namespace, on each HTTP listener.
+    const redirect = find(objects, 'HTTPRoute', 'ml-tracking-https-redirect', 'mlplatform').spec;
+    expect(redirect.parentRefs.map((p: any) => p.sectionName)).toEqual(['http', 'apps-0-http', 'apps-1-http']);
+    expect(redirect.hostnames).toEqual(['mlflow.example.com', '*.models.example.com', 'demo.example.org']);
+    expect(redirect.rules).toEqual([{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }]);
     expect(ml.context.exposure).toEqual({
       kind: 'gateway',
       gateway: { name: 'mlplatform', namespace: 'mlplatform', sectionName: 'https' },

@@ -26,8 +26,10 @@ export interface ExposureInput {
 
 /**
  * The apps listeners of one host name: `apps-<i>-http` (port 80) and, with TLS, `apps-<i>-https`
- * (port 443, a certificate Secret cert-manager fills from the Gateway's issuer annotation). Both
- * admit HTTPRoutes and GRPCRoutes from the platform's tenant namespaces only.
+ * (port 443, a certificate Secret cert-manager fills from the Gateway's issuer annotation). Without
+ * TLS, the HTTP listener admits HTTPRoutes and GRPCRoutes from the platform's tenant namespaces; with
+ * TLS, only the HTTPS one does, and the HTTP listener admits the platform's own redirect route alone
+ * (plain HTTP answers 301 to HTTPS instead of 404).
  */
 function appListeners(a: AppListenerSpec, platform: string | undefined): unknown[] {
   if (platform === undefined) throw new Error('renderExposure: apps listeners need the platform whose tenants they admit');
@@ -36,7 +38,8 @@ function appListeners(a: AppListenerSpec, platform: string | undefined): unknown
     namespaces: { from: 'Selector', selector: tenantsPeer(platform).namespaceSelector },
     kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }, { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' }],
   };
-  const out: unknown[] = [{ name: a.httpListener, protocol: 'HTTP', port: 80, hostname: a.hostname, allowedRoutes }];
+  const httpRoutes = a.https ? { namespaces: { from: 'Same' }, kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }] } : allowedRoutes;
+  const out: unknown[] = [{ name: a.httpListener, protocol: 'HTTP', port: 80, hostname: a.hostname, allowedRoutes: httpRoutes }];
   if (a.https) {
     out.push({
       name: a.https.listener,
@@ -105,6 +108,20 @@ export function renderExposure(scope: Construct, i: ExposureInput): void {
       metadata: { name: s.gateway.name, namespace: i.namespace, labels: i.labels, annotations: issuerAnnotations(s.tls) },
       spec: { gatewayClassName: s.gatewayClassName, listeners },
     });
+    // With TLS, every plain-HTTP listener of the Gateway redirects to HTTPS (Gateway API's RequestRedirect filter).
+    if (s.tls) {
+      const redirects: [string, string][] = [['http', s.host], ...(s.apps ?? []).filter((a) => a.https).map((a): [string, string] => [a.httpListener, a.hostname])];
+      new K8sObject(scope, 'https-redirect', {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: `${i.name}-https-redirect`, namespace: i.namespace, labels: i.labels },
+        spec: {
+          parentRefs: redirects.map(([sectionName]) => ({ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: s.gateway.name, namespace: i.namespace, sectionName })),
+          hostnames: [...new Set(redirects.map(([, host]) => host))],
+          rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
+        },
+      });
+    }
   }
   new K8sObject(scope, 'route', {
     apiVersion: 'gateway.networking.k8s.io/v1',
