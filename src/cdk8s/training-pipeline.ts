@@ -8,7 +8,7 @@ import { CheckSeverities, PIPELINE_READ_SCOPES_ANNOTATION, pipelineDataAccess, p
 import { Issues } from '../core/errors';
 import { childName } from '../core/names';
 import { parameterRef, PipelineDefinition, PipelineOptions, PipelineSpec, PipelineStep, resolveAppendedStep, resolvePipeline, StepDefinition, StepOptions } from '../core/pipeline';
-import { stepLabels } from './private/pipeline-pod';
+import { stepIoConfigMapName, stepIoPrograms, stepLabels, usesStepIo } from './private/pipeline-pod';
 import { PlatformContext } from '../core/platform/context';
 import { isPinnedImage, VersionOverrides, withVersions } from '../core/versions';
 import { rendezvousServiceName } from './private/pipeline-multinode';
@@ -146,7 +146,12 @@ export class TrainingPipeline extends Construct {
         },
       });
     }
-    for (const s of spec.steps) this.addRendezvousService(s.name);
+    // In the order addStep() would create them, so that steps given at once and one by one synthesize the same objects.
+    this.addStepIoPrograms(0);
+    spec.steps.forEach((s, i) => {
+      this.addRendezvousService(s.name);
+      this.addStepIoPrograms(i + 1);
+    });
   }
 
   /** A reference to pipeline parameter `name` (`{{workflow.parameters.name}}`), for command, args, env or `when`. */
@@ -172,6 +177,7 @@ export class TrainingPipeline extends Construct {
     const handle = new PipelineStep(name, this.pipelineName, this);
     this.handles.set(name, handle);
     this.addRendezvousService(name);
+    this.addStepIoPrograms();
     this.annotateReadScopes();
     return handle;
   }
@@ -222,6 +228,16 @@ export class TrainingPipeline extends Construct {
       if (used.has(b as 'job')) rules.push({ apiGroups: [kinds[b][0]], resources: [kinds[b][1]], verbs: ['create', 'get'] });
     }
     return rules;
+  }
+
+  /** The ConfigMap of the step I/O programs (src/programs/step_io.py, step_node.sh), once a step needs it. */
+  private addStepIoPrograms(steps = this.current.steps.length): void {
+    if (this.node.tryFindChild('step-io-programs') || !usesStepIo(this.current, steps)) return;
+    const spec = this.current;
+    kube(this, 'step-io-programs', KUBE.ConfigMap, {
+      metadata: { name: stepIoConfigMapName(spec), namespace: spec.namespace, labels: appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name) },
+      data: stepIoPrograms(),
+    });
   }
 
   /** The headless Service of a multi-node step run as an Indexed Job: `<job>-<index>.<service>` DNS names. */
