@@ -50,7 +50,9 @@ export interface TrainingPipelineProps extends PipelineOptions {
  * pipeline, a `CronWorkflow` running it when `schedule` is set, one `ServiceAccount` with a `Role`
  * and `RoleBinding` holding the least Argo's executor needs (`workflowtaskresults` create/patch, plus
  * create/get of the Jobs, JobSets or PyTorchJobs of multi-node steps), and a headless `Service` per
- * multi-node step run as an Indexed Job (stable pod DNS names for the torchrun rendezvous).
+ * multi-node step run as an Indexed Job (stable pod DNS names for the torchrun rendezvous), and a
+ * `ConfigMap` of the step I/O programs once a step pulls a bucket dataset or a multi-node step has
+ * store inputs or outputs.
  *
  * Steps are validated when declared (`steps` prop or {@link addStep}); the WorkflowTemplate is
  * rendered at synth time, so steps added later show up.

@@ -23,8 +23,8 @@ import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { StartedPlatform, startPlatform } from './platform';
 import { buildPlatform } from '../../../examples/cdk8s-platform/platform';
-import { Cpu, Dataset, Size, VERSIONS } from '../../../src/core';
 import { TrainingPipeline } from '../../../src/cdk8s';
+import { Cpu, Dataset, Size, VERSIONS } from '../../../src/core';
 import { RunningPod } from '../kubelet/kubelet';
 import { KubeObject } from '../kubelet/source';
 
