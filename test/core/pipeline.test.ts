@@ -151,6 +151,7 @@ describe('resolvePipeline: other checks', () => {
     expect(only(def([{ ...ddp, inputs: { d: Dataset.fromBucket({ prefix: 'ds', version: 'v1' }) } }]))).toMatchObject({ path: 'steps.ddp.inputs.d', value: 'ds@v1' });
     expect(only(def([{ ...ddp, outputParameters: ['loss'] }]), ctx)).toMatchObject({ path: 'steps.ddp.outputParameters', value: ['loss'] });
     expect(only(def([{ ...ddp, outputs: ['m'], cache: { maxAge: Duration.days(1) } }]), ctx)).toMatchObject({ path: 'steps.ddp.cache', value: '24h' });
+    expect(only(def([{ ...ddp, outputs: ['m'], forEach: ['a', 'b'] }]), ctx)).toMatchObject({ path: 'steps.ddp.outputs', value: ['m'], message: expect.stringContaining('multi-node fan-out') });
     // A cached producer's outputs lie under the run that made them on a cache hit: a multi-node step could not find them.
     expect(only(def([{ ...prep(), cache: { maxAge: Duration.days(1) } }, { ...ddp, after: ['prep'], inputs: { p: { step: 'prep', output: 'data' } } }]), ctx))
       .toMatchObject({ path: 'steps.ddp.inputs.p', value: 'prep.data', message: expect.stringContaining('is an output of cached step "prep"') });

@@ -231,6 +231,7 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
     if (!Array.isArray(d.forEach) || d.forEach.length === 0) issues.add(`${path}.forEach`, d.forEach, 'must have at least one item');
     forEach = { items: [...d.forEach] };
   }
+  if (multi && forEach && outputs.length) issues.add(`${path}.outputs`, outputs, 'are not collected from a multi-node fan-out (each item would need output keys of its own); fan out single-node steps, or drop `forEach`');
   const runAsUser = d.runAsUser ?? 1000;
   if (!Number.isInteger(runAsUser) || runAsUser < 1) issues.add(`${path}.runAsUser`, d.runAsUser, 'must be a non-root uid (a whole number ≥ 1)');
   const reg = d.registerModel;
