@@ -56,16 +56,23 @@ export function addTrainingPipeline(chart: Chart, platform: MlPlatform): Trainin
   });
 
   // Two H100 nodes × 8 GPUs: an Indexed Job + headless Service running torchrun, admitted all at once by Kueue.
+  // It starts from the trained model (pulled into /mnt/inputs/model on every node) and node 0's
+  // /mnt/outputs/model is uploaded where a single-node step's output would be.
   pipeline.addStep('finetune', {
     after: [train],
     image: IMAGE,
     command: ['-m', 'vision.finetune'],
     args: ['--epochs', pipeline.parameter('epochs')],
-    inputs: { raw: Dataset.fromDvc({ repository: 'https://github.com/acme/vision-data.git', revision: 'v2024.05', path: 'imagenet/train', remote: 'dvc/vision' }) },
+    inputs: {
+      raw: Dataset.fromDvc({ repository: 'https://github.com/acme/vision-data.git', revision: 'v2024.05', path: 'imagenet/train', remote: 'dvc/vision' }),
+      model: train.artifact('model'),
+    },
+    outputs: ['model'],
     nodes: 2,
     gpus: 8,
     accelerator: 'nvidia-h100-80gb',
-    cpu: Cpu.cores(32),
+    // 31 of the tenant's 64 cores per node: the outputs uploader beside the node requests 0.1.
+    cpu: Cpu.cores(31),
     memory: Size.gibibytes(256),
     sharedMemory: Size.gibibytes(64),
     ephemeralStorage: Size.gibibytes(200),

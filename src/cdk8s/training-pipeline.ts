@@ -8,7 +8,7 @@ import { CheckSeverities, PIPELINE_READ_SCOPES_ANNOTATION, pipelineDataAccess, p
 import { Issues } from '../core/errors';
 import { childName } from '../core/names';
 import { parameterRef, PipelineDefinition, PipelineOptions, PipelineSpec, PipelineStep, resolveAppendedStep, resolvePipeline, StepDefinition, StepOptions } from '../core/pipeline';
-import { stepLabels } from './private/pipeline-pod';
+import { stepIoConfigMapName, stepIoPrograms, stepLabels, usesStepIo } from './private/pipeline-pod';
 import { PlatformContext } from '../core/platform/context';
 import { isPinnedImage, VersionOverrides, withVersions } from '../core/versions';
 import { rendezvousServiceName } from './private/pipeline-multinode';
@@ -50,7 +50,9 @@ export interface TrainingPipelineProps extends PipelineOptions {
  * pipeline, a `CronWorkflow` running it when `schedule` is set, one `ServiceAccount` with a `Role`
  * and `RoleBinding` holding the least Argo's executor needs (`workflowtaskresults` create/patch, plus
  * create/get of the Jobs, JobSets or PyTorchJobs of multi-node steps), and a headless `Service` per
- * multi-node step run as an Indexed Job (stable pod DNS names for the torchrun rendezvous).
+ * multi-node step run as an Indexed Job (stable pod DNS names for the torchrun rendezvous), and a
+ * `ConfigMap` of the step I/O programs once a step pulls a bucket dataset or a multi-node step has
+ * store inputs or outputs.
  *
  * Steps are validated when declared (`steps` prop or {@link addStep}); the WorkflowTemplate is
  * rendered at synth time, so steps added later show up.
@@ -146,7 +148,12 @@ export class TrainingPipeline extends Construct {
         },
       });
     }
-    for (const s of spec.steps) this.addRendezvousService(s.name);
+    // In the order addStep() would create them, so that steps given at once and one by one synthesize the same objects.
+    this.addStepIoPrograms(0);
+    spec.steps.forEach((s, i) => {
+      this.addRendezvousService(s.name);
+      this.addStepIoPrograms(i + 1);
+    });
   }
 
   /** A reference to pipeline parameter `name` (`{{workflow.parameters.name}}`), for command, args, env or `when`. */
@@ -172,6 +179,7 @@ export class TrainingPipeline extends Construct {
     const handle = new PipelineStep(name, this.pipelineName, this);
     this.handles.set(name, handle);
     this.addRendezvousService(name);
+    this.addStepIoPrograms();
     this.annotateReadScopes();
     return handle;
   }
@@ -222,6 +230,16 @@ export class TrainingPipeline extends Construct {
       if (used.has(b as 'job')) rules.push({ apiGroups: [kinds[b][0]], resources: [kinds[b][1]], verbs: ['create', 'get'] });
     }
     return rules;
+  }
+
+  /** The ConfigMap of the step I/O programs (src/programs/step_io.py, step_node.sh), once a step needs it. */
+  private addStepIoPrograms(steps = this.current.steps.length): void {
+    if (this.node.tryFindChild('step-io-programs') || !usesStepIo(this.current, steps)) return;
+    const spec = this.current;
+    kube(this, 'step-io-programs', KUBE.ConfigMap, {
+      metadata: { name: stepIoConfigMapName(spec), namespace: spec.namespace, labels: appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name) },
+      data: stepIoPrograms(),
+    });
   }
 
   /** The headless Service of a multi-node step run as an Indexed Job: `<job>-<index>.<service>` DNS names. */

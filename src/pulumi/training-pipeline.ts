@@ -47,7 +47,7 @@ export function pipelineStoreAccess(spec: PipelineSpec, store: PlatformContext['
  * Creates `<name>-identity` (a {@link WorkloadIdentity} for the pipeline's ServiceAccount that writes
  * exactly the pipeline's artifact prefix and reads its bucket datasets: {@link pipelineStoreAccess};
  * under IRSA the ServiceAccount carries this role's ARN) and `<name>-objects` (the ServiceAccount,
- * Role, RoleBinding, WorkflowTemplate, CronWorkflow and rendezvous Services exactly as `cdk8s synth`
+ * Role, RoleBinding, WorkflowTemplate, CronWorkflow, rendezvous Services and step I/O ConfigMap exactly as `cdk8s synth`
  * writes them, waiting for the platform and the role). Steps are declared in `steps` (refer to
  * earlier steps by name: `after: ['train']`, `{ step: 'train', output: 'model' }`).
  */

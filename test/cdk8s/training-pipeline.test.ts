@@ -144,7 +144,14 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
     expect(train.outputs.parameters).toEqual([{ name: 'accuracy', valueFrom: { path: '/mnt/outputs/accuracy' } }]);
     expect(template(objects, 'nightly', 'step-sweep').outputs.artifacts[0].s3.key).toBe('pipelines/vision/nightly/{{workflow.name}}/sweep/{{pod.name}}/curves');
     const prepare = template(objects, 'nightly', 'step-prepare');
-    expect(prepare.inputs.artifacts).toEqual([{ name: 'labels', path: '/mnt/inputs/labels', s3: { key: 'datasets/labels/v7' } }]);
+    // A bucket dataset is pulled by the step's I/O init container (a prefix: trailing slash), not loaded by Argo's S3 driver.
+    expect(prepare.inputs).toBeUndefined();
+    expect(prepare.initContainers.find((c: any) => c.name === 'step-io')).toMatchObject({
+      command: ['python3', '/opt/mlplatform/step_io.py'],
+      args: ['prepare', '/mnt/inputs/labels=s3://ml-artifacts/datasets/labels/v7/'],
+      volumeMounts: expect.arrayContaining([{ name: 'inputs', mountPath: '/mnt/inputs' }, { name: 'step-io-programs', mountPath: '/opt/mlplatform', readOnly: true }]),
+    });
+    expect(prepare.volumes).toContainEqual({ name: 'step-io-programs', configMap: { name: expect.stringMatching(/^nightly-step-io-[0-9a-f]{8}$/), defaultMode: 0o444 } });
     expect(template(objects, 'nightly', 'step-evaluate').inputs.artifacts).toEqual([{ name: 'model', path: '/mnt/inputs/model' }]);
   });
 

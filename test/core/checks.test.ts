@@ -424,6 +424,23 @@ describe('demands and accesses of validated specs', () => {
     ]);
   });
 
+  test('pipeline: the step I/O containers count — the outputs uploader beside each node adds to the pod, the init container is a maximum', () => {
+    const spec = resolvePipeline({
+      name: 'train',
+      owner: {},
+      namespace: 'vision',
+      steps: [
+        { name: 'prep', image: IMAGE, cpu: Cpu.millis(50), memory: Size.mebibytes(128), ephemeralStorage: Size.mebibytes(100), outputs: ['data'], inputs: { raw: Dataset.fromBucket({ prefix: 'ds', version: 'v1' }) } },
+        { name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 2, gpus: 1, accelerator: 'nvidia-a10g', cpu: Cpu.cores(4), memory: Size.gibibytes(8), ephemeralStorage: Size.gibibytes(10), after: ['prep'], inputs: { d: { step: 'prep', output: 'data' } }, outputs: ['model'] },
+      ],
+    }, ctx);
+    // src/core/pipeline/io.ts STEP_IO_RESOURCES: 100m, 256Mi, 256Mi ephemeral-storage per container.
+    expect(pipelineDemands(spec).map((d) => [d.unit, d.cpu.toString(), d.memory.toKubernetes(), d.ephemeralStorage.toKubernetes()])).toEqual([
+      ['prep', '100m', '256Mi', '256Mi'],
+      ['ddp', '4100m', '8448Mi', '10496Mi'],
+    ]);
+  });
+
   test('pipeline: bucket datasets and DVC remotes in the platform bucket are reads; the artifact prefix is its write', () => {
     const spec = oneStepPipeline({
       name: 'fit',

@@ -143,8 +143,18 @@ describe('resolvePipeline: other checks', () => {
     // Whether the pool holds `nodes` pods at once is a synth-time check now (test/cdk8s/checks.test.ts, schedulability).
     expect(resolvePipeline(def([{ name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 8, gpus: 1, pool: 'a10g' }]), ctx).steps[0].nodes).toBe(8);
     expect(only(def([{ name: 'ddp', image: IMAGE, nodes: 2, gpus: 1 }]), ctx).path).toBe('steps.ddp.command');
-    expect(only(def([{ name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 2, gpus: 1, outputs: ['m'] }]), ctx).path).toBe('steps.ddp.outputs');
-    expect(only(def([{ name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 2, gpus: 1, inputs: { d: Dataset.fromBucket({ prefix: 'ds', version: 'v1' }) } }]), ctx).path).toBe('steps.ddp.inputs.d');
+    // Store inputs and outputs move through the step's own I/O containers (core/pipeline/io.ts): they need the platform's store.
+    const ddp = { name: 'ddp', image: IMAGE, command: ['t.py'], nodes: 2, gpus: 1, accelerator: 'nvidia-a10g' };
+    const io = resolvePipeline(def([prep(), { ...ddp, after: ['prep'], outputs: ['m'], inputs: { d: Dataset.fromBucket({ prefix: 'ds', version: 'v1' }), p: { step: 'prep', output: 'data' } } }]), ctx);
+    expect(io.steps[1]).toMatchObject({ outputs: ['m'], inputs: [{ name: 'd', kind: 'dataset' }, { name: 'p', kind: 'artifact', step: 'prep', output: 'data' }] });
+    expect(only(def([{ ...ddp, outputs: ['m'] }]))).toEqual({ path: 'steps.ddp.outputs', value: ['m'], message: 'of a multi-node step are uploaded to the platform\'s store, but no `platform` is given; give one' });
+    expect(only(def([{ ...ddp, inputs: { d: Dataset.fromBucket({ prefix: 'ds', version: 'v1' }) } }]))).toMatchObject({ path: 'steps.ddp.inputs.d', value: 'ds@v1' });
+    expect(only(def([{ ...ddp, outputParameters: ['loss'] }]), ctx)).toMatchObject({ path: 'steps.ddp.outputParameters', value: ['loss'] });
+    expect(only(def([{ ...ddp, outputs: ['m'], cache: { maxAge: Duration.days(1) } }]), ctx)).toMatchObject({ path: 'steps.ddp.cache', value: '24h' });
+    expect(only(def([{ ...ddp, outputs: ['m'], forEach: ['a', 'b'] }]), ctx)).toMatchObject({ path: 'steps.ddp.outputs', value: ['m'], message: expect.stringContaining('multi-node fan-out') });
+    // A cached producer's outputs lie under the run that made them on a cache hit: a multi-node step could not find them.
+    expect(only(def([{ ...prep(), cache: { maxAge: Duration.days(1) } }, { ...ddp, after: ['prep'], inputs: { p: { step: 'prep', output: 'data' } } }]), ctx))
+      .toMatchObject({ path: 'steps.ddp.inputs.p', value: 'prep.data', message: expect.stringContaining('is an output of cached step "prep"') });
   });
 
   test('datasets: pinned versions, valid locations', () => {

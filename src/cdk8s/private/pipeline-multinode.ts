@@ -3,6 +3,7 @@ import type { Json } from './object';
 import { stepLabels, stepPod } from './pipeline-pod';
 import { childName } from '../../core/names';
 import { PipelineSpec, PipelineStepSpec, rewriteReferences } from '../../core/pipeline';
+import { storePushes } from '../../core/pipeline/io';
 
 /** What an Argo resource template creates for a multi-node step, and how it tells the outcome. */
 export interface MultiNodeResource {
@@ -67,7 +68,9 @@ function rendezvousEnv(port: number, masterAddr: string, nameLabel: string): Jso
 }
 
 /** The multi-node object of step `s` for its backend. */
-export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceAccount: string): MultiNodeResource {
+export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceAccount: string, ioImage: string): MultiNodeResource {
+  // Outputs are uploaded from the node of completion index 0 (whose rank-0 process writes them), to the keys a single-node step's outputs get.
+  const transfers = storePushes(p, s);
   const d = s.distributed!;
   const labels = stepLabels(p, s);
   const meta = {
@@ -87,7 +90,7 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
     ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
     ...(pod.tolerations ? { tolerations: schemaOrder(pod.tolerations) } : {}),
     ...(pod.initContainers.length ? { initContainers: schemaOrder(pod.initContainers) } : {}),
-    containers: [schemaOrder(pod.container)],
+    containers: [schemaOrder(pod.container), ...schemaOrder(pod.sidecars)],
     volumes: schemaOrder(pod.volumes),
   }));
   const indexedJob = (pod: ReturnType<typeof stepPod>, extra: Record<string, unknown>, backoffLimit: number) => ({
@@ -110,6 +113,8 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
       rewrite: true,
       ports,
       extraEnv: rendezvousEnv(d.port, `$(JOB_NAME)-0.${service}`, 'batch.kubernetes.io/job-name'),
+      ioImage,
+      pushes: { transfers, index: '$(JOB_COMPLETION_INDEX)' },
     });
     return {
       manifest: {
@@ -135,6 +140,8 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
       rewrite: true,
       ports,
       extraEnv: rendezvousEnv(d.port, '$(JOB_NAME)-node-0-0.$(JOB_NAME)', 'jobset.sigs.k8s.io/jobset-name'),
+      ioImage,
+      pushes: { transfers, index: '$(JOB_COMPLETION_INDEX)' },
     });
     return {
       manifest: {
@@ -155,8 +162,17 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
   }
   // PyTorchJob: the Training Operator injects PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK,
   // PET_MASTER_ADDR and PET_MASTER_PORT, which torchrun reads as its defaults.
-  const pod = stepPod(p, s, { name: 'pytorch', command: ['torchrun'], args: torchrunArgs(s, false), rewrite: true, ports: [{ name: 'pytorchjob-port', containerPort: d.port }] });
-  const replica = (replicas: number) => ({ replicas, restartPolicy: 'Never', template: { metadata: { labels }, spec: podSpec(pod, 'Never') } });
+  // The Master replica is rank 0: it alone uploads the outputs.
+  const pytorch = (master: boolean) => stepPod(p, s, {
+    name: 'pytorch',
+    command: ['torchrun'],
+    args: torchrunArgs(s, false),
+    rewrite: true,
+    ports: [{ name: 'pytorchjob-port', containerPort: d.port }],
+    ioImage,
+    ...(master ? { pushes: { transfers, index: '0' } } : {}),
+  });
+  const replica = (replicas: number, master: boolean) => ({ replicas, restartPolicy: 'Never', template: { metadata: { labels }, spec: podSpec(pytorch(master), 'Never') } });
   return {
     manifest: {
       apiVersion: 'kubeflow.org/v1',
@@ -171,7 +187,7 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
           ...(s.timeoutSeconds ? { activeDeadlineSeconds: s.timeoutSeconds } : {}),
           ...(p.queueName ? { suspend: true } : {}),
         },
-        pytorchReplicaSpecs: { Master: replica(1), Worker: replica(s.nodes - 1) },
+        pytorchReplicaSpecs: { Master: replica(1, true), Worker: replica(s.nodes - 1, false) },
       },
     },
     successCondition: 'status.replicaStatuses.Master.succeeded > 0',

@@ -1,18 +1,37 @@
 import type { k8s } from 'cdk8s-plus-27';
 import type { Json } from './object';
-import { container, emptyDir, secretEnv } from './pod';
+import { container, emptyDir, resources, secretEnv } from './pod';
+import { program } from './programs';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
+import { shortHash } from '../../core/names';
 import { PipelineSpec, rewriteReferences, StepSpec } from '../../core/pipeline';
+import { INPUTS_DIR, NODE_EXIT_FIFO, OUTPUTS_DIR, STEP_IO_DIR, STEP_IO_PROGRAMS_DIR, STEP_IO_RESOURCES, storePulls, storePushes, StoreTransfer } from '../../core/pipeline/io';
 import { Cpu, Size } from '../../core/quantities';
 
-/** Where a step finds its inputs and writes its outputs. */
-export const INPUTS_DIR = '/mnt/inputs';
-/** Where a step writes its outputs (`$MLPLATFORM_OUTPUTS/<name>`). */
-export const OUTPUTS_DIR = '/mnt/outputs';
+export { INPUTS_DIR, OUTPUTS_DIR };
+
+/** The programs of the step I/O containers, as the pipeline's ConfigMap holds them. */
+export function stepIoPrograms(): Record<string, string> {
+  return { 'step_io.py': program('step_io.py').text, 'step_node.sh': program('step_node.sh').text };
+}
+
+/** Whether any of the first `steps` steps (or the exit handler) of `p` runs a step I/O container, which mounts the programs' ConfigMap. */
+export function usesStepIo(p: PipelineSpec, steps = p.steps.length): boolean {
+  const some = p.steps.slice(0, steps);
+  return [...some, ...(p.onExit ? [p.onExit] : [])].some((s) => storePulls(p, s).length > 0) || some.some((s) => storePushes(p, s).length > 0);
+}
+
+/** Name of the pipeline's ConfigMap of step I/O programs (changes with the programs, so pods roll with them). */
+export function stepIoConfigMapName(p: PipelineSpec): string {
+  const io = stepIoPrograms();
+  return `${p.name}-step-io-${shortHash(`${io['step_io.py']}\u0000${io['step_node.sh']}`, 8)}`;
+}
 
 /** The pieces of a step's pod: main container, init containers, volumes, pod security context and placement. */
 export interface StepPod {
   readonly container: Json<k8s.Container>;
+  /** Containers beside the main one (a multi-node step's outputs uploader). */
+  readonly sidecars: Json<k8s.Container>[];
   readonly initContainers: Json<k8s.Container>[];
   readonly volumes: Json<k8s.Volume>[];
   readonly securityContext: Json<k8s.PodSecurityContext>;
@@ -110,6 +129,31 @@ export interface StepPodOptions {
   readonly ports?: Json<k8s.ContainerPort>[];
   /** Env set before the step's own (later entries may `$(expand)` it). */
   readonly extraEnv?: Json<k8s.EnvVar>[];
+  /** Image of the step I/O containers (Python 3 and boto3: the MLflow image). */
+  readonly ioImage: string;
+  /**
+   * A multi-node step's outputs: uploaded by a container beside the main one, from the node whose
+   * `index` (a literal, or `$(VAR)` of the main container's env) is "0", after its command succeeded.
+   */
+  readonly pushes?: { readonly transfers: readonly StoreTransfer[]; readonly index: string };
+}
+
+/** The step I/O env: HOME, and the platform store's region, endpoint and credentials. */
+function ioEnv(p: PipelineSpec): Json<k8s.EnvVar>[] {
+  return [{ name: 'HOME', value: '/tmp' }, ...(p.platform ? platformEnv(p.platform).filter((e) => e.name.startsWith('AWS_')) : [])];
+}
+
+function ioContainer(name: string, image: string, args: string[], env: Json<k8s.EnvVar>[], mounts: Json<k8s.VolumeMount>[]): Json<k8s.Container> {
+  const r = STEP_IO_RESOURCES;
+  return container({
+    name,
+    image,
+    command: ['python3', `${STEP_IO_PROGRAMS_DIR}/step_io.py`],
+    args,
+    env,
+    resources: resources(r.cpu, r.cpuLimit, r.memory, r.memoryLimit, { ephemeralStorage: { request: Size.parse(r.ephemeralStorage), limit: Size.parse(r.ephemeralStorage) } }),
+    volumeMounts: mounts,
+  });
 }
 
 /**
@@ -120,30 +164,49 @@ export function stepPod(p: PipelineSpec, s: StepSpec, o: StepPodOptions): StepPo
   const r = (t: string) => (o.rewrite ? rewriteReferences(t) : t);
   const shm = sharedMemory(s.compute);
   const scratch = s.compute.ephemeralStorage.toKubernetes();
-  const volumes: Json<k8s.Volume>[] = [emptyDir('tmp', scratch)];
-  const mounts: Json<k8s.VolumeMount>[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  if (s.inputs.length > 0) {
-    volumes.push(emptyDir('inputs', scratch));
-    mounts.push({ name: 'inputs', mountPath: INPUTS_DIR });
-  }
-  if (s.outputs.length + s.outputParameters.length > 0) {
-    volumes.push(emptyDir('outputs', scratch));
-    mounts.push({ name: 'outputs', mountPath: OUTPUTS_DIR });
-  }
+  // $MLPLATFORM_INPUTS and $MLPLATFORM_OUTPUTS are always writable folders (the root filesystem is read-only).
+  const volumes: Json<k8s.Volume>[] = [emptyDir('tmp', scratch), emptyDir('inputs', scratch), emptyDir('outputs', scratch)];
+  const mounts: Json<k8s.VolumeMount>[] = [{ name: 'tmp', mountPath: '/tmp' }, { name: 'inputs', mountPath: INPUTS_DIR }, { name: 'outputs', mountPath: OUTPUTS_DIR }];
   volumes.push(...shm.volumes);
   mounts.push(...shm.mounts);
-  const command = o.command ?? s.command?.map(r);
+  const pulls = storePulls(p, s);
+  const pushes = o.pushes && o.pushes.transfers.length > 0 ? o.pushes : undefined;
+  const initContainers = dvcPulls(p, s);
+  const sidecars: Json<k8s.Container>[] = [];
+  const wrapped = pushes !== undefined;
+  if (pulls.length > 0 || wrapped) {
+    volumes.push({ name: 'step-io-programs', configMap: { name: stepIoConfigMapName(p), defaultMode: 0o444 } });
+    const programs = { name: 'step-io-programs', mountPath: STEP_IO_PROGRAMS_DIR, readOnly: true };
+    if (wrapped) volumes.push(emptyDir('step-io', '1Mi'));
+    const io = wrapped ? [{ name: 'step-io', mountPath: STEP_IO_DIR }] : [];
+    const pairs = (ts: readonly StoreTransfer[]) => ts.map((t) => `${t.local}=${t.uri}`);
+    initContainers.push(ioContainer('step-io', o.ioImage, ['prepare', ...(wrapped ? ['--fifo', NODE_EXIT_FIFO] : []), ...pairs(pulls)], ioEnv(p), [
+      { name: 'tmp', mountPath: '/tmp' }, { name: 'inputs', mountPath: INPUTS_DIR }, programs, ...io,
+    ]));
+    if (pushes) {
+      sidecars.push(ioContainer('outputs', o.ioImage, ['push', '--wait', NODE_EXIT_FIFO, '--index', pushes.index, ...pairs(pushes.transfers)], [
+        // The node's completion index, which `--index $(JOB_COMPLETION_INDEX)` expands.
+        ...(o.extraEnv ?? []).filter((e) => e.name === 'JOB_COMPLETION_INDEX'), ...ioEnv(p),
+      ], [
+        { name: 'tmp', mountPath: '/tmp' }, { name: 'outputs', mountPath: OUTPUTS_DIR, readOnly: true }, programs, ...io,
+      ]));
+      mounts.push(programs, ...io);
+    }
+  }
+  const stepCommand = o.command ?? s.command?.map(r);
   const args = o.args ?? s.args?.map(r);
+  // With outputs to upload, the node wrapper runs the command and reports its exit status to the uploader.
+  const command = wrapped ? ['sh', `${STEP_IO_PROGRAMS_DIR}/step_node.sh`, ...(stepCommand ?? [])] : stepCommand;
   const main = container({
     name: o.name,
     image: s.image,
     ...(command ? { command } : {}),
     ...(args ? { args } : {}),
-    env: [...(o.extraEnv ?? []), ...stepEnv(p, s, o.rewrite)],
+    env: [...(o.extraEnv ?? []), ...stepEnv(p, s, o.rewrite), ...(wrapped ? [{ name: 'MLPLATFORM_NODE_EXIT', value: NODE_EXIT_FIFO }] : [])],
     resources: computeResources(s.compute),
     volumeMounts: mounts,
     ...(o.ports ? { ports: o.ports } : {}),
   });
-  return { container: main, initContainers: dvcPulls(p, s), volumes, securityContext: podSecurity(s.runAsUser), ...placement(s.compute) };
+  return { container: main, sidecars, initContainers, volumes, securityContext: podSecurity(s.runAsUser), ...placement(s.compute) };
 }
 

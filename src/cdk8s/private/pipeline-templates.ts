@@ -3,7 +3,8 @@ import { INPUTS_DIR, OUTPUTS_DIR, podSecurity, stepLabels, stepPod, trackingTags
 import { container } from './pod';
 import { platformEnv } from './workload-pod';
 import { shortHash } from '../../core/names';
-import { argumentValue, inputName, joinKey, PipelineSpec, PipelineStepSpec, StepSpec } from '../../core/pipeline';
+import { argumentValue, inputName, PipelineSpec, PipelineStepSpec, StepSpec } from '../../core/pipeline';
+import { argoPassesArtifact, stepOutputKey } from '../../core/pipeline/io';
 import { Cpu, Size } from '../../core/quantities';
 import { yamlText } from '../../core/yaml-text';
 
@@ -27,17 +28,17 @@ export const templateNames = {
 
 /** The object-store key of output `name` of step `s` in the current run. */
 export function outputKey(p: PipelineSpec, s: StepSpec & { fanOut?: boolean }, name: string): string {
-  return joinKey(p.artifactPrefix, '{{workflow.name}}', s.name, s.forEach ? '{{pod.name}}' : '', name);
+  return stepOutputKey(p, s, name);
 }
 
 /** The `spec` of the pipeline's WorkflowTemplate. */
 export function workflowSpec(p: PipelineSpec, o: { serviceAccount: string; images: PipelineImages }): Json {
   const templates: Json[] = [dagTemplate(p)];
   for (const s of p.steps) {
-    templates.push(s.distributed ? resourceTemplate(p, s, o.serviceAccount) : containerTemplate(p, s));
+    templates.push(s.distributed ? resourceTemplate(p, s, o.serviceAccount, o.images.mlflow) : containerTemplate(p, s, o.images.mlflow));
     if (s.registerModel) templates.push(registerTemplate(p, s, o.images.mlflow));
   }
-  if (p.onExit) templates.push(containerTemplate(p, Object.assign({}, p.onExit, { parameterInputs: [], fanOut: false }), templateNames.exit, false));
+  if (p.onExit) templates.push(containerTemplate(p, Object.assign({}, p.onExit, { parameterInputs: [], fanOut: false }), o.images.mlflow, templateNames.exit, false));
   return {
     entrypoint: templateNames.main,
     serviceAccountName: o.serviceAccount,
@@ -81,7 +82,8 @@ function dagTemplate(p: PipelineSpec): Json {
   const tasks: Json[] = [];
   for (const s of p.steps) {
     const parameters = s.parameterInputs.map((r) => ({ name: inputName(r)!, value: argumentValue(r)! }));
-    const artifacts = s.inputs.flatMap((i) => (i.kind === 'artifact' ? [{ name: i.name, from: `{{tasks.${i.step}.outputs.artifacts.${i.output}}}` }] : []));
+    // Artifacts into or out of a multi-node step are pulled by the step's own I/O container instead (core/pipeline/io.ts).
+    const artifacts = s.inputs.flatMap((i) => (i.kind === 'artifact' && argoPassesArtifact(p, s, i.step) ? [{ name: i.name, from: `{{tasks.${i.step}.outputs.artifacts.${i.output}}}` }] : []));
     tasks.push({
       name: s.name,
       template: templateNames.step(s.name),
@@ -131,13 +133,15 @@ export function cacheKey(p: PipelineSpec, s: PipelineStepSpec): string {
 }
 
 /** A single-pod step (`rewrite`: references become template inputs; the exit handler reads run scope directly). */
-function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, name = templateNames.step(s.name), rewrite = true): Json {
-  const pod = stepPod(p, s, { name: 'main', rewrite });
+function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, ioImage: string, name = templateNames.step(s.name), rewrite = true): Json {
+  const pod = stepPod(p, s, { name: 'main', rewrite, ioImage });
   const base = common(p, s) as { inputs?: Json };
   const artifacts = s.inputs.flatMap((i) => {
     const path = `${INPUTS_DIR}/${i.name}`;
-    if (i.kind === 'artifact') return [{ name: i.name, path }];
-    if (i.dataset.kind === 'bucket') return [{ name: i.name, path, s3: { key: i.dataset.key } }];
+    if (i.kind === 'artifact') return argoPassesArtifact(p, s, i.step) ? [{ name: i.name, path }] : [];
+    // On a platform the step's I/O init container pulls bucket datasets (Argo's driver cannot read a prefix
+    // with a prefix-scoped role: core/pipeline/io.ts); without one, Argo reads them from its default repository.
+    if (i.dataset.kind === 'bucket' && !p.platform) return [{ name: i.name, path, s3: { key: i.dataset.key } }];
     return [];
   });
   const outParams = s.outputParameters.map((n) => ({ name: n, valueFrom: { path: `${OUTPUTS_DIR}/${n}` } }));
@@ -158,8 +162,8 @@ function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, name = template
   };
 }
 
-function resourceTemplate(p: PipelineSpec, s: PipelineStepSpec, serviceAccount: string): Json {
-  const r = multiNodeResource(p, s, serviceAccount);
+function resourceTemplate(p: PipelineSpec, s: PipelineStepSpec, serviceAccount: string, ioImage: string): Json {
+  const r = multiNodeResource(p, s, serviceAccount, ioImage);
   return {
     name: templateNames.step(s.name),
     ...common(p, s),

@@ -21,8 +21,13 @@ import { join } from 'node:path';
  *   pruners, search space, metric lines, MLflow client).
  * - `runner.sh` — the trial container's main process (POSIX sh and `sleep` only): it runs the trials
  *   the Optuna container hands over through files in the shared `emptyDir`, and always exits.
+ * - `step_io.py` — a pipeline step's store I/O (MLflow image: Python 3 and boto3): pulls bucket
+ *   datasets (and a multi-node step's inputs) before the step, uploads a multi-node step's outputs
+ *   after it.
+ * - `step_node.sh` — the main process of a multi-node step with outputs (POSIX sh): runs the
+ *   step's command and hands its exit status to the uploading container.
  */
-export const PROGRAM_NAMES = ['bootstrap.py', 'mlflow_oidc_auth.py', 'payload_logger.py', 'fetch_model.py', 'sweep.py', 'sweep_lib.py', 'sweep_trial.py', 'runner.sh'] as const;
+export const PROGRAM_NAMES = ['bootstrap.py', 'mlflow_oidc_auth.py', 'payload_logger.py', 'fetch_model.py', 'sweep.py', 'sweep_lib.py', 'sweep_trial.py', 'runner.sh', 'step_io.py', 'step_node.sh'] as const;
 
 /** The file name of one of the {@link PROGRAM_NAMES}. */
 export type ProgramName = typeof PROGRAM_NAMES[number];

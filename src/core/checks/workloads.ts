@@ -1,6 +1,7 @@
 import { ModelEndpointSpec } from '../endpoint/endpoint';
 import { MODEL_FETCH_RESOURCES } from '../endpoint/fetch';
 import { PAYLOAD_LOGGER_RESOURCES } from '../endpoint/logging';
+import { STEP_IO_RESOURCES, storePulls, storePushes } from '../pipeline/io';
 import { PipelineSpec } from '../pipeline/pipeline';
 import { Cpu, Size } from '../quantities';
 import { ComputeSpec } from '../workload';
@@ -47,22 +48,35 @@ export function pipelineDemands(spec: PipelineSpec): WorkloadDemand[] {
       pods = spec.parallelism !== undefined ? Math.min(items, spec.parallelism) : items;
     }
     const gpu = gpuDemand(s.compute);
-    // The step container; each DVC input's init container requests the step's ephemeral storage too.
+    // The step container (and a multi-node step's outputs uploader beside it); each DVC input's init container requests
+    // the step's ephemeral storage too, the step I/O init container its own (src/cdk8s/private/pipeline-pod.ts).
     const dvcPulls = s.inputs.filter((i) => i.kind === 'dataset' && i.dataset.kind === 'dvc').map(() => s.compute.ephemeralStorage);
+    const uploader = storePushes(spec, s).length > 0;
+    const ioInit = uploader || storePulls(spec, s).length > 0;
+    const io = STEP_IO_REQUESTS;
+    const cpu = uploader ? s.compute.cpu.plus(io.cpu) : s.compute.cpu;
+    const memory = uploader ? s.compute.memory.plus(io.memory) : s.compute.memory;
     return {
       construct: 'TrainingPipeline' as const,
       name: spec.name,
       namespace: spec.namespace,
       unit: s.name,
-      cpu: s.compute.cpu,
-      memory: s.compute.memory,
-      ephemeralStorage: podRequest([s.compute.ephemeralStorage], dvcPulls),
+      cpu: ioInit ? larger(cpu, io.cpu) : cpu,
+      memory: ioInit ? larger(memory, io.memory) : memory,
+      ephemeralStorage: podRequest([s.compute.ephemeralStorage, ...(uploader ? [io.ephemeralStorage] : [])], [...dvcPulls, ...(ioInit ? [io.ephemeralStorage] : [])]),
       ...(gpu ? { gpu } : {}),
       pods: { min: s.nodes > 1 ? s.nodes : 1, max: pods },
       ...(s.nodes > 1 ? { gang: true } : {}),
     };
   });
 }
+
+/** Requests of a step I/O container (core/pipeline/io.ts). */
+const STEP_IO_REQUESTS = {
+  cpu: Cpu.parse(STEP_IO_RESOURCES.cpu),
+  memory: Size.parse(STEP_IO_RESOURCES.memory),
+  ephemeralStorage: Size.parse(STEP_IO_RESOURCES.ephemeralStorage),
+} as const;
 
 /** One demand per version: its replicas from `minReplicas` to `maxReplicas`. */
 export function endpointDemands(spec: ModelEndpointSpec): WorkloadDemand[] {

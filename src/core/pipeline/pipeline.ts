@@ -305,6 +305,7 @@ function checkStepLinks(issues: Issues, path: string, d: StepDefinition, s: Step
     if (typeof src.step !== 'string' && src.step.owner !== c.owner) {issues.add(at, `${i.step}.${i.output}`, `is an output of step "${i.step}" of pipeline "${src.step.pipelineName}"; a step can only read outputs of its own pipeline`);} else if (checkProducer(issues, at, `${i.step}.${i.output}`, i.step, i.output, 'outputs', s, before, c)) {
       const producer = c.byName.get(i.step)!;
       if (producer.forEach) issues.add(at, `${i.step}.${i.output}`, `is an output of fan-out step "${i.step}" (one per item); read it from a step that is not a fan-out`);
+      if (s.nodes > 1 && producer.cache) issues.add(at, `${i.step}.${i.output}`, `is an output of cached step "${i.step}": on a cache hit it lies under an earlier run, and a multi-node step pulls its inputs from this run's keys; drop \`cache\` on "${i.step}"`);
       if (s.cache && !producer.cache) issues.add(`${path}.cache`, s.cache.maxAge, `would reuse results across different "${i.step}" outputs: "${i.step}" is not cached, so its "${i.output}" can change between runs with the same parameters; cache "${i.step}" too or drop \`cache\``);
     }
   }

@@ -200,10 +200,15 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
     issues.add(`${path}.nodes`, nodes, 'needs an accelerator: a multi-node step runs torchrun with one process per GPU; set `gpus` ≥ 1 (and `accelerator` or `pool`), or use nodes: 1');
   }
   // Whether the pool holds `nodes` such pods at once is the synth-time schedulability check (src/core/checks).
+  // A multi-node step's store inputs and outputs are moved by mlplatform's own containers (core/pipeline/io.ts), with the platform's store.
   if (multi) {
-    if (outputs.length || outputParameters.length) issues.add(`${path}.outputs`, [...outputs, ...outputParameters], 'are not collected from multi-node steps; log the model to MLflow or write it to the store from rank 0');
+    if (outputParameters.length) issues.add(`${path}.outputParameters`, outputParameters, 'are not collected from multi-node steps (Argo reads output parameters from one pod); write them as an output file, or log them to MLflow');
+    if (outputs.length && !ctx) issues.add(`${path}.outputs`, outputs, 'of a multi-node step are uploaded to the platform\'s store, but no `platform` is given; give one');
+    if (outputs.length && d.cache) issues.add(`${path}.cache`, d.cache.maxAge.toGo(), 'cannot be used on a multi-node step with outputs: a cache hit would leave its outputs under the run that made them, where later steps do not look; drop `cache`');
     for (const i of inputs) {
-      if (i.kind === 'artifact' || i.dataset.kind === 'bucket') issues.add(`${path}.inputs.${i.name}`, i.kind === 'artifact' ? `${i.step}.${i.output}` : i.dataset.version, 'multi-node steps read DVC datasets only (artifacts and bucket prefixes are Argo artifacts, which only single-pod steps receive)');
+      if (!ctx && (i.kind === 'artifact' || i.dataset.kind === 'bucket')) {
+        issues.add(`${path}.inputs.${i.name}`, i.kind === 'artifact' ? `${i.step}.${i.output}` : i.dataset.version, 'is pulled from the platform\'s store into a multi-node step, but no `platform` is given; give one');
+      }
     }
   }
   if (multi && !(d.command ?? []).length) issues.add(`${path}.command`, d.command, 'is required for a multi-node step: it is what torchrun launches on every node, e.g. ["/app/train.py"] or ["-m", "trainer.main"]');
@@ -226,6 +231,7 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
     if (!Array.isArray(d.forEach) || d.forEach.length === 0) issues.add(`${path}.forEach`, d.forEach, 'must have at least one item');
     forEach = { items: [...d.forEach] };
   }
+  if (multi && forEach && outputs.length) issues.add(`${path}.outputs`, outputs, 'are not collected from a multi-node fan-out (each item would need output keys of its own); fan out single-node steps, or drop `forEach`');
   const runAsUser = d.runAsUser ?? 1000;
   if (!Number.isInteger(runAsUser) || runAsUser < 1) issues.add(`${path}.runAsUser`, d.runAsUser, 'must be a non-root uid (a whole number ≥ 1)');
   const reg = d.registerModel;

@@ -422,6 +422,14 @@ export class RunningPod {
   /** Every Service's DNS names at 127.0.0.1 (managedHostsFileContent's header and the pod's own name first). */
   private async hosts(): Promise<string> {
     const lines = ['# Kubernetes-managed hosts file (the harness: every Service is on the loopback).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `127.0.0.1\t${this.name}`];
+    // Pods with a hostname under a headless Service (`subdomain`) of this node: DNS gives them
+    // `<hostname>.<subdomain>.<ns>.svc.cluster.local` (Kubernetes DNS specification, "Pod's hostname and subdomain fields").
+    for (const p of this.kubelet.pods) {
+      const { hostname, subdomain } = p.pod.spec;
+      if (!hostname || !subdomain) continue;
+      const base = `${hostname}.${subdomain}.${p.pod.namespace}`;
+      lines.push(`127.0.0.1\t${base}.svc.cluster.local ${base}.svc${p.pod.namespace === this.pod.namespace ? ` ${hostname}.${subdomain}` : ''}`);
+    }
     for (const s of await this.kubelet.o.source.listObjects('Service')) {
       const n = s.metadata.name;
       const ns = s.metadata.namespace ?? 'default';
