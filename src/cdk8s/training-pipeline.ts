@@ -62,8 +62,10 @@ export class TrainingPipeline extends Construct {
   public readonly pipelineName: string;
   /** The namespace its objects and runs live in. */
   public readonly namespace: string;
-  /** The ServiceAccount every step runs as. */
+  /** The ServiceAccount every step runs as (no API token). */
   public readonly serviceAccountName: string;
+  /** The ServiceAccount of Argo's executor in the steps' pods: the only one with API rights (WorkflowTaskResults, a multi-node step's Job). */
+  public readonly executorServiceAccountName: string;
 
   private readonly context?: PlatformContext;
   private definition: PipelineDefinition;
@@ -96,9 +98,22 @@ export class TrainingPipeline extends Construct {
     const labels = appLabels(spec.name, 'training-pipeline', this.context?.name ?? spec.name);
     const metadata = (name: string) => ({ name, namespace: spec.namespace, labels });
 
+    // The steps' ServiceAccount (their store identity on AWS) mounts no API token: the user's code never
+    // holds one. Argo's executor (the init and wait containers, a resource step's main) calls the API
+    // server as a ServiceAccount of its own, whose token Argo mounts into those containers only
+    // (`executor.serviceAccountName`, workflow/controller/workflowpod.go setupServiceAccount/newExecContainer),
+    // from the token Secret it looks up by name (`<sa>.service-account-token`, util/secrets/secret_name.go).
     this.serviceAccount = kube(this, 'service-account', KUBE.ServiceAccount, {
       metadata: Object.assign({}, metadata(this.serviceAccountName),
         this.context?.store.serviceAccountAnnotations ? { annotations: { ...this.context.store.serviceAccountAnnotations } } : {}),
+      automountServiceAccountToken: false,
+    });
+    this.executorServiceAccountName = childName(spec.name, 'executor');
+    kube(this, 'executor-service-account', KUBE.ServiceAccount, { metadata: metadata(this.executorServiceAccountName), automountServiceAccountToken: false });
+    kube(this, 'executor-token', KUBE.Secret, {
+      metadata: Object.assign({}, metadata(`${this.executorServiceAccountName}.service-account-token`), { annotations: { 'kubernetes.io/service-account.name': this.executorServiceAccountName } }),
+      // Filled by the API server's token controller; no credential is written here.
+      type: 'kubernetes.io/service-account-token',
     });
     this.annotateReadScopes();
     // GPU fit, gang size, tenant quota and data access are synth-time checks (src/cdk8s/checks.ts).
@@ -113,11 +128,11 @@ export class TrainingPipeline extends Construct {
         severities,
       };
     }, () => (this.context ? [pipelineDataAccess(this.current)] : []));
-    kube(this, 'role', KUBE.Role, { metadata: metadata(this.serviceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
+    kube(this, 'role', KUBE.Role, { metadata: metadata(this.executorServiceAccountName), rules: Lazy.any({ produce: () => this.rules() }) });
     kube(this, 'role-binding', KUBE.RoleBinding, {
-      metadata: metadata(this.serviceAccountName),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.serviceAccountName },
-      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: spec.namespace }],
+      metadata: metadata(this.executorServiceAccountName),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.executorServiceAccountName },
+      subjects: [{ kind: 'ServiceAccount', name: this.executorServiceAccountName, namespace: spec.namespace }],
     });
     new K8sObject(this, 'workflow-template', {
       apiVersion: 'argoproj.io/v1alpha1',
@@ -217,7 +232,7 @@ export class TrainingPipeline extends Construct {
     if (this.current.steps.length === 0) {
       new Issues(`TrainingPipeline "${this.pipelineName}"`).add('steps', [], 'must have at least one step: give `steps` or call addStep()').throwIfAny();
     }
-    return workflowSpec(this.current, { serviceAccount: this.serviceAccountName, images: { mlflow: this.mlflowImage } });
+    return workflowSpec(this.current, { serviceAccount: this.serviceAccountName, executorServiceAccount: this.executorServiceAccountName, images: { mlflow: this.mlflowImage } });
   }
 
   private rules(): Json<k8s.PolicyRule>[] {

@@ -27,7 +27,7 @@ describe('platformReport: the numbers of a platform sized to be checked by hand'
   test('objects emitted: one row per construct, by kind, adding up to every object of the chart', () => {
     const objects = section(md, 'Objects emitted');
     expect(rows(objects, 'TuningSweep')).toEqual(['| TuningSweep | hp | team | 4 | ConfigMap 1, Job 2, ServiceAccount 1 |']);
-    expect(rows(objects, 'TrainingPipeline')).toEqual(['| TrainingPipeline | train | team | 4 | Role 1, RoleBinding 1, ServiceAccount 1, WorkflowTemplate 1 |']);
+    expect(rows(objects, 'TrainingPipeline')).toEqual(['| TrainingPipeline | train | team | 6 | Role 1, RoleBinding 1, Secret 1, ServiceAccount 2, WorkflowTemplate 1 |']);
     const total = report.constructs.reduce((s, c) => s + c.objects.reduce((t, o) => t + o.count, 0), 0);
     expect(total).toBe(chart.toJson().length);
     expect(report.constructs.map((c) => `${c.kind} ${c.name}`)).toEqual(['MlPlatform ml', 'TrainingPipeline train', 'TuningSweep hp', 'ModelEndpoint serve']);
@@ -79,7 +79,7 @@ describe('platformReport: the numbers of a platform sized to be checked by hand'
     const split = buildFixture({ separatePlatformChart: true });
     expect(platformReport(split.chart).summary).toBe([
       'construct         name   objects    cpu    memory  gpus',
-      'TrainingPipeline  train        4    0/5    0/18Gi   0/1',
+      'TrainingPipeline  train        6    0/5    0/18Gi   0/1',
       'TuningSweep       hp           4  0/4.3  0/17.5Gi   0/2',
       'ModelEndpoint     serve       19    6/6   24/24Gi   3/3',
       '',

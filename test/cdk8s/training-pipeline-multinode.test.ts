@@ -53,7 +53,7 @@ describe('multi-node step as an Indexed Job + headless Service (default)', () =>
   test('Argo creates it as a resource step, owned by the run, and waits for every index to succeed', () => {
     expect(t.resource).toMatchObject({ action: 'create', setOwnerReference: true, successCondition: 'status.succeeded > 1', failureCondition: 'status.failed > 4' });
     expect(t).toMatchObject({ activeDeadlineSeconds: 14400, retryStrategy: { limit: 1, retryPolicy: 'Always' }, inputs: { parameters: [{ name: 'steps' }] } });
-    expect(find(objects, 'Role', 'llm-workflow').rules).toEqual([
+    expect(find(objects, 'Role', 'llm-executor').rules).toEqual([
       { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get'] },
     ]);
@@ -125,7 +125,7 @@ describe('multi-node step as a JobSet', () => {
     expect(c.env[2]).toEqual({ name: 'MASTER_ADDR', value: '$(JOB_NAME)-node-0-0.$(JOB_NAME)' });
     expect(c.env[1].valueFrom.fieldRef.fieldPath).toBe("metadata.labels['jobset.sigs.k8s.io/jobset-name']");
     expect(t.resource).toMatchObject({ successCondition: 'status.terminalState == Completed', failureCondition: 'status.terminalState == Failed' });
-    expect(find(objects, 'Role', 'llm-workflow').rules[1]).toEqual({ apiGroups: ['jobset.x-k8s.io'], resources: ['jobsets'], verbs: ['create', 'get'] });
+    expect(find(objects, 'Role', 'llm-executor').rules[1]).toEqual({ apiGroups: ['jobset.x-k8s.io'], resources: ['jobsets'], verbs: ['create', 'get'] });
     expect(objects.some((o) => o.kind === 'Service')).toBe(false);
   });
 });

@@ -57,14 +57,24 @@ describe('TrainingPipeline with minimal props', () => {
     expectRestrictedTemplates(find(objects, 'WorkflowTemplate', 'train'));
   });
 
-  test('creates the WorkflowTemplate, its ServiceAccount and the least RBAC Argo\'s executor needs', () => {
+  test('creates the WorkflowTemplate, its ServiceAccount (no API token) and the least RBAC Argo\'s executor needs, for the executor alone', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
-      'ServiceAccount/team-a/train-workflow', 'Role/team-a/train-workflow', 'RoleBinding/team-a/train-workflow', 'WorkflowTemplate/team-a/train',
+      'ServiceAccount/team-a/train-workflow', 'ServiceAccount/team-a/train-executor', 'Secret/team-a/train-executor.service-account-token',
+      'Role/team-a/train-executor', 'RoleBinding/team-a/train-executor', 'WorkflowTemplate/team-a/train',
     ]);
-    expect(find(objects, 'Role', 'train-workflow').rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] }]);
-    expect(find(objects, 'RoleBinding', 'train-workflow').subjects).toEqual([{ kind: 'ServiceAccount', name: 'train-workflow', namespace: 'team-a' }]);
+    expect(find(objects, 'ServiceAccount', 'train-workflow').automountServiceAccountToken).toBe(false);
+    expect(find(objects, 'Role', 'train-executor').rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] }]);
+    expect(find(objects, 'RoleBinding', 'train-executor').subjects).toEqual([{ kind: 'ServiceAccount', name: 'train-executor', namespace: 'team-a' }]);
+    // The token Secret Argo mounts into its executor containers only (util/secrets/secret_name.go TokenName); the API server fills it.
+    expect(find(objects, 'Secret', 'train-executor.service-account-token')).toMatchObject({
+      type: 'kubernetes.io/service-account-token', metadata: { annotations: { 'kubernetes.io/service-account.name': 'train-executor' } },
+    });
+    expect(find(objects, 'Secret', 'train-executor.service-account-token').data).toBeUndefined();
     const spec = find(objects, 'WorkflowTemplate', 'train').spec;
-    expect(spec).toMatchObject({ entrypoint: 'main', serviceAccountName: 'train-workflow', podGC: { strategy: 'OnPodSuccess' }, ttlStrategy: { secondsAfterSuccess: 86400, secondsAfterFailure: 604800 } });
+    expect(spec).toMatchObject({
+      entrypoint: 'main', serviceAccountName: 'train-workflow', automountServiceAccountToken: false, executor: { serviceAccountName: 'train-executor' },
+      podGC: { strategy: 'OnPodSuccess' }, ttlStrategy: { secondsAfterSuccess: 86400, secondsAfterFailure: 604800 },
+    });
     expect(spec.templates.map((t: any) => t.name)).toEqual(['main', 'step-fit']);
   });
 

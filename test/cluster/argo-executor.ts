@@ -123,9 +123,25 @@ export class ArgoExecutor {
     await this.finish(pod, result).catch(() => undefined);
   }
 
-  /** A token of the pod's ServiceAccount, bound to the pod (what the kubelet projects into it). */
+  /**
+   * The token the executor's containers hold: with `executor.serviceAccountName`, the token Secret Argo
+   * mounts into them as volume `exec-sa-token` (workflow/controller/workflowpod.go setupServiceAccount,
+   * filled by the API server's token controller); else a token of the pod's ServiceAccount, bound to
+   * the pod (what the kubelet projects into it).
+   */
   private async token(pod: any): Promise<string> {
     const ns = pod.metadata.namespace;
+    const exec = (pod.spec.volumes ?? []).find((v: any) => v.name === 'exec-sa-token')?.secret?.secretName;
+    if (exec) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const secret = await this.plane.admin.request('GET', `/api/v1/namespaces/${ns}/secrets/${exec}`).catch(() => undefined);
+        const token = secret?.data?.token;
+        if (token) return Buffer.from(token, 'base64').toString('utf8');
+        if (Date.now() > deadline) throw new Error(`the executor's token Secret ${ns}/${exec} was not filled by the token controller within 60 s`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const sa = pod.spec.serviceAccountName ?? 'default';
     const r = await this.plane.admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
       apiVersion: 'authentication.k8s.io/v1',

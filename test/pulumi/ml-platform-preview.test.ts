@@ -79,12 +79,14 @@ test('preview: workload objects list with kind and name; their role ARN (IRSA) a
   const objects = async (c: string) => mocks.childrenOf((await mocks.one('mlplatform:index:KubernetesObjects', `${c}-objects`)).urn);
   expect((await objects('pv-train')).map((r) => `${r.type} ${r.name}`).sort()).toEqual([
     'kubernetes:argoproj.io/v1alpha1:WorkflowTemplate pv-train-objects-workflowtemplate-vision-pv-train',
+    'kubernetes:core/v1:Secret pv-train-objects-secret-vision-pv-train-executor.service-account-token',
+    'kubernetes:core/v1:ServiceAccount pv-train-objects-serviceaccount-vision-pv-train-executor',
     'kubernetes:core/v1:ServiceAccount pv-train-objects-serviceaccount-vision-pv-train-workflow',
-    'kubernetes:rbac.authorization.k8s.io/v1:Role pv-train-objects-role-vision-pv-train-workflow',
-    'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding pv-train-objects-rolebinding-vision-pv-train-workflow',
+    'kubernetes:rbac.authorization.k8s.io/v1:Role pv-train-objects-role-vision-pv-train-executor',
+    'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding pv-train-objects-rolebinding-vision-pv-train-executor',
   ]);
   expect((await objects('pv-serve')).map((r) => r.inputs.kind)).toEqual(expect.arrayContaining(['ServiceAccount', 'Deployment', 'Service', 'PodDisruptionBudget']));
-  const sa = (await objects('pv-train')).find((r) => r.inputs.kind === 'ServiceAccount')!;
+  const sa = (await objects('pv-train')).find((r) => r.inputs.kind === 'ServiceAccount' && r.inputs.metadata.name === 'pv-train-workflow')!;
   expect(sa.inputs.metadata.name).toBe('pv-train-workflow');
   expect(typeof sa.inputs.metadata.annotations['eks.amazonaws.com/role-arn']).not.toBe('string'); // its own role, not yet created
   expect(JSON.stringify((await objects('pv-train')).map((r) => r.inputs))).not.toContain('mlplatform-cloud-value-');

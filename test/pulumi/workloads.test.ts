@@ -116,7 +116,8 @@ describe('workloads on a Pod Identity platform', () => {
     expect((await mocks.one('mlplatform:index:TrainingPipeline', 'pi-churn')).parent).toBeUndefined();
     const objects = await objectsOf('pi-churn');
     expect(objects.map((o) => `${o.inputs.kind}/${o.inputs.metadata.name}`).sort()).toEqual([
-      expect.stringMatching(/^ConfigMap\/pi-churn-step-io-[0-9a-f]{8}$/), 'Role/pi-churn-workflow', 'RoleBinding/pi-churn-workflow', 'ServiceAccount/pi-churn-workflow', 'WorkflowTemplate/pi-churn',
+      expect.stringMatching(/^ConfigMap\/pi-churn-step-io-[0-9a-f]{8}$/), 'Role/pi-churn-executor', 'RoleBinding/pi-churn-executor', 'Secret/pi-churn-executor.service-account-token', 'ServiceAccount/pi-churn-executor',
+      'ServiceAccount/pi-churn-workflow', 'WorkflowTemplate/pi-churn',
     ]);
     expect(objects.map((o) => o.type)).toEqual(expect.arrayContaining(['kubernetes:argoproj.io/v1alpha1:WorkflowTemplate', 'kubernetes:core/v1:ServiceAccount']));
     expect(w.pipeline.pipeline.spec.name).toBe('pi-churn');

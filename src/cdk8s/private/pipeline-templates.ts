@@ -32,7 +32,7 @@ export function outputKey(p: PipelineSpec, s: StepSpec & { fanOut?: boolean }, n
 }
 
 /** The `spec` of the pipeline's WorkflowTemplate. */
-export function workflowSpec(p: PipelineSpec, o: { serviceAccount: string; images: PipelineImages }): Json {
+export function workflowSpec(p: PipelineSpec, o: { serviceAccount: string; executorServiceAccount: string; images: PipelineImages }): Json {
   const templates: Json[] = [dagTemplate(p)];
   for (const s of p.steps) {
     templates.push(s.distributed ? resourceTemplate(p, s, o.serviceAccount, o.images.mlflow) : containerTemplate(p, s, o.images.mlflow));
@@ -42,6 +42,8 @@ export function workflowSpec(p: PipelineSpec, o: { serviceAccount: string; image
   return {
     entrypoint: templateNames.main,
     serviceAccountName: o.serviceAccount,
+    automountServiceAccountToken: false,
+    executor: { serviceAccountName: o.executorServiceAccount },
     ...(p.parameters.length ? {
       arguments: {
         parameters: p.parameters.map((x) => ({
