@@ -72,8 +72,12 @@ describe('TrainingPipeline with minimal props', () => {
     expect(find(objects, 'Secret', 'train-executor.service-account-token').data).toBeUndefined();
     const spec = find(objects, 'WorkflowTemplate', 'train').spec;
     expect(spec).toMatchObject({
-      entrypoint: 'main', serviceAccountName: 'train-workflow', automountServiceAccountToken: false, executor: { serviceAccountName: 'train-executor' },
-      podGC: { strategy: 'OnPodSuccess' }, ttlStrategy: { secondsAfterSuccess: 86400, secondsAfterFailure: 604800 },
+      entrypoint: 'main',
+      serviceAccountName: 'train-workflow',
+      automountServiceAccountToken: false,
+      executor: { serviceAccountName: 'train-executor' },
+      podGC: { strategy: 'OnPodSuccess' },
+      ttlStrategy: { secondsAfterSuccess: 86400, secondsAfterFailure: 604800 },
     });
     expect(spec.templates.map((t: any) => t.name)).toEqual(['main', 'step-fit']);
   });
