@@ -34,7 +34,7 @@ export interface ExampleSettings {
 export function platformDeclarations(s: Pick<ExampleSettings, 'gpuNodeRoleArn' | 'karpenterNodeRole'>): Pick<MlPlatformArgs, 'namespace' | 'tracking' | 'exposure' | 'nodes' | 'gpuPools' | 'tenants'> {
   return {
     namespace: 'mlplatform',
-    tracking: { workers: 2, serverOptions: '--timeout-keep-alive 120', auth: TrackingAuth.basic({ defaultPermission: 'READ' }) },
+    tracking: { workers: 2, serverOptions: '--timeout-keep-alive 120', auth: TrackingAuth.basic() },
     // The tracking UI on the platform's own Gateway (Envoy Gateway), TLS from cert-manager; endpoints
     // and sweep dashboards of the tenants attach to its `*.models.example.com` listeners.
     exposure: Exposure.gateway({ host: 'mlflow.example.com', tls: { clusterIssuer: 'letsencrypt' }, apps: { hostnames: ['*.models.example.com'] } }),
