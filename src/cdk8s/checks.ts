@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import {
-  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkDemands, CHECK_IDS, checkReads, podRequest, StoreAccess, StorePath, StoreWrites,
-  WorkloadDataAccess, WorkloadDemand,
+  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkClusterQueueFlavors, checkDemands, CHECK_IDS, checkKueueAdmission, checkReads, KueueObjects,
+  kueueObjects, podRequest, queuedPodSets, StoreAccess, StorePath, StoreWrites, WorkloadDataAccess, WorkloadDemand,
 } from '../core/checks';
 import { Issues } from '../core/errors';
 import { Cpu, Size } from '../core/quantities';
@@ -29,6 +29,8 @@ const CHECK_INPUT = Symbol.for('mlplatform.checks.input');
 const DEMANDS_ONLY = Symbol.for('mlplatform.checks.demandsOnly');
 /** Key of the method returning a workload's writes alone. */
 const CHECK_WRITES = Symbol.for('mlplatform.checks.writes');
+/** Key of the method returning a platform's Kueue admission findings. */
+const CHECK_ADMISSION = Symbol.for('mlplatform.checks.admission');
 
 interface Checked extends IConstruct {
   /** Demands only (the platform's own services): nothing to check, so left out of the validations. */
@@ -36,6 +38,8 @@ interface Checked extends IConstruct {
   [CHECK_INPUT](): WorkloadCheckInput;
   /** Its writes alone (cheaper than the whole input). */
   [CHECK_WRITES]?(): readonly WorkloadDataAccess[];
+  /** A platform's Kueue admission findings, after its severity overrides. */
+  [CHECK_ADMISSION]?(): CheckFinding[];
 }
 
 
@@ -109,6 +113,9 @@ export const checksWiring = {
     const c = construct as unknown as Record<symbol, unknown>;
     c[CHECK_INPUT] = (): WorkloadCheckInput => ({ demands: demands(), dataAccess: [], severities: {} });
     c[DEMANDS_ONLY] = true;
+    // A platform: the Kueue admission of the queued workloads of its tenants, checked on the synthesized objects.
+    c[CHECK_ADMISSION] = () => applySeverities(admissionFindings(construct), (construct as { checkSeverities?: CheckSeverities }).checkSeverities ?? {});
+    construct.node.addValidation({ validate: () => report((c[CHECK_ADMISSION] as () => CheckFinding[])()) });
     generation++;
   },
   /** The prefixes granted to `construct`. */
@@ -191,7 +198,49 @@ function collect(scope: IConstruct): { construct: Checked; finding: CheckFinding
     const data = [...labels].flatMap((l) => byLabel.get(l) ?? []).sort((a, b) => a - b).map((i) => allData[i]);
     for (const finding of findingsOf(w.input, data)) out.push({ construct: w.construct, finding });
   }
+  for (const platform of checkedUnder(scope).filter((c) => c[CHECK_ADMISSION])) {
+    for (const finding of platform[CHECK_ADMISSION]!()) out.push({ construct: platform, finding });
+  }
   return out.sort((a, b) => rank(a.finding) - rank(b.finding));
+}
+
+/** Kinds whose objects the Kueue admission check reads. */
+const ADMISSION_KINDS = new Set(['ResourceFlavor', 'ClusterQueue', 'LocalQueue', 'Job', 'WorkflowTemplate', 'Workflow', 'CronWorkflow', 'Application', 'HelmRelease']);
+
+/**
+ * Kueue admission (core `checkKueueAdmission`, Kueue 0.19's rules) of the queued Jobs of the app
+ * whose LocalQueue is in a namespace of `platform`'s tenants, and the platform's ClusterQueues'
+ * flavors, on the synthesized objects: what Kueue will be given, not what the specs meant.
+ */
+function admissionFindings(platform: IConstruct): CheckFinding[] {
+  const own = platform.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'ClusterQueue');
+  if (own.length === 0) return [];
+  const objects: unknown[] = [];
+  const ownerOf = new Map<unknown, Checked>();
+  for (const c of platform.node.root.node.findAll()) {
+    if (!(c instanceof ApiObject) || !ADMISSION_KINDS.has(c.kind)) continue;
+    const json = c.toJson();
+    objects.push(json);
+    for (let s: IConstruct | undefined = c.node.scope; s; s = s.node.scope) {
+      if (isChecked(s)) {
+        ownerOf.set(json, s);
+        break;
+      }
+    }
+  }
+  const kueue = kueueObjects(objects);
+  const mine = new Set(own.map((o) => o.name));
+  const namespaces = new Set([...kueue.localQueues.values()].filter((lq) => mine.has(lq.spec?.clusterQueue)).map((lq) => lq.metadata?.namespace));
+  const findings: CheckFinding[] = [];
+  for (const o of objects) {
+    const sets = queuedPodSets([o]).filter((p) => namespaces.has(p.namespace));
+    if (sets.length === 0) continue;
+    const owner = ownerOf.get(o);
+    const demand = owner && !owner[DEMANDS_ONLY] ? owner[CHECK_INPUT]().demands[0] : undefined;
+    findings.push(...checkKueueAdmission(sets, kueue, (p) => (demand ? `${demand.construct} ${demand.namespace}/${demand.name}` : p.source)));
+  }
+  const onlyMine: KueueObjects = Object.assign({}, kueue, { clusterQueues: new Map([...kueue.clusterQueues].filter(([n]) => mine.has(n))) });
+  return [...checkClusterQueueFlavors(onlyMine, (cq) => `MlPlatform ${(platform as { namespace?: string }).namespace}/${platform.node.id} ClusterQueue ${cq}`), ...findings];
 }
 
 /** Every schedulable unit of the workload constructs (TrainingPipeline, TuningSweep, ModelEndpoint, MlPlatform) in the app of `scope`. */
@@ -215,7 +264,11 @@ export function formatFinding(f: CheckFinding): string {
 
 function validateWorkload(construct: Checked): string[] {
   const input = construct[CHECK_INPUT]();
-  const mine = findingsOf(input, checkReads(input.dataAccess, appChecksOf(construct).writes)).sort((a, b) => rank(a) - rank(b));
+  return report(findingsOf(input, checkReads(input.dataAccess, appChecksOf(construct).writes)).sort((a, b) => rank(a) - rank(b)));
+}
+
+/** Prints the warnings of `mine` and returns its errors, formatted (what a cdk8s validation returns). */
+function report(mine: readonly CheckFinding[]): string[] {
   for (const f of mine.filter((x) => x.severity === 'warning')) {
     // Warnings do not fail synthesis: print them where `cdk8s synth` users see them.
     console.warn(`[mlplatform] ${formatFinding(f)}`);
