@@ -42,7 +42,7 @@ export function embeddedManifests(obj: unknown): EmbeddedManifest[] {
     const docs = parseAllDocuments(manifest.replace(/\{\{[^}]*\}\}/g, ARGO_PLACEHOLDER));
     for (const doc of docs) {
       if (doc.errors.length > 0) {
-        out.push(Object.assign({}, base, { error: doc.errors[0].message }));
+        out.push(Object.assign({}, base, { error: doc.errors[0].message.split('\n')[0].trim() }));
         continue;
       }
       const o = doc.toJS();
