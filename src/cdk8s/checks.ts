@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import {
   applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkClusterQueueFlavors, checkDemands, CHECK_IDS, checkKueueAdmission, checkReads, KueueObjects,
-  kueueObjects, podRequest, queuedPodSets, StoreAccess, StorePath, StoreWrites, WorkloadDataAccess, WorkloadDemand,
+  KUEUE_QUEUE_LABEL, kueueObjects, podRequest, queuedPodSets, StoreAccess, StorePath, StoreWrites, WorkloadDataAccess, WorkloadDemand,
 } from '../core/checks';
 import { Issues } from '../core/errors';
 import { Cpu, Size } from '../core/quantities';
@@ -204,40 +204,43 @@ function collect(scope: IConstruct): { construct: Checked; finding: CheckFinding
   return out.sort((a, b) => rank(a.finding) - rank(b.finding));
 }
 
-/** Kinds whose objects the Kueue admission check reads. */
-const ADMISSION_KINDS = new Set(['ResourceFlavor', 'ClusterQueue', 'LocalQueue', 'Job', 'WorkflowTemplate', 'Workflow', 'CronWorkflow', 'Application', 'HelmRelease']);
+/** Kinds of the Kueue objects (and of the add-on objects carrying its configuration). */
+const KUEUE_KINDS = new Set(['ResourceFlavor', 'ClusterQueue', 'LocalQueue', 'Application', 'HelmRelease']);
+/** Kinds that may submit pods to a queue: Jobs, and Argo objects whose resource templates create Jobs. */
+const QUEUED_KINDS = new Set(['Job', 'WorkflowTemplate', 'Workflow', 'CronWorkflow']);
+
+/** The nearest checked construct above `c`. */
+function checkedOwnerOf(c: IConstruct): Checked | undefined {
+  for (let s: IConstruct | undefined = c.node.scope; s; s = s.node.scope) if (isChecked(s)) return s;
+  return undefined;
+}
 
 /**
  * Kueue admission (core `checkKueueAdmission`, Kueue 0.19's rules) of the queued Jobs of the app
  * whose LocalQueue is in a namespace of `platform`'s tenants, and the platform's ClusterQueues'
- * flavors, on the synthesized objects: what Kueue will be given, not what the specs meant.
+ * flavors, on the synthesized objects: what Kueue will be given, not what the specs meant. Only
+ * objects that can be queued are rendered: Jobs with the queue-name label, and Argo objects in a
+ * queued namespace whose construct has a multi-node step (the others create no Job).
  */
 function admissionFindings(platform: IConstruct): CheckFinding[] {
   const own = platform.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'ClusterQueue');
   if (own.length === 0) return [];
-  const objects: unknown[] = [];
-  const ownerOf = new Map<unknown, Checked>();
-  for (const c of platform.node.root.node.findAll()) {
-    if (!(c instanceof ApiObject) || !ADMISSION_KINDS.has(c.kind)) continue;
-    const json = c.toJson();
-    objects.push(json);
-    for (let s: IConstruct | undefined = c.node.scope; s; s = s.node.scope) {
-      if (isChecked(s)) {
-        ownerOf.set(json, s);
-        break;
-      }
-    }
-  }
-  const kueue = kueueObjects(objects);
+  const all = platform.node.root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  const kueue = kueueObjects(all.filter((c) => KUEUE_KINDS.has(c.kind)).map((c) => c.toJson()));
   const mine = new Set(own.map((o) => o.name));
   const namespaces = new Set([...kueue.localQueues.values()].filter((lq) => mine.has(lq.spec?.clusterQueue)).map((lq) => lq.metadata?.namespace));
   const findings: CheckFinding[] = [];
-  for (const o of objects) {
-    const sets = queuedPodSets([o]).filter((p) => namespaces.has(p.namespace));
+  for (const c of all) {
+    if (!QUEUED_KINDS.has(c.kind)) continue;
+    const patched = (c as unknown as { patches?: readonly unknown[] }).patches?.length !== 0;
+    const owner = checkedOwnerOf(c);
+    const demands = owner && !owner[DEMANDS_ONLY] ? owner[CHECK_INPUT]().demands : undefined;
+    if (!patched && c.kind === 'Job' && c.metadata.getLabel(KUEUE_QUEUE_LABEL) === undefined) continue;
+    if (!patched && c.kind !== 'Job' && (!namespaces.has(c.metadata.namespace) || (demands && !demands.some((d) => d.gang)))) continue;
+    const sets = queuedPodSets([c.toJson()]).filter((p) => namespaces.has(p.namespace));
     if (sets.length === 0) continue;
-    const owner = ownerOf.get(o);
-    const demand = owner && !owner[DEMANDS_ONLY] ? owner[CHECK_INPUT]().demands[0] : undefined;
-    findings.push(...checkKueueAdmission(sets, kueue, (p) => (demand ? `${demand.construct} ${demand.namespace}/${demand.name}` : p.source)));
+    const label = demands?.[0] ? `${demands[0].construct} ${demands[0].namespace}/${demands[0].name}` : undefined;
+    findings.push(...checkKueueAdmission(sets, kueue, (p) => label ?? p.source));
   }
   const onlyMine: KueueObjects = Object.assign({}, kueue, { clusterQueues: new Map([...kueue.clusterQueues].filter(([n]) => mine.has(n))) });
   return [...checkClusterQueueFlavors(onlyMine, (cq) => `MlPlatform ${(platform as { namespace?: string }).namespace}/${platform.node.id} ClusterQueue ${cq}`), ...findings];

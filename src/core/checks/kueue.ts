@@ -122,7 +122,7 @@ export function queuedPodSets(objects: readonly unknown[]): QueuedPodSet[] {
     const o = x as Obj;
     const own = queuedJob(o, `Job ${o?.metadata?.namespace ?? 'default'}/${o?.metadata?.name}`);
     if (own) out.push(own);
-    for (const e of embeddedManifests(o)) {
+    for (const e of embeddedManifests(o, KUEUE_QUEUE_LABEL)) {
       if (!e.object) continue;
       const job = queuedJob(e.object, `${o.kind} ${o.metadata?.namespace ?? 'default'}/${o.metadata?.name} template "${e.templateName}" Job`, o.metadata?.namespace);
       if (job) out.push(job);

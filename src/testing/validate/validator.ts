@@ -128,7 +128,13 @@ class ManifestValidator implements Validator {
     obj: JsonObject, doc: number, out: CallState,
     add: (list: Finding[], pointer: string, message: string, source: FindingSource, origin?: string) => void,
   ): void {
-    for (const e of embeddedManifests(obj)) {
+    // Read as the validator reads any manifest text (YAML 1.1, as kubectl): the `parse` layer's rules.
+    const parse = (text: string) => {
+      const parsed = parseManifests(text);
+      if (parsed.errors.length > 0) throw new Error(parsed.errors[0].message);
+      return parsed.objects;
+    };
+    for (const e of embeddedManifests(obj, undefined, parse)) {
       if (e.object === undefined) {
         add(out.errors, e.pointer, `embedded manifest of template "${e.templateName}" does not parse: ${e.error}`, 'parse');
         continue;
