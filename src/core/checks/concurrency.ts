@@ -14,6 +14,8 @@ export interface AtOnce {
  * partial order as a matrix over `units`' indices.
  */
 function precedence(units: readonly WorkloadDemand[]): boolean[][] {
+  const cached = PRECEDENCE.get(units);
+  if (cached) return cached;
   const index = new Map(units.map((u, i) => [u.unit, i]));
   const before: boolean[][] = units.map(() => units.map(() => false));
   const done = units.map(() => false);
@@ -31,8 +33,12 @@ function precedence(units: readonly WorkloadDemand[]): boolean[][] {
     done[i] = true;
   };
   units.forEach((_, i) => visit(i, new Set()));
+  PRECEDENCE.set(units, before);
   return before;
 }
+
+/** The order of a list of units, computed once per list (the checks ask for the peak of several resources of one construct). */
+const PRECEDENCE = new WeakMap<readonly WorkloadDemand[], boolean[][]>();
 
 /**
  * The maximum-weight antichain of a partial order (the heaviest set of pairwise unordered units)
@@ -43,6 +49,14 @@ function precedence(units: readonly WorkloadDemand[]): boolean[][] {
  */
 function heaviestAntichain(weights: readonly number[], before: readonly (readonly boolean[])[]): number[] {
   const n = weights.length;
+  // A chain (every two units ordered, the usual pipeline): the heaviest single unit.
+  let chained = true;
+  for (let u = 0; u < n && chained; u++) for (let v = u + 1; v < n && chained; v++) if (!before[u][v] && !before[v][u]) chained = false;
+  if (chained) {
+    let best = -1;
+    for (let u = 0; u < n; u++) if (weights[u] > 0 && (best < 0 || weights[u] > weights[best])) best = u;
+    return best < 0 ? [] : [best];
+  }
   const S = 2 * n;
   const T = 2 * n + 1;
   // Residual capacities, dense (pipelines have tens of steps).
@@ -99,12 +113,17 @@ function heaviestAntichain(weights: readonly number[], before: readonly (readonl
  * exact when the pods weigh the same (the usual case: GPUs per pod of one pool).
  */
 export function peakAtOnce(units: readonly WorkloadDemand[], weight: (d: WorkloadDemand) => number): AtOnce {
-  const before = precedence(units);
   const per = units.map(weight);
   const total = (i: number) => units[i].pods.max * per[i];
+  const cap = units.find((u) => u.parallelism !== undefined)?.parallelism;
+  // Units without dependencies (a sweep, an endpoint, a platform) all run at once: their sum, no flow to solve.
+  if (cap === undefined && units.every((u) => u.after === undefined || u.after.length === 0)) {
+    const positive = units.filter((_, i) => total(i) > 0);
+    return { total: units.reduce((sum, _, i) => sum + total(i), 0), units: positive };
+  }
+  const before = precedence(units);
   const chain = heaviestAntichain(units.map((_, i) => total(i)), before);
   let peak = chain.reduce((s, i) => s + total(i), 0);
-  const cap = units.find((u) => u.parallelism !== undefined)?.parallelism;
   if (cap !== undefined && peak > 0) {
     // Each candidate θ: one pod weight (a gang's whole weight counts as one Argo pod).
     const thetas = [...new Set(units.map((u, i) => (u.gang ? u.pods.max * per[i] : per[i])).filter((x) => x > 0))];
