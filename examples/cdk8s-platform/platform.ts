@@ -30,7 +30,7 @@ export function buildPlatform(app: App): { chart: Chart; platform: MlPlatform } 
 
   // Teams: namespace, quota (GPUs per pool), defaults, RBAC, policies, Kueue queue.
   platform.addTenant('vision', {
-    quota: { cpu: Cpu.cores(64), memory: Size.gibibytes(640), gpus: { a10g: 8, h100: 16 } },
+    quota: { cpu: Cpu.cores(72), memory: Size.gibibytes(640), gpus: { a10g: 8, h100: 16 } },
     access: { admins: ['ml-platform-admins'], editors: ['vision-team'] },
     queue: true,
   });

@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import {
-  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkDemands, CHECK_IDS, checkReads, podRequest, StoreAccess, StorePath, StoreWrites,
-  WorkloadDataAccess, WorkloadDemand,
+  applySeverities, CheckFinding, CheckSeverities, CheckTarget, checkClusterQueueFlavors, checkDemands, CHECK_IDS, checkKueueAdmission, checkReads, KueueObjects,
+  KUEUE_QUEUE_LABEL, kueueObjects, podRequest, queuedPodSets, StoreAccess, StorePath, StoreWrites, WorkloadDataAccess, WorkloadDemand,
 } from '../core/checks';
 import { Issues } from '../core/errors';
 import { Cpu, Size } from '../core/quantities';
@@ -29,6 +29,8 @@ const CHECK_INPUT = Symbol.for('mlplatform.checks.input');
 const DEMANDS_ONLY = Symbol.for('mlplatform.checks.demandsOnly');
 /** Key of the method returning a workload's writes alone. */
 const CHECK_WRITES = Symbol.for('mlplatform.checks.writes');
+/** Key of the method returning a platform's Kueue admission findings. */
+const CHECK_ADMISSION = Symbol.for('mlplatform.checks.admission');
 
 interface Checked extends IConstruct {
   /** Demands only (the platform's own services): nothing to check, so left out of the validations. */
@@ -36,6 +38,8 @@ interface Checked extends IConstruct {
   [CHECK_INPUT](): WorkloadCheckInput;
   /** Its writes alone (cheaper than the whole input). */
   [CHECK_WRITES]?(): readonly WorkloadDataAccess[];
+  /** A platform's Kueue admission findings, after its severity overrides. */
+  [CHECK_ADMISSION]?(): CheckFinding[];
 }
 
 
@@ -109,6 +113,9 @@ export const checksWiring = {
     const c = construct as unknown as Record<symbol, unknown>;
     c[CHECK_INPUT] = (): WorkloadCheckInput => ({ demands: demands(), dataAccess: [], severities: {} });
     c[DEMANDS_ONLY] = true;
+    // A platform: the Kueue admission of the queued workloads of its tenants, checked on the synthesized objects.
+    c[CHECK_ADMISSION] = () => applySeverities(admissionFindings(construct), (construct as { checkSeverities?: CheckSeverities }).checkSeverities ?? {});
+    construct.node.addValidation({ validate: () => report((c[CHECK_ADMISSION] as () => CheckFinding[])()) });
     generation++;
   },
   /** The object-store access of every workload of the app `scope` belongs to (the platform's store identities are made of it). */
@@ -195,7 +202,52 @@ function collect(scope: IConstruct): { construct: Checked; finding: CheckFinding
     const data = [...labels].flatMap((l) => byLabel.get(l) ?? []).sort((a, b) => a - b).map((i) => allData[i]);
     for (const finding of findingsOf(w.input, data)) out.push({ construct: w.construct, finding });
   }
+  for (const platform of checkedUnder(scope).filter((c) => c[CHECK_ADMISSION])) {
+    for (const finding of platform[CHECK_ADMISSION]!()) out.push({ construct: platform, finding });
+  }
   return out.sort((a, b) => rank(a.finding) - rank(b.finding));
+}
+
+/** Kinds of the Kueue objects (and of the add-on objects carrying its configuration). */
+const KUEUE_KINDS = new Set(['ResourceFlavor', 'ClusterQueue', 'LocalQueue', 'Application', 'HelmRelease']);
+/** Kinds that may submit pods to a queue: Jobs, and Argo objects whose resource templates create Jobs. */
+const QUEUED_KINDS = new Set(['Job', 'WorkflowTemplate', 'Workflow', 'CronWorkflow']);
+
+/** The nearest checked construct above `c`. */
+function checkedOwnerOf(c: IConstruct): Checked | undefined {
+  for (let s: IConstruct | undefined = c.node.scope; s; s = s.node.scope) if (isChecked(s)) return s;
+  return undefined;
+}
+
+/**
+ * Kueue admission (core `checkKueueAdmission`, Kueue 0.19's rules) of the queued Jobs of the app
+ * whose LocalQueue is in a namespace of `platform`'s tenants, and the platform's ClusterQueues'
+ * flavors, on the synthesized objects: what Kueue will be given, not what the specs meant. Only
+ * objects that can be queued are rendered: Jobs with the queue-name label, and Argo objects in a
+ * queued namespace whose construct has a multi-node step (the others create no Job).
+ */
+function admissionFindings(platform: IConstruct): CheckFinding[] {
+  const own = platform.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'ClusterQueue');
+  if (own.length === 0) return [];
+  const all = platform.node.root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  const kueue = kueueObjects(all.filter((c) => KUEUE_KINDS.has(c.kind)).map((c) => c.toJson()));
+  const mine = new Set(own.map((o) => o.name));
+  const namespaces = new Set([...kueue.localQueues.values()].filter((lq) => mine.has(lq.spec?.clusterQueue)).map((lq) => lq.metadata?.namespace));
+  const findings: CheckFinding[] = [];
+  for (const c of all) {
+    if (!QUEUED_KINDS.has(c.kind)) continue;
+    const patched = (c as unknown as { patches?: readonly unknown[] }).patches?.length !== 0;
+    const owner = checkedOwnerOf(c);
+    const demands = owner && !owner[DEMANDS_ONLY] ? owner[CHECK_INPUT]().demands : undefined;
+    if (!patched && c.kind === 'Job' && c.metadata.getLabel(KUEUE_QUEUE_LABEL) === undefined) continue;
+    if (!patched && c.kind !== 'Job' && (!namespaces.has(c.metadata.namespace) || (demands && !demands.some((d) => d.gang)))) continue;
+    const sets = queuedPodSets([c.toJson()]).filter((p) => namespaces.has(p.namespace));
+    if (sets.length === 0) continue;
+    const label = demands?.[0] ? `${demands[0].construct} ${demands[0].namespace}/${demands[0].name}` : undefined;
+    findings.push(...checkKueueAdmission(sets, kueue, (p) => label ?? p.source));
+  }
+  const onlyMine: KueueObjects = Object.assign({}, kueue, { clusterQueues: new Map([...kueue.clusterQueues].filter(([n]) => mine.has(n))) });
+  return [...checkClusterQueueFlavors(onlyMine, (cq) => `MlPlatform ${(platform as { namespace?: string }).namespace}/${platform.node.id} ClusterQueue ${cq}`), ...findings];
 }
 
 /** Every schedulable unit of the workload constructs (TrainingPipeline, TuningSweep, ModelEndpoint, MlPlatform) in the app of `scope`. */
@@ -219,7 +271,11 @@ export function formatFinding(f: CheckFinding): string {
 
 function validateWorkload(construct: Checked): string[] {
   const input = construct[CHECK_INPUT]();
-  const mine = findingsOf(input, checkReads(input.dataAccess, appChecksOf(construct).writes)).sort((a, b) => rank(a) - rank(b));
+  return report(findingsOf(input, checkReads(input.dataAccess, appChecksOf(construct).writes)).sort((a, b) => rank(a) - rank(b)));
+}
+
+/** Prints the warnings of `mine` and returns its errors, formatted (what a cdk8s validation returns). */
+function report(mine: readonly CheckFinding[]): string[] {
   for (const f of mine.filter((x) => x.severity === 'warning')) {
     // Warnings do not fail synthesis: print them where `cdk8s synth` users see them.
     console.warn(`[mlplatform] ${formatFinding(f)}`);

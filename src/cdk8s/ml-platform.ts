@@ -284,6 +284,8 @@ export class MlPlatform extends Construct {
     const pool = resolveGpuPool(issues, 'options', name, options, this.catalog);
     issues.throwIfAny();
     this.pools.push(pool!);
+    // A pool declared after the flavors were rendered gets its own: any order of pools and tenants renders the same flavors.
+    if (this.flavorsRendered) renderResourceFlavors(this, this.platformName, this.pools);
     if (this.addonOptions.nvidiaDevicePlugin !== false) this.addons.add('nvidiaDevicePlugin');
     this.addonRenderer.ensure(this.addons);
     return pool!;
@@ -317,7 +319,7 @@ export class MlPlatform extends Construct {
     if (tenant.queueName) this.addons.add('kueue');
     this.addonRenderer.ensure(this.addons);
     const kueue = this.addons.has('kueue');
-    if (kueue && !this.flavorsRendered) {
+    if (kueue) {
       this.flavorsRendered = true;
       renderResourceFlavors(this, this.platformName, this.pools);
     }

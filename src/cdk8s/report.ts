@@ -29,7 +29,7 @@ export interface ReportConstruct {
   readonly objects: readonly { readonly kind: string; readonly count: number }[];
   /** What always runs: platform services, endpoint replicas at their minimum. */
   readonly idle: ReportRequests;
-  /** Every unit at its maximum pods at once. */
+  /** Every unit at its maximum pods, a pipeline's steps as many at once as its DAG allows. */
   readonly peak: ReportRequests;
 }
 
@@ -47,7 +47,7 @@ export interface ReportPool {
   readonly resourceName: string;
   /** `maxNodes × allocatable per node`. */
   readonly capacity: number;
-  /** Σ GPUs × maximum pods of the units on the pool. */
+  /** Peak GPUs on the pool: Σ GPUs × maximum pods of the units that can run at once (a pipeline's steps as its DAG allows). */
   readonly demand: number;
   /** Each unit on the pool (`TuningSweep vision/resnet-sweep worker`) and its GPUs at peak. */
   readonly consumers: readonly { readonly unit: string; readonly gpus: number }[];

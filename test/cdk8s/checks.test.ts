@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { checkPlatform, StoreLocation, workloadDemands } from '../../src/cdk8s/checks';
 import { MlPlatform, MlPlatformProps } from '../../src/cdk8s/ml-platform';
 import { ModelEndpoint, ModelEndpointProps } from '../../src/cdk8s/model-endpoint';
+import { platformReport } from '../../src/cdk8s/report';
 import { TrainingPipeline, TrainingPipelineProps } from '../../src/cdk8s/training-pipeline';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { Cpu, Dataset, ModelSource, Scaling, Size } from '../../src/core';
@@ -195,7 +196,7 @@ describe('warnings are printed and collected, and severities can be changed', ()
     expect(validationError(() => platform({ checks: { capacity: 'fatal' } as never })).message).toContain("`checks.capacity` (\"fatal\"): must be 'error' or 'warning'");
     const { chart, ml } = platform();
     expect(validationError(() => pipeline(chart, ml, { checks: { quota: 'warning' } as never })).message)
-      .toContain('`checks.quota` ("warning"): is not a check; use one of: schedulability, capacity, tenancy, data-access');
+      .toContain('`checks.quota` ("warning"): is not a check; use one of: schedulability, capacity, tenancy, admission, data-access');
   });
 });
 
@@ -318,5 +319,42 @@ describe('the checks are computed once per synthesis, not once per workload', ()
     } finally {
       index.mockRestore();
     }
+  });
+});
+
+describe('tenancy counts the steps that run at the same time (issue #21 item 8)', () => {
+  /** Three 2-node × 8-GPU steps on an H100 pool, in a tenant with 16 H100 GPUs; `chain` makes them run one after another. */
+  function build(chain: boolean) {
+    const app = Testing.app();
+    const chart = new Chart(app, 'test');
+    const ml = new MlPlatform(chart, 'ml');
+    ml.addGpuPool('h100', { accelerator: 'nvidia-h100-80gb', instanceType: 'p5.48xlarge', maxNodes: 2 });
+    ml.addTenant('llm', { quota: { cpu: Cpu.cores(400), memory: Size.gibibytes(4000), gpus: { h100: 16 } } });
+    const step = (name: string, after?: string) => ({
+      name, image: IMAGE, command: ['-m', 'trainer.main'], nodes: 2, gpus: 8, accelerator: 'nvidia-h100-80gb', cpu: Cpu.cores(16), memory: Size.gibibytes(128), ...(after ? { after: [after] } : {}),
+    });
+    new TrainingPipeline(chart, 'sft', { platform: ml, namespace: 'llm', steps: [step('a'), step('b', chain ? 'a' : undefined), step('c', chain ? 'b' : undefined)] });
+    return { app, chart };
+  }
+
+  test('three parallel 16-GPU steps against a quota of 16: synthesis fails naming the three steps and the 48 GPUs', () => {
+    const { chart } = build(false);
+    expect(synthError(chart)).toContain('error (tenancy): TrainingPipeline llm/sft steps "a", "b", "c" needs up to 48 GPUs of pool "h100" at once '
+      + '(step "a" 2 pods × 8 GPUs + step "b" 2 pods × 8 GPUs + step "c" 2 pods × 8 GPUs), but tenant "llm" may use 16.');
+    // The report's pool table and the terminal summary agree with the check.
+    const report = platformReport(chart);
+    expect(report.pools.map((p) => [p.pool, p.demand, p.capacity])).toEqual([['h100', 48, 16]]);
+    expect(report.summary).toMatch(/^h100 +nvidia-h100-80gb +0–2 +48\/16 over by 32 +/m);
+    expect(report.markdown).toContain('over by 32');
+    expect(report.findings.map((f) => f.check)).toEqual(['capacity', 'tenancy']);
+  });
+
+  test('the same steps one after another need 16 at once: synthesis passes, the report shows 16/16', () => {
+    const { chart } = build(true);
+    expect(() => Testing.synth(chart)).not.toThrow();
+    const report = platformReport(chart);
+    expect(report.pools.map((p) => [p.pool, p.demand, p.capacity])).toEqual([['h100', 16, 16]]);
+    expect(report.summary).not.toContain('over by');
+    expect(report.findings).toEqual([]);
   });
 });

@@ -35,8 +35,8 @@ describe('platformReport: the numbers of a platform sized to be checked by hand'
 
   test('requests: idle / peak per construct (sweep workers carry the Optuna container: +100m, +512Mi)', () => {
     const requests = section(md, 'Requests');
-    // prep 1 core 2Gi + fit 4 cores 16Gi 1 GPU; nothing runs between pipeline runs
-    expect(rows(requests, 'TrainingPipeline | train')).toEqual(['| TrainingPipeline | train | 0 / 5 | 0 GiB / 18 GiB | 0 / 1 |']);
+    // prep 1 core 2Gi, then fit 4 cores 16Gi 1 GPU (after prep: never at the same time); nothing runs between pipeline runs
+    expect(rows(requests, 'TrainingPipeline | train')).toEqual(['| TrainingPipeline | train | 0 / 4 | 0 GiB / 16 GiB | 0 / 1 |']);
     // 2 workers × (2 + 0.1 cores, 8 + 0.5 GiB, 1 GPU) + the study-creation Job (0.1 core, 0.5 GiB)
     expect(rows(requests, 'TuningSweep | hp')).toEqual(['| TuningSweep | hp | 0 / 4.3 | 0 GiB / 17.5 GiB | 0 / 2 |']);
     // stable, canary and shadow: 1 replica each of 2 cores, 8 GiB, 1 GPU, always running
@@ -79,12 +79,12 @@ describe('platformReport: the numbers of a platform sized to be checked by hand'
     const split = buildFixture({ separatePlatformChart: true });
     expect(platformReport(split.chart).summary).toBe([
       'construct         name   objects    cpu    memory  gpus',
-      'TrainingPipeline  train        6    0/5    0/18Gi   0/1',
+      'TrainingPipeline  train        6    0/4    0/16Gi   0/1',
       'TuningSweep       hp           4  0/4.3  0/17.5Gi   0/2',
       'ModelEndpoint     serve       19    6/6   24/24Gi   3/3',
       '',
       'pool  accelerator       nodes  demand/capacity         $/hour',
-      'a10g  nvidia-a10g         1–4              6/4    $1.21–$4.85',
+      'a10g  nvidia-a10g         1–4    6/4 over by 2    $1.21–$4.85',
       'h100  nvidia-h100-80gb    0–2             0/16  $0.00–$110.08',
       'sweep team/hp: worst case 12 GPU-hours, $14.54',
       'checks: 0 errors, 0 warnings',

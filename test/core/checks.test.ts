@@ -5,7 +5,7 @@ import {
 } from '../../src/core';
 import {
   applySeverities, CheckFinding, checkCapacity, checkDataAccess, checkDemands, checkSchedulability, checkTenancy, endpointDataAccess, endpointDemands,
-  fitPool, pipelineDataAccess, pipelineDemands, pipelineReadScopes, podRequest, resolveCheckSeverities, StoreAccess, tolerates, WorkloadDataAccess, WorkloadDemand,
+  fitPool, peakAtOnce, pipelineDataAccess, pipelineDemands, pipelineReadScopes, podRequest, resolveCheckSeverities, StoreAccess, tolerates, WorkloadDataAccess, WorkloadDemand,
 } from '../../src/core/checks';
 import { resolveSweep, SweepOptions, sweepDemands, sweepPodRequest } from '../../src/core/sweep';
 import { validationError } from '../support/errors';
@@ -278,9 +278,9 @@ describe('tenancy', () => {
     ]);
   });
 
-  test('pipeline steps run one after another: each is checked alone; other namespaces are not a tenant\'s', () => {
+  test('pipeline steps that run one after another are checked alone; other namespaces are not a tenant\'s', () => {
     const t = target({ quota: { cpu: Cpu.cores(8) } });
-    expect(checkTenancy([demand({ unit: 'a', cpu: Cpu.cores(6) }), demand({ unit: 'b', cpu: Cpu.cores(6) })], t)).toEqual([]);
+    expect(checkTenancy([demand({ unit: 'a', cpu: Cpu.cores(6) }), demand({ unit: 'b', cpu: Cpu.cores(6), after: ['a'] })], t)).toEqual([]);
     expect(messages(checkTenancy([demand({ unit: 'a', cpu: Cpu.cores(6), pods: { min: 1, max: 2 } })], t))[0]).toContain('step "a" requests 12 CPU at once (2 × 6)');
     expect(checkTenancy([demand({ namespace: 'elsewhere', cpu: Cpu.cores(100) })], t)).toEqual([]);
   });
@@ -397,7 +397,7 @@ describe('severity overrides', () => {
       issues.throwIfAny();
     });
     expect(err.message).toContain("`checks.capacity` (\"info\"): must be 'error' or 'warning'");
-    expect(err.message).toContain('`checks.quota` ("warning"): is not a check; use one of: schedulability, capacity, tenancy, data-access');
+    expect(err.message).toContain('`checks.quota` ("warning"): is not a check; use one of: schedulability, capacity, tenancy, admission, data-access');
   });
 });
 
@@ -568,5 +568,89 @@ describe('capacity names the prop of each construct that bounds its concurrent p
     expect(fixOf(on('TuningSweep', 5))).toEqual(['lower budget.workers to 3, or raise pool "a10g"\'s maxNodes']);
     expect(fixOf(on('ModelEndpoint', 5, 'stable'))).toEqual(['lower maxReplicas to fit 3 nvidia.com/gpu, or raise pool "a10g"\'s maxNodes']);
     expect(fixOf(on('TrainingPipeline', 5))[0]).not.toContain('maxReplicas');
+  });
+});
+
+describe('peak concurrent demand: the steps of a pipeline that can run at the same time', () => {
+  const step = (unit: string, o: Partial<WorkloadDemand> & { gpus?: number } = {}) => demand({ unit, pool: 'h100', accelerator: 'nvidia-h100-80gb', ...o });
+  const gpus = (d: WorkloadDemand) => d.gpu?.count ?? 0;
+  const h100Quota = (n: number) => target({ quota: { gpus: { h100: n }, cpu: Cpu.cores(1000), memory: Size.gibibytes(10_000), pods: 100 } }, [h100]);
+
+  test('three independent 16-GPU steps need 48 at once: a tenancy error against a quota of 16, naming the three steps', () => {
+    const ds = ['a', 'b', 'c'].map((u) => step(u, { gpus: 8, pods: { min: 2, max: 2 }, gang: true }));
+    expect(peakAtOnce(ds, gpus)).toEqual({ total: 48, units: ds });
+    expect(messages(checkTenancy(ds, h100Quota(16)))).toEqual([
+      'error tenancy: TrainingPipeline vision/train steps "a", "b", "c" needs up to 48 GPUs of pool "h100" at once (step "a" 2 pods × 8 GPUs + step "b" 2 pods × 8 GPUs + step "c" 2 pods × 8 GPUs), but tenant "vision" may use 16 | '
+      + 'make steps "a", "b", "c" run one after another (`after`), or set the pipeline\'s parallelism, or lower the pods to fit 16 GPUs (2 pods of 8), or raise quota.gpus["h100"] of tenant "vision" to 48',
+    ]);
+  });
+
+  test('the same steps in a chain need 16 at once: no finding', () => {
+    const ds = [step('a', { gpus: 8, pods: { min: 2, max: 2 }, gang: true }), step('b', { gpus: 8, pods: { min: 2, max: 2 }, gang: true, after: ['a'] }), step('c', { gpus: 8, pods: { min: 2, max: 2 }, gang: true, after: ['b'] })];
+    expect(peakAtOnce(ds, gpus).total).toBe(16);
+    expect(checkTenancy(ds, h100Quota(16))).toEqual([]);
+  });
+
+  test('a diamond: the two middle steps run together, the ends alone; dependencies are transitive', () => {
+    const ds = [step('prep', { gpus: 4 }), step('left', { gpus: 2, after: ['prep'] }), step('right', { gpus: 3, after: ['prep'] }), step('join', { gpus: 4, after: ['left', 'right'] })];
+    expect(peakAtOnce(ds, gpus)).toEqual({ total: 5, units: [ds[1], ds[2]] });
+    // `join` after `left` only: it may overlap `right` (3 + 4).
+    const open = [ds[0], ds[1], ds[2], step('join', { gpus: 4, after: ['left'] })];
+    expect(peakAtOnce(open, gpus).total).toBe(7);
+    expect(messages(checkTenancy(open, h100Quota(6)))[0]).toContain('TrainingPipeline vision/train steps "right", "join" needs up to 7 GPUs of pool "h100" at once');
+  });
+
+  test('the pipeline\'s parallelism caps the pods that run at once (Argo counts a multi-node step as one pod)', () => {
+    const fanOut = ['a', 'b', 'c'].map((u) => step(u, { gpus: 2, pods: { min: 1, max: 3 }, parallelism: 4 }));
+    expect(peakAtOnce(fanOut, gpus).total).toBe(8);
+    expect(messages(checkTenancy(fanOut, h100Quota(6)))[0]).toContain('needs up to 8 GPUs of pool "h100" at once (step "a" 3 pods × 2 GPUs + step "b" 3 pods × 2 GPUs + step "c" 3 pods × 2 GPUs, at most 4 pods at once by the pipeline\'s parallelism)');
+    const gangs = ['a', 'b', 'c'].map((u) => step(u, { gpus: 8, pods: { min: 2, max: 2 }, gang: true, parallelism: 2 }));
+    expect(peakAtOnce(gangs, gpus).total).toBe(32);
+  });
+
+  test('capacity: parallel steps on one pool are summed too (a warning: the rest wait)', () => {
+    const ds = ['a', 'b'].map((u) => demand({ unit: u, gpus: 1, pods: { min: 1, max: 2 } }));
+    expect(messages(checkCapacity(ds, target()))).toEqual([
+      'warning capacity: TrainingPipeline vision/train steps "a", "b" asks for step "a" 2 pods × 1 nvidia.com/gpu + step "b" 2 pods × 1 nvidia.com/gpu = 4 at once, but pool "a10g" has at most 3 (3 nodes × 1): the rest wait for capacity | '
+      + 'make steps "a", "b" run one after another (`after`), or set the pipeline\'s parallelism to 3, or raise pool "a10g"\'s maxNodes',
+    ]);
+    expect(checkCapacity([ds[0], { ...ds[1], after: ['a'] }], target())).toEqual([]);
+  });
+
+  test('property: the peak is the heaviest set of pairwise independent steps (brute force over every subset), and a parallelism cap is an upper bound of the exact one', () => {
+    const dag = fc.integer({ min: 1, max: 7 }).chain((n) => fc.record({
+      weights: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }),
+      pods: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: n, maxLength: n }),
+      // Edges only from lower to higher index: acyclic.
+      edges: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 12 }),
+      parallelism: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+    }));
+    fc.assert(fc.property(dag, ({ weights, pods, edges, parallelism }) => {
+      const n = weights.length;
+      const after = weights.map(() => new Set<number>());
+      for (const [x, y] of edges) if (x < y) after[y].add(x);
+      const ds = weights.map((w, i) => demand({ unit: `s${i}`, gpus: w, pool: 'h100', pods: { min: 1, max: pods[i] }, after: [...after[i]].map((j) => `s${j}`), ...(parallelism ? { parallelism } : {}) }));
+      // Reachability by repeated relaxation.
+      const reach = weights.map((_, i) => new Set(after[i]));
+      for (let round = 0; round < n; round++) for (let i = 0; i < n; i++) for (const j of [...reach[i]]) for (const k of reach[j]) reach[i].add(k);
+      let best = 0;
+      let bestCapped = 0;
+      // Every non-empty subset of the steps.
+      const subsets = weights.reduce<number[][]>((all, _, i) => [...all, ...all.map((x) => [...x, i])], [[]]).slice(1);
+      for (const members of subsets) {
+        if (members.some((i) => members.some((j) => reach[i].has(j)))) continue;
+        best = Math.max(best, members.reduce((s, i) => s + weights[i] * pods[i], 0));
+        const podWeights = members.flatMap((i) => new Array<number>(pods[i]).fill(weights[i])).sort((a, b) => b - a);
+        bestCapped = Math.max(bestCapped, podWeights.slice(0, parallelism ?? podWeights.length).reduce((s, w) => s + w, 0));
+      }
+      const peak = peakAtOnce(ds, gpus);
+      if (parallelism === undefined) {
+        // The units named reach the peak and are pairwise independent.
+        const named = peak.units.map((d) => Number(d.unit.slice(1)));
+        return peak.total === best && named.reduce((s, i) => s + weights[i] * pods[i], 0) === best && named.every((i) => named.every((j) => !reach[i].has(j)));
+      }
+      const equalWeights = new Set(weights.filter((w) => w > 0)).size <= 1;
+      return peak.total >= bestCapped && peak.total <= best && (!equalWeights || peak.total === bestCapped);
+    }), { numRuns: 300 });
   });
 });

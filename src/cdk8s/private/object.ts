@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadataDefinition, ApiObjectProps, App, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import type { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { Issues } from '../../core/errors';
 
 /**
  * The L1 names cdk8s's importer gave to Kubernetes fields whose JSON name is not camelCase
@@ -188,6 +189,7 @@ export class K8sObject extends ApiObject {
   constructor(scope: Construct, id: string, props: ApiObjectProps) {
     super(scope, id, props);
     this.body = props;
+    checkUniqueIn(this.node.root);
   }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
@@ -260,4 +262,62 @@ export const KUBE = {
  */
 export function kube<P>(scope: Construct, id: string, type: KubeKind<P>, props: Json<NoInfer<P>>): K8sObject {
   return new K8sObject(scope, id, Object.assign({}, props as ObjectBody, { apiVersion: type.apiVersion, kind: type.kind }));
+}
+
+/** Roots (Apps) whose objects are checked for duplicates. */
+const uniqueChecked = new WeakSet<IConstruct>();
+
+/**
+ * Makes `root` (the App) check at synthesis that no two ApiObjects under it have the same identity:
+ * API group, kind, namespace and name (the version aside: one object is served under every version
+ * of its group). cdk8s does not check it, and `kubectl apply` or Argo CD would let the last one
+ * silently replace the other. One validation per App, which both `app.synth()` and `chart.toJson()`
+ * run; it throws a {@link ValidationError} naming both construct paths.
+ */
+function checkUniqueIn(root: IConstruct): void {
+  if (uniqueChecked.has(root)) return;
+  uniqueChecked.add(root);
+  root.node.addValidation({
+    validate: () => {
+      throwOnDuplicates(root);
+      return [];
+    },
+  });
+}
+
+/** The identity of an object as the API server sees it: `group/Kind/namespace/name` (and its rendering for messages). */
+function identityOf(o: ApiObject): { key: string; label: string } {
+  let apiVersion = o.apiVersion;
+  let objectKind = o.kind;
+  let namespace = o.metadata.namespace;
+  let name: string | undefined = o.name;
+  // Patches may rename or move it: take the rendered object then (few objects have patches).
+  const patches = (o as unknown as { patches?: readonly unknown[] }).patches;
+  if (patches === undefined || patches.length > 0) {
+    const json = o.toJson();
+    apiVersion = json.apiVersion;
+    objectKind = json.kind;
+    namespace = json.metadata?.namespace;
+    name = json.metadata?.name;
+  }
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  return { key: `${group}/${objectKind}/${namespace ?? ''}/${name ?? ''}`, label: `${objectKind} ${namespace ? `${namespace}/` : ''}${name}` };
+}
+
+function throwOnDuplicates(root: IConstruct): void {
+  const seen = new Map<string, ApiObject>();
+  const issues = new Issues('Synthesis');
+  for (const c of root.node.findAll()) {
+    if (!(c instanceof ApiObject)) continue;
+    const { key, label } = identityOf(c);
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, c);
+      continue;
+    }
+    issues.add(c.node.path, label,
+      `emits the same object as ${first.node.path} (same API group, kind, namespace and name), which one apply would silently replace with the other; give one of the two constructs another name or namespace`);
+  }
+  issues.throwIfAny();
 }

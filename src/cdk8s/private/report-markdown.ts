@@ -87,8 +87,8 @@ export function renderMarkdown(model: ReportModel): string {
 
   out.push('## Requests', '');
   out.push('Per construct, as *idle / peak*: idle is what always runs (platform services, endpoint replicas at their minimum,',
-    'sweep dashboards); peak is every unit at its maximum pods at once (every pipeline step, sweep workers, endpoint replicas',
-    'at their maximum): an upper bound.', '');
+    'sweep dashboards); peak is every unit at its maximum pods at once (the pipeline steps that can run at the same time as',
+    'the DAG allows, sweep workers, endpoint replicas at their maximum): an upper bound.', '');
   const rows = model.constructs.filter((c) => c.kind !== 'Other');
   out.push(...table(['Construct', 'Name', 'CPU (cores)', 'Memory', 'GPUs'], rows.map((c) => [
     c.kind, c.name, requests(c.idle, c.peak, 'cpuMillis', cores), requests(c.idle, c.peak, 'memoryBytes', gib), requests(c.idle, c.peak, 'gpus', String),
@@ -107,7 +107,7 @@ export function renderMarkdown(model: ReportModel): string {
   if (model.pools.length === 0) {
     out.push('No GPU pools declared.', '');
   } else {
-    out.push('Capacity is `maxNodes × allocatable per node`; peak demand adds every unit on the pool at its maximum pods.', '');
+    out.push('Capacity is `maxNodes × allocatable per node`; peak demand adds every unit on the pool at its maximum pods, a pipeline\'s steps as many at once as its DAG allows.', '');
     out.push(...table(['Pool', 'Accelerator', 'Instance', 'Nodes', 'Per node', 'Capacity', 'Peak demand', 'Headroom', 'Demand by unit'], model.pools.map((p) => [
       p.pool.pool, p.pool.accelerator, p.pool.instanceType, range(p.pool.minNodes, p.pool.maxNodes), `${p.pool.allocatablePerNode} ${p.pool.resourceName}`,
       String(p.capacity), String(p.demand), p.demand > p.capacity ? `over by ${p.demand - p.capacity}` : String(p.capacity - p.demand),
@@ -183,7 +183,7 @@ export function renderSummary(model: ReportModel): string {
     lines.push(...pad([
       ['pool', 'accelerator', 'nodes', 'demand/capacity', '$/hour'],
       ...model.pools.map((p) => [
-        p.pool.pool, p.pool.accelerator, range(p.pool.minNodes, p.pool.maxNodes), `${p.demand}/${p.capacity}`,
+        p.pool.pool, p.pool.accelerator, range(p.pool.minNodes, p.pool.maxNodes), `${p.demand}/${p.capacity}${p.demand > p.capacity ? ` over by ${p.demand - p.capacity}` : ''}`,
         p.usdPerNodeHour !== undefined ? `${usd(p.pool.minNodes * p.usdPerNodeHour)}–${usd(p.pool.maxNodes * p.usdPerNodeHour)}` : 'no price',
       ]),
     ], ['l', 'l', 'r', 'r', 'r']));

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { GpuPoolSpec, TenantSpec } from '../../core';
-import { CheckFinding, WorkloadDemand } from '../../core/checks';
+import { CheckFinding, peakAtOnce, WorkloadDemand } from '../../core/checks';
 import { checkPlatform, workloadDemands } from '../checks';
 import { DiagramEndpoint, DiagramPipeline } from './report-mermaid';
 import { MlPlatform } from '../ml-platform';
@@ -30,7 +30,7 @@ export interface ConstructRow {
   readonly objects: readonly { readonly kind: string; readonly count: number }[];
   /** Requests of the pods that always run (platform services, endpoint replicas at their minimum, sweep dashboards). */
   readonly idle: Requests;
-  /** Requests when every unit runs at its maximum at once. */
+  /** Requests at the peak: every unit at its maximum pods, a pipeline's steps as many at once as its DAG allows. */
   readonly peak: Requests;
 }
 
@@ -171,7 +171,12 @@ export function collectReport(scope: IConstruct): ReportModel {
     return Object.assign({}, id, {
       objects: countKinds(objectsOf.get(c) ?? []),
       idle: mine.filter(alwaysRuns).reduce((a, d) => add(a, d, d.pods.min), ZERO),
-      peak: mine.reduce((a, d) => add(a, d, d.pods.max), ZERO),
+      // What can run at once: every unit of a sweep, an endpoint or a platform; the steps of a pipeline as its DAG allows.
+      peak: {
+        cpuMillis: peakAtOnce(mine, (d) => d.cpu.millicores).total,
+        memoryBytes: peakAtOnce(mine, (d) => d.memory.bytes).total,
+        gpus: peakAtOnce(mine, (d) => d.gpu?.count ?? 0).total,
+      },
     });
   });
   const others = objectsOf.get(undefined) ?? [];
@@ -185,14 +190,21 @@ export function collectReport(scope: IConstruct): ReportModel {
     for (const pool of ctx.pools) {
       const mine = units.filter((d) => d.gpu?.pool === pool.pool && (platforms.length === 1 || ctx.tenants.some((t) => t.namespace === d.namespace)));
       const consumers = mine.map((d) => ({ label: unitLabel(d), gpus: d.gpu!.count * d.pods.max }));
+      // Per construct, the units that can run at once (a pipeline's steps as its DAG allows); constructs run independently.
+      const byConstruct = new Map<string, WorkloadDemand[]>();
+      for (const d of mine) {
+        const key = `${d.construct}\u0000${d.namespace}\u0000${d.name}`;
+        byConstruct.set(key, [...(byConstruct.get(key) ?? []), d]);
+      }
+      const demand = [...byConstruct.values()].reduce((s, g) => s + peakAtOnce(g, (d) => d.gpu!.count).total, 0);
       pools.push({
         platform: p.platformName,
         pool,
         capacity: pool.maxNodes * pool.allocatablePerNode,
-        demand: consumers.reduce((s, c) => s + c.gpus, 0),
+        demand,
         consumers,
         usdPerNodeHour: pool.instance.onDemandUsdPerHour,
-        peakNodes: Math.min(pool.maxNodes, Math.max(pool.minNodes, Math.ceil(consumers.reduce((s, c) => s + c.gpus, 0) / pool.allocatablePerNode))),
+        peakNodes: Math.min(pool.maxNodes, Math.max(pool.minNodes, Math.ceil(demand / pool.allocatablePerNode))),
       });
     }
   }

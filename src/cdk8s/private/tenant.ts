@@ -1,4 +1,4 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { K8sObject, KUBE, kube } from './object';
 import { appLabels } from './pod';
@@ -127,8 +127,16 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
     'requests.storage': t.quota.storage.toKubernetes(),
     'persistentvolumeclaims': String(t.quota.pods),
   };
-  for (const [resource, n] of gpuQuota(t, tenantPools, platform.pools)) hard[`requests.${resource}`] = String(n);
-  kube(c, 'quota', KUBE.ResourceQuota, { metadata: metadata('quota'), spec: { hard } });
+  // The GPU resource names of every pool, those declared after the tenant too (`platform.pools` is the platform's live list):
+  // any order of the same pools and tenants renders the same quota.
+  const withGpus = Lazy.any({
+    produce: () => {
+      const out = Object.assign({}, hard);
+      for (const [resource, n] of gpuQuota(t, tenantPools, platform.pools)) out[`requests.${resource}`] = String(n);
+      return out;
+    },
+  });
+  kube(c, 'quota', KUBE.ResourceQuota, { metadata: metadata('quota'), spec: { hard: withGpus as unknown as Record<string, string> } });
 
   const d = t.containerDefaults;
   kube(c, 'container-defaults', KUBE.LimitRange, {
@@ -162,10 +170,13 @@ export function renderTenant(scope: Construct, t: TenantSpec, platform: TenantPl
  * `<platform>-default` without node labels (CPU and memory on any node), and `<platform>-<pool>`
  * per GPU pool, whose `nodeLabels` (the `mlplatform.io/gpu-pool` label) and `tolerations` Kueue
  * adds to the pods it admits on that flavor, so a queued GPU workload lands on its pool.
+ * Idempotent: called again with more pools, it renders only the flavors not rendered yet, so that
+ * a pool declared after the first queued tenant gets its flavor too (a later tenant's ClusterQueue
+ * names it) and any order of the same pools and tenants renders the same flavors.
  */
 export function renderResourceFlavors(scope: Construct, platformName: string, pools: readonly GpuPoolSpec[]): void {
   const labels = { 'app.kubernetes.io/part-of': platformName, 'app.kubernetes.io/managed-by': 'mlplatform' };
-  const flavor = (id: string, name: string, spec: Record<string, unknown>) => clusterScoped(new K8sObject(scope, id, {
+  const flavor = (id: string, name: string, spec: Record<string, unknown>) => scope.node.tryFindChild(id) ?? clusterScoped(new K8sObject(scope, id, {
     apiVersion: KUEUE_API_VERSION,
     kind: 'ResourceFlavor',
     metadata: { name, labels: { ...labels } },

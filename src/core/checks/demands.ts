@@ -2,6 +2,7 @@ import { diskSizeGiBFor } from '../gpu-conventions';
 import { GpuPoolSpec } from '../platform/pools';
 import { TenantSpec } from '../platform/tenants';
 import { Cpu, Size } from '../quantities';
+import { AtOnce, peakAtOnce } from './concurrency';
 import { fitPool, PoolFit } from './fit';
 import { CheckFinding, WorkloadDemand, workloadLabel } from './types';
 
@@ -119,11 +120,14 @@ function unpooled(d: WorkloadDemand, target: CheckTarget): CheckFinding | undefi
   };
 }
 
-/** Units that run at once: every unit of a sweep, an endpoint or a platform; one step of a pipeline at a time. */
+/**
+ * Units by construct: the units of one sweep, endpoint or platform all run at once; the steps of one
+ * pipeline run as its DAG allows ({@link peakAtOnce}).
+ */
 function concurrentGroups(demands: readonly WorkloadDemand[]): WorkloadDemand[][] {
   const groups = new Map<string, WorkloadDemand[]>();
   for (const d of demands) {
-    const key = `${d.construct}\u0000${d.namespace}\u0000${d.name}\u0000${d.construct === 'TrainingPipeline' ? d.unit : ''}`;
+    const key = `${d.construct}\u0000${d.namespace}\u0000${d.name}`;
     const group = groups.get(key);
     if (group) group.push(d);
     else groups.set(key, [d]);
@@ -133,6 +137,25 @@ function concurrentGroups(demands: readonly WorkloadDemand[]): WorkloadDemand[][
 
 function groupLabel(g: readonly WorkloadDemand[]): string {
   return g.length === 1 ? workloadLabel(g[0]) : `${g[0].construct} ${g[0].namespace}/${g[0].name}`;
+}
+
+/** The label of the units of a peak: the step itself, or the pipeline and its steps that run together. */
+function peakLabel(g: readonly WorkloadDemand[], at: readonly WorkloadDemand[]): string {
+  if (g[0].construct !== 'TrainingPipeline' || g.length === 1) return groupLabel(g);
+  if (at.length === 1) return workloadLabel(at[0]);
+  return `${g[0].construct} ${g[0].namespace}/${g[0].name} steps ${at.map((d) => `"${d.unit}"`).join(', ')}`;
+}
+
+/** `3 pods`, prefixed with the step name when several steps of a pipeline run together. */
+function podsOf(at: readonly WorkloadDemand[], d: WorkloadDemand): string {
+  const step = d.construct === 'TrainingPipeline' && at.length > 1 ? `step "${d.unit}" ` : '';
+  return `${step}${d.pods.max} pod${d.pods.max === 1 ? '' : 's'}`;
+}
+
+/** What the `parallelism` of a pipeline took off the plain sum, in words (empty when nothing). */
+function capped(at: AtOnce, weight: (d: WorkloadDemand) => number): string {
+  const sum = at.units.reduce((s, d) => s + d.pods.max * weight(d), 0);
+  return at.total < sum ? `, at most ${at.units[0].parallelism} pods at once by the pipeline's parallelism` : '';
 }
 
 /**
@@ -149,23 +172,27 @@ function capacityOf(groups: readonly WorkloadDemand[][], target: CheckTarget): C
   for (const g of groups) {
     const byPool = new Map<string, WorkloadDemand[]>();
     for (const d of g) {
-      if (!d.gpu || d.gang) continue;
+      if (!d.gpu) continue;
       const same = byPool.get(d.gpu.pool);
       if (same) same.push(d);
       else byPool.set(d.gpu.pool, [d]);
     }
-    for (const [name, ds] of byPool) {
+    for (const [name, onPool] of byPool) {
       const pool = target.pools.find((p) => p.pool === name);
       if (!pool) continue;
-      // Pods of every unit on the pool, measured in GPUs, against the pool's GPUs at maxNodes.
+      // Pods of the units on the pool that run at once, measured in GPUs, against the pool's GPUs at maxNodes.
+      const at = peakAtOnce(onPool, (d) => d.gpu!.count);
+      const ds = at.units;
+      // One gang alone is schedulability's (it must fit the pool at once); gangs beside other units here.
+      if (ds.length === 1 && ds[0].gang) continue;
       const fits = ds.map((d) => fitPool(d, pool));
       if (fits.some((f) => f.reasons.length > 0)) continue;
-      const gpus = ds.reduce((s, d) => s + d.pods.max * d.gpu!.count, 0);
+      const gpus = at.total;
       const most = pool.allocatablePerNode * pool.maxNodes;
       const podsOver = ds.some((d, i) => d.pods.max > fits[i].podsAtMaxNodes);
       if (gpus <= most && !podsOver) continue;
-      const workload = groupLabel(ds);
-      const parts = ds.map((d) => `${d.pods.max} ${d.construct === 'TuningSweep' ? 'parallel worker' : d.construct === 'ModelEndpoint' ? `"${d.unit}" replica` : 'pod'}${d.pods.max === 1 ? '' : 's'} × ${d.gpu!.count} ${pool.resourceName}`);
+      const workload = peakLabel(onPool, ds);
+      const parts = ds.map((d) => `${d.construct === 'TrainingPipeline' && ds.length > 1 ? `step "${d.unit}" ` : ''}${d.pods.max} ${d.construct === 'TuningSweep' ? 'parallel worker' : d.construct === 'ModelEndpoint' ? `"${d.unit}" replica` : 'pod'}${d.pods.max === 1 ? '' : 's'} × ${d.gpu!.count} ${pool.resourceName}`);
       const holds = ds.length === 1
         ? `holds at most ${plural(fits[0].podsAtMaxNodes, 'such pod')} (${plural(pool.maxNodes, 'node')} × ${fits[0].podsPerNode} per node; ${most} ${pool.resourceName} in all)`
         : `has at most ${most} (${plural(pool.maxNodes, 'node')} × ${pool.allocatablePerNode})`;
@@ -173,7 +200,7 @@ function capacityOf(groups: readonly WorkloadDemand[][], target: CheckTarget): C
         check: 'capacity',
         severity: 'warning',
         workload,
-        message: `${workload} asks for ${parts.join(' + ')} = ${gpus} at once, but pool "${pool.pool}" ${holds}: the rest wait for capacity`,
+        message: `${workload} asks for ${parts.join(' + ')} = ${gpus} at once${capped(at, (d) => d.gpu!.count)}, but pool "${pool.pool}" ${holds}: the rest wait for capacity`,
         fix: capacityFix(ds, fits, pool, most),
       });
     }
@@ -189,7 +216,9 @@ function capacityFix(ds: readonly WorkloadDemand[], fits: readonly PoolFit[], po
     case 'TuningSweep': return `lower budget.workers to ${fitting}, or ${raise}`;
     case 'ModelEndpoint': return `lower maxReplicas to fit ${most} ${pool.resourceName}, or ${raise}`;
     // Gangs (multi-node steps) are schedulability's; what runs at once here is a fan-out's items.
-    case 'TrainingPipeline': return `set the pipeline's parallelism to ${fitting} (at most ${plural(fitting, 'pod')} of step "${ds[0].unit}" at once), or ${raise}`;
+    case 'TrainingPipeline': return ds.length === 1
+      ? `set the pipeline's parallelism to ${fitting} (at most ${plural(fitting, 'pod')} of step "${ds[0].unit}" at once), or ${raise}`
+      : `make steps ${ds.map((d) => `"${d.unit}"`).join(', ')} run one after another (\`after\`), or set the pipeline's parallelism to ${Math.floor(most / Math.max(...ds.map((d) => d.gpu!.count)))}, or ${raise}`;
     default: return `lower the replicas to ${fitting}, or ${raise}`;
   }
 }
@@ -209,39 +238,52 @@ function tenancyOf(groups: readonly WorkloadDemand[][], target: CheckTarget): Ch
     const tenant = target.tenants.find((t) => t.namespace === g[0].namespace);
     if (!tenant) continue;
     const q = tenant.quota;
-    const workload = groupLabel(g);
-    const add = (message: string, fix: string) => out.push({ check: 'tenancy', severity: 'error', workload, message, fix });
-    const gpus = new Map<string, WorkloadDemand[]>();
+    const add = (at: readonly WorkloadDemand[], message: string, fix: string) => out.push({ check: 'tenancy', severity: 'error', workload: peakLabel(g, at), message, fix });
+    const pipeline = g[0].construct === 'TrainingPipeline' && g.length > 1;
+    /** How to lower a peak of several steps: the steps one after another, or fewer pods at once. */
+    const serialize = (at: readonly WorkloadDemand[]) => (pipeline && at.length > 1
+      ? `make steps ${at.map((d) => `"${d.unit}"`).join(', ')} run one after another (\`after\`), or set the pipeline's parallelism, or `
+      : '');
     // A GPU demand of no declared pool is schedulability's (no pool offers its accelerator).
-    for (const d of g) if (d.gpu && d.gpu.pool !== '') gpus.set(d.gpu.pool, [...(gpus.get(d.gpu.pool) ?? []), d]);
-    for (const [pool, ds] of gpus) {
+    const pools = [...new Set(g.filter((d) => d.gpu && d.gpu.pool !== '').map((d) => d.gpu!.pool))];
+    for (const pool of pools) {
+      const weight = (d: WorkloadDemand) => (d.gpu?.pool === pool ? d.gpu.count : 0);
+      const at = peakAtOnce(g, weight);
+      const ds = at.units;
       const quota = q.gpus[pool] ?? 0;
-      const need = ds.reduce((s, d) => s + d.pods.max * d.gpu!.count, 0);
-      const detail = ds.map((d) => `${d.pods.max} pod${d.pods.max === 1 ? '' : 's'} × ${d.gpu!.count} GPU${d.gpu!.count === 1 ? '' : 's'}`).join(' + ');
+      const need = at.total;
+      const detail = ds.map((d) => `${podsOf(ds, d)} × ${d.gpu!.count} GPU${d.gpu!.count === 1 ? '' : 's'}`).join(' + ') + capped(at, weight);
+      const workload = peakLabel(g, ds);
       if (quota === 0) {
-        add(`${workload} uses ${ds[0].gpu!.accelerator} GPUs of pool "${pool}", but tenant "${tenant.name}" has no GPU quota on that pool (needs ${need}: ${detail})`,
+        add(ds, `${workload} uses ${ds[0].gpu!.accelerator} GPUs of pool "${pool}", but tenant "${tenant.name}" has no GPU quota on that pool (needs ${need}: ${detail})`,
           `give tenant "${tenant.name}" quota.gpus["${pool}"] of at least ${need}, or run the workload without GPUs`);
       } else if (need > quota) {
         const per = Math.max(...ds.map((d) => d.gpu!.count));
-        add(`${workload} needs up to ${need} GPUs of pool "${pool}" at once (${detail}), but tenant "${tenant.name}" may use ${quota}`,
-          `lower the ${ds[0].construct === 'TuningSweep' ? 'workers' : ds[0].construct === 'ModelEndpoint' ? 'maxReplicas' : 'pods'} to fit ${quota} GPUs (${Math.floor(quota / per)} pods of ${per}), or raise quota.gpus["${pool}"] of tenant "${tenant.name}" to ${need}`);
+        add(ds, `${workload} needs up to ${need} GPUs of pool "${pool}" at once (${detail}), but tenant "${tenant.name}" may use ${quota}`,
+          `${serialize(ds)}lower the ${ds[0].construct === 'TuningSweep' ? 'workers' : ds[0].construct === 'ModelEndpoint' ? 'maxReplicas' : 'pods'} to fit ${quota} GPUs (${Math.floor(quota / per)} pods of ${per}), or raise quota.gpus["${pool}"] of tenant "${tenant.name}" to ${need}`);
       }
     }
-    const cpu = g.reduce((s, d) => s.plus(d.cpu.times(d.pods.max)), Cpu.millis(0));
-    const detailOf = (f: (d: WorkloadDemand) => string) => g.map((d) => `${d.pods.max} × ${f(d)}`).join(' + ');
+    const detailOf = (at: AtOnce, f: (d: WorkloadDemand) => string, weight: (d: WorkloadDemand) => number) =>
+      at.units.map((d) => `${pipeline && at.units.length > 1 ? `step "${d.unit}" ` : ''}${d.pods.max} × ${f(d)}`).join(' + ') + capped(at, weight);
+    const cpuWeight = (d: WorkloadDemand) => d.cpu.millicores;
+    const cpuAt = peakAtOnce(g, cpuWeight);
+    const cpu = Cpu.millis(cpuAt.total);
     if (cpu.compareTo(q.cpu) > 0) {
-      add(`${workload} requests ${cpu} CPU at once (${detailOf((d) => d.cpu.toString())}), above tenant "${tenant.name}"'s CPU quota (${q.cpu})`,
-        `lower the pods or their cpu, or raise tenant "${tenant.name}"'s quota.cpu to ${cpu}`);
+      add(cpuAt.units, `${peakLabel(g, cpuAt.units)} requests ${cpu} CPU at once (${detailOf(cpuAt, (d) => d.cpu.toString(), cpuWeight)}), above tenant "${tenant.name}"'s CPU quota (${q.cpu})`,
+        `${serialize(cpuAt.units)}lower the pods or their cpu, or raise tenant "${tenant.name}"'s quota.cpu to ${cpu}`);
     }
-    const memory = g.reduce((s, d) => s.plus(d.memory.times(d.pods.max)), Size.bytes(0));
+    const memoryWeight = (d: WorkloadDemand) => d.memory.bytes;
+    const memoryAt = peakAtOnce(g, memoryWeight);
+    const memory = Size.bytes(memoryAt.total);
     if (memory.compareTo(q.memory) > 0) {
-      add(`${workload} requests ${memory} memory at once (${detailOf((d) => d.memory.toString())}), above tenant "${tenant.name}"'s memory quota (${q.memory})`,
-        `lower the pods or their memory, or raise tenant "${tenant.name}"'s quota.memory to ${memory}`);
+      add(memoryAt.units, `${peakLabel(g, memoryAt.units)} requests ${memory} memory at once (${detailOf(memoryAt, (d) => d.memory.toString(), memoryWeight)}), above tenant "${tenant.name}"'s memory quota (${q.memory})`,
+        `${serialize(memoryAt.units)}lower the pods or their memory, or raise tenant "${tenant.name}"'s quota.memory to ${memory}`);
     }
-    const pods = g.reduce((s, d) => s + d.pods.max, 0);
+    const podsAt = peakAtOnce(g, () => 1);
+    const pods = podsAt.total;
     if (pods > q.pods) {
-      add(`${workload} runs up to ${pods} pods at once (${g.map((d) => `${d.unit} ${d.pods.max}`).join(', ')}), above tenant "${tenant.name}"'s pod quota (${q.pods})`,
-        `lower the pods, or raise tenant "${tenant.name}"'s quota.pods to ${pods}`);
+      add(podsAt.units, `${peakLabel(g, podsAt.units)} runs up to ${pods} pods at once (${podsAt.units.map((d) => `${d.unit} ${d.pods.max}`).join(', ')}${capped(podsAt, () => 1)}), above tenant "${tenant.name}"'s pod quota (${q.pods})`,
+        `${serialize(podsAt.units)}lower the pods, or raise tenant "${tenant.name}"'s quota.pods to ${pods}`);
     }
   }
   return out;

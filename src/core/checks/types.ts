@@ -3,10 +3,10 @@ import { Toleration } from '../gpu-conventions';
 import { Cpu, Size } from '../quantities';
 
 /** The synth-time checks: each looks across constructs, which no single construct can do. */
-export type CheckId = 'schedulability' | 'capacity' | 'tenancy' | 'data-access';
+export type CheckId = 'schedulability' | 'capacity' | 'tenancy' | 'admission' | 'data-access';
 
 /** Every check id, in the order findings are reported. */
-export const CHECK_IDS: readonly CheckId[] = Object.freeze(['schedulability', 'capacity', 'tenancy', 'data-access']);
+export const CHECK_IDS: readonly CheckId[] = Object.freeze(['schedulability', 'capacity', 'tenancy', 'admission', 'data-access']);
 
 /** An error fails `app.synth()`; a warning is printed and collected. */
 export type CheckSeverity = 'error' | 'warning';
@@ -74,6 +74,16 @@ export interface WorkloadDemand {
   readonly pods: { readonly min: number; readonly max: number };
   /** The pods must all run at once (a multi-node step's gang). @default false */
   readonly gang?: boolean;
+  /**
+   * Units of the same construct this one starts after (a pipeline step's `dependencies`): it never
+   * runs at the same time as them, nor as what they start after. @default - none: it may run at the same time as every other unit of its construct
+   */
+  readonly after?: readonly string[];
+  /**
+   * The most pods of the construct that run at once (a pipeline's `parallelism`, which Argo applies
+   * to the whole workflow). @default - no limit
+   */
+  readonly parallelism?: number;
 }
 
 /** An object-store prefix: `s3://<bucket>/<prefix>` (the prefix ends with `/`, or is '' for the whole bucket). */

@@ -67,6 +67,8 @@ export function pipelineDemands(spec: PipelineSpec): WorkloadDemand[] {
       ...(gpu ? { gpu } : {}),
       pods: { min: s.nodes > 1 ? s.nodes : 1, max: pods },
       ...(s.nodes > 1 ? { gang: true } : {}),
+      ...(s.dependencies.length ? { after: [...s.dependencies] } : {}),
+      ...(spec.parallelism !== undefined ? { parallelism: spec.parallelism } : {}),
     };
   });
 }

@@ -1,10 +1,12 @@
+import { ARGO_PLACEHOLDER, embeddedManifests } from '../../core/checks/embedded';
 import { schemasDir } from '../schemas';
 import { InputScope, SchemaEngine } from './engine';
+import { fieldPath } from './format';
 import { podSecurityChecks } from './pss';
 import { semanticChecks } from './semantic';
 import { registerCrd, SchemaStore } from './store';
 import type { Finding, FindingSource, PssLevel, Report, ResolvedValidatorOptions, Validator, ValidatorOptions } from './types';
-import { dropNulls, gvOf, isObj, keyOf, ptr, str, type Segments } from './util';
+import { dropNulls, get, gvOf, isObj, keyOf, ptr, str, type JsonObject, type Segments } from './util';
 import { parseManifests } from './yaml';
 
 interface Item {
@@ -112,6 +114,42 @@ class ManifestValidator implements Validator {
     }
     if (this.options.semantic) semanticChecks(obj, (segs, msg) => add(out.errors, segs, msg, 'semantic'));
     if (this.options.pss) podSecurityChecks(obj, this.options.pss, (segs, msg) => add(out.errors, segs, msg, 'pss'));
+    this.validateEmbedded(obj, doc, out, (list, pointer, message, source, origin) => add(list, pointer, message, source, origin));
+  }
+
+  /**
+   * The objects an Argo `resource` template creates (its `manifest` string), validated like any other
+   * object, as Argo's executor would send them to the API server: the `{{…}}` expressions replaced by
+   * a placeholder (core `embeddedManifests`). Their findings point at the manifest string and name the
+   * field inside it; a finding on a value that holds a placeholder is dropped (the value is known only
+   * at run time).
+   */
+  private validateEmbedded(
+    obj: JsonObject, doc: number, out: CallState,
+    add: (list: Finding[], pointer: string, message: string, source: FindingSource, origin?: string) => void,
+  ): void {
+    // Read as the validator reads any manifest text (YAML 1.1, as kubectl): the `parse` layer's rules.
+    const parse = (text: string) => {
+      const parsed = parseManifests(text);
+      if (parsed.errors.length > 0) throw new Error(parsed.errors[0].message);
+      return parsed.objects;
+    };
+    for (const e of embeddedManifests(obj, undefined, parse)) {
+      if (e.object === undefined) {
+        add(out.errors, e.pointer, `embedded manifest of template "${e.templateName}" does not parse: ${e.error}`, 'parse');
+        continue;
+      }
+      const inner: CallState = { file: out.file, errors: [], warnings: [], scope: out.scope, warned: out.warned };
+      this.validateObject(e.object, doc, inner);
+      const embedded = e.object;
+      for (const [list, found] of [[out.errors, inner.errors], [out.warnings, inner.warnings]] as const) {
+        for (const f of found) {
+          const value = get(embedded, f.path.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~')));
+          if (typeof value === 'string' && value.includes(ARGO_PLACEHOLDER)) continue;
+          add(list, e.pointer, `embedded ${f.kind}/${f.name} ${fieldPath(f.path)}: ${f.message}`, f.source, f.origin);
+        }
+      }
+    }
   }
 }
 
