@@ -53,6 +53,8 @@ export interface ExecutedPod {
   readonly argoTemplate?: any;
   /** The main container's command and arguments, as the controller wrote them. */
   readonly mainArgs?: string[];
+  /** The pod as the controller created it: its `automountServiceAccountToken`, and each container's mount at the token path (volume name). */
+  readonly tokens?: { readonly automount?: boolean; readonly mounts: Readonly<Record<string, string | undefined>> };
 }
 
 /** Runs the executor's part of every Argo pod the controller creates (see the file's comment). */
@@ -119,7 +121,8 @@ export class ArgoExecutor {
     } catch (e) {
       result = { pod: name, nodeId, template: template.name, role: template.resource ? 'argoexec' : 'wait double', exitCode: 1, message: String(e) };
     }
-    this.executed.push({ ...result, argoTemplate: template, mainArgs: [...(main?.command ?? []), ...(main?.args ?? [])] });
+    const mounts = Object.fromEntries([...pod.spec.initContainers ?? [], ...pod.spec.containers].map((c: any) => [c.name, (c.volumeMounts ?? []).find((m: any) => m.mountPath === SA_DIR)?.name]));
+    this.executed.push({ ...result, argoTemplate: template, mainArgs: [...(main?.command ?? []), ...(main?.args ?? [])], tokens: { automount: pod.spec.automountServiceAccountToken, mounts } });
     await this.finish(pod, result).catch(() => undefined);
   }
 

@@ -119,6 +119,20 @@ describe('a pipeline submitted from the WorkflowTemplate', () => {
     for (const r of runs) expect(JSON.stringify([r.argoTemplate, r.mainArgs])).not.toMatch(/\{\{/);
   });
 
+  test("no step's own code holds an API token: the controller mounts the executor's token into its init and wait containers only (issue #20 item 5)", () => {
+    const runs = cluster.argo!.executor.executed.filter((x) => x.pod.includes(name));
+    expect(runs.length).toBeGreaterThan(3);
+    for (const r of runs) {
+      expect({ pod: r.pod, automount: r.tokens?.automount }).toEqual({ pod: r.pod, automount: false });
+      const resource = r.template === 'step-finetune';
+      for (const [container, volume] of Object.entries(r.tokens?.mounts ?? {})) {
+        // Argo's executor containers (init, wait; a resource step's main is argoexec itself) get `exec-sa-token`; user code none.
+        const executor = container === 'init' || container === 'wait' || (resource && container === 'main');
+        expect({ pod: r.pod, container, volume }).toEqual({ pod: r.pod, container, volume: executor ? 'exec-sa-token' : undefined });
+      }
+    }
+  });
+
   test("the multi-node step: the real argoexec creates the Job, Kueue admits it, its pods run on the H100 pool's nodes", async () => {
     const kube = cluster.plane.admin;
     const ran = cluster.argo!.executor.executed.find((x) => x.pod.includes(name) && x.template === 'step-finetune');
