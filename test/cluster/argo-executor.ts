@@ -121,8 +121,10 @@ export class ArgoExecutor {
     } catch (e) {
       result = { pod: name, nodeId, template: template.name, role: template.resource ? 'argoexec' : 'wait double', exitCode: 1, message: String(e) };
     }
-    const mounts = Object.fromEntries([...pod.spec.initContainers ?? [], ...pod.spec.containers].map((c: any) => [c.name, (c.volumeMounts ?? []).find((m: any) => m.mountPath === SA_DIR)?.name]));
-    this.executed.push({ ...result, argoTemplate: template, mainArgs: [...(main?.command ?? []), ...(main?.args ?? [])], tokens: { automount: pod.spec.automountServiceAccountToken, mounts } });
+    const containers = [...pod.spec.initContainers ?? [], ...pod.spec.containers];
+    const mounts = Object.fromEntries(containers.map((c: any) => [c.name, (c.volumeMounts ?? []).find((m: any) => m.mountPath === SA_DIR)?.name]));
+    const tokens = { automount: pod.spec.automountServiceAccountToken, mounts };
+    this.executed.push({ ...result, argoTemplate: template, mainArgs: [...(main?.command ?? []), ...(main?.args ?? [])], tokens });
     await this.finish(pod, result).catch(() => undefined);
   }
 
