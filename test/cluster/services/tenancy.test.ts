@@ -24,12 +24,13 @@
  */
 import { randomBytes } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import * as http from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { StartedPlatform, startPlatform } from './platform';
-import { MlPlatform, TrainingPipeline } from '../../../src/cdk8s';
-import { ArtifactStore, Dataset, Exposure, TrackingAuth } from '../../../src/core';
+import { MlPlatform, ModelEndpoint, TrainingPipeline } from '../../../src/cdk8s';
+import { ArtifactStore, Dataset, Exposure, ModelSource, TrackingAuth } from '../../../src/core';
 import { KubeObject } from '../kubelet/source';
 
 const MINUTE = 60_000;
@@ -41,6 +42,8 @@ const BUCKET = 'ml-artifacts';
 const PLATFORM_NS = 'mlplatform';
 const SHARED = 'a-shared-model';
 const PRIVATE = 'a-private-model';
+/** The model folder of a run of a's pipeline `reader` that b's endpoint serves. */
+const SERVED = 'pipelines/a/reader/run-1/fit/model';
 
 type Creds = Record<string, string>;
 type S3Op = { op: 'put' | 'get' | 'list'; key?: string; prefix?: string; body?: string };
@@ -58,6 +61,9 @@ function basicPlatform(): KubeObject[] {
     steps: [{ name: 'fit', image: 'python:3.11-slim', command: ['python', '-c', 'pass'], inputs: { data: Dataset.fromBucket({ prefix: 'datasets/x', version: 'v1' }) } }],
   });
   platform.storeLocation('datasets/x').grantRead(pipeline);
+  // An endpoint of b serving a file of a's pipeline: the grant between tenants.
+  const endpoint = new ModelEndpoint(chart, 'served', { platform, namespace: 'b', versions: [{ name: 'stable', model: ModelSource.uri(`s3://${BUCKET}/${SERVED}`) }] });
+  pipeline.artifacts.grantRead(endpoint);
   platform.shareRegisteredModel(SHARED, { owner: 'a', readers: ['b'] });
   return chart.toJson() as KubeObject[];
 }
@@ -85,21 +91,36 @@ function oidcPlatform(): KubeObject[] {
 
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
-/** One MLflow REST call; answers the status and the JSON body (or the text). */
-async function rest(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${TRACKING}${path}`, {
-    method,
-    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
+/**
+ * One MLflow REST call on a connection of its own; answers the status and the JSON body (or the text).
+ * (Not fetch: its pool reuses a connection the server's keep-alive timeout has just closed while the
+ * tests ran MLflow's client for seconds — `SocketError: other side closed`.)
+ */
+function rest(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
+  const data = body !== undefined ? Buffer.from(JSON.stringify(body)) : undefined;
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${TRACKING}${path}`, {
+      method,
+      agent: false,
+      headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: any = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // MLflow's basic-auth 401/403 answers are plain text
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(data);
   });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // MLflow's basic-auth 401/403 answers are plain text
-  }
-  return { status: res.status, body: parsed };
 }
 
 /** Waits for the tracking server and the bootstrap; fails with their logs. */
@@ -226,6 +247,22 @@ describe('tenancy, basic auth: each tenant\'s store identity and MLflow user, fr
         { op: 'get', key: 'pipelines/a/run-1/model.bin' },
       ])).toEqual([DENIED, DENIED, DENIED]);
     }
+  }, 2 * MINUTE);
+
+  test('the store: a\'s pipeline output granted to b\'s endpoint is readable by b (that prefix only), not writable', () => {
+    expect(s3(store('a'), [
+      { op: 'put', key: `${SERVED}/model.onnx`, body: 'onnx' },
+      { op: 'put', key: 'pipelines/a/reader/run-2/fit/model/model.onnx', body: 'other run' },
+    ])).toEqual([{ ok: true }, { ok: true }]);
+    expect(s3(store('b'), [
+      { op: 'get', key: `${SERVED}/model.onnx` },
+      { op: 'list', prefix: `${SERVED}/` },
+      { op: 'put', key: `${SERVED}/model.onnx`, body: 'replaced by b' },
+      // The identity carries what the endpoint reads, not the whole pipeline's prefix.
+      { op: 'get', key: 'pipelines/a/reader/run-2/fit/model/model.onnx' },
+      { op: 'list', prefix: 'pipelines/a/' },
+    ])).toEqual([{ ok: true, body: 'onnx' }, { ok: true, keys: [`${SERVED}/model.onnx`] }, DENIED, DENIED, DENIED]);
+    expect(s3(store('c'), [{ op: 'get', key: `${SERVED}/model.onnx` }])).toEqual([DENIED]);
   }, 2 * MINUTE);
 
   let aRun: { experiment_id: string; run_id: string; model_source: string } | undefined;
@@ -398,6 +435,7 @@ describe('tenancy, OIDC: people through the proxy act as the MLflow user their g
 
   test('no request without credentials succeeds on the API', async () => {
     const answers = await Promise.all([
+      rest('GET', '/api/2.0/mlflow/experiments/search?max_results=10', {}),
       rest('POST', '/api/2.0/mlflow/experiments/search', {}, { max_results: 10 }),
       rest('GET', `/api/2.0/mlflow/experiments/get?experiment_id=${experiments.a}`, {}),
       rest('POST', '/api/2.0/mlflow/runs/search', {}, { experiment_ids: [experiments.a] }),
@@ -409,7 +447,7 @@ describe('tenancy, OIDC: people through the proxy act as the MLflow user their g
       // Groups alone (a client sending the proxy's headers itself, without its password) log nobody in.
       rest('POST', '/api/2.0/mlflow/experiments/search', { 'x-forwarded-groups': 'ml-admins', 'x-forwarded-user': 'admin' }, { max_results: 10 }),
     ]);
-    expect(answers.map((r) => r.status)).toEqual(Array(9).fill(401));
+    expect(answers.map((r) => r.status)).toEqual(Array(10).fill(401));
     // Only the health check is open.
     expect((await rest('GET', '/health', {})).status).toBe(200);
   });
