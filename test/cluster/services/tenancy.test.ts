@@ -199,6 +199,9 @@ describe('tenancy, basic auth: each tenant\'s store identity and MLflow user, fr
       { op: 'put', key: 'datasets/x/v2/train.csv', body: 'x,y\n3,4\n' },
     ]);
     expect(seeded).toEqual(Array(5).fill({ ok: true }));
+    // Control: the platform's identity lists the bucket root (the denials below are the tenant identity's).
+    const all = s3(platform.secret(PLATFORM_NS, 'ml-s3-credentials')!, [{ op: 'list', prefix: '' }]);
+    expect(all[0].keys).toEqual(expect.arrayContaining(['pipelines/b/run-1/model.bin', 'mlartifacts/1/run/artifacts/model.bin', 'datasets/x/v1/train.csv']));
     const a = store('a');
     const own = s3(a, [
       { op: 'put', key: 'pipelines/a/run-1/model.bin', body: 'a-model' },
