@@ -197,6 +197,7 @@ export class MlPlatform extends Construct {
     this.plan = { labels: { 'app.kubernetes.io/managed-by': 'mlplatform', 'app.kubernetes.io/part-of': id }, generate: [], compose: [], copy: [] };
     this.bootstrap = new Bootstrap(this, 'bootstrap', { platform: id, namespace, names: this.names, image: this.versions.images.mlflow, plan: this.plan, finalize: () => this.finalizePlan() });
     this.planCredentials();
+    this.bootstrap.writesPlannedSecrets();
 
     const store = this.storeAccess();
     if (backend.kind === 'embedded') {
@@ -334,6 +335,7 @@ export class MlPlatform extends Construct {
       externalServices: this.tenantExternalServices(),
     });
     this.planTenantCredentials(tenant);
+    this.bootstrap.writesPlannedSecrets();
     return tenant;
   }
 

@@ -2,8 +2,9 @@
 """mlplatform credentials bootstrap, run by the bootstrap Job in the MLflow image (Python 3 and boto3,
 nothing else needed). It reads a plan (JSON, synthesized by MlPlatform) and:
 
-1. creates each "generate" Secret when it is absent, with random hex values (never replaced, so
-   passwords survive re-runs);
+1. fills each "generate" Secret when it is empty (the platform's manifests create every Secret this
+   program writes, empty, so its Role needs no `create`) or absent, with random hex values (never
+   replaced, so passwords survive re-runs);
 2. writes each "compose" Secret from templates over other Secrets' values
    ("{{secret:NAMESPACE/NAME:KEY}}", "|url" to percent-encode, "|ini" to escape "%" for
    configparser), replacing it, so derived values such as the backend store URI follow their sources;
@@ -100,12 +101,17 @@ def create_secret(ns, name, data, labels):
 
 
 def write_secret(ns, name, data, labels):
+    """Replaces the Secret's content. The platform's manifests create every Secret this program writes
+    (empty), so its Role needs no `create`, which Kubernetes cannot limit by name: it may write exactly
+    the Secrets it names. Without that shell (manifests not applied), it tries to create the Secret."""
+    status, body = api("PUT", secret_path(ns, name), manifest(ns, name, data, labels))
+    if status == 200:
+        return "written"
+    if status != 404:
+        raise SystemExit("writing secret %s/%s: HTTP %s %s" % (ns, name, status, body.get("message")))
     if create_secret(ns, name, data, labels):
         return "created"
-    status, body = api("PUT", secret_path(ns, name), manifest(ns, name, data, labels))
-    if status != 200:
-        raise SystemExit("replacing secret %s/%s: HTTP %s %s" % (ns, name, status, body.get("message")))
-    return "replaced"
+    return write_secret(ns, name, data, labels)
 
 
 TEMPLATE = re.compile(r"\{\{secret:([a-z0-9-]+)/([a-z0-9.-]+):([-._a-zA-Z0-9]+)(\|url)?(\|ini)?\}\}")
@@ -139,12 +145,16 @@ def generate():
     labels = dict(PLAN["labels"], **{GENERATED: "true"})
     for s in PLAN.get("generate", []):
         found = get_secret(s["namespace"], s["name"])
-        if found is not None and (not s.get("replaceWhenDifferent") or (found[1].get(GENERATED) == "true" and matches(found[0], s["keys"]))):
+        filled = found is not None and found[0] and all(found[0].get(k) for k in s["keys"])
+        if filled and (not s.get("replaceWhenDifferent") or (found[1].get(GENERATED) == "true" and matches(found[0], s["keys"]))):
             log("kept", s["namespace"] + "/" + s["name"])
             continue
         data = {k: (v["value"] if "value" in v else secrets.token_hex(v["randomBytes"])) for k, v in s["keys"].items()}
         if found is not None:
-            log(write_secret(s["namespace"], s["name"], data, labels), s["namespace"] + "/" + s["name"], "(it did not match its plan)")
+            # The empty Secret the manifests created, or one that does not fit its plan.
+            why = "" if not found[0] else " (it did not match its plan)"
+            write_secret(s["namespace"], s["name"], data, labels)
+            log("generated" + why, s["namespace"] + "/" + s["name"])
             continue
         created = create_secret(s["namespace"], s["name"], data, labels)
         log("generated" if created else "kept (created concurrently)", s["namespace"] + "/" + s["name"])
@@ -352,6 +362,8 @@ def users():
     for user in u["users"]:
         ns, name = user["secret"]["namespace"], user["secret"]["name"]
         existing = read_secret(ns, name)
+        if existing is not None and not existing.get("password"):
+            existing = None  # the empty Secret the manifests created
         password = existing["password"] if existing else secrets.token_hex(24)
         status, body = mlflow("POST", u["uri"], "/api/2.0/mlflow/users/create", auth, {"username": user["username"], "password": password})
         if status == 200:
@@ -365,7 +377,7 @@ def users():
         else:
             raise SystemExit("creating MLflow user %s: HTTP %s %s" % (user["username"], status, body))
         if existing is None:
-            create_secret(ns, name, {"username": user["username"], "password": password}, PLAN["labels"])
+            write_secret(ns, name, {"username": user["username"], "password": password}, PLAN["labels"])
             log("stored credentials", ns + "/" + name)
     for g in u.get("grants", []):
         # An upsert on (user, resource type, resource id) in MLflow 3's auth store; the resource need not exist yet.

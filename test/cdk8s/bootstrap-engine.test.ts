@@ -161,6 +161,7 @@ function expectRequestsWithinPlan(api: FakeKubernetes, plan: any, rbac: Map<stri
     if (!r.authorized || !r.namespace || !r.name || !allowed.has(`${r.namespace}/${r.name}`)) return true;
     const role = rbac.get(r.namespace);
     if (!role) return true;
+    // No `create` in the Role: every Secret it writes exists (empty) once the manifests are applied.
     return r.method === 'POST' ? !role.create : !['GET', 'PUT'].includes(r.method) || !role.names.has(r.name);
   });
   expect(stray.map((r) => `${r.method} ${r.path} ${r.name ?? ''} → ${r.status}`)).toEqual([]);
@@ -218,6 +219,8 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
     expect(plan.database).toMatchObject({ database: 'mlflow' });
     delete plan.database;
     api = await new FakeKubernetes(clock).start();
+    // The platform's manifests are applied first: the Secrets the bootstrap writes exist, empty.
+    api.applySecrets(synth.objects);
     mlflow = await new FakeMlflow(clock, () => {
       const a = plan.mlflowUsers.admin;
       const d = api.data(a.namespace, a.name);
@@ -343,9 +346,9 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
     expect(run.stdout).not.toContain('[bootstrap] restarted');
     for (const target of [...plan.compose.map((c: any) => c), ...plan.copy.map((c: any) => c.to)]) {
       const writes = k8s.filter((r) => r.namespace === target.namespace && r.name === target.name && (r.method === 'POST' || r.method === 'PUT'));
-      expect(writes.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 409', 'PUT 200']);
-      expect(writes[1].data).toEqual(afterFirst![`${target.namespace}/${target.name}`]);
-      expect(run.stdout).toContain(`[bootstrap] replaced ${target.namespace}/${target.name}\n`);
+      expect(writes.map((r) => `${r.method} ${r.status}`)).toEqual(['PUT 200']);
+      expect(writes[0].data).toEqual(afterFirst![`${target.namespace}/${target.name}`]);
+      expect(run.stdout).toContain(`[bootstrap] written ${target.namespace}/${target.name}\n`);
     }
     // MLflow users: create answered RESOURCE_ALREADY_EXISTS; the tenant Secret exists, so no password reset.
     const ml = mlflow.requests.filter((r) => r.seq > since);
@@ -361,7 +364,9 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
   test('a tenant Secret lost while its MLflow user exists: the password is reset and stored again', async () => {
     expect(afterFirst).toBeDefined();
     const old = api.data('nlp', 'ml-tracking')!.password;
+    // Lost: deleted, and created again (empty) by the next apply of the manifests.
     api.delete('nlp', 'ml-tracking');
+    api.applySecrets(synth.objects.filter((o) => o.metadata.namespace === 'nlp' && o.metadata.name === 'ml-tracking'));
     const since = clock.seq;
     const run = await runProgram(synth.program, plan, api);
     expectSuccess(run);
@@ -408,6 +413,7 @@ describe('bootstrap program: external stores and a user-supplied admin split ove
     expect(plan.database).toMatchObject({ host: 'db.internal.example.com', database: 'mlflow' });
     delete plan.database; // no PostgreSQL here (test/engine/tenant-database.test.ts)
     api = await new FakeKubernetes(clock).start();
+    api.applySecrets(objects);
     api.seed('mlplatform', 'rds', { user: 'mlflow_app', pass: DB_PASSWORD });
     api.seed('mlplatform', 'aws', { id: 'AKIAEXAMPLE', secret: 'wJalr/EXAMPLEKEY+1' });
     api.seed('mlplatform', 'aws-research', { id: 'AKIARESEARCH', secret: 'rEsEaRcH/KEY+2' });
@@ -474,6 +480,7 @@ describe('bootstrap program: failures are reported, with a message', () => {
 
   async function freshApi(): Promise<FakeKubernetes> {
     const api = await new FakeKubernetes(clock).start();
+    api.applySecrets(synth.objects);
     fakes.push(api);
     return api;
   }
@@ -500,7 +507,7 @@ describe('bootstrap program: failures are reported, with a message', () => {
     expect(run.signal).toBeNull();
     expect(run.stderr).toContain(`template needs ${named}, which does not exist`);
     expect(run.stderr).not.toContain('Traceback');
-    expect(api.data('mlplatform', 'ml-tracking-config')).toBeUndefined();
+    expect(api.data('mlplatform', 'ml-tracking-config')).toEqual({}); // as the manifests created it
     expect(api.requests.filter((r) => r.namespace === 'mlplatform' && r.name === 'ml-tracking-config' && r.method !== 'GET')).toEqual([]);
     expect(run.stdout).not.toContain('[bootstrap] done');
   }, TEST_TIMEOUT);
@@ -511,7 +518,8 @@ describe('bootstrap program: failures are reported, with a message', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('reading secret mlplatform/ml-postgres-credentials: HTTP 401 Unauthorized');
     expect(run.stderr).not.toContain('Traceback');
-    expect(api.keys()).toEqual([]);
+    // Only the empty Secrets of the manifests, all still empty.
+    expect(Object.values(api.dump()).filter((d) => Object.keys(d).length > 0)).toEqual([]);
     expect(api.requests.every((r) => !r.authorized && r.status === 401)).toBe(true);
   }, TEST_TIMEOUT);
 
@@ -527,7 +535,7 @@ describe('bootstrap program: failures are reported, with a message', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('creating MLflow user vision: HTTP 401');
     expect(run.stderr).not.toContain('Traceback');
-    expect(api.data('vision', 'ml-tracking')).toBeUndefined();
+    expect(api.data('vision', 'ml-tracking')).toEqual({}); // as the manifests created it
     expect(mlflow.users.size).toBe(0);
   }, TEST_TIMEOUT);
 });

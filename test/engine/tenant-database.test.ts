@@ -95,6 +95,7 @@ async function setUp(id: string, external: boolean): Promise<Setup> {
   delete plan.bucket;
   delete plan.mlflowUsers;
   const api = await new FakeKubernetes({ seq: 0 }).start();
+  api.applySecrets(objects); // the Secrets the bootstrap writes, as the manifests create them (empty)
   if (external) {
     api.seed('mlplatform', 'rds', { username: MASTER.user, password: MASTER.password });
   } else {

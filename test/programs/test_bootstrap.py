@@ -43,7 +43,9 @@ class FakeApi:
             self.secrets[key] = body
             return 201, body
         if method == "PUT":
-            assert key in self.secrets and name == body["metadata"]["name"]
+            assert name == body["metadata"]["name"]
+            if key not in self.secrets:
+                return 404, {"message": "secrets %r not found" % name}
             self.secrets[key] = body
             return 200, body
         raise AssertionError(method)
@@ -169,8 +171,24 @@ def test_a_composed_secret_is_replaced_on_every_run(k8s, capsys):
               dict(SOURCES, **{"ml/uri": {"v": "stale"}}))
     B.compose()
     assert api.data("ml/uri") == {"v": "mlflow"}
-    assert api.writes() == [("POST", "ml/uri"), ("PUT", "ml/uri")]
-    assert "[bootstrap] replaced ml/uri" in capsys.readouterr().out
+    # The Secret exists (the manifests create it, empty): one update, no create (the Role has no `create`).
+    assert api.writes() == [("PUT", "ml/uri")]
+    assert "[bootstrap] written ml/uri" in capsys.readouterr().out
+
+
+def test_an_empty_secret_from_the_manifests_is_filled_by_generate_and_by_users_without_a_create(k8s, capsys):
+    api = k8s({"generate": [{"namespace": "ml", "name": "db", "keys": {"username": {"value": "mlflow"}, "password": {"randomBytes": 24}}}]}, {"ml/db": {}})
+    B.generate()
+    assert api.data("ml/db")["username"] == "mlflow" and re.fullmatch(r"[0-9a-f]{48}", api.data("ml/db")["password"])
+    assert api.writes() == [("PUT", "ml/db")]
+    assert "[bootstrap] generated ml/db" in capsys.readouterr().out
+
+
+def test_without_the_manifests_secret_a_write_creates_it(k8s, capsys):
+    api = k8s({"compose": [{"namespace": "ml", "name": "uri", "keys": {"v": "{{secret:ml/db:username}}"}}]}, SOURCES)
+    B.compose()
+    assert api.writes() == [("PUT", "ml/uri"), ("POST", "ml/uri")]
+    assert "[bootstrap] created ml/uri" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("template, message", [
@@ -285,6 +303,14 @@ def test_a_new_user_is_created_and_its_password_stored(mlflow):
     stored = api.data("vision/mlflow")
     assert stored["username"] == "vision" and re.fullmatch(r"[0-9a-f]{48}", stored["password"])
     assert calls == [("POST", "/api/2.0/mlflow/users/create", ("admin", "admin-pw"), "vision")]
+
+
+def test_a_new_user_s_password_fills_the_empty_secret_of_the_manifests(mlflow):
+    api, calls, answers = mlflow({"vision/mlflow": {}})
+    answers["vision"] = [(200, {})]
+    B.users()
+    assert api.data("vision/mlflow")["username"] == "vision"
+    assert api.writes() == [("PUT", "vision/mlflow")]
 
 
 def test_an_existing_user_with_its_secret_is_left_alone(mlflow):

@@ -114,6 +114,13 @@ export class FakeKubernetes {
     });
   }
 
+  /** Creates the Secrets of `objects` as they are applied (the bootstrap's empty ones: no data). */
+  public applySecrets(objects: readonly K8sObject[]): void {
+    for (const o of objects.filter((x) => x.kind === 'Secret')) {
+      this.seed(o.metadata.namespace!, o.metadata.name!, (o as any).stringData ?? {}, (o.metadata.labels ?? undefined) as Record<string, string> | undefined);
+    }
+  }
+
   public delete(namespace: string, name: string): void {
     this.secrets.delete(`${namespace}/${name}`);
   }

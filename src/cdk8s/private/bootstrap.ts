@@ -104,9 +104,10 @@ class PlanJob extends K8sObject {
 
 /**
  * The credentials bootstrap: a Job (MLflow image, Python stdlib + boto3) that generates every
- * password and key inside the cluster, so no credential is ever written into the manifests. Its
- * ServiceAccount may only create Secrets and read/replace the ones the plan names, in the platform
- * namespace and (through {@link Bootstrap.grantNamespace}) in each tenant namespace.
+ * password and key inside the cluster, so no credential is ever written into the manifests. The
+ * Secrets it writes are in the manifests, empty; its ServiceAccount may only read and replace the
+ * Secrets the plan names (no `create`), in the platform namespace and (through
+ * {@link Bootstrap.grantNamespace}) in each tenant namespace.
  */
 export class Bootstrap extends Construct {
   private readonly secretNames = new Map<string, Set<string>>();
@@ -174,8 +175,7 @@ export class Bootstrap extends Construct {
       metadata: { name: roleName, namespace, labels: this.labels },
       rules: Lazy.any({
         produce: () => [
-          // Creation cannot be limited by name (the API server authorizes it before the name is known).
-          { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+          // No `create` (which Kubernetes cannot limit by name): the Secrets it writes are in the manifests, empty.
           { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: [...names].sort() },
           ...[...(this.restartable.get(namespace) ?? new Map<string, Set<string>>())].sort(([a], [b]) => a.localeCompare(b)).map(([resource, workloads]) => (
             { apiGroups: ['apps'], resources: [resource], verbs: ['patch'], resourceNames: [...workloads].sort() })),
@@ -195,6 +195,26 @@ export class Bootstrap extends Construct {
     const byResource = this.restartable.get(namespace) ?? new Map<string, Set<string>>();
     this.restartable.set(namespace, byResource);
     byResource.set(resource, (byResource.get(resource) ?? new Set<string>()).add(name));
+  }
+
+  /**
+   * Records that the plan writes Secret `name` in `namespace`: the manifests create it empty (type
+   * Opaque, no data: no credential is ever written here), so the bootstrap only updates it.
+   */
+  public writesSecret(namespace: string, name: string): void {
+    this.useSecret(namespace, name);
+    const id = `secret-${namespace}-${name}`;
+    if (this.node.tryFindChild(id)) return;
+    kube(this, id, KUBE.Secret, { metadata: { name, namespace, labels: { ...this.input.plan.labels } }, type: 'Opaque' });
+  }
+
+  /** Every Secret the plan writes (generated, composed, copied, MLflow users'), created empty in the manifests. */
+  public writesPlannedSecrets(): void {
+    const p = this.input.plan;
+    for (const g of p.generate) this.writesSecret(g.namespace, g.name);
+    for (const c of p.compose) this.writesSecret(c.namespace, c.name);
+    for (const c of p.copy) this.writesSecret(c.to.namespace, c.to.name);
+    for (const u of p.mlflowUsers?.users ?? []) this.writesSecret(u.secret.namespace, u.secret.name);
   }
 
   /** Records that the plan reads or writes Secret `name` in `namespace` (for the Role's resourceNames). */
