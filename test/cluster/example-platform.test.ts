@@ -88,7 +88,7 @@ describe('RBAC, as the API server authorizes it', () => {
     expect(denied(await ask(kube, accounts, ['create'], 'pods', namespaces))).toEqual([]);
   });
 
-  test('the bootstrap reads and updates only the Secrets its Role names', async () => {
+  test('the bootstrap reads and updates only the Secrets its Role names, and creates none (they are in the manifests, empty)', async () => {
     const kube = cluster.plane.admin;
     const roles = objects.filter((o: any) => o.kind === 'Role' && (o.rules ?? []).some((r: any) => r.resources?.includes('secrets') && r.resourceNames));
     expect(roles.length).toBeGreaterThan(0);
@@ -102,8 +102,12 @@ describe('RBAC, as the API server authorizes it', () => {
         const named = await ask(kube, [bootstrap], ['get', 'update'], 'secrets', [ns], name);
         expect(named.filter((a) => !a.allowed)).toEqual([]);
       }
-      const other = await ask(kube, [bootstrap], ['get', 'update', 'delete', 'list'], 'secrets', [ns], 'some-other-secret');
+      const other = await ask(kube, [bootstrap], ['get', 'update', 'delete', 'list', 'create'], 'secrets', [ns], 'some-other-secret');
       expect(denied(other)).toEqual([]);
+      expect(denied(await ask(kube, [bootstrap], ['create'], 'secrets', [ns]))).toEqual([]);
+      // Each Secret it writes exists once the manifests are applied (the ones it only reads are the user's).
+      const applied = objects.filter((o: any) => o.kind === 'Secret' && o.metadata.namespace === ns).map((o: any) => o.metadata.name);
+      if (ns !== 'mlplatform') expect(names.filter((n) => !applied.includes(n))).toEqual([]);
     }
   });
 });
