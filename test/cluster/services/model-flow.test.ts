@@ -182,16 +182,17 @@ describe('pipeline → registry → endpoint: the endpoint loads exactly the byt
   }, 5 * MINUTE);
 
   test('a version logged through the tracking server (an mlflow-artifacts:/ source, --serve-artifacts) loads the same way', async () => {
-    // A user logs a model with MLflow's client (the artifact goes through the tracking server) and registers it;
-    // the admin points `champion` at it, which the endpoint's stable version serves.
-    const admin = platform.secret('mlplatform', 'ml-mlflow-admin')!;
+    // The tenant's MLflow user logs a model with MLflow's client (the artifact goes through the tracking server),
+    // registers it and points `champion` at it, which the endpoint's stable version serves. (MLflow denies by
+    // default: an mlflow-artifacts:/ source is readable by whoever may read its run's experiment.)
+    const user = platform.secret(TENANT, 'ml-tracking')!;
     const payload = join(work, 'manual', 'weights.bin');
     mkdirSync(join(work, 'manual'));
     writeFileSync(payload, randomBytes(64 * 1024));
-    const env = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_USERNAME: admin.username, MLFLOW_TRACKING_PASSWORD: admin.password };
+    const env = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_USERNAME: user.username, MLFLOW_TRACKING_PASSWORD: user.password };
     const logged = JSON.parse(platform.python([join(__dirname, 'mlflow_client.py'), 'log', 'resnet-manual', payload, 'resnet50'], env));
     expect(logged.model_source).toMatch(/^mlflow-artifacts:\/.*\/model$/);
-    const auth = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`;
+    const auth = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
     const set = await fetch('http://127.0.0.1:5000/api/2.0/mlflow/registered-models/alias', {
       method: 'POST', headers: { 'authorization': auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'resnet50', alias: 'champion', version: logged.model_version }),
     });
