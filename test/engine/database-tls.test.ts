@@ -6,7 +6,7 @@
  *   one for the same name, and CA "a" signs a third for another name (`other.tls.test`); the server is
  *   reloaded (`pg_reload_conf()`, which re-reads the SSL files) to present each in turn;
  * - every client runs from the synthesized objects only: the bootstrap's `bootstrap.py` and `plan.json`
- *   (tests/support/bootstrap-harness.ts) composes the tracking server's backend URI and MLflow's auth
+ *   (test/support/bootstrap-harness.ts) composes the tracking server's backend URI and MLflow's auth
  *   `database_uri`; the tracking container's env and volumes (the CA Secret volume mounted where
  *   `PGSSLROOTCERT` points) run through the local kubelet stand-in (fixtures/sweep/local-pod.ts), with
  *   only its entry point replaced by a probe that connects the way MLflow does — `sqlalchemy.create_engine(uri,
