@@ -16,7 +16,7 @@ import { Json, KUBE, kube } from './private/object';
 import { STORE_PORT, renderObjectStore, storeEndpoint, storePodLabels } from './private/object-store';
 import { PlatformAddons } from './private/platform-addons';
 import { renderPlatformNetwork } from './private/platform-policies';
-import { appLabels, secretEnv } from './private/pod';
+import { appLabels, DATABASE_CA_FILE, DATABASE_CA_PATH, secretEnv } from './private/pod';
 import { renderResourceFlavors, renderTenant } from './private/tenant';
 import { ARGO_WORKFLOW_POD_LABEL, DATABASE_CLIENT_LABEL, ExternalService, PRIVATE_IPV4_RANGES } from './private/tenant-network';
 import { OIDC_PROXY_PORT, TRACKING_PORT, renderTracking, trackingPodLabels } from './private/tracking';
@@ -195,7 +195,10 @@ export class MlPlatform extends Construct {
     });
 
     this.plan = { labels: { 'app.kubernetes.io/managed-by': 'mlplatform', 'app.kubernetes.io/part-of': id }, generate: [], compose: [], copy: [] };
-    this.bootstrap = new Bootstrap(this, 'bootstrap', { platform: id, namespace, names: this.names, image: this.versions.images.mlflow, plan: this.plan, finalize: () => this.finalizePlan() });
+    const databaseCaRef = backend.kind === 'external' ? backend.caCertificate : undefined;
+    this.bootstrap = new Bootstrap(this, 'bootstrap', {
+      platform: id, namespace, names: this.names, image: this.versions.images.mlflow, plan: this.plan, finalize: () => this.finalizePlan(), databaseCa: databaseCaRef,
+    });
     this.planCredentials();
     this.bootstrap.writesPlannedSecrets();
 
@@ -228,6 +231,7 @@ export class MlPlatform extends Construct {
       storeRegion: artifacts.region,
       storeCredentialEnv: store.env,
       serviceAccountAnnotations: store.annotations,
+      databaseCa: databaseCaRef,
       oidc: tracking.auth.kind === 'oidc' && this.trackingAdmin ? {
         admin: this.trackingAdmin,
         // Lazy: tenants declared later map their groups too.
@@ -422,6 +426,8 @@ export class MlPlatform extends Construct {
           port: b.port,
           database: b.database,
           sslMode: b.sslMode,
+          // The bootstrap copies the CA bundle into each tenant namespace (planTenantCredentials).
+          ...(b.caCertificate ? { caCertificate: { name: names.tenantDatabaseCaSecret, key: DATABASE_CA_FILE } } : {}),
           credentials: { name: names.tenantDatabaseSecret, keys: { username: 'username', password: 'password', database: 'database' } },
           maxConnections: b.maxConnections,
         },
@@ -557,6 +563,8 @@ export class MlPlatform extends Construct {
     } else {
       use(b.username.name);
       use(b.password.name);
+      // Read for the copies into tenant namespaces (planTenantCredentials).
+      if (b.caCertificate) use(b.caCertificate.name);
       dbAdmin = { namespace: ns, name: b.username.name, usernameKey: b.username.key, passwordKey: b.password.key };
       if (b.password.name !== b.username.name) {
         // The program reads both keys from one Secret: compose one when the user split them.
@@ -579,6 +587,8 @@ export class MlPlatform extends Construct {
       port,
       database,
       sslMode,
+      // The CA bundle, mounted into the bootstrap pod (Bootstrap's databaseCa), for verify-ca/verify-full.
+      ...(b.kind === 'external' && b.caCertificate ? { sslRootCert: DATABASE_CA_PATH } : {}),
       admin: dbAdmin,
       tracking: { role, secret: { namespace: ns, name: names.trackingDatabaseSecret, passwordKey: 'password' } },
       tenants: [],
@@ -696,6 +706,17 @@ export class MlPlatform extends Construct {
       replaceWhenDifferent: true,
     });
     tenantUse(names.tenantDatabaseSecret);
+    const b = this.spec.backend;
+    if (b.kind === 'external' && b.caCertificate) {
+      // Sweeps verify the server too, and a pod can mount only Secrets of its own namespace: a copy of the
+      // CA bundle (public, but kept a Secret like the key it comes from), rewritten on every run.
+      plan.copy.push({
+        from: { namespace: ns, name: b.caCertificate.name },
+        to: { namespace: t.namespace, name: names.tenantDatabaseCaSecret },
+        keys: { [DATABASE_CA_FILE]: b.caCertificate.key },
+      });
+      tenantUse(names.tenantDatabaseCaSecret);
+    }
     plan.database!.tenants.push({ role: db.role, database: db.database, secret: { namespace: t.namespace, name: names.tenantDatabaseSecret, passwordKey: 'password' } });
     if (plan.mlflowUsers) {
       plan.mlflowUsers.users.push({ username: t.name, secret: { namespace: t.namespace, name: names.tenantTrackingSecret } });

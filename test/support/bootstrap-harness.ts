@@ -230,7 +230,7 @@ export interface Run {
 
 /** Runs the program with `plan` against `api` in folder `dir`, asynchronously (the fakes live in this process). */
 export function runBootstrap(
-  program: string, plan: unknown, api: FakeKubernetes, dir: string, opts: { token?: string; waitSeconds?: number; timeoutMs?: number } = {},
+  program: string, plan: unknown, api: FakeKubernetes, dir: string, opts: { token?: string; waitSeconds?: number; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<Run> {
   requirePython();
   const sa = join(dir, 'sa');
@@ -250,6 +250,7 @@ export function runBootstrap(
     SA_DIR: sa,
     PLAN: join(dir, 'plan.json'),
     WAIT_SECONDS: String(opts.waitSeconds ?? 30),
+    ...opts.env,
   };
   const started = Date.now();
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@ import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { Json, K8sObject, kube, KUBE, ObjectBody } from './object';
-import { appLabels, container, emptyDir, podSpec, resources } from './pod';
+import { appLabels, container, databaseCa, emptyDir, podSpec, resources } from './pod';
 import { program } from './programs';
 import { shortHash } from '../../core';
 
@@ -88,6 +88,11 @@ export interface BootstrapInput {
   readonly plan: BootstrapPlan;
   /** Completes the plan from what the app declared after the platform (run at synthesis, before the plan is rendered). */
   readonly finalize?: () => void;
+  /**
+   * The database's CA bundle (a Secret key in the namespace), mounted at `DATABASE_CA_PATH`, which the
+   * plan's `database.sslRootCert` names, with `verify-ca`/`verify-full`.
+   */
+  readonly databaseCa?: { readonly name: string; readonly key: string };
 }
 
 /** The Job's name: the base name plus a hash of the plan, so the Job runs again exactly when the plan changes. */
@@ -131,6 +136,7 @@ export class Bootstrap extends Construct {
       },
     });
     this.grantNamespace(namespace);
+    const ca = databaseCa(input.databaseCa);
     new PlanJob(this, 'job', {
       metadata: { name: names.bootstrap, namespace, labels: this.labels },
       spec: {
@@ -147,11 +153,11 @@ export class Bootstrap extends Construct {
               name: 'bootstrap',
               image: input.image,
               command: ['python', '/etc/bootstrap/bootstrap.py'],
-              env: [{ name: 'HOME', value: '/tmp' }, { name: 'PLAN', value: '/etc/bootstrap/plan.json' }],
+              env: [{ name: 'HOME', value: '/tmp' }, { name: 'PLAN', value: '/etc/bootstrap/plan.json' }, ...ca.env],
               resources: resources('50m', '500m', '128Mi', '256Mi'),
-              volumeMounts: [{ name: 'program', mountPath: '/etc/bootstrap', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [{ name: 'program', mountPath: '/etc/bootstrap', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...ca.mounts],
             })],
-            volumes: [{ name: 'program', configMap: { name: names.bootstrap } }, emptyDir('tmp', '64Mi')],
+            volumes: [{ name: 'program', configMap: { name: names.bootstrap } }, emptyDir('tmp', '64Mi'), ...ca.volumes],
           }),
         },
       },

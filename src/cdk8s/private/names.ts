@@ -27,6 +27,8 @@ export interface PlatformNames {
   readonly tenantDatabaseSecret: string;
   /** Secret in each tenant namespace: `username`, `password` of the tenant's MLflow user. */
   readonly tenantTrackingSecret: string;
+  /** Secret in each tenant namespace: `ca.crt`, the external database's CA bundle (copied with verify-ca/verify-full). */
+  readonly tenantDatabaseCaSecret: string;
 }
 
 /** Names for platform `name`. */
@@ -47,5 +49,6 @@ export function platformNames(name: string): PlatformNames {
     tenantStoreSecret: childName(name, 'store'),
     tenantDatabaseSecret: childName(name, 'database'),
     tenantTrackingSecret: childName(name, 'tracking'),
+    tenantDatabaseCaSecret: childName(name, 'database-ca'),
   };
 }

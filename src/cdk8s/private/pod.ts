@@ -145,3 +145,27 @@ export function appLabels(name: string, component: string, partOf: string): Reco
 export function selectorLabels(name: string, partOf: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': partOf };
 }
+
+/** Where a database client mounts the server's CA bundle (a Secret volume): libpq reads `PGSSLROOTCERT`. */
+export const DATABASE_CA_DIR = '/etc/mlplatform/database-ca';
+/** The CA bundle's file name inside {@link DATABASE_CA_DIR}. */
+export const DATABASE_CA_FILE = 'ca.crt';
+/** `PGSSLROOTCERT`'s value: the mounted CA bundle. */
+export const DATABASE_CA_PATH = `${DATABASE_CA_DIR}/${DATABASE_CA_FILE}`;
+
+/**
+ * The database CA for a libpq client: a Secret volume with the one key as `ca.crt`, world-readable
+ * (`defaultMode: 0444`: a CA certificate is public, and the kubelet writes Secret files root-owned, so
+ * any `runAsUser` can read it without an fsGroup), its read-only mount, and `PGSSLROOTCERT`, which
+ * libpq (and so psycopg2 and SQLAlchemy) uses as `sslrootcert` when the connection string has none.
+ */
+export function databaseCa(ref: { readonly name: string; readonly key: string } | undefined): {
+  volumes: Json<k8s.Volume>[]; mounts: Json<k8s.VolumeMount>[]; env: Json<k8s.EnvVar>[];
+} {
+  if (!ref) return { volumes: [], mounts: [], env: [] };
+  return {
+    volumes: [{ name: 'database-ca', secret: { secretName: ref.name, items: [{ key: ref.key, path: DATABASE_CA_FILE }], defaultMode: 0o444 } }],
+    mounts: [{ name: 'database-ca', mountPath: DATABASE_CA_DIR, readOnly: true }],
+    env: [{ name: 'PGSSLROOTCERT', value: DATABASE_CA_PATH }],
+  };
+}

@@ -1,7 +1,7 @@
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Json, K8sObject, KUBE, kube } from './object';
-import { container, emptyDir, podSpec, resources, secretEnv } from './pod';
+import { container, databaseCa, emptyDir, podSpec, resources, secretEnv } from './pod';
 import { program, ProgramName } from './programs';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
 import { Cpu, PlatformContext, Size } from '../../core';
@@ -71,10 +71,16 @@ export function storageEnv(spec: SweepSpec): Json<k8s.EnvVar>[] {
     { name: 'SWEEP_DB_PORT', value: String(s.port) },
     s.databaseRef ? secretEnv('SWEEP_DB_NAME', s.databaseRef.name, s.databaseRef.key) : { name: 'SWEEP_DB_NAME', value: s.database },
     { name: 'SWEEP_DB_SSLMODE', value: s.sslMode },
+    ...studyCa(spec).env,
     { name: 'SWEEP_DB_SCHEMA', value: s.schema },
     secretEnv('SWEEP_DB_USER', s.username.name, s.username.key),
     secretEnv('SWEEP_DB_PASSWORD', s.password.name, s.password.key),
   ];
+}
+
+/** The study database's CA bundle (verify-ca/verify-full): volume, mount and `PGSSLROOTCERT` of every Optuna container. */
+export function studyCa(spec: SweepSpec): ReturnType<typeof databaseCa> {
+  return databaseCa(spec.storage?.kind === 'postgres' ? spec.storage.caCertificate : undefined);
 }
 
 /** The environment every Optuna container (create, wait, worker, dashboard) gets. */
@@ -98,6 +104,10 @@ export function optunaEnv(i: SweepPodsInput, withTracking: boolean): Json<k8s.En
 }
 
 const programMount: Json<k8s.VolumeMount> = { name: 'program', mountPath: PROGRAM_DIR, readOnly: true };
+/** The mounts every Optuna container has: the programs, /tmp and (verify-ca/verify-full) the database CA. */
+export function optunaMounts(spec: SweepSpec, ...more: Json<k8s.VolumeMount>[]): Json<k8s.VolumeMount>[] {
+  return [programMount, ...more, tmpMount, ...studyCa(spec).mounts];
+}
 const tmpMount: Json<k8s.VolumeMount> = { name: 'tmp', mountPath: '/tmp' };
 
 function programVolume(i: SweepPodsInput): Json<k8s.Volume> {
@@ -134,9 +144,9 @@ export function renderCreateJob(scope: Construct, id: string, name: string, i: S
             command: ['python', `${PROGRAM_DIR}/sweep.py`, 'create'],
             env: optunaEnv(i, true),
             resources: optunaResources(),
-            volumeMounts: [programMount, tmpMount],
+            volumeMounts: optunaMounts(i.spec),
           })],
-          volumes: [programVolume(i), emptyDir('tmp', '256Mi')],
+          volumes: [programVolume(i), emptyDir('tmp', '256Mi'), ...studyCa(i.spec).volumes],
         }),
       },
     },
@@ -206,7 +216,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
               command: ['python', `${PROGRAM_DIR}/sweep.py`, 'wait'],
               env: optunaEnv(i, false),
               resources: resources('50m', '500m', '256Mi', '256Mi'),
-              volumeMounts: [programMount, tmpMount],
+              volumeMounts: optunaMounts(spec),
             }),
             container({
               name: 'check-trial-image',
@@ -231,7 +241,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
               command: ['python', `${PROGRAM_DIR}/sweep.py`, 'worker'],
               env: workerEnv,
               resources: optunaResources(),
-              volumeMounts: [programMount, { name: 'shared', mountPath: SHARED_DIR }, tmpMount],
+              volumeMounts: optunaMounts(spec, { name: 'shared', mountPath: SHARED_DIR }),
             }),
           ],
           volumes: [
@@ -240,6 +250,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
             emptyDir('tmp', '256Mi'),
             emptyDir('trial-tmp', t.compute.ephemeralStorage.toKubernetes()),
             ...shm.volumes,
+            ...studyCa(spec).volumes,
           ],
         }),
       },

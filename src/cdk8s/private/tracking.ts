@@ -3,7 +3,7 @@ import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { Json, KUBE, kube } from './object';
-import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
+import { appLabels, container, databaseCa, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { program } from './programs';
 import { ExposureSpec, TrackingSpec } from '../../core';
 
@@ -31,6 +31,8 @@ export interface TrackingInput {
   readonly storeCredentialEnv: Json<k8s.EnvVar>[];
   /** ServiceAccount annotations (workload identity). */
   readonly serviceAccountAnnotations?: Record<string, string>;
+  /** The database's CA bundle (a Secret key in the namespace), with `verify-ca`/`verify-full`. */
+  readonly databaseCa?: { readonly name: string; readonly key: string };
   /** OIDC mode: the admin's user name and the groups → MLflow user mapping (rendered at synthesis). */
   readonly oidc?: {
     readonly admin: { readonly name: string; readonly key: string };
@@ -66,6 +68,8 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
   // MLflow's basic-auth app runs with OIDC too (people come through the proxy, pods log in as their tenant).
   const basic = spec.auth.kind !== 'disabled';
   const oidc = spec.auth.kind === 'oidc' ? spec.auth : undefined;
+  // The backend store and MLflow's auth database (same server) verify its certificate against this CA.
+  const ca = databaseCa(i.databaseCa);
   if (oidc && i.oidc) {
     kube(scope, 'tracking-oidc', KUBE.ConfigMap, {
       metadata: { name: names.oidcConfig, namespace, labels },
@@ -97,6 +101,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
   const env: Json<k8s.EnvVar>[] = [
     { name: 'HOME', value: '/tmp' },
     secretEnv('MLFLOW_BACKEND_STORE_URI', names.trackingConfigSecret, 'backend-store-uri'),
+    ...ca.env,
     { name: 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION', value: 'false' },
     { name: 'AWS_DEFAULT_REGION', value: i.storeRegion },
     ...(i.storeEndpoint ? [{ name: 'MLFLOW_S3_ENDPOINT_URL', value: i.storeEndpoint }] : []),
@@ -120,6 +125,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       { name: 'tmp', mountPath: '/tmp' },
       ...(basic ? [{ name: 'auth-config', mountPath: '/etc/mlflow-auth', readOnly: true }] : []),
       ...(oidc ? [{ name: 'oidc', mountPath: OIDC_DIR, readOnly: true }] : []),
+      ...ca.mounts,
     ],
     // Start-up runs the database migrations: give it up to 5 minutes.
     startupProbe: Object.assign({}, health, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 }),
@@ -195,6 +201,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
                 ],
               },
             }] : []),
+            ...ca.volumes,
           ],
           topologySpreadConstraints: [{
             maxSkew: 1,

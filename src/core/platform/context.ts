@@ -63,6 +63,12 @@ export interface PlatformContext {
     readonly database: string;
     readonly sslMode: string;
     /**
+     * The server's CA bundle (PEM), a Secret key valid in each tenant namespace, with `verify-ca`/`verify-full`:
+     * sweeps mount it and point libpq at it (`PGSSLROOTCERT`). MlPlatform's bootstrap copies it there.
+     * @default none
+     */
+    readonly caCertificate?: { readonly name: string; readonly key: string };
+    /**
      * `username` and `password` (and optionally `database`) in each tenant namespace: with MlPlatform, the
      * tenant's own role, owner of its own study database, never the platform's login.
      */

@@ -74,6 +74,14 @@ export interface ExternalDatabaseOptions {
    */
   readonly sslMode?: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
   /**
+   * The CA certificate(s) the server's certificate must chain to (PEM; for RDS, the public RDS CA
+   * bundle), from a key of a Secret in the platform namespace. Required with `verify-ca` and
+   * `verify-full`: every client (tracking server, bootstrap, sweeps) mounts it and points libpq at it
+   * (`PGSSLROOTCERT`); the bootstrap copies it into each tenant namespace for sweeps.
+   * @default none (libpq's `~/.postgresql/root.crt`, which the images do not have)
+   */
+  readonly caCertificate?: SecretKeyRef;
+  /**
    * The server's `max_connections` (`SHOW max_connections`; on RDS it follows the instance class's
    * memory). Sweeps on the platform's database must fit in it (one connection per worker):
    * synthesis fails otherwise, naming this option.
@@ -85,12 +93,28 @@ export interface ExternalDatabaseOptions {
 /** The validated backend store. */
 export type BackendStoreSpec =
   | { readonly kind: 'embedded'; readonly storage: Size; readonly storageClassName?: string; readonly backup?: { readonly schedule: string; readonly keep: number }; readonly maxConnections: number }
-  | { readonly kind: 'external'; readonly host: string; readonly port: number; readonly database: string; readonly username: SecretKeyRef; readonly password: SecretKeyRef; readonly sslMode: string; readonly maxConnections: number };
+  | { readonly kind: 'external'; readonly host: string; readonly port: number; readonly database: string; readonly username: SecretKeyRef; readonly password: SecretKeyRef; readonly sslMode: string; readonly caCertificate?: SecretKeyRef; readonly maxConnections: number };
 
 function maxConnectionsOf(issues: Issues, path: string, given: number | undefined, fallback: number): number {
   const n = given ?? fallback;
   if (!Number.isInteger(n) || n < 20 || n > 100_000) issues.add(`${path}.maxConnections`, given, "must be the server's max_connections, a whole number from 20 to 100000");
   return n;
+}
+
+/**
+ * `caCertificate` against `sslMode`: libpq verifies the server's certificate with `verify-ca` and
+ * `verify-full` only, and then needs the CA (without one it reads `~/.postgresql/root.crt` and fails).
+ */
+export function checkCaCertificate(issues: Issues, path: string, sslMode: string, ca: SecretKeyRef | undefined): void {
+  if (ca !== undefined) {
+    checkSecretKeyRef(issues, `${path}.caCertificate`, ca);
+    if (!['verify-ca', 'verify-full'].includes(sslMode)) {
+      issues.add(`${path}.caCertificate`, `${ca?.name}/${ca?.key}`, `is used only with sslMode 'verify-full' or 'verify-ca' (sslMode is '${sslMode}'): set sslMode: 'verify-full', or drop caCertificate`);
+    }
+  } else if (sslMode === 'verify-ca' || sslMode === 'verify-full') {
+    issues.add(`${path}.caCertificate`, undefined,
+      `is required with sslMode '${sslMode}': give the Secret key holding the server's CA bundle (PEM), e.g. caCertificate: { name: 'rds-ca', key: 'ca.pem' }`);
+  }
 }
 
 /**
@@ -137,8 +161,19 @@ export class BackendStore {
     checkSecretKeyRef(issues, `${path}.password`, o.password);
     const sslMode = o.sslMode ?? 'require';
     if (!['disable', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslMode)) issues.add(`${path}.sslMode`, sslMode, 'must be one of disable, prefer, require, verify-ca, verify-full');
+    checkCaCertificate(issues, path, sslMode, o.caCertificate);
     const maxConnections = maxConnectionsOf(issues, path, o.maxConnections, POSTGRES_DEFAULT_MAX_CONNECTIONS);
-    return { kind: 'external', host: o.host, port, database: o.database, username: o.username, password: o.password, sslMode, maxConnections };
+    return {
+      kind: 'external',
+      host: o.host,
+      port,
+      database: o.database,
+      username: o.username,
+      password: o.password,
+      sslMode,
+      ...(o.caCertificate !== undefined ? { caCertificate: o.caCertificate } : {}),
+      maxConnections,
+    };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Issues } from '../errors';
 import { isDnsSubdomain, shortHash } from '../names';
 import { PlatformContext } from '../platform/context';
+import { checkCaCertificate } from '../platform/stores';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
 /** A PostgreSQL server for the study, given by its parts (the password never enters a manifest). */
@@ -13,6 +14,13 @@ export interface PostgresStorageOptions {
   readonly database: string;
   /** libpq `sslmode`. @default 'require' */
   readonly sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  /**
+   * The CA certificate(s) the server's certificate must chain to (PEM), from a key of a Secret in the
+   * sweep's namespace. Required with `verify-ca` and `verify-full`: the sweep's Optuna containers mount
+   * it and point libpq at it (`PGSSLROOTCERT`).
+   * @default none
+   */
+  readonly caCertificate?: SecretKeyRef;
   /** User name, from a Secret in the sweep's namespace. */
   readonly username: SecretKeyRef;
   /** Password, from a Secret in the sweep's namespace. */
@@ -59,6 +67,8 @@ export type StudyStorageSpec =
     /** The Secret key that holds the database name, when it comes from the tenant's Secret (then `database` is only a fallback). */
     readonly databaseRef?: SecretKeyRef;
     readonly sslMode: string;
+    /** The CA bundle (PEM) in the sweep's namespace, mounted for libpq (`PGSSLROOTCERT`) with `verify-ca`/`verify-full`. */
+    readonly caCertificate?: SecretKeyRef;
     readonly username: SecretKeyRef;
     readonly password: SecretKeyRef;
     /** PostgreSQL schema of the Optuna tables. */
@@ -137,6 +147,7 @@ export class StudyStorage {
         database: d.database,
         ...(d.credentials.keys.database ? { databaseRef: { name: d.credentials.name, key: d.credentials.keys.database } } : {}),
         sslMode: d.sslMode,
+        ...(d.caCertificate ? { caCertificate: d.caCertificate } : {}),
         username: { name: d.credentials.name, key: d.credentials.keys.username },
         password: { name: d.credentials.name, key: d.credentials.keys.password },
         schema,
@@ -155,10 +166,21 @@ export class StudyStorage {
     if (typeof p.database !== 'string' || !/^[A-Za-z0-9_$-]{1,63}$/.test(p.database)) issues.add(`${path}.database`, p.database, 'must be a database name (letters, digits, "_", "$" or "-", at most 63)');
     const sslMode = p.sslMode ?? 'require';
     if (!['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslMode)) issues.add(`${path}.sslMode`, p.sslMode, 'must be a libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full');
+    checkCaCertificate(issues, path, sslMode, p.caCertificate);
     checkSecretKeyRef(issues, `${path}.username`, p.username);
     checkSecretKeyRef(issues, `${path}.password`, p.password);
     const schema = schemaOf(p.schema);
     if (issues.all.length > before) return undefined;
-    return { kind: 'postgres', host: p.host, port, database: p.database, sslMode, username: p.username, password: p.password, schema };
+    return {
+      kind: 'postgres',
+      host: p.host,
+      port,
+      database: p.database,
+      sslMode,
+      ...(p.caCertificate !== undefined ? { caCertificate: p.caCertificate } : {}),
+      username: p.username,
+      password: p.password,
+      schema,
+    };
   }
 }

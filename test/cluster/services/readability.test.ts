@@ -3,9 +3,9 @@
  * every writable volume writable — evaluated with the harness's own rules (test/cluster/kubelet/
  * rules.ts, proven against the kernel in harness.test.ts) over the synthesized objects.
  */
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { buildExample } from '../../../examples/cdk8s-platform/platform';
-import { MlPlatform } from '../../../src/cdk8s';
+import { MlPlatform, TuningSweep } from '../../../src/cdk8s';
 import { ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth } from '../../../src/core';
 import { synthChart } from '../../support/synth';
 import { checkReadability, workloadsOf } from '../kubelet/readability';
@@ -40,9 +40,42 @@ test.each([
       exposure: Exposure.gateway({ host: 'mlflow.example.com', tls: { clusterIssuer: 'letsencrypt' } }),
     });
     platform.addGpuPool('a10g', { accelerator: 'nvidia-a10g', maxNodes: 2 });
-    platform.addTenant('research', { quota: { cpu: Cpu.cores(8), memory: Size.gibibytes(32), gpus: { a10g: 2 } }, queue: true });
-    platform.addTenant('ops');
+    // Static platform keys never leave its namespace: each tenant brings keys of its own (the tenancy rework).
+    const keys = (t: string) => ({ accessKeyId: { name: `${t}-aws`, key: 'id' }, secretAccessKey: { name: `${t}-aws`, key: 'secret' } });
+    platform.addTenant('research', { quota: { cpu: Cpu.cores(8), memory: Size.gibibytes(32), gpus: { a10g: 2 } }, queue: true, storeCredentials: keys('research') });
+    platform.addTenant('ops', { storeCredentials: keys('ops') });
   });
   expect(workloadsOf(objects as KubeObject[]).map((w) => w.label)).toEqual(expect.arrayContaining(['Deployment mlplatform/ml-tracking']));
   expect(await findings(objects as KubeObject[])).toEqual([]);
+});
+
+test('verify-full to an external database: the CA bundle every client mounts (tracking, bootstrap, a tenant\'s sweep) is readable', async () => {
+  const app = Testing.app();
+  const chart = new Chart(app, 'test');
+  const platform = new MlPlatform(chart, 'ml', {
+    namespace: 'mlplatform',
+    backendStore: BackendStore.external({
+      host: 'db.internal.example.com',
+      database: 'mlflow',
+      sslMode: 'verify-full',
+      caCertificate: { name: 'rds-ca', key: 'bundle.pem' },
+      username: { name: 'rds', key: 'user' },
+      password: { name: 'rds', key: 'pass' },
+    }),
+  });
+  platform.addTenant('research');
+  new TuningSweep(chart, 'hp', {
+    platform,
+    namespace: 'research',
+    dashboard: true,
+    budget: { trials: 4, workers: 2 },
+    trial: { image: 'ghcr.io/acme/train:1.0.0', command: ['python', 'train.py'] },
+    parameters: [{ name: 'lr', type: 'float', low: 1e-5, high: 1e-1, log: true }],
+    objectives: [{ metric: 'loss', direction: 'minimize' }],
+  });
+  const objects = chart.toJson() as KubeObject[];
+  const mountsCa = workloadsOf(objects).filter((w) => JSON.stringify(w.workload).includes('"database-ca"')).map((w) => w.label.replace(/-[0-9a-f]{8,}$/, '-<hash>'));
+  expect(mountsCa).toEqual(expect.arrayContaining(['Deployment mlplatform/ml-tracking', 'Job mlplatform/ml-bootstrap-<hash>', 'Deployment research/hp-dashboard']));
+  expect(mountsCa.filter((l) => l.startsWith('Job research/'))).toHaveLength(2);
+  expect(await findings(objects)).toEqual([]);
 });

@@ -74,7 +74,12 @@ export const backendStore: fc.Arbitrary<BackendStore> = fc.oneof(
     username: secretRef,
     password: secretRef,
     sslMode: fc.option(fc.constantFrom('disable', 'prefer', 'require', 'verify-ca', 'verify-full') as fc.Arbitrary<'require'>, { nil: undefined }),
-  }, { requiredKeys: ['host', 'database', 'username', 'password'] }).map((o) => BackendStore.external(o)),
+    caCertificate: secretRef,
+  }, { requiredKeys: ['host', 'database', 'username', 'password', 'caCertificate'] }).map(({ caCertificate, ...o }) => BackendStore.external({
+    ...o,
+    // The CA is required with the verifying modes, and refused with the others.
+    ...((o.sslMode as string) === 'verify-ca' || (o.sslMode as string) === 'verify-full' ? { caCertificate } : {}),
+  })),
 );
 
 const bucketName = fc.tuple(dnsLabel(20, 3), fc.constantFrom('', '-ml', '.artifacts')).map(([a, b]) => `${a}${b}`.replace(/[-.]+$/,
