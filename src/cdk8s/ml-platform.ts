@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import {
   AcceleratorCatalog, AddonDelivery, AddonDeliverySpec, checkAddonValues, AddonName, AddonsOptions, ArtifactStore, ArtifactStoreSpec,
   BackendStore, BackendStoreSpec, checkDnsLabel, checkNamespace, enabledAddons, Exposure, ExposureSpec, GpuPoolOptions, GpuPoolSpec,
-  Issues, PlatformContext, resolveGpuPool, resolveTenant, resolveTracking, TenantOptions, TenantSpec, TrackingOptions,
+  Issues, joinKey, PlatformContext, resolveGpuPool, resolveTenant, resolveTracking, TenantOptions, TenantSpec, TrackingOptions,
   TrackingSpec, VersionOverrides, VersionTable, withVersions,
 } from '../core';
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
@@ -507,8 +507,8 @@ export class MlPlatform extends Construct {
    */
   public tenantStorePrefixes(t: TenantSpec): { readWrite: string[]; readOnly: string[] } {
     const a = this.spec.artifacts;
-    const root = a.prefix ? `${a.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
-    const readWrite = [`${root}pipelines/${t.namespace}/`, `${root}endpoints/${t.namespace}/`];
+    // The same keys the pipelines (pipeline.ts artifactPrefix) and the payload logs (logging.ts) are under.
+    const readWrite = ['pipelines', 'endpoints'].map((area) => `${joinKey(a.prefix, area, t.namespace)}/`);
     const readOnly = new Set<string>();
     for (const w of checksWiring.dataAccessOf(this)) {
       if (w.namespace !== t.namespace) continue;

@@ -104,14 +104,15 @@ def write_secret(ns, name, data, labels):
     """Replaces the Secret's content. The platform's manifests create every Secret this program writes
     (empty), so its Role needs no `create`, which Kubernetes cannot limit by name: it may write exactly
     the Secrets it names. Without that shell (manifests not applied), it tries to create the Secret."""
-    status, body = api("PUT", secret_path(ns, name), manifest(ns, name, data, labels))
-    if status == 200:
-        return "written"
-    if status != 404:
-        raise SystemExit("writing secret %s/%s: HTTP %s %s" % (ns, name, status, body.get("message")))
-    if create_secret(ns, name, data, labels):
-        return "created"
-    return write_secret(ns, name, data, labels)
+    for attempt in (1, 2):
+        status, body = api("PUT", secret_path(ns, name), manifest(ns, name, data, labels))
+        if status == 200:
+            return "written"
+        if status != 404 or attempt == 2:
+            raise SystemExit("writing secret %s/%s: HTTP %s %s" % (ns, name, status, body.get("message")))
+        if create_secret(ns, name, data, labels):
+            return "created"
+        # Created by someone else meanwhile (409): update it once more.
 
 
 TEMPLATE = re.compile(r"\{\{secret:([a-z0-9-]+)/([a-z0-9.-]+):([-._a-zA-Z0-9]+)(\|url)?(\|ini)?\}\}")
