@@ -7,8 +7,9 @@ on AWS, or the AWS_* variables of the platform store). Runs in the MLflow image 
         exit status of a multi-node step's command, then pulls each input into DEST:
         - `s3://bucket/prefix/` (trailing slash: a bucket dataset) lists exactly `prefix/` and gets
           every object under it;
-        - `s3://bucket/key` (an earlier step's output) lists `key/` and gets every object under it
-          (a directory output), or, when there is none, gets the object `key` itself (a file output).
+        - `s3://bucket/key` (an earlier step's output, at the key its node reported) lists `key/` and
+          gets every object under it (a directory output), or, when there is none, gets the object
+          `key` itself (a file output, or an archive).
         It never asks for an object it has not seen listed except `key` itself, so a missing input
         never depends on how the store answers for a missing object (403 or 404).
 
@@ -110,7 +111,12 @@ def pull(s3, dest, uri):
         return
     if key.endswith("/"):
         raise SystemExit(f"[step-io] {uri}: no object under this prefix")
-    get(s3, bucket, key, dest)
+    try:
+        get(s3, bucket, key, dest)
+    except Exception as e:  # botocore's ClientError: NoSuchKey, or AccessDenied where a missing key's GET is refused
+        code = (getattr(e, "response", None) or {}).get("Error", {}).get("Code", type(e).__name__)
+        raise SystemExit(f"[step-io] {uri}: no object under {prefix} and the object itself could not be read ({code}); "
+                         "did the step that writes this output write it?") from e
     log(f"{uri}: one object into {dest}")
 
 

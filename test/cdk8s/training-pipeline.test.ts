@@ -86,6 +86,23 @@ describe('TrainingPipeline with minimal props', () => {
     const env = template(objects, 'train', 'step-fit').container.env.map((e: any) => e.name);
     expect(env).toEqual(['HOME', 'MLPLATFORM_PIPELINE', 'MLPLATFORM_RUN', 'MLPLATFORM_STEP', 'MLPLATFORM_INPUTS', 'MLPLATFORM_OUTPUTS']);
   });
+
+  test('without a platform, Argo passes an artifact from step to step (`from:`, its default artifact repository); no key parameters, no step I/O', () => {
+    const { objects: passing } = synthChart((chart) => {
+      new TrainingPipeline(chart, 'pass', {
+        namespace: 'team-a',
+        steps: [
+          { name: 'fit', image: IMAGE, command: ['fit'], outputs: ['model'] },
+          { name: 'score', after: ['fit'], image: IMAGE, command: ['score'], inputs: { model: { step: 'fit', output: 'model' } } },
+        ],
+      });
+    });
+    const tasks = template(passing, 'pass', 'main').dag.tasks;
+    expect(tasks[1].arguments).toEqual({ artifacts: [{ name: 'model', from: '{{tasks.fit.outputs.artifacts.model}}' }] });
+    expect(template(passing, 'pass', 'step-score').inputs).toEqual({ artifacts: [{ name: 'model', path: '/mnt/inputs/model' }] });
+    expect(template(passing, 'pass', 'step-score').initContainers).toBeUndefined();
+    expect(template(passing, 'pass', 'step-fit').outputs).toEqual({ artifacts: [{ name: 'model', path: '/mnt/outputs/model', s3: { key: 'pipelines/team-a/pass/{{workflow.name}}/fit/model' }, archive: { none: {} } }] });
+  });
 });
 
 describe('TrainingPipeline on the example platform (every prop)', () => {
@@ -123,8 +140,11 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
     expect(tasks[3].when).toBe('{{tasks.train.outputs.parameters.accuracy}} > 0.8');
     expect(tasks[4].when).toBe(tasks[3].when);
     expect(tasks[3].arguments).toEqual({
-      parameters: [{ name: 'from-train-accuracy', value: '{{tasks.train.outputs.parameters.accuracy}}' }],
-      artifacts: [{ name: 'model', from: '{{tasks.train.outputs.artifacts.model}}' }],
+      parameters: [
+        { name: 'from-train-accuracy', value: '{{tasks.train.outputs.parameters.accuracy}}' },
+        // On a platform the key of an artifact input, as the producing node reports it (not Argo's `from:`: core/pipeline/io.ts).
+        { name: 'mlplatform-artifact-model', value: '{{tasks.train.outputs.parameters.mlplatform-key-model}}' },
+      ],
     });
   });
 
@@ -144,7 +164,7 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
       { name: 'optimizer', value: 'adam', enum: ['adam', 'sgd'] },
     ]);
     const t = template(objects, 'nightly', 'step-train');
-    expect(t.inputs.parameters).toEqual([{ name: 'epochs' }, { name: 'optimizer' }]);
+    expect(t.inputs.parameters).toEqual([{ name: 'epochs' }, { name: 'optimizer' }, { name: 'mlplatform-artifact-shards' }]);
     expect(t.container.args).toEqual(['--epochs={{inputs.parameters.epochs}}', '--optimizer', '{{inputs.parameters.optimizer}}']);
     expect(t.retryStrategy).toEqual({ limit: 3, retryPolicy: 'OnError', backoff: { duration: '30s', factor: 2, maxDuration: '10m' } });
     expect(t.activeDeadlineSeconds).toBe(7200);
@@ -155,7 +175,11 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
   test('artifacts live in the platform store under pipeline, run and step', () => {
     const train = template(objects, 'nightly', 'step-train');
     expect(train.outputs.artifacts).toEqual([{ name: 'model', path: '/mnt/outputs/model', s3: { key: 'pipelines/vision/nightly/{{workflow.name}}/train/model' }, archive: { none: {} } }]);
-    expect(train.outputs.parameters).toEqual([{ name: 'accuracy', valueFrom: { path: '/mnt/outputs/accuracy' } }]);
+    // Each output's key as a value the executor reports as it is (workflow/executor/executor.go SaveParameters reads valueFrom.path only).
+    expect(train.outputs.parameters).toEqual([
+      { name: 'accuracy', valueFrom: { path: '/mnt/outputs/accuracy' } },
+      { name: 'mlplatform-key-model', value: 'pipelines/vision/nightly/{{workflow.name}}/train/model' },
+    ]);
     expect(template(objects, 'nightly', 'step-sweep').outputs.artifacts[0].s3.key).toBe('pipelines/vision/nightly/{{workflow.name}}/sweep/{{pod.name}}/curves');
     const prepare = template(objects, 'nightly', 'step-prepare');
     // A bucket dataset is pulled by the step's I/O init container (a prefix: trailing slash), not loaded by Argo's S3 driver.
@@ -166,7 +190,10 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
       volumeMounts: expect.arrayContaining([{ name: 'inputs', mountPath: '/mnt/inputs' }, { name: 'step-io-programs', mountPath: '/opt/mlplatform', readOnly: true }]),
     });
     expect(prepare.volumes).toContainEqual({ name: 'step-io-programs', configMap: { name: expect.stringMatching(/^nightly-step-io-[0-9a-f]{8}$/), defaultMode: 0o444 } });
-    expect(template(objects, 'nightly', 'step-evaluate').inputs.artifacts).toEqual([{ name: 'model', path: '/mnt/inputs/model' }]);
+    // An earlier step's output is pulled the same way, from the key its node reported (a cache hit's: the run that made it).
+    const evaluate = template(objects, 'nightly', 'step-evaluate');
+    expect(evaluate.inputs).toEqual({ parameters: [{ name: 'from-train-accuracy' }, { name: 'mlplatform-artifact-model' }] });
+    expect(evaluate.initContainers.find((c: any) => c.name === 'step-io').args).toEqual(['prepare', '/mnt/inputs/model=s3://ml-artifacts/{{inputs.parameters.mlplatform-artifact-model}}']);
   });
 
   test('a DVC input is pulled by an init container at its revision, from the remote in the platform store', () => {
@@ -239,6 +266,22 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
     const t = template(objects, 'nightly', 'exit-handler');
     expect(t.container.args).toEqual(['{{workflow.status}}', '{{workflow.parameters.epochs}}']);
     expect(t.inputs).toBeUndefined();
+  });
+});
+
+describe('caching and the reported output keys', () => {
+  test('on a platform, a cached step with outputs keys its cache on the output keys it reports (an entry cached without them is not reused); without outputs the key is unchanged', () => {
+    const cacheKeyOf = (onPlatform: boolean, outputs: string[]) => {
+      const { chart, platform } = buildPlatform(Testing.app());
+      const p = new TrainingPipeline(chart, 'cached', {
+        namespace: 'vision',
+        ...(onPlatform ? { platform } : {}),
+        steps: [{ name: 'fit', image: IMAGE, command: ['fit'], outputs, cache: { maxAge: Duration.hours(1) } }],
+      });
+      return template(own(p), 'cached', 'step-fit').memoize.key as string;
+    };
+    expect(cacheKeyOf(true, ['model'])).not.toBe(cacheKeyOf(false, ['model']));
+    expect(cacheKeyOf(true, [])).toBe(cacheKeyOf(false, []));
   });
 });
 

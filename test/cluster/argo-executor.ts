@@ -222,6 +222,8 @@ export class ArgoExecutor {
       const outputs = structuredClone(template.outputs ?? {});
       const chosen = this.values.get(template.name) ?? {};
       for (const p of outputs.parameters ?? []) {
+        // A parameter with a `value` (no valueFrom.path) is reported as it is (workflow/executor/executor.go SaveParameters).
+        if (p.value !== undefined && p.valueFrom?.path === undefined) continue;
         const v = chosen[p.name] ?? p.valueFrom?.default;
         if (v === undefined) throw new Error(`no value chosen for the output parameter ${template.name}.${p.name} (setOutputParameters)`);
         p.value = v;

@@ -67,6 +67,21 @@ def test_an_empty_dataset_prefix_fails_without_asking_for_any_object(step_io, tm
     assert [c[0] for c in s3.calls] == ["ListObjectsV2"]
 
 
+def test_a_missing_output_fails_naming_the_uri_and_the_store_answer(step_io, tmp_path):
+    class Refusing(FakeS3):
+        def get_object(self, Bucket, Key):
+            self.calls.append(("GetObject", Bucket, Key))
+            error = Exception("An error occurred (AccessDenied) when calling the GetObject operation")
+            error.response = {"Error": {"Code": "AccessDenied"}}  # botocore ClientError's shape
+            raise error
+
+    s3 = Refusing({})
+    with pytest.raises(SystemExit, match=r"s3://b/p/run/prep/table: no object under p/run/prep/table/ .*\(AccessDenied\)"):
+        step_io.pull(s3, str(tmp_path / "table"), "s3://b/p/run/prep/table")
+    assert s3.calls == [("ListObjectsV2", "b", "p/run/prep/table/", None), ("GetObject", "b", "p/run/prep/table")]
+    assert not (tmp_path / "table").exists()
+
+
 def test_object_names_cannot_escape_the_destination(step_io, tmp_path):
     s3 = FakeS3({("b", "ds/v3/../../etc/x"): b"x"})
     with pytest.raises(ValueError, match="refusing object name"):

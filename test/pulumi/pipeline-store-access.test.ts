@@ -15,8 +15,11 @@
  *   or without a trailing slash on the key, and no `s3:prefix` condition can fix it: only a
  *   bucket-wide ListBucket, which would let every pipeline list every tenant's keys. Bucket datasets
  *   are now pulled by the step's I/O init container (list the prefix, get what was listed).
- * - Directory outputs passed from one single-node step to the next (`from:`) meet the same rule:
- *   recorded below as what Argo's driver does with this role, and left open (see the report).
+ * - Directory outputs (`archive: none`) passed from one single-node step to the next by Argo (`from:`)
+ *   met the same rule: the driver's first GET of the key is refused. Every artifact input on a
+ *   platform is now pulled by the step I/O init container too, at the key the producing node reported
+ *   as an output parameter (so that a cache hit reads the run that made the output, as `from:` did).
+ *   The role is unchanged: nothing wider was needed.
  */
 import { parse } from 'yaml';
 import { installAwsMocks, NODE_ROLE_ARN, readmeDeclarations, secret, testCluster } from './aws-fixtures';
@@ -84,11 +87,42 @@ const template = (name: string) => synthesized.templates.find((t: any) => t.name
 const transfers = (c: any) => (c.args as string[]).filter((a) => a.includes('=s3://')).map((a) => ({ local: a.slice(0, a.indexOf('=')), uri: a.slice(a.indexOf('=') + 1) }));
 const prefixed = (key: string) => `pipelines/vision/churn/${RUN}/${key}`;
 
+/**
+ * The output parameters a producer's node reports: its template's outputs with the values the
+ * executor reports unread (`value`: workflow/executor/executor.go SaveParameters reads only
+ * `valueFrom.path`), `{{workflow.name}}` being the run that ran it (an earlier one on a cache hit).
+ */
+function reported(step: string, run = RUN): { name: string; value: string }[] {
+  return template(`step-${step}`).outputs.parameters.filter((p: any) => p.value !== undefined).map((p: any) => ({ name: p.name, value: p.value.replace(RUN, run) }));
+}
+
+/**
+ * The step I/O transfers of `consumer`'s pod as Argo's controller builds it: the DAG task's arguments
+ * resolved against the producers' reported outputs (workflow/controller/dag.go
+ * resolveDependencyReferences), then the template's `{{inputs.parameters.*}}` substituted
+ * (workflow/common/util.go SubstituteParams).
+ */
+function podTransfers(consumer: string, outputs: Record<string, { name: string; value: string }[]>): { local: string; uri: string }[] {
+  const task = template('main').dag.tasks.find((t: any) => t.name === consumer);
+  const args = new Map<string, string>((task.arguments?.parameters ?? []).map((a: any) => [a.name, a.value.replace(
+    /\{\{tasks\.([a-z0-9-]+)\.outputs\.parameters\.([A-Za-z0-9_-]+)\}\}/g,
+    (_: string, step: string, name: string) => outputs[step].find((p) => p.name === name)!.value)]));
+  const init = JSON.stringify(template(`step-${consumer}`).initContainers.find((c: any) => c.name === 'step-io'))
+    .replace(/\{\{inputs\.parameters\.([A-Za-z0-9_-]+)\}\}/g, (_: string, name: string) => args.get(name)!);
+  return transfers(JSON.parse(init));
+}
+
 describe('the pipeline role against every transfer of a run', () => {
   test('the synthesized keys: outputs under the run, datasets as prefixes, multi-node inputs and outputs at the single-node keys', () => {
     const { bucket, job } = synthesized;
     expect(template('step-prepare').outputs.artifacts).toEqual([{ name: 'table', path: '/mnt/outputs/table', s3: { key: prefixed('prepare/table') }, archive: { none: {} } }]);
     expect(template('step-prepare').inputs).toBeUndefined();
+    // Each single-node step reports the keys of its outputs; a single-node reader pulls from the key reported.
+    expect(template('step-prepare').outputs.parameters).toEqual([{ name: 'mlplatform-key-table', value: prefixed('prepare/table') }]);
+    expect(template('step-train').inputs).toEqual({ parameters: [{ name: 'mlplatform-artifact-table' }] });
+    expect(transfers(template('step-train').initContainers.find((c: any) => c.name === 'step-io'))).toEqual([
+      { local: '/mnt/inputs/table', uri: `s3://${bucket}/{{inputs.parameters.mlplatform-artifact-table}}` },
+    ]);
     expect(transfers(template('step-prepare').initContainers.find((c: any) => c.name === 'step-io'))).toEqual([{ local: '/mnt/inputs/raw', uri: `s3://${bucket}/datasets/churn/v3/` }]);
     const pod = job.spec.template.spec;
     expect(transfers(pod.initContainers.find((c: any) => c.name === 'step-io'))).toEqual([
@@ -127,13 +161,60 @@ describe('the pipeline role against every transfer of a run', () => {
     }
   });
 
-  test("Argo's `from:` passing: a file output loads; a directory output's first GET is refused (open: needs NoSuchKey)", () => {
-    const { policy, bucket } = synthesized;
+  test('between two single-node steps no artifact is passed by Argo: the DAG hands over the key the producer reported', () => {
     const dag = template('main').dag.tasks;
-    expect(dag.find((t: any) => t.name === 'train').arguments.artifacts).toEqual([{ name: 'table', from: '{{tasks.prepare.outputs.artifacts.table}}' }]);
-    // Artifacts into and out of the multi-node step are not passed by Argo.
-    expect(dag.find((t: any) => t.name === 'finetune').arguments).toBeUndefined();
-    expect(dag.find((t: any) => t.name === 'evaluate').arguments).toBeUndefined();
+    expect(dag.find((t: any) => t.name === 'train').arguments).toEqual({
+      parameters: [{ name: 'mlplatform-artifact-table', value: '{{tasks.prepare.outputs.parameters.mlplatform-key-table}}' }],
+    });
+    expect(dag.flatMap((t: any) => t.arguments?.artifacts ?? [])).toEqual([]);
+    expect(synthesized.templates.flatMap((t: any) => t.inputs?.artifacts ?? [])).toEqual([]);
+  });
+
+  test('a directory output (archive none) of one single-node step: Argo saves it, the next step pulls it', () => {
+    const { policy, bucket } = synthesized;
+    const store = new IamCheckedStore(policy);
+    const table = template('step-prepare').outputs.artifacts[0];
+    expect(table.archive).toEqual({ none: {} });
+    expect(argoSave(store, bucket, table.s3.key, TREE)).toEqual({ ok: true });
+    const [pull] = podTransfers('train', { prepare: reported('prepare') });
+    expect(pull).toEqual({ local: '/mnt/inputs/table', uri: `s3://${bucket}/${prefixed('prepare/table')}` });
+    expect(stepIoPull(store, pull.uri)).toEqual({ ok: true });
+    // Listed `key/` (s3:prefix within the pipeline's prefix), then got exactly the two objects saved.
+    expect(store.log.filter((l) => l.call.op === 'ListObjectsV2').map((l) => l.call.prefix)).toEqual([`${prefixed('prepare/table')}/`]);
+    expect(store.log.filter((l) => l.call.op === 'GetObject').map((l) => l.call.key)).toEqual(Object.keys(TREE).map((f) => `${prefixed('prepare/table')}/${f}`));
+    expect(store.log.filter((l) => l.answer.status !== 200)).toEqual([]);
+  });
+
+  test('a file output, and a tar archive (one object at the key): the pull lists nothing under `key/`, then gets the key itself', () => {
+    const { policy, bucket } = synthesized;
+    // archive none on a file: PutFile to the key (s3.go saveS3Artifact). A tar archive (Argo's default; mlplatform writes
+    // none, so that the registry and endpoints read the tree) is one .tgz file saved the same way
+    // (workflow/executor/executor.go stageArchiveFile, saveArtifactFromFile with the template's key).
+    for (const size of [1024, 40 * 1024 * 1024]) {
+      const store = new IamCheckedStore(policy);
+      expect(argoSave(store, bucket, template('step-prepare').outputs.artifacts[0].s3.key, size)).toEqual({ ok: true });
+      const [pull] = podTransfers('train', { prepare: reported('prepare') });
+      expect(stepIoPull(store, pull.uri)).toEqual({ ok: true });
+      expect(store.log.filter((l) => l.call.op === 'GetObject').map((l) => l.call.key)).toEqual([prefixed('prepare/table')]);
+      expect(store.log.filter((l) => l.answer.status !== 200)).toEqual([]);
+    }
+  });
+
+  test('a cache hit of the producer: the next step pulls the output of the run that made it, which the role reads too', () => {
+    const { policy, bucket } = synthesized;
+    const EARLIER = 'churn-a1b2c';
+    const store = new IamCheckedStore(policy);
+    const earlierKey = template('step-prepare').outputs.artifacts[0].s3.key.replace(RUN, EARLIER);
+    expect(argoSave(store, bucket, earlierKey, TREE)).toEqual({ ok: true });
+    // Argo's memoization gives the node the cached outputs (the earlier run's reported key), not this run's.
+    const [pull] = podTransfers('train', { prepare: reported('prepare', EARLIER) });
+    expect(pull.uri).toBe(`s3://${bucket}/pipelines/vision/churn/${EARLIER}/prepare/table`);
+    expect(stepIoPull(store, pull.uri)).toEqual({ ok: true });
+    expect(store.log.filter((l) => l.answer.status !== 200)).toEqual([]);
+  });
+
+  test("control: Argo's own driver with the same role loads a file output, but its first GET of a directory output is refused", () => {
+    const { policy, bucket } = synthesized;
     const store = new IamCheckedStore(policy);
     const table = template('step-prepare').outputs.artifacts[0].s3.key;
     const model = template('step-train').outputs.artifacts[0].s3.key;

@@ -4,7 +4,7 @@ import { container } from './pod';
 import { platformEnv } from './workload-pod';
 import { shortHash } from '../../core/names';
 import { argumentValue, inputName, PipelineSpec, PipelineStepSpec, StepSpec } from '../../core/pipeline';
-import { argoPassesArtifact, stepOutputKey } from '../../core/pipeline/io';
+import { argoPassesArtifact, artifactKeyArguments, outputKeyParameters, stepOutputKey } from '../../core/pipeline/io';
 import { Cpu, Size } from '../../core/quantities';
 import { yamlText } from '../../core/yaml-text';
 
@@ -83,8 +83,9 @@ export function runMetadata(p: PipelineSpec): { labels: Record<string, string>; 
 function dagTemplate(p: PipelineSpec): Json {
   const tasks: Json[] = [];
   for (const s of p.steps) {
-    const parameters = s.parameterInputs.map((r) => ({ name: inputName(r)!, value: argumentValue(r)! }));
-    // Artifacts into or out of a multi-node step are pulled by the step's own I/O container instead (core/pipeline/io.ts).
+    // On a platform the step's I/O container pulls artifacts, at the key the producing node reports (core/pipeline/io.ts).
+    const parameters = [...s.parameterInputs.map((r) => ({ name: inputName(r)!, value: argumentValue(r)! })), ...artifactKeyArguments(p, s)];
+    // Without one, Argo passes artifacts between single-node steps.
     const artifacts = s.inputs.flatMap((i) => (i.kind === 'artifact' && argoPassesArtifact(p, s, i.step) ? [{ name: i.name, from: `{{tasks.${i.step}.outputs.artifacts.${i.output}}}` }] : []));
     tasks.push({
       name: s.name,
@@ -105,7 +106,7 @@ function dagTemplate(p: PipelineSpec): Json {
 
 /** Argo template fields shared by container and resource steps: inputs, retries, timeout, cache, labels. */
 function common(p: PipelineSpec, s: PipelineStepSpec): Json {
-  const parameters = s.parameterInputs.map((r) => ({ name: inputName(r)! }));
+  const parameters = [...s.parameterInputs.map((r) => ({ name: inputName(r)! })), ...artifactKeyArguments(p, s).map((a) => ({ name: a.name }))];
   return {
     metadata: { labels: stepLabels(p, s) },
     ...(parameters.length ? { inputs: { parameters } } : {}),
@@ -123,13 +124,17 @@ function common(p: PipelineSpec, s: PipelineStepSpec): Json {
 
 /**
  * Memoization key: the step, a hash of everything static that shapes its result (image, command,
- * args, env, data versions, resources), and a hash of its parameter inputs. Argo evaluates the
- * `{{=…}}` expression per run and refuses a key that is not `^[a-zA-Z0-9][-a-zA-Z0-9]*$`
- * (workflow/controller/cache/cache.go `cacheKeyRegex`: "invalid cache key", the step errors), hence
+ * args, env, data versions, resources, the output keys it reports), and a hash of its parameter
+ * inputs. Argo evaluates the `{{=…}}` expression per run and refuses a key that is not
+ * `^[a-zA-Z0-9][-a-zA-Z0-9]*$` (workflow/controller/cache/cache.go `cacheKeyRegex`: "invalid cache
+ * key", the step errors), hence
  * hashes joined by `-` (unambiguous: the step name is a DNS-1123 label, the hashes have fixed lengths).
  */
 export function cacheKey(p: PipelineSpec, s: PipelineStepSpec): string {
-  const statics = shortHash(JSON.stringify([p.name, s.image, s.command, s.args, s.env, s.inputs, s.outputs, s.outputParameters, s.nodes, s.compute.gpu?.count]), 16);
+  // The reported output keys are part of the cached outputs: an entry cached without them (an earlier version) must not be reused.
+  const reported = outputKeyParameters(p, s).map((x) => x.name);
+  const shaping = [p.name, s.image, s.command, s.args, s.env, s.inputs, s.outputs, s.outputParameters, s.nodes, s.compute.gpu?.count];
+  const statics = shortHash(JSON.stringify(reported.length ? [...shaping, reported] : shaping), 16);
   const params = s.parameterInputs.map((r) => `inputs.parameters['${inputName(r)}']`);
   return params.length ? `${s.name}-${statics}-{{=sprig.sha256sum(${params.join(" + '|' + ")})}}` : `${s.name}-${statics}`;
 }
@@ -141,12 +146,13 @@ function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, ioImage: string
   const artifacts = s.inputs.flatMap((i) => {
     const path = `${INPUTS_DIR}/${i.name}`;
     if (i.kind === 'artifact') return argoPassesArtifact(p, s, i.step) ? [{ name: i.name, path }] : [];
-    // On a platform the step's I/O init container pulls bucket datasets (Argo's driver cannot read a prefix
-    // with a prefix-scoped role: core/pipeline/io.ts); without one, Argo reads them from its default repository.
+    // On a platform the step's I/O init container pulls bucket datasets and artifacts (Argo's driver cannot read a
+    // prefix with a prefix-scoped role: core/pipeline/io.ts); without one, Argo reads them from its default repository.
     if (i.dataset.kind === 'bucket' && !p.platform) return [{ name: i.name, path, s3: { key: i.dataset.key } }];
     return [];
   });
-  const outParams = s.outputParameters.map((n) => ({ name: n, valueFrom: { path: `${OUTPUTS_DIR}/${n}` } }));
+  // The keys of the outputs, as values the executor reports unread (later steps pull from them; core/pipeline/io.ts).
+  const outParams = [...s.outputParameters.map((n) => ({ name: n, valueFrom: { path: `${OUTPUTS_DIR}/${n}` } })), ...outputKeyParameters(p, s)];
   const outArtifacts = s.outputs.map((n) => ({ name: n, path: `${OUTPUTS_DIR}/${n}`, s3: { key: outputKey(p, s, n) }, archive: { none: {} } }));
   return {
     name,
