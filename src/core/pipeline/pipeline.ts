@@ -130,6 +130,8 @@ export class PipelineStep {
   }
 }
 
+/** Run variables holding free text that a multi-node step's Job cannot be given (see checkStepLinks). */
+const FREE_TEXT_RUN_VARIABLE = /^\{\{\s*(node\.name|workflow\.annotations\.\S*)\s*\}\}$/;
 const UNKNOWN_REF = 'is not a reference mlplatform knows; use pipeline.parameter(\'x\'), step.output(\'y\'), {{item}} or a run variable such as {{workflow.name}}';
 
 /** Validates a whole pipeline at once and returns its spec, or throws one ValidationError listing every issue. */
@@ -295,7 +297,11 @@ function checkStepLinks(issues: Issues, path: string, d: StepDefinition, s: Step
         issues.add(at, text, `references parameter "${r.name}", which is not declared; declare it in \`parameters\` (declared: ${c.declared.join(', ') || 'none'})`);
       } else if (r.kind === 'item' && (!s.forEach || field === 'forEach')) {
         issues.add(at, text, 'uses {{item}}, but the step has no `forEach`');
-      } else if (r.kind === 'output') {checkProducer(issues, at, text, r.step, r.output, 'outputParameters', s, before, c);}
+      } else if (r.kind === 'output') {checkProducer(issues, at, text, r.step, r.output, 'outputParameters', s, before, c);} else if (r.kind === 'global' && s.nodes > 1 && field !== 'when' && FREE_TEXT_RUN_VARIABLE.test(r.text)) {
+        // A multi-node step's values reach its Job as env vars set by `{{=…}}` expressions
+        // (src/cdk8s/private/pipeline-multinode.ts); these two hold free text that no expression of the template can name.
+        issues.add(at, text, `uses ${r.text}, which cannot be passed into a multi-node step's Job; pass the value as a pipeline parameter instead`);
+      }
     }
   }
   for (const i of s.inputs) {
