@@ -5,8 +5,11 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
+import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { ValidationError } from '../../src/core/errors';
 import { StepOptions } from '../../src/core/pipeline';
+import { resolveContainer } from '../support/argo-manifest';
+import { find, K8sObject } from '../support/synth';
 
 const IMAGE = 'ghcr.io/acme/train:1.0.0';
 
@@ -37,5 +40,78 @@ describe('multi-node steps: run variables whose text no expression can name are 
   });
   test('single-node steps keep them (Argo substitutes them into the pod spec as JSON)', () => {
     expect(() => pipeline({ args: ['{{node.name}}', '{{workflow.annotations.team}}'] })).not.toThrow();
+  });
+});
+
+describe('Katib trial templates: categorical choices stay values', () => {
+  const base: Omit<TuningSweepProps, 'platform' | 'namespace'> = {
+    engine: 'katib',
+    trial: { image: IMAGE, command: ['python', 'train.py'], args: ['--act={{act}}', '--lr={{lr}}'], parametersAs: 'flags-and-env' },
+    parameters: [{ name: 'lr', type: 'float', low: 1e-5, high: 1e-1, log: true }, { name: 'act', type: 'categorical', choices: ['relu'] }],
+    objectives: [{ metric: 'loss', direction: 'minimize' }],
+    budget: { trials: 4, workers: 1 },
+  };
+  const sweep = (choices: string[]) => {
+    const chart = new Chart(Testing.app(), 'test');
+    new TuningSweep(chart, 'sweep', { namespace: 'team-a', ...base, parameters: [base.parameters[0], { name: 'act', type: 'categorical', choices }] });
+    return find(Testing.synth(chart) as K8sObject[], 'Experiment', 'sweep');
+  };
+  /**
+   * The trial Job Katib creates: kubeflow/katib pkg/controller.v1beta1/experiment/manifest/generator.go
+   * `GetRunSpecWithHyperParameters` — the trialSpec marshaled to JSON (util.ConvertUnstructuredToString),
+   * `strings.Replace(template, "${trialParameters.<name>}", value, -1)` for each trial parameter in turn
+   * (`applyParameters`), then parsed back (util.ConvertStringToUnstructured).
+   */
+  const trialJob = (x: K8sObject, assignments: Record<string, string>): any => {
+    let text = JSON.stringify(x.spec.trialTemplate.trialSpec);
+    for (const p of x.spec.trialTemplate.trialParameters) text = text.split('${trialParameters.' + p.name + '}').join(assignments[p.reference]);
+    return JSON.parse(text);
+  };
+
+  const SAFE = ['it\'s', 'a b', '{x}', '}', '{{', '<&>', 'ü ✓ 😀', '$x', '${HOME}', '\u2028', '', 'null', 'a: b', '# c', '%(x)s'];
+  test.each(SAFE)('choice %j: the trial Job is the benign one with the value in place, and the container receives it exactly', (v) => {
+    const x = sweep(['relu', v]);
+    const benign = trialJob(x, { lr: '0.01', act: 'relu' });
+    const job = trialJob(x, { lr: '0.01', act: v });
+    const c = job.spec.template.spec.containers[0];
+    const { env, argv } = resolveContainer(c);
+    expect(argv).toEqual(['python', 'train.py', `--act=${v}`, '--lr=0.01', '--lr=0.01', `--act=${v}`]);
+    expect(env.SWEEP_PARAM_ACT).toBe(v);
+    // Same keys, same list lengths, same types everywhere: only string contents may differ.
+    const shape = (j: unknown): unknown => JSON.parse(JSON.stringify(j), (_k, y) => (typeof y === 'string' ? '' : y));
+    expect(shape(job)).toEqual(shape(benign));
+  });
+
+  const UNSAFE: [string, string][] = [
+    ['a"}],"envFrom":[{"secretRef":{"name":"admin"}}],"x":[{"y":"', '`"` or `\\`'],
+    ['"', '`"` or `\\`'],
+    ['\\', '`"` or `\\`'],
+    ['a\nb', 'control character'],
+    ['\t', 'control character'],
+    ['${trialParameters.lr}', '`${trialParameters.`'],
+    ['$(AWS_SECRET_ACCESS_KEY)', '`$(` or `$$`'],
+    ['$$', '`$(` or `$$`'],
+  ];
+  test.each(UNSAFE)('choice %j is a ValidationError naming parameters[1].choices[1]', (v, why) => {
+    const e = validationError(() => sweep(['relu', v]));
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'parameters[1].choices[1]', value: v })]);
+    expect(e.message).toContain(why);
+    expect(e.message).toContain('use a value without it (or the Optuna engine, which passes values as data)');
+  });
+});
+
+describe('sweep parameter names that map to one environment variable', () => {
+  test('lr and LR are a ValidationError naming both', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const e = validationError(() => new TuningSweep(chart, 'sweep', {
+      namespace: 'team-a',
+      engine: 'katib',
+      trial: { image: IMAGE, command: ['python', 'train.py'] },
+      parameters: [{ name: 'lr', type: 'float', low: 0.1, high: 1 }, { name: 'LR', type: 'float', low: 0.1, high: 1 }],
+      objectives: [{ metric: 'loss', direction: 'minimize' }],
+      budget: { trials: 4, workers: 1 },
+    }));
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'parameters[1].name', value: 'LR' })]);
+    expect(e.message).toContain('maps to the same environment variable SWEEP_PARAM_LR as parameter 0 ("lr"); give names that differ in more than case');
   });
 });
