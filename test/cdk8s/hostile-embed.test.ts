@@ -4,10 +4,12 @@
  * proven against Argo's own code in test/engine/argo-manifest.test.ts.
  */
 import { Chart, Testing } from 'cdk8s';
+import { buildPlatform } from '../../examples/cdk8s-platform/platform';
+import { MlPlatform } from '../../src/cdk8s/ml-platform';
 import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { ValidationError } from '../../src/core/errors';
-import { StepOptions } from '../../src/core/pipeline';
+import { Dataset, StepOptions } from '../../src/core/pipeline';
 import { resolveContainer } from '../support/argo-manifest';
 import { find, K8sObject } from '../support/synth';
 
@@ -113,5 +115,44 @@ describe('sweep parameter names that map to one environment variable', () => {
     }));
     expect(e.issues).toEqual([expect.objectContaining({ path: 'parameters[1].name', value: 'LR' })]);
     expect(e.message).toContain('maps to the same environment variable SWEEP_PARAM_LR as parameter 0 ("lr"); give names that differ in more than case');
+  });
+});
+
+describe('$(VAR) in what the library writes into command, args and env is never expanded', () => {
+  const SECRET = 'AKIA-the-secret';
+  const DOLLAR = '$(AWS_SECRET_ACCESS_KEY)';
+  const { chart, platform } = buildPlatform(Testing.app());
+  const p = new TrainingPipeline(chart, 'etl', { platform, namespace: 'vision', experiment: `exp-${DOLLAR}` });
+  const repository = `https://git.example.com/${DOLLAR}/data.git`;
+  p.addStep('prep', {
+    image: IMAGE,
+    command: ['/app/prep'],
+    args: ['--home=$(HOME)'],
+    inputs: { raw: Dataset.fromDvc({ repository, revision: '3f2a9c1', path: `data/${DOLLAR}$$x`, image: 'docker.io/iterativeai/cml:0-dvc3-base1' }) },
+  });
+  const objects = Testing.synth(chart) as K8sObject[];
+  const t = find(objects, 'WorkflowTemplate', 'etl').spec.templates.find((x: any) => x.name === 'step-prep');
+  const downward = { AWS_SECRET_ACCESS_KEY: SECRET, AWS_ACCESS_KEY_ID: 'id', MLFLOW_TRACKING_USERNAME: 'u', MLFLOW_TRACKING_PASSWORD: 'p' };
+
+  test('the DVC repository and path reach `dvc get` exactly (test/cluster/kubelet/expansion.ts, Kubernetes\' Expand)', () => {
+    const dvc = t.initContainers.find((c: any) => c.name === 'dvc-raw');
+    const { argv } = resolveContainer(dvc, downward);
+    expect(argv.slice(0, 4)).toEqual(['dvc', 'get', repository, `data/${DOLLAR}$$x`]);
+    expect(argv.join(' ')).not.toContain(SECRET);
+  });
+
+  test('the experiment name reaches MLflow exactly; the user\'s own $(HOME) still expands', () => {
+    const { env, argv } = resolveContainer(t.container, downward);
+    expect(env.MLFLOW_EXPERIMENT_NAME).toBe(`exp-${DOLLAR}`);
+    expect(JSON.parse(env.MLFLOW_RUN_CONTEXT)[`mlplatform.data.raw`]).toBe(`${repository}@3f2a9c1:data/${DOLLAR}$$x`);
+    expect(argv).toEqual(['/app/prep', '--home=/tmp']);
+  });
+
+  test('tracking server options reach mlflow exactly', () => {
+    const c2 = new Chart(Testing.app(), 'p2');
+    new MlPlatform(c2, 'ml', { tracking: { serverOptions: `--x ${DOLLAR}` } });
+    const server = find(Testing.synth(c2) as K8sObject[], 'Deployment', 'ml-tracking').spec.template.spec.containers[0];
+    const { argv } = resolveContainer(server, downward);
+    expect(argv[argv.indexOf('--uvicorn-opts') + 1]).toBe(`--x ${DOLLAR}`);
   });
 });
