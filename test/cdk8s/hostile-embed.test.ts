@@ -144,7 +144,7 @@ describe('$(VAR) in what the library writes into command, args and env is never 
   test('the experiment name reaches MLflow exactly; the user\'s own $(HOME) still expands', () => {
     const { env, argv } = resolveContainer(t.container, downward);
     expect(env.MLFLOW_EXPERIMENT_NAME).toBe(`exp-${DOLLAR}`);
-    expect(JSON.parse(env.MLFLOW_RUN_CONTEXT)[`mlplatform.data.raw`]).toBe(`${repository}@3f2a9c1:data/${DOLLAR}$$x`);
+    expect(JSON.parse(env.MLFLOW_RUN_CONTEXT)['mlplatform.data.raw']).toBe(`${repository}@3f2a9c1:data/${DOLLAR}$$x`);
     expect(argv).toEqual(['/app/prep', '--home=/tmp']);
   });
 
@@ -154,5 +154,28 @@ describe('$(VAR) in what the library writes into command, args and env is never 
     const server = find(Testing.synth(c2) as K8sObject[], 'Deployment', 'ml-tracking').spec.template.spec.containers[0];
     const { argv } = resolveContainer(server, downward);
     expect(argv[argv.indexOf('--uvicorn-opts') + 1]).toBe(`--x ${DOLLAR}`);
+  });
+});
+
+describe('{{…}} where nothing is templated', () => {
+  const dvc = (o: Partial<Parameters<typeof Dataset.fromDvc>[0]>) => Dataset.fromDvc({ repository: 'https://github.com/acme/data.git', revision: '3f2a9c1', path: 'images', ...o });
+  test.each([
+    ['steps.train.image', () => pipeline({ image: 'ghcr.io/{{workflow.parameters.img}}:1.0.0' })],
+    ['experiment', () => pipeline({}, { experiment: 'exp-{{workflow.name}}' })],
+    ['steps.train.inputs.raw.repository', () => pipeline({ inputs: { raw: dvc({ repository: 'https://github.com/{{workflow.parameters.org}}/data.git' }) } })],
+    ['steps.train.inputs.raw.path', () => pipeline({ inputs: { raw: dvc({ path: 'data/{{item}}' }) } })],
+    ['steps.train.inputs.raw.image', () => pipeline({ inputs: { raw: dvc({ image: 'ghcr.io/{{x}}/dvc:1.0' }) } })],
+  ])('%s', (path, build) => {
+    const e = validationError(build);
+    expect(e.issues.map((i) => i.path)).toEqual([path]);
+    expect(e.message).toContain('must not contain `{{` or `}}`: this prop takes no Argo expressions, and Argo would substitute the tag when a run starts; write the literal value');
+  });
+  test('fields meant to carry Argo expressions keep working', () => {
+    expect(() => pipeline({ args: ['{{workflow.name}}', '{{=sprig.upper(workflow.name)}}'], env: { RUN: '{{workflow.uid}}' } })).not.toThrow();
+  });
+  test('a DVC path starting with "-" would be an option of `dvc get`: refused', () => {
+    const e = validationError(() => pipeline({ inputs: { raw: dvc({ path: '--config=/etc/x' }) } }));
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'steps.train.inputs.raw.path', value: '--config=/etc/x' })]);
+    expect(e.message).toContain('`dvc get` would read it as an option; a path inside the repository cannot start with "-" (write "./--config=/etc/x")');
   });
 });

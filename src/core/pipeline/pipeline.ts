@@ -4,7 +4,7 @@ import { PlatformContext } from '../platform/context';
 import { Duration } from '../quantities';
 import { ancestors, findCycle } from './dag';
 import { joinKey } from './dataset';
-import { findReferences, IDENTIFIER, Reference } from './references';
+import { checkNotTemplated, findReferences, IDENTIFIER, Reference } from './references';
 import { ScheduleOptions, ScheduleSpec, resolveSchedule } from './schedule';
 import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { MAX_STEP_NAME, resolveStep, StepArtifactRef, StepDefinition, StepOptions, StepSpec } from './step';
@@ -37,7 +37,7 @@ export interface PipelineOptions {
    * @default the platform's first tenant; required without a platform
    */
   readonly namespace?: string;
-  /** MLflow experiment every step logs to. @default the pipeline name */
+  /** MLflow experiment every step logs to. Takes no Argo expressions (`{{…}}` is an error). @default the pipeline name */
   readonly experiment?: string;
   /** Parameters of a run, by name (an identifier). @default {} */
   readonly parameters?: Readonly<Record<string, ParameterOptions>>;
@@ -204,6 +204,7 @@ export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext):
   if (def.codeRevision !== undefined && !/^[A-Za-z0-9][-A-Za-z0-9_.\/]{0,127}$/.test(def.codeRevision)) issues.add('codeRevision', def.codeRevision, 'must be a Git commit SHA or tag');
   const experiment = def.experiment ?? def.name;
   if (typeof experiment !== 'string' || experiment.trim() === '') issues.add('experiment', experiment, 'must be a non-empty MLflow experiment name');
+  else checkNotTemplated(issues, 'experiment', experiment);
   issues.throwIfAny();
   return {
     name: def.name,
