@@ -9,6 +9,7 @@ import {
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { uriHost } from '../core/hosts';
+import { checkText } from '../core/text';
 import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';
@@ -142,6 +143,7 @@ export class MlPlatform extends Construct {
   constructor(scope: Construct, id: string, props: MlPlatformProps = {}) {
     super(scope, id);
     const issues = new Issues(`MlPlatform "${id}"`);
+    checkText(issues, '', props);
     this.platformName = id;
     checkDnsLabel(issues, 'id', id, 30);
     const namespace = props.namespace ?? 'mlplatform';
@@ -287,6 +289,7 @@ export class MlPlatform extends Construct {
   public addGpuPool(name: string, options: GpuPoolOptions): GpuPoolSpec {
     const issues = new Issues(`MlPlatform "${this.platformName}": addGpuPool("${name}")`);
     if (this.pools.some((p) => p.pool === name)) issues.add('name', name, 'is already a pool of this platform; choose another name');
+    checkText(issues, 'options', options);
     const pool = resolveGpuPool(issues, 'options', name, options, this.catalog);
     issues.throwIfAny();
     this.pools.push(pool!);
@@ -306,6 +309,7 @@ export class MlPlatform extends Construct {
   public addTenant(name: string, options: TenantOptions = {}): TenantSpec {
     const issues = new Issues(`MlPlatform "${this.platformName}": addTenant("${name}")`);
     if (this.tenants.some((t) => t.name === name)) issues.add('name', name, 'is already a tenant of this platform; choose another name');
+    checkText(issues, 'options', options);
     const tenant = resolveTenant(issues, 'options', name, options, this.pools, { versions: this.versions, deliveryNamespace: this.spec.delivery.kind === 'preinstalled' ? undefined : this.spec.delivery.namespace });
     if (this.tenants.some((t) => t.namespace === tenant.namespace) || tenant.namespace === this.namespace) {
       issues.add('options.namespace', tenant.namespace, 'is already used by this platform; give the tenant its own namespace');

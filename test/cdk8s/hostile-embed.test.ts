@@ -3,7 +3,8 @@
  * ValidationError naming the prop and the fix (issue #22). The run-time side of multi-node steps is
  * proven against Argo's own code in test/engine/argo-manifest.test.ts.
  */
-import { Chart, Testing } from 'cdk8s';
+import { spawnSync } from 'node:child_process';
+import { Chart, Testing, Yaml } from 'cdk8s';
 import { buildPlatform } from '../../examples/cdk8s-platform/platform';
 import { MlPlatform } from '../../src/cdk8s/ml-platform';
 import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
@@ -70,7 +71,7 @@ describe('Katib trial templates: categorical choices stay values', () => {
     return JSON.parse(text);
   };
 
-  const SAFE = ['it\'s', 'a b', '{x}', '}', '{{', '<&>', 'ü ✓ 😀', '$x', '${HOME}', '\u2028', '', 'null', 'a: b', '# c', '%(x)s'];
+  const SAFE = ['it\'s', 'a b', '{x}', '}', '{{', '<&>', 'ü ✓ 😀', '$x', '${HOME}', '', 'null', 'a: b', '# c', '%(x)s'];
   test.each(SAFE)('choice %j: the trial Job is the benign one with the value in place, and the container receives it exactly', (v) => {
     const x = sweep(['relu', v]);
     const benign = trialJob(x, { lr: '0.01', act: 'relu' });
@@ -177,5 +178,38 @@ describe('{{…}} where nothing is templated', () => {
     const e = validationError(() => pipeline({ inputs: { raw: dvc({ path: '--config=/etc/x' }) } }));
     expect(e.issues).toEqual([expect.objectContaining({ path: 'steps.train.inputs.raw.path', value: '--config=/etc/x' })]);
     expect(e.message).toContain('`dvc get` would read it as an option; a path inside the repository cannot start with "-" (write "./--config=/etc/x")');
+  });
+});
+
+describe('NUL and the characters YAML 1.1 folds are refused in every string prop', () => {
+  test('why: cdk8s\'s YAML writer leaves U+2028 raw, and PyYAML (YAML 1.1) does not read the value back', () => {
+    const text = Yaml.stringify({ v: 'a\u2028b' }, { v: 'a\u0085b' });
+    const out = spawnSync('/usr/bin/python3', ['-c', 'import sys, yaml, json\ntry:\n  print(json.dumps([d["v"] for d in yaml.safe_load_all(sys.stdin)]))\nexcept yaml.YAMLError as e:\n  print(json.dumps(str(e)))'], { input: text, encoding: 'utf8' });
+    expect(JSON.parse(out.stdout)).not.toEqual(['a\u2028b', 'a\u0085b']);
+  });
+  test.each([
+    ['steps.train.args[0]', '--x=a\u0000b', () => pipeline({ args: ['--x=a\u0000b'] })],
+    ['steps.train.env.K', 'a\u2028b', () => pipeline({ env: { K: 'a\u2028b' } })],
+    ['experiment', 'a\u0085b', () => pipeline({}, { experiment: 'a\u0085b' })],
+    ['parameters.p.default', 'a\u2029', () => pipeline({}, { parameters: { p: { default: 'a\u2029' } } })],
+  ])('%s', (path, value, build) => {
+    const e = validationError(build);
+    expect(e.issues).toEqual([expect.objectContaining({ path, value })]);
+    expect(e.message).toMatch(/holds (a NUL character, which the shell and C programs end the text at|U\+(0085|2028|2029), which YAML 1\.1 readers \(PyYAML, go-yaml v2\) take for a line break)/);
+  });
+  test('a sweep\'s trial env and a platform\'s tenant options too', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const e = validationError(() => new TuningSweep(chart, 'sweep', {
+      namespace: 'team-a',
+      engine: 'katib',
+      trial: { image: IMAGE, command: ['python', 'train.py'], env: { K: 'x\u0000' } },
+      parameters: [{ name: 'lr', type: 'float', low: 0.1, high: 1 }],
+      objectives: [{ metric: 'loss', direction: 'minimize' }],
+      budget: { trials: 4, workers: 1 },
+    }));
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'trial.env.K', value: 'x\u0000' })]);
+    const p = new MlPlatform(new Chart(Testing.app(), 'p'), 'ml');
+    const t = validationError(() => p.addTenant('team', { labels: { team: 'a\u2028' } } as any));
+    expect(t.issues).toContainEqual(expect.objectContaining({ path: 'options.labels.team', value: 'a\u2028' }));
   });
 });

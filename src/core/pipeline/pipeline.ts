@@ -8,6 +8,7 @@ import { checkNotTemplated, findReferences, IDENTIFIER, Reference } from './refe
 import { ScheduleOptions, ScheduleSpec, resolveSchedule } from './schedule';
 import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { MAX_STEP_NAME, resolveStep, StepArtifactRef, StepDefinition, StepOptions, StepSpec } from './step';
+import { checkText } from '../text';
 
 /** A pipeline parameter: a value each run may set, referenced with `pipeline.parameter(name)`. */
 export interface ParameterOptions {
@@ -137,6 +138,8 @@ const UNKNOWN_REF = 'is not a reference mlplatform knows; use pipeline.parameter
 /** Validates a whole pipeline at once and returns its spec, or throws one ValidationError listing every issue. */
 export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext): PipelineSpec {
   const issues = new Issues(`TrainingPipeline "${def.name}"`);
+  // Steps are checked by resolveStep; the platform is no prop of the pipeline's own.
+  checkText(issues, '', Object.assign({}, def, { steps: undefined, onExit: undefined, platform: undefined }));
   checkDnsLabel(issues, 'name', def.name, 40);
   const { namespace, queueName } = resolveNamespace(issues, def.namespace, ctx);
   const params = Object.entries(def.parameters ?? {}).map(([name, p]) => ({ name, ...p }));

@@ -6,6 +6,7 @@ import { isPinnedImage } from '../versions';
 import { ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
 import { Dataset, DatasetSpec } from './dataset';
 import { checkNotTemplated, findReferences, IDENTIFIER, Reference } from './references';
+import { checkText } from '../text';
 
 /** When and how often a failed step is tried again (Argo `retryStrategy`). */
 export interface RetryOptions {
@@ -167,6 +168,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Validates one step's own props (references to other steps and parameters are checked by the pipeline). */
 export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx?: PlatformContext): StepSpec {
+  checkText(issues, path, Object.assign({}, d, { name: undefined }));
   const compute = resolveCompute(issues, path, d, ctx?.pools ?? []);
   if (!checkNotTemplated(issues, `${path}.image`, d.image)) {
     // Whoever submits a run would pick the image.
