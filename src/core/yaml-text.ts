@@ -42,7 +42,12 @@ function isEmpty(v: Record<string, unknown> | unknown[]): boolean {
 }
 
 function key(k: string): string {
-  return PLAIN.test(k) && !RESERVED.test(k) && !k.startsWith('---') ? k : JSON.stringify(k);
+  return PLAIN.test(k) && !RESERVED.test(k) && !k.startsWith('---') ? k : quoted(k);
+}
+
+/** A double-quoted scalar: JSON's escapes, plus U+0085, U+2028 and U+2029 escaped (JSON leaves them raw; YAML 1.1 folds them as line breaks). */
+function quoted(v: string): string {
+  return JSON.stringify(v).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** One scalar (or empty collection) on the current line; multi-line strings continue at `indent + 2`. */
@@ -61,7 +66,7 @@ function scalar(v: unknown, indent: number): string {
       const pad = ' '.repeat(indent + 2);
       return `${v.endsWith('\n') ? '|' : '|-'}\n${body.split('\n').map((l) => (l === '' ? '' : pad + l)).join('\n')}`;
     }
-    return JSON.stringify(v);
+    return quoted(v);
   }
   if (Array.isArray(v) && v.length === 0) return '[]';
   if (isCollection(v) && isEmpty(v)) return '{}';

@@ -11,6 +11,7 @@ import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { ValidationError } from '../../src/core/errors';
 import { Dataset, StepOptions } from '../../src/core/pipeline';
+import { yamlText } from '../../src/core/yaml-text';
 import { resolveContainer } from '../support/argo-manifest';
 import { find, K8sObject } from '../support/synth';
 
@@ -212,4 +213,11 @@ describe('NUL and the characters YAML 1.1 folds are refused in every string prop
     const t = validationError(() => p.addTenant('team', { labels: { team: 'a\u2028' } } as any));
     expect(t.issues).toContainEqual(expect.objectContaining({ path: 'options.labels.team', value: 'a\u2028' }));
   });
+});
+
+test('embedded YAML (Argo manifests, add-on values) escapes the characters YAML 1.1 folds, and PyYAML reads every value back', () => {
+  const values = ['a\u0085b', 'a\u2028b', '\u2029', 'x: "y"\n- z', 'plain'];
+  const text = yamlText({ values, ['k\u2028']: 'v' });
+  const out = spawnSync('/usr/bin/python3', ['-c', 'import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
+  expect(JSON.parse(out.stdout)).toEqual({ values, ['k\u2028']: 'v' });
 });
