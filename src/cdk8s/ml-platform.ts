@@ -8,6 +8,8 @@ import {
 } from '../core';
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
+import { uriHost } from '../core/hosts';
+import { checkText } from '../core/text';
 import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';
@@ -141,6 +143,7 @@ export class MlPlatform extends Construct {
   constructor(scope: Construct, id: string, props: MlPlatformProps = {}) {
     super(scope, id);
     const issues = new Issues(`MlPlatform "${id}"`);
+    checkText(issues, '', props);
     this.platformName = id;
     checkDnsLabel(issues, 'id', id, 30);
     const namespace = props.namespace ?? 'mlplatform';
@@ -286,6 +289,7 @@ export class MlPlatform extends Construct {
   public addGpuPool(name: string, options: GpuPoolOptions): GpuPoolSpec {
     const issues = new Issues(`MlPlatform "${this.platformName}": addGpuPool("${name}")`);
     if (this.pools.some((p) => p.pool === name)) issues.add('name', name, 'is already a pool of this platform; choose another name');
+    checkText(issues, 'options', options);
     const pool = resolveGpuPool(issues, 'options', name, options, this.catalog);
     issues.throwIfAny();
     this.pools.push(pool!);
@@ -305,6 +309,7 @@ export class MlPlatform extends Construct {
   public addTenant(name: string, options: TenantOptions = {}): TenantSpec {
     const issues = new Issues(`MlPlatform "${this.platformName}": addTenant("${name}")`);
     if (this.tenants.some((t) => t.name === name)) issues.add('name', name, 'is already a tenant of this platform; choose another name');
+    checkText(issues, 'options', options);
     const tenant = resolveTenant(issues, 'options', name, options, this.pools, { versions: this.versions, deliveryNamespace: this.spec.delivery.kind === 'preinstalled' ? undefined : this.spec.delivery.namespace });
     if (this.tenants.some((t) => t.namespace === tenant.namespace) || tenant.namespace === this.namespace) {
       issues.add('options.namespace', tenant.namespace, 'is already used by this platform; give the tenant its own namespace');
@@ -593,10 +598,12 @@ export class MlPlatform extends Construct {
       tracking: { role, secret: { namespace: ns, name: names.trackingDatabaseSecret, passwordKey: 'password' } },
       tenants: [],
     };
-    const dbHost = `${host}:${port}/${database}${b.kind === 'embedded' ? '' : `?sslmode=${sslMode}`}`;
-    // The password is percent-encoded into the URI; in basic_auth.ini, `%` is doubled for configparser.
+    // Host (validated: a host name or an IP address, core/hosts.ts) and database name are literals of the URI's grammar.
+    const dbHost = `${uriHost(host)}:${port}/${database}${b.kind === 'embedded' ? '' : `?sslmode=${sslMode}`}`;
+    // The password is percent-encoded into the URI; in basic_auth.ini, `%` is doubled for configparser
+    // (MLflow reads it with interpolation: mlflow/server/auth/config.py `read_auth_config`).
     const uri = (ini: boolean) =>
-      `postgresql+psycopg2://${secretRef(ns, names.trackingDatabaseSecret, 'username', true, ini)}:${secretRef(ns, names.trackingDatabaseSecret, 'password', true, ini)}@${dbHost}`;
+      `postgresql+psycopg2://${secretRef(ns, names.trackingDatabaseSecret, 'username', true, ini)}:${secretRef(ns, names.trackingDatabaseSecret, 'password', true, ini)}@${ini ? dbHost.replace(/%/g, '%%') : dbHost}`;
     const backendUri = uri(false);
     if (a.kind === 'embedded') {
       plan.generate.push({ namespace: ns, name: names.storeSecret, keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } } });

@@ -12,6 +12,7 @@ import { Runtime, RUNTIME_IMAGES, RuntimeImages } from './runtime';
 import { Scaling } from './scaling';
 import { planTraffic, TrafficPlan } from './traffic';
 import { ModelVersionOptions, ModelVersionSpec, resolveVersion } from './version';
+import { checkText } from '../text';
 
 /** What a ModelEndpoint declares (everything but the platform, which the construct resolves). */
 export interface ModelEndpointOptions {
@@ -122,6 +123,7 @@ export function resolveModelEndpoint(name: string, options: ModelEndpointOptions
   const ctx = env.platform;
   if (checkDnsLabel(issues, 'id', name, 30) && !/^[a-z]/.test(name)) issues.add('id', name, 'must start with a letter (it ends up in Service names)');
   const o = options ?? ({} as ModelEndpointOptions);
+  checkText(issues, '', o);
   if (checkNamespace(issues, 'namespace', o.namespace, WORKLOAD_NAMESPACE_FIX) && ctx && !ctx.tenants.some((t) => t.namespace === o.namespace)) {
     issues.add('namespace', o.namespace, `is not a tenant namespace of platform "${ctx.name}"; use one of: ${ctx.tenants.map((t) => t.namespace).join(', ') || '(add a tenant with addTenant first)'}`);
   }

@@ -8,6 +8,7 @@ import { PlatformContext } from '../platform/context';
 import { Duration } from '../quantities';
 import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
+import { checkText } from '../text';
 import { isPinnedImage } from '../versions';
 import { ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
 
@@ -149,6 +150,7 @@ function wholeAtLeast(issues: Issues, path: string, v: unknown, min: number): bo
  * `options.storage: false` (a Katib Experiment) the study storage is not resolved.
  */
 export function resolveSweep(issues: Issues, name: string, namespace: string, o: SweepOptions, ctx?: PlatformContext, options: { readonly storage?: boolean } = {}): SweepSpec {
+  checkText(issues, '', Object.assign({}, o, { platform: undefined }));
   if (checkNamespace(issues, 'namespace', namespace, WORKLOAD_NAMESPACE_FIX) && ctx && !ctx.tenants.some((t) => t.namespace === namespace)) {
     issues.add('namespace', namespace, `must be a tenant namespace of platform "${ctx.name}" (it has: ${ctx.tenants.map((t) => t.namespace).join(', ') || 'no tenant'}); add the tenant first with addTenant()`);
   }
