@@ -165,7 +165,10 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
     ]);
     const t = template(objects, 'nightly', 'step-train');
     expect(t.inputs.parameters).toEqual([{ name: 'epochs' }, { name: 'optimizer' }, { name: 'mlplatform-artifact-shards' }]);
-    expect(t.container.args).toEqual(['--epochs={{inputs.parameters.epochs}}', '--optimizer', '{{inputs.parameters.optimizer}}']);
+    // Each value read with its `$` doubled, so Kubernetes' `$(VAR)` expansion gives it back exactly (test/engine/argo-manifest.test.ts).
+    expect(t.container.args).toEqual([
+      "--epochs={{=sprig.replace('$', '$$', string(inputs.parameters['epochs']))}}", '--optimizer', "{{=sprig.replace('$', '$$', string(inputs.parameters['optimizer']))}}",
+    ]);
     expect(t.retryStrategy).toEqual({ limit: 3, retryPolicy: 'OnError', backoff: { duration: '30s', factor: 2, maxDuration: '10m' } });
     expect(t.activeDeadlineSeconds).toBe(7200);
     expect(t.memoize).toEqual({ key: expect.stringMatching(/^train-[0-9a-f]{16}-\{\{=sprig\.sha256sum\(inputs\.parameters\['epochs'\] \+ '\|' \+ inputs\.parameters\['optimizer'\]\)\}\}$/), maxAge: '24h', cache: { configMap: { name: 'nightly-cache' } } });
@@ -264,7 +267,7 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
 
   test('the exit handler reads run variables directly', () => {
     const t = template(objects, 'nightly', 'exit-handler');
-    expect(t.container.args).toEqual(['{{workflow.status}}', '{{workflow.parameters.epochs}}']);
+    expect(t.container.args).toEqual(['{{workflow.status}}', "{{=sprig.replace('$', '$$', string(workflow.parameters['epochs']))}}"]);
     expect(t.inputs).toBeUndefined();
   });
 });

@@ -170,3 +170,62 @@ test('the manifest Argo is given is YAML whose only unquoted tags are the value 
   const main = doc.spec.template.spec.containers[0];
   expect(main.env.slice(0, 3).map((e: any) => e.name)).toEqual([`${VALUE_ENV_PREFIX}0`, `${VALUE_ENV_PREFIX}1`, `${VALUE_ENV_PREFIX}2`]);
 });
+
+/**
+ * Single-pod steps: Argo substitutes inside the container template's JSON, so a value cannot change the
+ * container's structure — but Kubernetes then expands `$(VAR)` in the result. Each run-time value is read as
+ * `{{=sprig.replace('$', '$$', string(…))}}` (src/cdk8s/private/pipeline-multinode.ts `literalRunValues`).
+ */
+describe('single-pod step: run-time values reach the program exactly', () => {
+  jest.setTimeout(20 * 60_000);
+  const { objects } = synthChart((chart) => {
+    const p = new TrainingPipeline(chart, 'etl', { namespace: 'team-a', parameters: { p: { default: BENIGN } } });
+    const prep = p.addStep('prep', { image: 'ghcr.io/acme/prep:1.0.0', command: ['/app/prep'], outputParameters: ['name'] });
+    p.addStep('load', {
+      image: 'ghcr.io/acme/load:1.0.0',
+      command: ['/app/load.py'],
+      args: [`--x=${p.parameter('p')}`, `$${p.parameter('p')}`, `$$${p.parameter('p')}`, prep.output('name'), '--home=$(HOME)'],
+      env: { MIXED: `a-${p.parameter('p')}-$(HOME)-{{workflow.name}}` },
+      secretEnv: { AWS_SECRET_ACCESS_KEY: { name: 'load-keys', key: 'secret' } },
+      after: [prep],
+    });
+  });
+  const template = find(objects, 'WorkflowTemplate', 'etl').spec.templates.find((t: any) => t.name === 'step-load');
+  const argsOf = (r: SubstituteResult) => {
+    const { argv, env } = resolveContainer(r.container as any);
+    return { args: argv.slice(argv.indexOf('/app/load.py') + 1), env };
+  };
+  const expected = (v: string) => [`--x=${v}`, `$${v}`, `$${v}`, v, '--home=/tmp'];
+  /** The step's template with the parameter read as a plain tag, as before the value expressions. */
+  const plainTemplate = () => JSON.parse(JSON.stringify(template).replace(/\{\{=sprig\.replace\('\$', '\$\$', string\(inputs\.parameters\['p'\]\)\)\}\}/g, '{{inputs.parameters.p}}'));
+  let results: SubstituteResult[];
+  beforeAll(() => {
+    results = argoSubstitute([BENIGN, ...HOSTILE, ...BRACES].map((v) => runCase(template, v)));
+  });
+
+  test.each([BENIGN, ...HOSTILE].map((v, i) => [JSON.stringify(v).slice(0, 60), i]))('value %s: the program gets exactly the value, no secret expanded into it', (_, i) => {
+    const v = [BENIGN, ...HOSTILE][i as number];
+    const r = results[i as number];
+    expect(r.error).toBeUndefined();
+    const { args, env } = argsOf(r);
+    expect(args).toEqual(expected(v));
+    expect(env.MIXED).toBe(`a-${v}-/tmp-run-abc12`);
+    expect(Object.keys((r.container as any))).toEqual(Object.keys(results[0].container as any));
+  });
+
+  // Argo's own substitution evaluates tags found inside an input's value (its second pass runs over the template
+  // JSON, which then holds the values: workflow/common/util.go SubstituteParams); the same happens to a plain
+  // `{{inputs.parameters.p}}`, so the value expression changes nothing there — and never the container's structure.
+  test.each(BRACES.map((v, i) => [v, i]))('value %s: what Argo gives for a plain reference, or a failed step', (_, i) => {
+    const r = results[1 + HOSTILE.length + (i as number)];
+    const [control] = argoSubstitute([runCase(plainTemplate(), BRACES[i as number])]);
+    if (r.error !== undefined) return expect(r.container).toBeUndefined();
+    expect(argsOf(r).args).toEqual(argsOf(control).args);
+    expect(Object.keys((r.container as any))).toEqual(Object.keys(results[0].container as any));
+  });
+
+  test('control: read as a plain `{{inputs.parameters.p}}`, Kubernetes would expand the secret into the value', () => {
+    const [r] = argoSubstitute([runCase(plainTemplate(), '$(AWS_SECRET_ACCESS_KEY)')]);
+    expect(argsOf(r).args[0]).toBe('--x=<AWS_SECRET_ACCESS_KEY from valueFrom>');
+  });
+});

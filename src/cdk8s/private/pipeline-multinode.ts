@@ -77,10 +77,30 @@ export const VALUE_ENV_PREFIX = 'MLPLATFORM_VALUE_';
 export function valueExpression(tag: string): string | undefined {
   if (INERT_TAG.test(tag)) return undefined;
   const inner = tag.slice(2, -2).trim();
-  const input = /^inputs\.parameters\.([-A-Za-z0-9_]+)$/.exec(inner);
-  if (input) return `inputs.parameters['${input[1]}']`;
+  const input = /^(inputs|workflow)\.parameters\.([-A-Za-z0-9_]+)$/.exec(inner);
+  if (input) return `${input[1]}.parameters['${input[2]}']`;
   if (inner.startsWith('=')) return `(${inner.slice(1).trim()})`;
   throw new Error(`mlplatform: ${tag} cannot be passed into a multi-node step's manifest`);
+}
+
+/**
+ * `text` with each run-time value's tag replaced by `to(expression)` (inert variables kept). A lone
+ * `$` written just before a value is doubled, so that it stays a `$` instead of starting a `$(VAR)`
+ * reference with the value's first characters.
+ */
+function replaceValues(text: string, to: (expr: string) => string, known: (tag: string) => string | undefined = valueExpression): string {
+  if (!text.includes('{{')) return text;
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(TAG)) {
+    const expr = known(m[0]);
+    if (expr === undefined) continue;
+    let before = text.slice(last, m.index);
+    if (/\$*$/.exec(before)![0].length % 2 === 1) before += '$';
+    out += before + to(expr);
+    last = m.index! + m[0].length;
+  }
+  return out + text.slice(last);
 }
 
 /**
@@ -97,29 +117,42 @@ export function valueExpression(tag: string): string | undefined {
  */
 export function valuesAsEnv<C extends { command?: string[]; args?: string[]; env?: unknown[] }>(c: C): C {
   const names = new Map<string, string>();
-  const move = (text: string): string => {
-    if (!text.includes('{{')) return text;
-    let out = '';
-    let last = 0;
-    for (const m of text.matchAll(TAG)) {
-      const expr = valueExpression(m[0]);
-      if (expr === undefined) continue;
-      let before = text.slice(last, m.index);
-      if (/\$*$/.exec(before)![0].length % 2 === 1) before += '$';
-      if (!names.has(expr)) names.set(expr, `${VALUE_ENV_PREFIX}${names.size}`);
-      out += `${before}$(${names.get(expr)})`;
-      last = m.index! + m[0].length;
-    }
-    return out + text.slice(last);
-  };
-  const env = (c.env ?? []) as { name: string; value?: string }[];
-  const moved = Object.assign({}, c,
-    c.command ? { command: c.command.map(move) } : {},
-    c.args ? { args: c.args.map(move) } : {},
-    c.env ? { env: env.map((e) => (e.value === undefined ? e : Object.assign({}, e, { value: move(e.value) }))) } : {});
+  const move = (text: string): string => replaceValues(text, (expr) => {
+    if (!names.has(expr)) names.set(expr, `${VALUE_ENV_PREFIX}${names.size}`);
+    return `$(${names.get(expr)})`;
+  });
+  const moved = mapContainerText(c, move);
   if (names.size === 0) return c;
   const values = [...names].map(([expr, name]) => ({ name, value: new YamlVerbatim(`{{=sprig.replace('\\u0085', '\\\\u0085', toJson(sprig.replace('$', '$$', string(${expr}))))}}`) }));
   return Object.assign(moved, { env: [...values, ...(moved.env ?? [])] });
+}
+
+/** Run variables a single-pod step may read whose values are free text: passed with `$` doubled too. */
+const FREE_TEXT_TAG = /^\{\{\s*(workflow\.annotations\.[-A-Za-z0-9_./]+|node\.name)\s*\}\}$/;
+
+/**
+ * A single-pod step's container with each run-time value in its command, args and env read through
+ * `{{=sprig.replace('$', '$$', string(EXPR))}}`: Argo substitutes inside the template's JSON, so the
+ * value cannot change the container's structure, but Kubernetes then expands `$(VAR)` in the result
+ * (third_party/forked/golang/expansion/expand.go) — a submitted value `$(AWS_SECRET_ACCESS_KEY)` would
+ * hand the step the container's own secret in place of the value (and on to wherever the step sends
+ * it). Doubled, every `$` of the value comes back as itself. The user's own `$(VAR)` references keep working.
+ */
+export function literalRunValues<C extends { command?: string[]; args?: string[]; env?: unknown[] }>(c: C): C {
+  const known = (tag: string): string | undefined => {
+    const free = FREE_TEXT_TAG.exec(tag);
+    if (free) return free[1] === 'node.name' ? 'node.name' : `workflow.annotations['${free[1].slice('workflow.annotations.'.length)}']`;
+    return valueExpression(tag);
+  };
+  return mapContainerText(c, (text) => replaceValues(text, (expr) => `{{=sprig.replace('$', '$$', string(${expr}))}}`, known));
+}
+
+function mapContainerText<C extends { command?: string[]; args?: string[]; env?: unknown[] }>(c: C, f: (text: string) => string): C {
+  const env = (c.env ?? []) as { name: string; value?: string }[];
+  return Object.assign({}, c,
+    c.command ? { command: c.command.map(f) } : {},
+    c.args ? { args: c.args.map(f) } : {},
+    c.env ? { env: env.map((e) => (e.value === undefined || typeof e.value !== 'string' ? e : Object.assign({}, e, { value: f(e.value) }))) } : {});
 }
 
 /** The env that identifies a node and finds the rendezvous: index, job name, index-0 address, port. */

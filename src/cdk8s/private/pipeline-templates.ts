@@ -1,4 +1,4 @@
-import { multiNodeResource } from './pipeline-multinode';
+import { literalRunValues, multiNodeResource } from './pipeline-multinode';
 import { INPUTS_DIR, OUTPUTS_DIR, podSecurity, stepLabels, stepPod, trackingTags } from './pipeline-pod';
 import { container } from './pod';
 import { platformEnv } from './workload-pod';
@@ -167,7 +167,7 @@ function containerTemplate(p: PipelineSpec, s: PipelineStepSpec, ioImage: string
     ...(pod.tolerations ? { tolerations: pod.tolerations } : {}),
     volumes: pod.volumes,
     ...(pod.initContainers.length ? { initContainers: pod.initContainers } : {}),
-    container: pod.container,
+    container: literalRunValues(pod.container),
   };
 }
 
