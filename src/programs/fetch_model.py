@@ -6,9 +6,28 @@ with boto3 and the container's store identity, an `mlflow-artifacts:/` source th
 
 Fails when the source holds no files: MLflow then returns the empty destination folder
 (mlflow/store/artifact/artifact_repo.py `download_artifacts`) and the server would start without a model.
-Idempotent when the init container restarts (both folders are cleared first)."""
+Idempotent when the init container restarts (both folders are cleared first).
+
+Credentials arrive as mounted files, their paths in `<VARIABLE>_FILE` (MLFLOW_TRACKING_USERNAME_FILE,
+AWS_ACCESS_KEY_ID_FILE, ...; src/cdk8s/private/pod.ts credentialFiles): MLflow's client reads the
+tracking user from MLFLOW_TRACKING_USERNAME/PASSWORD (mlflow/utils/credentials.py, or ~/.mlflow/credentials)
+and its S3 repository's boto3 reads the AWS_* chain, so they are set here, inside this process only."""
 import os
 import shutil
+
+CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+
+def load_credentials(environ):
+    """Sets each credential variable from the file its `_FILE` variable names (the file wins)."""
+    for name in CREDENTIALS:
+        path = environ.get(name + "_FILE")
+        if path:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    environ[name] = f.read()
+            except OSError as e:
+                raise SystemExit("cannot read %s from %s (%s): is the Secret mounted?" % (name, path, e.strerror))
 
 
 def fetch(uri, dst, staging, download):
@@ -30,6 +49,7 @@ def fetch(uri, dst, staging, download):
 
 
 def main():
+    load_credentials(os.environ)
     import mlflow.artifacts
 
     dst = os.environ["MODEL_DIR"]

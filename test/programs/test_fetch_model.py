@@ -98,3 +98,24 @@ def test_main_reads_its_environment_and_uses_mlflow(fetch_model, tmp_path, monke
     fetch_model.main()
     assert calls == [("models:/m@candidate", str(tmp_path / "models" / ".staging"))]
     assert capsys.readouterr().out == "model ready in %s ['w.bin']\n" % (tmp_path / "models" / "m")
+
+
+def test_credentials_from_the_mounted_files_are_set_in_the_process(fetch_model, tmp_path):
+    # endpoint-pod.ts mounts the MLflow user and store keys and passes <VARIABLE>_FILE (pod.ts credentialFiles);
+    # MLflow's client and boto3 read the variables, so the program sets them in its own environment.
+    for name in fetch_model.CREDENTIALS:
+        (tmp_path / name).write_text("value of " + name)
+    env = {name + "_FILE": str(tmp_path / name) for name in fetch_model.CREDENTIALS}
+    env["MLFLOW_TRACKING_PASSWORD"] = "stale"
+    fetch_model.load_credentials(env)
+    for name in fetch_model.CREDENTIALS:
+        assert env[name] == "value of " + name
+    none = {}
+    fetch_model.load_credentials(none)
+    assert none == {}
+
+
+def test_an_unreadable_credential_file_names_the_variable_and_the_path(fetch_model, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        fetch_model.load_credentials({"AWS_ACCESS_KEY_ID_FILE": str(tmp_path / "absent")})
+    assert str(e.value) == "cannot read AWS_ACCESS_KEY_ID from %s (No such file or directory): is the Secret mounted?" % (tmp_path / "absent")
