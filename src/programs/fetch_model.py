@@ -14,6 +14,7 @@ tracking user from MLFLOW_TRACKING_USERNAME/PASSWORD (mlflow/utils/credentials.p
 and its S3 repository's boto3 reads the AWS_* chain, so they are set here, inside this process only."""
 import os
 import shutil
+import urllib.parse
 
 CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
@@ -30,12 +31,46 @@ def load_credentials(environ):
                 raise SystemExit("cannot read %s from %s (%s): is the Secret mounted?" % (name, path, e.strerror))
 
 
+def denied(uri, e):
+    """What to do when the tracking server refused the download, or None for any other failure.
+
+    - HTTP 403 from the artifact proxy (`/api/2.0/mlflow-artifacts/...`, a requests HTTPError raised by
+      mlflow/store/artifact/http_artifact_repo.py): the version's files were logged through the tracking
+      server, and MLflow's auth checks READ on the run's experiment, whose id leads the artifact path
+      (mlflow/server/auth/__init__.py `_get_permission_from_experiment_id_artifact_proxy`) — a READ
+      grant on the registered model does not cover it;
+    - PERMISSION_DENIED from the registry (an MlflowException): the registered model is not shared."""
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME") or "(none)"
+    response = getattr(e, "response", None)
+    url = getattr(response, "url", None) or ""
+    if getattr(response, "status_code", None) == 403 and "/mlflow-artifacts/artifacts" in url:
+        parts = urllib.parse.urlsplit(url)
+        path = urllib.parse.parse_qs(parts.query).get("path", [""])[0] or urllib.parse.unquote(parts.path.split("/mlflow-artifacts/artifacts/", 1)[-1])
+        experiment = path.strip("/").split("/")[0] or "?"
+        return ("the tracking server refused MLflow user %s the files of %s (HTTP 403 from its artifact proxy for %s): they were "
+                "logged through the tracking server into experiment %s, and MLflow asks for READ on that experiment, which a shared "
+                "registered model does not give. Share the experiment with this tenant: "
+                "platform.shareExperiment('<experiment name>', { owner: '<its tenant>', readers: ['%s'] }); or register versions "
+                "from s3:// sources (TrainingPipeline registration steps), which the endpoint reads with its own store identity"
+                % (user, uri, path, experiment, user))
+    if getattr(e, "error_code", None) == "PERMISSION_DENIED":
+        return ("the tracking server refused MLflow user %s the model %s (PERMISSION_DENIED): share the registered model with "
+                "this tenant: platform.shareRegisteredModel('<model name>', { owner: '<its tenant>', readers: ['%s'] })" % (user, uri, user))
+    return None
+
+
 def fetch(uri, dst, staging, download):
     """Downloads `uri` with `download` (mlflow.artifacts.download_artifacts) and moves it to `dst`;
     returns the names in `dst`."""
     for p in (dst, staging):
         shutil.rmtree(p, ignore_errors=True)
-    src = download(artifact_uri=uri, dst_path=staging)
+    try:
+        src = download(artifact_uri=uri, dst_path=staging)
+    except Exception as e:
+        why = denied(uri, e)
+        if why is None:
+            raise
+        raise SystemExit(why) from e
     if os.path.isdir(src) and not os.listdir(src):
         raise SystemExit("nothing to download at %s: its source holds no files" % uri)
     os.makedirs(os.path.dirname(dst), exist_ok=True)
