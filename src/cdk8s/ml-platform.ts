@@ -353,12 +353,49 @@ export class MlPlatform extends Construct {
    * on it (given by the bootstrap with the admin login; the model need not exist yet). Tenants see only
    * what they created otherwise (`defaultPermission` is NO_PERMISSIONS). An endpoint of a reader tenant
    * serving `models:/<name>@<alias>` fetches through this grant with its tenant's MLflow user; the files
-   * the version points to must still be readable with the reader's store access (grant the prefix, e.g.
-   * `pipeline.artifacts.grantRead(endpoint)`).
+   * the version points to must still be readable by the reader: an `s3://` source (what TrainingPipeline
+   * registration steps register) with the reader's store access (grant the prefix, e.g.
+   * `pipeline.artifacts.grantRead(endpoint)`); an `mlflow-artifacts:/` source (a model logged through the
+   * tracking server, e.g. `mlflow.pyfunc.log_model`) through the tracking server, which asks for READ on
+   * the run's experiment: share that experiment too ({@link shareExperiment}).
    */
   public shareRegisteredModel(name: string, options: { readonly owner: string; readonly readers: readonly string[] }): void {
-    const issues = new Issues(`MlPlatform "${this.platformName}": shareRegisteredModel("${name}")`);
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 256 || /[\u0000-\u001f]/.test(name)) issues.add('name', name, 'must be the registered model\'s name (1–256 printable characters)');
+    const readers = this.checkShare(`shareRegisteredModel("${name}")`, 'registered model', name, options);
+    for (const r of readers) {
+      if (!this.plan.mlflowUsers!.grants.some((g) => g.username === r && g.resourceType === 'registered_model' && g.resourceId === name)) {
+        this.plan.mlflowUsers!.grants.push({ username: r, resourceType: 'registered_model', resourceId: name, permission: 'READ' });
+      }
+    }
+  }
+
+  /**
+   * Shares an experiment of one tenant read-only with other tenants: their MLflow users get READ on it
+   * (its runs, metrics, logged models and artifacts). Needed to download a shared model version whose files
+   * were logged through the tracking server (`mlflow-artifacts:/…` sources, logged models `models:/m-…`):
+   * MLflow's artifact proxy checks READ on the run's experiment, not on the registered model
+   * (mlflow/server/auth `_get_permission_from_experiment_id_artifact_proxy`). MLflow keys experiment
+   * permissions by id, so the bootstrap looks the experiment up by name; when it does not exist yet it
+   * creates it and gives the owner MANAGE (what MLflow gives a creator), so the owner's runs log into it.
+   * An experiment of that name that exists must be the owner's (MANAGE): one another tenant created fails
+   * the bootstrap with the fix named, instead of being shared on its behalf.
+   */
+  public shareExperiment(name: string, options: { readonly owner: string; readonly readers: readonly string[] }): void {
+    const readers = this.checkShare(`shareExperiment("${name}")`, 'experiment', name, options);
+    const shares = this.plan.mlflowUsers!.experimentShares ??= [];
+    const existing = shares.find((x) => x.name === name);
+    if (existing && existing.owner !== options.owner) {
+      const issues = new Issues(`MlPlatform "${this.platformName}": shareExperiment("${name}")`);
+      issues.add('options.owner', options.owner, `differs from the owner of an earlier share of the same experiment (${existing.owner}); an experiment has one owner`);
+      issues.throwIfAny();
+    }
+    if (existing) existing.readers.push(...readers.filter((r) => !existing.readers.includes(r)));
+    else shares.push({ name, owner: options.owner, readers: [...new Set(readers)] });
+  }
+
+  /** Validates a share's name, owner and readers; returns the readers. */
+  private checkShare(method: string, what: string, name: string, options: { readonly owner: string; readonly readers: readonly string[] }): readonly string[] {
+    const issues = new Issues(`MlPlatform "${this.platformName}": ${method}`);
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 256 || /[\u0000-\u001f]/.test(name)) issues.add('name', name, `must be the ${what}'s name (1–256 printable characters)`);
     const tenant = (path: string, t: unknown) => {
       if (!this.tenants.some((x) => x.name === t)) issues.add(path, t, `must be a tenant of this platform (${this.tenants.map((x) => x.name).join(', ') || 'none declared yet'}); declare it with addTenant first`);
     };
@@ -367,15 +404,11 @@ export class MlPlatform extends Construct {
     if (!Array.isArray(options?.readers) || readers.length === 0) issues.add('options.readers', options?.readers, 'must list at least one tenant to share with');
     readers.forEach((r, i) => {
       tenant(`options.readers[${i}]`, r);
-      if (r === options.owner) issues.add(`options.readers[${i}]`, r, 'is the owner, which manages the model already');
+      if (r === options.owner) issues.add(`options.readers[${i}]`, r, `is the owner, which manages the ${what} already`);
     });
     if (!this.plan.mlflowUsers) issues.add('name', name, 'needs MLflow users: tracking auth is disabled on this platform');
     issues.throwIfAny();
-    for (const r of readers) {
-      if (!this.plan.mlflowUsers!.grants.some((g) => g.username === r && g.resourceType === 'registered_model' && g.resourceId === name)) {
-        this.plan.mlflowUsers!.grants.push({ username: r, resourceType: 'registered_model', resourceId: name, permission: 'READ' });
-      }
-    }
+    return readers;
   }
 
   /**

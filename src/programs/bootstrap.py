@@ -338,7 +338,7 @@ def bucket():
 
 
 def mlflow(method, uri, path, auth, body):
-    req = urllib.request.Request(uri + path, data=json.dumps(body).encode(), method=method)
+    req = urllib.request.Request(uri + path, data=json.dumps(body).encode() if body is not None else None, method=method)
     req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode())
     req.add_header("Content-Type", "application/json")
     try:
@@ -380,6 +380,8 @@ def users():
         if existing is None:
             write_secret(ns, name, {"username": user["username"], "password": password}, PLAN["labels"])
             log("stored credentials", ns + "/" + name)
+    for x in u.get("experimentShares", []):
+        share_experiment(u, auth, x)
     for g in u.get("grants", []):
         # An upsert on (user, resource type, resource id) in MLflow 3's auth store; the resource need not exist yet.
         body = {"username": g["username"], "resource_type": g["resourceType"], "resource_id": g["resourceId"], "permission": g["permission"]}
@@ -387,6 +389,51 @@ def users():
         if status != 200:
             raise SystemExit("granting %s on %s %s to %s: HTTP %s %s" % (g["permission"], g["resourceType"], g["resourceId"], g["username"], status, answer))
         log("granted", g["permission"], "on", g["resourceType"], g["resourceId"], "to", g["username"])
+
+
+def share_experiment(u, auth, x):
+    """A declared experiment share (MlPlatform.shareExperiment): the experiment is created with the
+    admin login when it does not exist yet, and its owner tenant gets MANAGE on it (what MLflow gives the
+    creator); one that exists must already be the owner's (MANAGE), else another tenant created it under
+    that name and sharing it would hand that tenant's experiment to the owner. Then each reader gets READ:
+    MLflow keys experiment permissions by id (mlflow/server/auth/__init__.py `_role_permission_for` with
+    resource_type "experiment"), so the id is looked up here, at run time. READ on the experiment is what
+    the artifact proxy checks for an `mlflow-artifacts:/<experiment id>/...` download
+    (`_get_permission_from_experiment_id_artifact_proxy`)."""
+    name, owner = x["name"], x["owner"]
+    query = urllib.parse.urlencode({"experiment_name": name})
+    status, body = mlflow("GET", u["uri"], "/api/2.0/mlflow/experiments/get-by-name?" + query, auth, None)
+    grants = []
+    if status == 200:
+        exp = body["experiment"]
+        if exp.get("lifecycle_stage") == "deleted":
+            raise SystemExit("sharing experiment %r: it is deleted (id %s); restore it or delete it permanently (mlflow gc)" % (name, exp["experiment_id"]))
+        query = urllib.parse.urlencode({"username": owner, "resource_type": "experiment", "resource_id": exp["experiment_id"]})
+        status, answer = mlflow("GET", u["uri"], "/api/3.0/mlflow/users/permissions/get?" + query, auth, None)
+        if status != 200:
+            raise SystemExit("sharing experiment %r: reading %s's permission: HTTP %s %s" % (name, owner, status, answer))
+        if answer.get("permission") != "MANAGE":
+            raise SystemExit(
+                "sharing experiment %r: it exists (id %s) but its declared owner %s does not manage it (%s): another "
+                "tenant created it. Share an experiment of %s's own (another name in shareExperiment), or have the "
+                "platform admin delete or rename the other one" % (name, exp["experiment_id"], owner, answer.get("permission"), owner))
+        exp_id = exp["experiment_id"]
+    elif body.get("error_code") == "RESOURCE_DOES_NOT_EXIST":
+        status, answer = mlflow("POST", u["uri"], "/api/2.0/mlflow/experiments/create", auth, {"name": name})
+        if status != 200:
+            raise SystemExit("sharing experiment %r: creating it: HTTP %s %s" % (name, status, answer))
+        exp_id = answer["experiment_id"]
+        log("created experiment", name, "(%s)" % exp_id, "for", owner)
+        grants.append((owner, "MANAGE"))
+    else:
+        raise SystemExit("sharing experiment %r: looking it up: HTTP %s %s" % (name, status, body))
+    grants += [(r, "READ") for r in x["readers"]]
+    for username, permission in grants:
+        body = {"username": username, "resource_type": "experiment", "resource_id": exp_id, "permission": permission}
+        status, answer = mlflow("POST", u["uri"], "/api/3.0/mlflow/users/permissions/grant", auth, body)
+        if status != 200:
+            raise SystemExit("granting %s on experiment %s (%s) to %s: HTTP %s %s" % (permission, name, exp_id, username, status, answer))
+        log("granted", permission, "on experiment", name, "(%s)" % exp_id, "to", username)
 
 
 def main():

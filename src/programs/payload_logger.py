@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """mlplatform payload logger: a reverse proxy in front of a model server that logs sampled
 requests and responses to an S3-compatible store as JSON-lines batches. Configuration comes from
-the environment (PAYLOG_*); credentials are boto3's (AWS_* keys or the pod's workload identity)."""
+the environment (PAYLOG_*); credentials are the store keys from the files AWS_*_FILE name, or else boto3's chain (the pod's workload identity)."""
 import base64
 import datetime
 import hashlib
@@ -107,6 +107,19 @@ class Stats:
 STATS = Stats()
 
 
+def store_keys():
+    """The store keys from the files AWS_ACCESS_KEY_ID_FILE/AWS_SECRET_ACCESS_KEY_FILE name (mounted
+    Secret keys: src/cdk8s/private/endpoint-logging.ts), passed to boto3 explicitly; none: boto3's
+    own chain (the pod's workload identity)."""
+    keys = {}
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        path = ENV.get(name + "_FILE")
+        if path:
+            with open(path, encoding="utf-8") as f:
+                keys[name.lower()] = f.read()
+    return keys
+
+
 class Uploader(threading.Thread):
     """Buffers records and uploads them as one object per batch: when a batch is full, every
     FLUSH_SECONDS, and once more when stopped. Never raises into the request path."""
@@ -120,7 +133,7 @@ class Uploader(threading.Thread):
         self.stopping = False
         cfg = botocore.config.Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 2},
                                      s3={"addressing_style": "path"} if S3_ENDPOINT else {})
-        self.s3 = boto3.session.Session().client("s3", endpoint_url=S3_ENDPOINT, config=cfg)
+        self.s3 = boto3.session.Session().client("s3", endpoint_url=S3_ENDPOINT, config=cfg, **store_keys())
 
     def add(self, line):
         with self.cv:

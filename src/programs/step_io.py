@@ -1,6 +1,6 @@
 """mlplatform step I/O: moves a pipeline step's inputs and outputs between the platform's object
 store and the pod's volumes, with the step's own store credentials (the pod's ServiceAccount role
-on AWS, or the AWS_* variables of the platform store). Runs in the MLflow image (Python 3, boto3).
+on AWS, or the platform store's keys from the files AWS_*_FILE name). Runs in the MLflow image (Python 3, boto3).
 
     step_io.py prepare [--fifo PATH] [DEST=s3://bucket/key ...]
         Init container. Creates the FIFO through which the node wrapper (step_node.sh) reports the
@@ -41,11 +41,24 @@ def on_term(signum, frame):
     sys.exit(143)
 
 
+def store_keys(environ):
+    """The store keys from the files AWS_ACCESS_KEY_ID_FILE/AWS_SECRET_ACCESS_KEY_FILE name (mounted
+    Secret keys: src/cdk8s/private/pipeline-pod.ts), for boto3's client; none: boto3's own chain
+    (the pod's workload identity on AWS)."""
+    keys = {}
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        path = environ.get(name + "_FILE")
+        if path:
+            with open(path, encoding="utf-8") as f:
+                keys[name.lower()] = f.read()
+    return keys
+
+
 def client():
     import boto3
 
     # boto3 reads AWS_ENDPOINT_URL_S3 itself only from 1.28 on: pass it explicitly.
-    return boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_S3") or None)
+    return boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_S3") or None, **store_keys(os.environ))
 
 
 def split_uri(uri):

@@ -18,6 +18,21 @@ def die(message, code=EXIT_STOP_JOB):
     sys.exit(code)
 
 
+def credential(name):
+    """A credential: the file `<name>_FILE` names (how mlplatform passes credentials: mounted Secret
+    files, the path in the environment, never the value), else the variable itself (a user's own
+    SWEEP_STORAGE_URL, a test). None when neither is set. The file's bytes are the value, as an env var
+    from the same Secret key would be."""
+    path = os.environ.get(name + "_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except OSError as e:
+            die("cannot read %s from %s (%s): is the Secret mounted?" % (name, path, e.strerror))
+    return os.environ.get(name)
+
+
 def load_config():
     with open(CONFIG_PATH, "rb") as f:
         raw = f.read()
@@ -92,17 +107,18 @@ POOL_TIMEOUT = 60  # seconds a thread waits for the process's connection before 
 
 
 def storage_url():
-    url = os.environ.get("SWEEP_STORAGE_URL")
+    url = credential("SWEEP_STORAGE_URL")
     if url:
         for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
             if url.startswith(prefix):
                 return "postgresql+psycopg2://" + url[len(prefix):]
         die("SWEEP_STORAGE_URL must be a PostgreSQL URL (postgresql+psycopg2://user:password@host:5432/db)")
     q = lambda s: urllib.parse.quote(s, safe="")
-    env = os.environ
+    env = {k: credential(k) for k in ("SWEEP_DB_USER", "SWEEP_DB_PASSWORD", "SWEEP_DB_NAME")}
+    env.update((k, v) for k, v in os.environ.items() if k in ("SWEEP_DB_HOST", "SWEEP_DB_PORT", "SWEEP_DB_SSLMODE"))
     missing = [k for k in ("SWEEP_DB_HOST", "SWEEP_DB_USER", "SWEEP_DB_PASSWORD", "SWEEP_DB_NAME") if not env.get(k)]
     if missing:
-        die("missing environment: " + ", ".join(missing))
+        die("missing environment: " + ", ".join(missing) + " (or their *_FILE)")
     host = env["SWEEP_DB_HOST"]
     if ":" in host and not host.startswith("["):
         host = "[%s]" % host
@@ -365,7 +381,7 @@ class Mlflow:
         self.experiment = (cfg.get("tracking") or {}).get("experiment")
         self.enabled = bool(self.uri and self.experiment)
         self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+        user, password = credential("MLFLOW_TRACKING_USERNAME"), credential("MLFLOW_TRACKING_PASSWORD")
         if user and password:
             self.headers["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
         elif os.environ.get("MLFLOW_TRACKING_TOKEN"):

@@ -9,6 +9,7 @@ import { Chart } from 'cdk8s';
 import { MlPlatform, ModelEndpoint, TrainingPipeline } from '../../src/cdk8s';
 import { ArtifactStore, Cpu, Size } from '../../src/core';
 import { ModelSource, Runtime } from '../../src/core/endpoint';
+import { programEnvOf } from '../support/credentials';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject, synthChart } from '../support/synth';
 
@@ -56,8 +57,11 @@ describe('ModelEndpoint: a registry model is fetched from where the pipeline reg
     const sa = find(objects, 'ServiceAccount', 'resnet50-stable');
     expect(sa.metadata.annotations).toEqual({ [READ_SCOPE]: 's3://mlplatform/pipelines/vision/', 'mlplatform.io/registered-model': 'models:/resnet50' });
     expect(source.startsWith(sa.metadata.annotations![READ_SCOPE])).toBe(true);
-    const fetch = find(objects, 'Deployment', 'resnet50-stable').spec.template.spec.initContainers[0];
-    const f = env(fetch);
+    const pod = find(objects, 'Deployment', 'resnet50-stable').spec.template.spec;
+    const fetch = pod.initContainers[0];
+    // What fetch_model.py works with: its credential files as the variables it sets from them.
+    const f = programEnvOf(pod, fetch);
+    expect(Object.values(env(fetch)).filter((v) => typeof v !== 'string')).toEqual([]);
     // The same endpoint, region and store Secret as the pipeline's own pods (they wrote the source).
     const step = env(find(objects, 'WorkflowTemplate', 'resnet').spec.templates.find((t: any) => t.name === 'step-train').container);
     for (const name of ['AWS_DEFAULT_REGION', 'MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD']) {
@@ -80,7 +84,7 @@ describe('ModelEndpoint: a registry model is fetched from where the pipeline reg
     expect(source.startsWith(sa.metadata.annotations![READ_SCOPE])).toBe(true);
     const f = env(find(objects, 'Deployment', 'resnet50-stable').spec.template.spec.initContainers[0]);
     expect(Object.keys(f)).toEqual([
-      'HOME', 'MODEL_URI', 'MODEL_DIR', 'MODEL_STAGING', 'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'AWS_DEFAULT_REGION',
+      'HOME', 'MODEL_URI', 'MODEL_DIR', 'MODEL_STAGING', 'MLFLOW_TRACKING_URI', 'AWS_DEFAULT_REGION', 'MLFLOW_TRACKING_USERNAME_FILE', 'MLFLOW_TRACKING_PASSWORD_FILE',
     ]);
     expect(f.AWS_DEFAULT_REGION).toBe('eu-west-1');
   });
@@ -89,7 +93,7 @@ describe('ModelEndpoint: a registry model is fetched from where the pipeline reg
     const objects = flow({}, { kserve: true });
     expectValidManifests(objects);
     const predictor = find(objects, 'InferenceService', 'resnet50').spec.predictor;
-    const f = env(predictor.initContainers[0]);
+    const f = programEnvOf(predictor, predictor.initContainers[0]);
     expect(f).toMatchObject({
       MODEL_URI: 'models:/resnet50@champion',
       MLFLOW_S3_ENDPOINT_URL: 'http://ml-s3.mlplatform.svc.cluster.local:8333',

@@ -4,6 +4,7 @@ import { ModelEndpoint, ModelEndpointProps } from '../../src/cdk8s/model-endpoin
 import { program } from '../../src/cdk8s/private/programs';
 import { ArtifactStore, Cpu, Duration, shortHash, Size } from '../../src/core';
 import { EndpointExposure, ModelSource, PayloadLoggingOptions, payloadLogPrefix, Runtime } from '../../src/core/endpoint';
+import { credentialFilesOf } from '../support/credentials';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, findAll, K8sObject, synthChart } from '../support/synth';
@@ -92,8 +93,9 @@ describe('ModelEndpoint payload logging: the objects', () => {
         { name: 'PAYLOG_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'AWS_DEFAULT_REGION', value: 'us-east-1' },
         { name: 'PAYLOG_S3_ENDPOINT', value: 'http://ml-s3.mlplatform.svc.cluster.local:8333' },
-        { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'ml-store', key: 'accessKeyId' } } },
-        { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'ml-store', key: 'secretAccessKey' } } },
+        // The store keys as files only the proxy mounts (issue #20 item 5): their paths, never the values.
+        { name: 'AWS_ACCESS_KEY_ID_FILE', value: '/var/run/secrets/mlplatform/payload-logger/AWS_ACCESS_KEY_ID' },
+        { name: 'AWS_SECRET_ACCESS_KEY_FILE', value: '/var/run/secrets/mlplatform/payload-logger/AWS_SECRET_ACCESS_KEY' },
       ],
       ports: [{ name: 'http', containerPort: 8099, protocol: 'TCP' }],
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '384Mi' } },
@@ -101,6 +103,7 @@ describe('ModelEndpoint payload logging: the objects', () => {
       volumeMounts: [
         { name: 'payload-logger', mountPath: '/etc/payload-logger', readOnly: true },
         { name: 'payload-logger-tmp', mountPath: '/tmp' },
+        { name: 'credentials-payload-logger', mountPath: '/var/run/secrets/mlplatform/payload-logger', readOnly: true },
       ],
       readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
       livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
@@ -112,7 +115,9 @@ describe('ModelEndpoint payload logging: the objects', () => {
     // The server's port is renamed; its probes still hit the server itself.
     expect(server.ports).toEqual([{ name: 'server-http', containerPort: 8080, protocol: 'TCP' }]);
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(server[probe].httpGet).toEqual({ path: '/ping', port: 'server-http' });
-    expect(spec.volumes.slice(-2)).toEqual([
+    expect(credentialFilesOf(spec, proxy)).toEqual({ AWS_ACCESS_KEY_ID: { name: 'ml-store', key: 'accessKeyId' }, AWS_SECRET_ACCESS_KEY: { name: 'ml-store', key: 'secretAccessKey' } });
+    expect(server.volumeMounts.map((m: any) => m.name)).not.toContain('credentials-payload-logger');
+    expect(spec.volumes.filter((v: any) => v.name.startsWith('payload-logger'))).toEqual([
       { name: 'payload-logger', configMap: { name: CONFIG_MAP, defaultMode: 0o444 } },
       { name: 'payload-logger-tmp', emptyDir: { sizeLimit: '64Mi' } },
     ]);

@@ -6,6 +6,7 @@ import { MlPlatform } from '../../src/cdk8s';
 import { ModelEndpoint, ModelEndpointProps } from '../../src/cdk8s/model-endpoint';
 import { ArtifactStore, Cpu, Duration, Size, ValidationError } from '../../src/core';
 import { EndpointExposure, ModelSource, Runtime, Scaling } from '../../src/core/endpoint';
+import { credentialFilesOf } from '../support/credentials';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, findAll, K8sObject, synthChart } from '../support/synth';
 
@@ -113,6 +114,7 @@ describe('ModelEndpoint: pods', () => {
     const spec = pod(objects, 'resnet50-stable');
     const [fetch] = spec.initContainers;
     expect(fetch.name).toBe('fetch-model');
+    const server = spec.containers[0];
     expect(fetch.image).toBe('ghcr.io/mlflow/mlflow:v3.18.0-full');
     expect(fetch.command.slice(0, 4)).toEqual(['timeout', '900', 'python', '-c']);
     // MLflow resolves the alias through the tracking server, then downloads the version's `s3://`
@@ -123,15 +125,25 @@ describe('ModelEndpoint: pods', () => {
       MODEL_DIR: '/models/repository/resnet50/1',
       MODEL_STAGING: '/models/.staging',
       MLFLOW_TRACKING_URI: 'http://ml-tracking.mlplatform.svc.cluster.local:5000',
-      MLFLOW_TRACKING_USERNAME: { secretKeyRef: { name: 'ml-tracking', key: 'username' } },
-      MLFLOW_TRACKING_PASSWORD: { secretKeyRef: { name: 'ml-tracking', key: 'password' } },
       AWS_DEFAULT_REGION: 'us-east-1',
       MLFLOW_S3_ENDPOINT_URL: 'http://ml-s3.mlplatform.svc.cluster.local:8333',
       AWS_ENDPOINT_URL_S3: 'http://ml-s3.mlplatform.svc.cluster.local:8333',
-      AWS_ACCESS_KEY_ID: { secretKeyRef: { name: 'ml-store', key: 'accessKeyId' } },
-      AWS_SECRET_ACCESS_KEY: { secretKeyRef: { name: 'ml-store', key: 'secretAccessKey' } },
+      // The credentials as files only the fetch step mounts: the paths, never the values (issue #20 item 5).
+      MLFLOW_TRACKING_USERNAME_FILE: '/var/run/secrets/mlplatform/fetch/MLFLOW_TRACKING_USERNAME',
+      MLFLOW_TRACKING_PASSWORD_FILE: '/var/run/secrets/mlplatform/fetch/MLFLOW_TRACKING_PASSWORD',
+      AWS_ACCESS_KEY_ID_FILE: '/var/run/secrets/mlplatform/fetch/AWS_ACCESS_KEY_ID',
+      AWS_SECRET_ACCESS_KEY_FILE: '/var/run/secrets/mlplatform/fetch/AWS_SECRET_ACCESS_KEY',
     });
-    const server = spec.containers[0];
+    expect(credentialFilesOf(spec, fetch)).toEqual({
+      MLFLOW_TRACKING_USERNAME: { name: 'ml-tracking', key: 'username' },
+      MLFLOW_TRACKING_PASSWORD: { name: 'ml-tracking', key: 'password' },
+      AWS_ACCESS_KEY_ID: { name: 'ml-store', key: 'accessKeyId' },
+      AWS_SECRET_ACCESS_KEY: { name: 'ml-store', key: 'secretAccessKey' },
+    });
+    // 0440 and group-owned by the pod's fsGroup (the kubelet's fsGroup change), so the fetch step's uid reads them.
+    expect(spec.volumes.find((v: any) => v.name === 'credentials-fetch').projected.defaultMode).toBe(0o440);
+    expect(spec.securityContext.fsGroup).toBe(spec.securityContext.runAsUser);
+    expect(server.volumeMounts.map((m: any) => m.name)).not.toContain('credentials-fetch');
     expect(Object.values(env(server)).filter((v) => typeof v !== 'string')).toEqual([]);
     expect(Object.keys(env(server)).filter((n) => /^(AWS_|MLFLOW_)/.test(n))).toEqual([]);
     expect(server.volumeMounts).toContainEqual({ name: 'model', mountPath: '/models', readOnly: true });
@@ -188,17 +200,17 @@ describe('ModelEndpoint: pods', () => {
     expect(server.args).toEqual(['/models/model', '--host', '0.0.0.0', '--port', '8000', '--served-model-name', 'llm', '--tensor-parallel-size', '2', '--gpu-memory-utilization', '0.85']);
     expect(env(server)).toMatchObject({ HF_HUB_OFFLINE: '1', HOME: '/tmp', XDG_CACHE_HOME: '/tmp/cache' });
     expect(server.securityContext).toMatchObject({ runAsUser: 1000, readOnlyRootFilesystem: true });
-    expect(env(spec.initContainers[0])).toMatchObject({ MLFLOW_S3_ENDPOINT_URL: 'https://s3.example.com', AWS_ACCESS_KEY_ID: { secretKeyRef: { name: 'models-s3', key: 'id' } } });
+    expect(env(spec.initContainers[0])).toMatchObject({ MLFLOW_S3_ENDPOINT_URL: 'https://s3.example.com' });
+    expect(credentialFilesOf(spec, spec.initContainers[0])).toMatchObject({ AWS_ACCESS_KEY_ID: { name: 'models-s3', key: 'id' } });
     expect(spec.nodeSelector).toEqual({ 'mlplatform.io/accelerator': 'nvidia-l4' });
     expect(find(objects, 'Deployment', 'llm-stable').spec.replicas).toBe(1);
   });
 
   test('S3 models under the platform store: the tenant\'s store keys, or its workload identity', () => {
     const shared = withPlatform({ versions: [{ name: 'stable', model: ModelSource.uri('s3://mlplatform/models/iris/2') }] });
-    expect(env(pod(shared, 'resnet50-stable').initContainers[0])).toMatchObject({
-      MLFLOW_S3_ENDPOINT_URL: 'http://ml-s3.mlplatform.svc.cluster.local:8333',
-      AWS_ACCESS_KEY_ID: { secretKeyRef: { name: 'ml-store', key: 'accessKeyId' } },
-    });
+    const sharedPod = pod(shared, 'resnet50-stable');
+    expect(env(sharedPod.initContainers[0])).toMatchObject({ MLFLOW_S3_ENDPOINT_URL: 'http://ml-s3.mlplatform.svc.cluster.local:8333' });
+    expect(credentialFilesOf(sharedPod, sharedPod.initContainers[0])).toMatchObject({ AWS_ACCESS_KEY_ID: { name: 'ml-store', key: 'accessKeyId' } });
     expect(find(shared, 'ServiceAccount', 'resnet50-stable').metadata.annotations).toEqual({ 'mlplatform.io/model-read-scope': 's3://mlplatform/models/iris/2/' });
     const role = { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ml' };
     const wi = withPlatform({ versions: [{ name: 'stable', model: ModelSource.uri('s3://acme-ml/platform/models/iris/2') }] }, {

@@ -4,6 +4,7 @@ import { MlPlatform } from '../../src/cdk8s';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { Cpu, Duration, Exposure, Size } from '../../src/core';
 import { Pruner, Sampler, StudyStorage } from '../../src/core/sweep';
+import { credentialFilesOf } from '../support/credentials';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, findAll, K8sObject } from '../support/synth';
@@ -44,7 +45,7 @@ describe('optuna-dashboard', () => {
     const c = find(objects, 'Deployment', 'sweep-dashboard').spec.template.spec.containers[0];
     expect([c.image, c.command, c.ports]).toEqual(['ghcr.io/optuna/optuna-dashboard:v0.20.0', ['python', '/etc/sweep/sweep.py', 'dashboard'], [{ name: 'http', containerPort: 8080 }]]);
     expect(c.startupProbe).toMatchObject({ tcpSocket: { port: 8080 }, failureThreshold: 90 });
-    expect(c.env.find((e: any) => e.name === 'SWEEP_DB_PASSWORD').valueFrom).toEqual({ secretKeyRef: { name: 'ml-database', key: 'password' } });
+    expect(credentialFilesOf(find(objects, 'Deployment', 'sweep-dashboard').spec.template.spec, c)).toEqual({ SWEEP_DB_USER: { name: 'ml-database', key: 'username' }, SWEEP_DB_PASSWORD: { name: 'ml-database', key: 'password' }, SWEEP_DB_NAME: { name: 'ml-database', key: 'database' } });
     expect(find(objects, 'Service', 'sweep-dashboard').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }]);
     expect([...findAll(objects, 'HTTPRoute'), ...findAll(objects, 'NetworkPolicy')]).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { MlPlatform } from '../../src/cdk8s';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { Cpu, Duration, Exposure, Size } from '../../src/core';
 import { Pruner, Sampler, StudyStorage, sweepRuntimeConfig } from '../../src/core/sweep';
+import { credentialFilesOf } from '../support/credentials';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject } from '../support/synth';
@@ -140,14 +141,27 @@ describe('TuningSweep: the study-creation Job and the workers', () => {
     expect(env(optuna)).toMatchObject({
       SWEEP_DB_HOST: 'ml-postgres.mlplatform.svc.cluster.local',
       SWEEP_DB_SCHEMA: 'optuna_vision',
-      SWEEP_DB_PASSWORD: { secretKeyRef: { name: 'ml-database', key: 'password' } },
-      MLFLOW_TRACKING_PASSWORD: { secretKeyRef: { name: 'ml-tracking', key: 'password' } },
+      SWEEP_DB_PASSWORD_FILE: '/var/run/secrets/mlplatform/database/SWEEP_DB_PASSWORD',
+      MLFLOW_TRACKING_PASSWORD_FILE: '/var/run/secrets/mlplatform/tracking/MLFLOW_TRACKING_PASSWORD',
       SWEEP_WORKER_INDEX: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } },
     });
+    // The credentials as files (issue #20 item 5): 0440 with the pod's fsGroup, mounted by the Optuna containers only.
+    expect(credentialFilesOf(spec, optuna)).toEqual({
+      SWEEP_DB_USER: { name: 'ml-database', key: 'username' },
+      SWEEP_DB_PASSWORD: { name: 'ml-database', key: 'password' },
+      SWEEP_DB_NAME: { name: 'ml-database', key: 'database' },
+      MLFLOW_TRACKING_USERNAME: { name: 'ml-tracking', key: 'username' },
+      MLFLOW_TRACKING_PASSWORD: { name: 'ml-tracking', key: 'password' },
+    });
+    expect(Object.keys(credentialFilesOf(spec, spec.initContainers[0]))).toEqual(['SWEEP_DB_NAME', 'SWEEP_DB_USER', 'SWEEP_DB_PASSWORD']);
+    expect(spec.securityContext.fsGroup).toBe(spec.securityContext.runAsUser);
+    expect(spec.volumes.filter((v: any) => v.name.startsWith('credentials-')).map((v: any) => [v.name, v.projected.defaultMode])).toEqual([['credentials-database', 0o440], ['credentials-tracking', 0o440]]);
+    expect(trial.volumeMounts.map((m: any) => m.name).filter((n: string) => n.startsWith('credentials-'))).toEqual([]);
     // The trial gets MLflow and the object store; the study database credentials stay with Optuna.
     expect(Object.keys(env(trial))).toEqual(expect.arrayContaining(['MLFLOW_TRACKING_URI', 'MLFLOW_EXPERIMENT_NAME', 'AWS_ACCESS_KEY_ID', 'SWEEP_DIR', 'HOME']));
     expect(Object.keys(env(trial)).filter((k) => k.startsWith('SWEEP_DB'))).toEqual([]);
-    expect(env(find(objects, 'Job', sweep.createJobName).spec.template.spec.containers[0])).toMatchObject({ SWEEP_DB_USER: { secretKeyRef: { name: 'ml-database', key: 'username' } } });
+    const create = find(objects, 'Job', sweep.createJobName).spec.template.spec;
+    expect(credentialFilesOf(create, create.containers[0])).toMatchObject({ SWEEP_DB_USER: { name: 'ml-database', key: 'username' }, MLFLOW_TRACKING_PASSWORD: { name: 'ml-tracking', key: 'password' } });
   });
 
   test('no credential is ever written in plain text', () => {
@@ -155,7 +169,11 @@ describe('TuningSweep: the study-creation Job and the workers', () => {
     for (const o of objects) {
       for (const spec of [o.spec?.template?.spec].filter(Boolean)) {
         for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
-          for (const e of c.env ?? []) if (/PASSWORD|SECRET|TOKEN|STORAGE_URL/.test(e.name)) expect({ [e.name]: e.value }).toEqual({ [e.name]: undefined });
+          for (const e of c.env ?? []) {
+            // A credential's value never; a credential file's path under the mounted Secrets only.
+            if (/_FILE$/.test(e.name)) expect({ [e.name]: e.value }).toEqual({ [e.name]: expect.stringMatching(/^\/var\/run\/secrets\/mlplatform\/[a-z-]+\/[A-Z_]+$/) });
+            else if (/PASSWORD|SECRET|TOKEN|STORAGE_URL/.test(e.name)) expect({ [e.name]: e.value }).toEqual({ [e.name]: undefined });
+          }
         }
       }
     }
@@ -236,7 +254,8 @@ describe('TuningSweep: the study-creation Job and the workers', () => {
     const objects = chart.toJson() as K8sObject[];
     expectValidManifests(objects);
     const optuna = pod(objects, sweep.workersJobName).containers[1];
-    expect(env(optuna)).toMatchObject({ SWEEP_STORAGE_URL: { secretKeyRef: { name: 'optuna-db', key: 'url' } }, SWEEP_DB_SCHEMA: 'optuna_research' });
+    expect(env(optuna)).toMatchObject({ SWEEP_DB_SCHEMA: 'optuna_research' });
+    expect(credentialFilesOf(pod(objects, sweep.workersJobName), optuna)).toEqual({ SWEEP_STORAGE_URL: { name: 'optuna-db', key: 'url' } });
     expect(Object.keys(env(optuna)).filter((k) => k.startsWith('MLFLOW'))).toEqual([]);
     expect(JSON.parse(find(objects, 'ConfigMap', sweep.configMapName).data['config.json']).tracking).toBeNull();
   });

@@ -15,6 +15,7 @@ import { join } from 'path';
 import { ModelEndpoint } from '../../src/cdk8s/model-endpoint';
 import { Cpu, Duration, Issues, PlatformContext, resolveTenant, Size } from '../../src/core';
 import { ModelSource, PayloadLoggingOptions, Runtime } from '../../src/core/endpoint';
+import { credentialFilesOf } from '../support/credentials';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject, synthChart } from '../support/synth';
 
@@ -134,7 +135,7 @@ function context(storeEndpoint: string): PlatformContext {
   };
 }
 
-interface Synthesized { objects: K8sObject[]; container: any; script: string; prefix: string; bucket: string }
+interface Synthesized { objects: K8sObject[]; pod: any; container: any; script: string; prefix: string; bucket: string }
 
 /** A ModelEndpoint `<name>` (a custom runtime on the toy server's port) with `logging`, synthesized. */
 function synthesize(name: string, upstreamPort: number, storeEndpoint: string, logging: PayloadLoggingOptions): Synthesized {
@@ -152,7 +153,7 @@ function synthesize(name: string, upstreamPort: number, storeEndpoint: string, l
   const script = find(objects, 'ConfigMap', cmName).data['payload_logger.py'];
   const scope = find(objects, 'ServiceAccount', `${name}-stable`).metadata.annotations!['mlplatform.io/payload-log-scope'] as string;
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(scope)!;
-  return { objects, container, script, bucket: m[1], prefix: m[2] };
+  return { objects, pod, container, script, bucket: m[1], prefix: m[2] };
 }
 
 class Proxy {
@@ -165,11 +166,14 @@ class Proxy {
     const scriptPath = join(dir, `${s.prefix.replace(/\W+/g, '-')}payload_logger.py`);
     writeFileSync(scriptPath, s.script);
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    // The credential files (AWS_*_FILE) as the kubelet lays them out: the synthesized projected volume's Secret key, in a local file.
+    const files = credentialFilesOf(s.pod, s.container);
     for (const e of s.container.env) {
-      if (e.value !== undefined) env[e.name] = e.value;
-      else if (e.valueFrom?.secretKeyRef) env[e.name] = (KEYS as any)[e.valueFrom.secretKeyRef.key];
-      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = POD;
-      else throw new Error(`unexpected env ${JSON.stringify(e)}`);
+      const stands = e.name.endsWith('_FILE') ? files[e.name.slice(0, -'_FILE'.length)] : undefined;
+      if (stands) {
+        env[e.name] = join(dir, `${s.prefix.replace(/\W+/g, '-')}${e.name}`);
+        writeFileSync(env[e.name], (KEYS as any)[stands.key]);
+      } else if (e.value !== undefined) {env[e.name] = e.value;} else if (e.valueFrom?.secretKeyRef) {env[e.name] = (KEYS as any)[e.valueFrom.secretKeyRef.key];} else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {env[e.name] = POD;} else {throw new Error(`unexpected env ${JSON.stringify(e)}`);}
     }
     const [cmd, file] = s.container.command;
     expect(cmd).toBe('python');

@@ -508,3 +508,69 @@ def test_unexpected_api_answers_stop_with_the_status_and_message(k8s, monkeypatc
     monkeypatch.setattr(B, "api", lambda method, path, body=None: (403, {"message": "secrets is forbidden"}))
     with pytest.raises(SystemExit, match=re.escape("reading secret ml/db: HTTP 403 secrets is forbidden")):
         B.generate()
+
+
+# ---------------------------------------------------------------------------------------------
+# experiment shares (MlPlatform.shareExperiment): looked up by name, created for the owner when missing
+
+def share_fixture(mlflow, monkeypatch, answers):
+    """The users step with one experiment share; MLflow answers `answers[(method, path without query)]` in turn."""
+    mlflow({"vision/mlflow": {"username": "vision", "password": "old"}})
+    B.PLAN["mlflowUsers"]["users"] = []
+    B.PLAN["mlflowUsers"]["experimentShares"] = [{"name": "resnet runs", "owner": "vision", "readers": ["nlp", "audio"]}]
+    calls = []
+
+    def fake(method, uri, path, auth, body):
+        calls.append((method, path, auth, body))
+        return answers[(method, path.split("?")[0])].pop(0)
+    monkeypatch.setattr(B, "mlflow", fake)
+    return calls
+
+
+def test_a_missing_experiment_is_created_with_the_admin_login_the_owner_gets_manage_and_the_readers_read(mlflow, monkeypatch, capsys):
+    calls = share_fixture(mlflow, monkeypatch, {
+        ("GET", "/api/2.0/mlflow/experiments/get-by-name"): [(404, {"error_code": "RESOURCE_DOES_NOT_EXIST"})],
+        ("POST", "/api/2.0/mlflow/experiments/create"): [(200, {"experiment_id": "7"})],
+        ("POST", "/api/3.0/mlflow/users/permissions/grant"): [(200, {})] * 3,
+    })
+    B.users()
+    admin = ("admin", "admin-pw")
+    assert calls == [
+        ("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=resnet+runs", admin, None),
+        ("POST", "/api/2.0/mlflow/experiments/create", admin, {"name": "resnet runs"}),
+        ("POST", "/api/3.0/mlflow/users/permissions/grant", admin, {"username": "vision", "resource_type": "experiment", "resource_id": "7", "permission": "MANAGE"}),
+        ("POST", "/api/3.0/mlflow/users/permissions/grant", admin, {"username": "nlp", "resource_type": "experiment", "resource_id": "7", "permission": "READ"}),
+        ("POST", "/api/3.0/mlflow/users/permissions/grant", admin, {"username": "audio", "resource_type": "experiment", "resource_id": "7", "permission": "READ"}),
+    ]
+    out = capsys.readouterr().out
+    assert "created experiment resnet runs (7) for vision" in out
+    assert "granted READ on experiment resnet runs (7) to nlp" in out
+
+
+def test_an_existing_experiment_of_the_owner_is_shared_without_touching_the_owner(mlflow, monkeypatch):
+    calls = share_fixture(mlflow, monkeypatch, {
+        ("GET", "/api/2.0/mlflow/experiments/get-by-name"): [(200, {"experiment": {"experiment_id": "3", "lifecycle_stage": "active"}})],
+        ("GET", "/api/3.0/mlflow/users/permissions/get"): [(200, {"allowed": True, "permission": "MANAGE"})],
+        ("POST", "/api/3.0/mlflow/users/permissions/grant"): [(200, {})] * 2,
+    })
+    B.users()
+    assert calls[1][:2] == ("GET", "/api/3.0/mlflow/users/permissions/get?username=vision&resource_type=experiment&resource_id=3")
+    assert [(c[3]["username"], c[3]["permission"]) for c in calls[2:]] == [("nlp", "READ"), ("audio", "READ")]
+
+
+@pytest.mark.parametrize("answers, message", [
+    # Another tenant created an experiment of that name: sharing it would hand it to the declared owner.
+    ({("GET", "/api/2.0/mlflow/experiments/get-by-name"): [(200, {"experiment": {"experiment_id": "3", "lifecycle_stage": "active"}})],
+      ("GET", "/api/3.0/mlflow/users/permissions/get"): [(200, {"allowed": False, "permission": "NO_PERMISSIONS"})]},
+     "sharing experiment 'resnet runs': it exists (id 3) but its declared owner vision does not manage it (NO_PERMISSIONS): another tenant created it"),
+    ({("GET", "/api/2.0/mlflow/experiments/get-by-name"): [(200, {"experiment": {"experiment_id": "3", "lifecycle_stage": "deleted"}})]},
+     "sharing experiment 'resnet runs': it is deleted (id 3); restore it or delete it permanently"),
+    ({("GET", "/api/2.0/mlflow/experiments/get-by-name"): [(404, {"error_code": "RESOURCE_DOES_NOT_EXIST"})],
+      ("POST", "/api/2.0/mlflow/experiments/create"): [(200, {"experiment_id": "7"})],
+      ("POST", "/api/3.0/mlflow/users/permissions/grant"): [(200, {}), (403, {"message": "no"})]},
+     "granting READ on experiment resnet runs (7) to nlp: HTTP 403"),
+])
+def test_an_experiment_share_that_cannot_be_made_stops_the_bootstrap_naming_why(mlflow, monkeypatch, answers, message):
+    share_fixture(mlflow, monkeypatch, answers)
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        B.users()

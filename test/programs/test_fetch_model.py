@@ -98,3 +98,73 @@ def test_main_reads_its_environment_and_uses_mlflow(fetch_model, tmp_path, monke
     fetch_model.main()
     assert calls == [("models:/m@candidate", str(tmp_path / "models" / ".staging"))]
     assert capsys.readouterr().out == "model ready in %s ['w.bin']\n" % (tmp_path / "models" / "m")
+
+
+def test_credentials_from_the_mounted_files_are_set_in_the_process(fetch_model, tmp_path):
+    # endpoint-pod.ts mounts the MLflow user and store keys and passes <VARIABLE>_FILE (pod.ts credentialFiles);
+    # MLflow's client and boto3 read the variables, so the program sets them in its own environment.
+    for name in fetch_model.CREDENTIALS:
+        (tmp_path / name).write_text("value of " + name)
+    env = {name + "_FILE": str(tmp_path / name) for name in fetch_model.CREDENTIALS}
+    env["MLFLOW_TRACKING_PASSWORD"] = "stale"
+    fetch_model.load_credentials(env)
+    for name in fetch_model.CREDENTIALS:
+        assert env[name] == "value of " + name
+    none = {}
+    fetch_model.load_credentials(none)
+    assert none == {}
+
+
+def test_an_unreadable_credential_file_names_the_variable_and_the_path(fetch_model, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        fetch_model.load_credentials({"AWS_ACCESS_KEY_ID_FILE": str(tmp_path / "absent")})
+    assert str(e.value) == "cannot read AWS_ACCESS_KEY_ID from %s (No such file or directory): is the Secret mounted?" % (tmp_path / "absent")
+
+
+class HTTPError(Exception):
+    """requests' HTTPError as MLflow's artifact client raises it: the response, with its status and URL."""
+
+    def __init__(self, status, url):
+        super().__init__("%s Client Error: Forbidden for url: %s" % (status, url))
+        self.response = type("Response", (), {"status_code": status, "url": url})()
+
+
+class MlflowException(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.error_code = code
+
+
+def failing(e):
+    def download(artifact_uri, dst_path):
+        raise e
+    return download
+
+
+@pytest.mark.parametrize("url", [
+    # The listing MLflow's client asks first (mlflow/store/artifact/http_artifact_repo.py list_artifacts) ...
+    "http://ml-tracking:5000/api/2.0/mlflow-artifacts/artifacts?path=12%2F0a1b%2Fartifacts%2Fmodel",
+    # ... and a file's download.
+    "http://ml-tracking:5000/api/2.0/mlflow-artifacts/artifacts/12/0a1b/artifacts/model/MLmodel",
+])
+def test_a_403_from_the_artifact_proxy_names_the_experiment_and_the_fix(fetch_model, tmp_path, monkeypatch, url):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "b")
+    with pytest.raises(SystemExit) as e:
+        fetch_model.fetch("models:/shared@champion", str(tmp_path / "m"), str(tmp_path / "s"), failing(HTTPError(403, url)))
+    message = str(e.value)
+    assert message.startswith("the tracking server refused MLflow user b the files of models:/shared@champion (HTTP 403 from its artifact proxy for 12/0a1b/artifacts/model")
+    assert "logged through the tracking server into experiment 12," in message
+    assert "platform.shareExperiment('<experiment name>', { owner: '<its tenant>', readers: ['b'] })" in message
+
+
+def test_a_registry_refusal_names_shareRegisteredModel(fetch_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "c")
+    with pytest.raises(SystemExit, match=r"refused MLflow user c the model models:/shared@champion \(PERMISSION_DENIED\): .*platform\.shareRegisteredModel"):
+        fetch_model.fetch("models:/shared@champion", str(tmp_path / "m"), str(tmp_path / "s"), failing(MlflowException("PERMISSION_DENIED")))
+
+
+@pytest.mark.parametrize("error", [HTTPError(500, "http://ml-tracking:5000/api/2.0/mlflow-artifacts/artifacts?path=1"), HTTPError(403, "https://s3.example.com/bucket/key"),
+                                   MlflowException("RESOURCE_DOES_NOT_EXIST"), OSError("disk full")])
+def test_any_other_failure_is_raised_as_is(fetch_model, tmp_path, error):
+    with pytest.raises(type(error)):
+        fetch_model.fetch("models:/m/1", str(tmp_path / "m"), str(tmp_path / "s"), failing(error))

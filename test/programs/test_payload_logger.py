@@ -254,3 +254,15 @@ def test_stats_count_per_name(logger):
     m.STATS.add("requests")
     m.STATS.add("requests", 2)
     assert m.STATS.snapshot()["requests"] == 3
+
+
+def test_store_keys_come_from_the_mounted_files_and_reach_the_uploaders_client(logger, tmp_path, monkeypatch):
+    # endpoint-logging.ts mounts the keys and passes AWS_*_FILE (pod.ts credentialFiles), never the keys.
+    (tmp_path / "id").write_text("AKIDLOGGER")
+    (tmp_path / "secret").write_text("s3cr/t+")
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    m = logger(AWS_ACCESS_KEY_ID_FILE=str(tmp_path / "id"), AWS_SECRET_ACCESS_KEY_FILE=str(tmp_path / "secret"))
+    assert m.store_keys() == {"aws_access_key_id": "AKIDLOGGER", "aws_secret_access_key": "s3cr/t+"}
+    creds = m.Uploader().s3._request_signer._credentials
+    assert (creds.access_key, creds.secret_key) == ("AKIDLOGGER", "s3cr/t+")

@@ -158,3 +158,19 @@ def test_the_node_wrapper_passes_sigterm_on_and_the_reader_sees_the_end(step_io,
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
     reader.join(timeout=30)
     assert result == [128 + signal.SIGTERM]
+
+
+def test_store_keys_come_from_the_mounted_files_and_reach_boto3(step_io, tmp_path, monkeypatch):
+    # The synthesized step pods pass AWS_ACCESS_KEY_ID_FILE/AWS_SECRET_ACCESS_KEY_FILE (pod.ts credentialFiles), never the keys.
+    (tmp_path / "id").write_text("AKIDTENANT")
+    (tmp_path / "secret").write_text("s3cr/t+")
+    env = {"AWS_ACCESS_KEY_ID_FILE": str(tmp_path / "id"), "AWS_SECRET_ACCESS_KEY_FILE": str(tmp_path / "secret")}
+    assert step_io.store_keys(env) == {"aws_access_key_id": "AKIDTENANT", "aws_secret_access_key": "s3cr/t+"}
+    assert step_io.store_keys({}) == {}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    creds = step_io.client()._request_signer._credentials
+    assert (creds.access_key, creds.secret_key) == ("AKIDTENANT", "s3cr/t+")

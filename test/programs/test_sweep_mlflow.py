@@ -44,6 +44,7 @@ def server(monkeypatch):
     monkeypatch.setattr(L.time, "sleep", state["sleeps"].append)
     for key in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
         monkeypatch.delenv(key, raising=False)
+        monkeypatch.delenv(key + "_FILE", raising=False)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", URI + "/")
     return state
 
@@ -65,6 +66,14 @@ def test_basic_auth_from_username_and_password_else_a_bearer_token(server, monke
     assert client().headers["Authorization"] == "Bearer tok"
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "team")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "p:w")
+    assert client().headers["Authorization"] == "Basic dGVhbTpwOnc="  # base64("team:p:w")
+
+
+def test_basic_auth_from_mounted_credential_files(server, monkeypatch, tmp_path):
+    (tmp_path / "u").write_text("team")
+    (tmp_path / "p").write_text("p:w")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME_FILE", str(tmp_path / "u"))
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD_FILE", str(tmp_path / "p"))
     assert client().headers["Authorization"] == "Basic dGVhbTpwOnc="  # base64("team:p:w")
 
 

@@ -18,6 +18,7 @@ DB_ENV = {"SWEEP_DB_HOST": "db.example", "SWEEP_DB_USER": "team", "SWEEP_DB_PASS
 def db_env(monkeypatch):
     for key in ("SWEEP_STORAGE_URL", "SWEEP_DB_PORT", "SWEEP_DB_SSLMODE", "SWEEP_DB_SCHEMA", *DB_ENV):
         monkeypatch.delenv(key, raising=False)
+        monkeypatch.delenv(key + "_FILE", raising=False)
     for key, value in DB_ENV.items():
         monkeypatch.setenv(key, value)
     return monkeypatch
@@ -34,6 +35,32 @@ def test_the_url_from_parts_percent_encodes_user_password_database_and_sslmode(d
     db_env.setenv("SWEEP_DB_PORT", "6432")
     db_env.setenv("SWEEP_DB_SSLMODE", "verify-full&x=1")
     assert L.storage_url() == "postgresql+psycopg2://a%40b:p%40ss%2Fwo%3Ard%3F%23%25@db.example:6432/my%20db?sslmode=verify-full%26x%3D1"
+
+
+def test_credentials_from_mounted_files_the_file_wins_over_the_variable(db_env, tmp_path):
+    # What the synthesized pods pass (src/cdk8s/private/pod.ts credentialFiles): the path in *_FILE, the
+    # value only in the file, byte for byte (no newline stripped: an env var from the same key has none).
+    for key, value in (("SWEEP_DB_USER", "tenant_a"), ("SWEEP_DB_PASSWORD", "p@ss/w:rd"), ("SWEEP_DB_NAME", "mlplatform_a")):
+        (tmp_path / key).write_text(value)
+        db_env.setenv(key + "_FILE", str(tmp_path / key))
+        db_env.delenv(key)
+    assert L.storage_url() == "postgresql+psycopg2://tenant_a:p%40ss%2Fw%3Ard@db.example:5432/mlplatform_a?sslmode=require"
+    db_env.setenv("SWEEP_DB_PASSWORD", "from-env")
+    assert ":p%40ss%2Fw%3Ard@" in L.storage_url()
+
+
+def test_a_storage_url_from_a_file(db_env, tmp_path):
+    (tmp_path / "url").write_text("postgresql://u:p@h:5432/d")
+    db_env.setenv("SWEEP_STORAGE_URL_FILE", str(tmp_path / "url"))
+    assert L.storage_url() == "postgresql+psycopg2://u:p@h:5432/d"
+
+
+def test_an_unreadable_credential_file_stops_the_job_naming_it(db_env, tmp_path, capsys):
+    db_env.setenv("SWEEP_DB_PASSWORD_FILE", str(tmp_path / "absent"))
+    with pytest.raises(SystemExit) as e:
+        L.storage_url()
+    assert e.value.code == L.EXIT_STOP_JOB
+    assert "cannot read SWEEP_DB_PASSWORD from %s (No such file or directory): is the Secret mounted?" % (tmp_path / "absent") in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("host, shown", [("fd00::1", "[fd00::1]"), ("[fd00::1]", "[fd00::1]"), ("10.0.0.1", "10.0.0.1")])

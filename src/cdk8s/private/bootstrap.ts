@@ -71,6 +71,11 @@ export interface BootstrapPlan {
     users: { username: string; secret: { namespace: string; name: string } }[];
     /** Permissions given with the admin login (MLflow 3's `users/permissions/grant`), e.g. READ on a shared model. */
     grants: { username: string; resourceType: 'registered_model' | 'experiment'; resourceId: string; permission: 'READ' | 'EDIT' | 'MANAGE' }[];
+    /**
+     * Experiments shared read-only (`MlPlatform.shareExperiment`), by name: MLflow keys experiment permissions
+     * by id, which the bootstrap looks up (creating the experiment for its owner when it does not exist yet).
+     */
+    experimentShares?: { name: string; owner: string; readers: string[] }[];
   };
 }
 

@@ -2,7 +2,7 @@ import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { Json, KUBE, kube } from './object';
-import { appLabels, container, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
+import { appLabels, container, credentialFiles, credentialFilesFromEnv, emptyDir, podSpec, resources, selectorLabels } from './pod';
 import { renderStatefulService } from './stateful';
 import { BackendStoreSpec, shortHash } from '../../core';
 
@@ -116,7 +116,9 @@ export interface BackupInput extends DatabaseInput {
 /** Python (stdlib + boto3, present in the MLflow image) that uploads the dump and keeps the newest N. */
 const UPLOAD_SCRIPT = [
   'import boto3, glob, os',
-  "s3 = boto3.client('s3', endpoint_url=os.environ.get('S3_ENDPOINT') or None, region_name=os.environ['AWS_DEFAULT_REGION'])",
+  // The store keys from the mounted files (credentialFiles), passed to boto3 explicitly; none: the workload identity.
+  "keys = {n.lower(): open(os.environ[n + '_FILE']).read() for n in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY') if os.environ.get(n + '_FILE')}",
+  "s3 = boto3.client('s3', endpoint_url=os.environ.get('S3_ENDPOINT') or None, region_name=os.environ['AWS_DEFAULT_REGION'], **keys)",
   "bucket, prefix, keep = os.environ['BUCKET'], os.environ['BACKUP_PREFIX'], int(os.environ['KEEP'])",
   "for f in glob.glob('/backup/*.dump'):",
   "    s3.upload_file(f, bucket, prefix + os.path.basename(f)); print('uploaded', prefix + os.path.basename(f))",
@@ -135,6 +137,12 @@ export function renderBackup(scope: Construct, i: BackupInput): void {
   if (!backup) return;
   const { names, namespace } = i;
   const labels = appLabels(names.backup, 'database-backup', i.platform);
+  // Credentials as files (pod.ts credentialFiles; the pod's fsGroup makes the 0440 files readable by both containers'
+  // users). pg_dump is given the password in its own environment by the shell: libpq's PGPASSFILE would refuse a
+  // file with group bits (src/interfaces/libpq/fe-connect.c passwordFromFile: "has group or world access"), which
+  // the kubelet's fsGroup change always leaves on (pkg/volume/volume_linux.go: mode |= 0440 for read-only volumes).
+  const dumpFiles = credentialFiles('database', [{ name: 'PGPASSWORD', secretName: names.postgresSecret, key: 'password' }]);
+  const storeFiles = credentialFilesFromEnv('store', i.store.credentialEnv);
   kube(scope, 'backup-sa', KUBE.ServiceAccount, {
     metadata: { name: names.backup, namespace, labels },
     automountServiceAccountToken: false,
@@ -158,20 +166,21 @@ export function renderBackup(scope: Construct, i: BackupInput): void {
             spec: podSpec({
               serviceAccountName: names.backup,
               runAsUser: 1000,
+              fsGroup: 1000,
               restartPolicy: 'Never',
               initContainers: [container({
                 name: 'dump',
                 image: i.image,
                 runAsUser: POSTGRES_UID,
-                command: ['/bin/sh', '-c', `pg_dump -Fc -h "$PGHOST" -U "$PGUSER" -d "$PGDATABASE" -f "/backup/${EMBEDDED_DATABASE}-$(date -u +%Y%m%dT%H%M%SZ).dump"`],
+                command: ['/bin/sh', '-c', `PGPASSWORD="$(cat "$PGPASSWORD_FILE")" || exit 1; export PGPASSWORD; exec pg_dump -Fc -h "$PGHOST" -U "$PGUSER" -d "$PGDATABASE" -f "/backup/${EMBEDDED_DATABASE}-$(date -u +%Y%m%dT%H%M%SZ).dump"`],
                 env: [
                   { name: 'PGHOST', value: `${names.postgres}.${namespace}.svc` },
                   { name: 'PGUSER', value: EMBEDDED_DATABASE },
                   { name: 'PGDATABASE', value: EMBEDDED_DATABASE },
-                  secretEnv('PGPASSWORD', names.postgresSecret, 'password'),
+                  ...dumpFiles.env,
                 ],
                 resources: resources('50m', '500m', '64Mi', '256Mi'),
-                volumeMounts: [{ name: 'backup', mountPath: '/backup' }, { name: 'tmp', mountPath: '/tmp' }],
+                volumeMounts: [{ name: 'backup', mountPath: '/backup' }, { name: 'tmp', mountPath: '/tmp' }, ...dumpFiles.mounts],
               })],
               containers: [container({
                 name: 'upload',
@@ -184,12 +193,12 @@ export function renderBackup(scope: Construct, i: BackupInput): void {
                   { name: 'BUCKET', value: i.store.bucket },
                   { name: 'BACKUP_PREFIX', value: prefix },
                   { name: 'KEEP', value: String(backup.keep) },
-                  ...i.store.credentialEnv,
+                  ...storeFiles.env,
                 ],
                 resources: resources('50m', '500m', '128Mi', '512Mi'),
-                volumeMounts: [{ name: 'backup', mountPath: '/backup', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+                volumeMounts: [{ name: 'backup', mountPath: '/backup', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...storeFiles.mounts],
               })],
-              volumes: [emptyDir('backup', `${Math.max(1, Math.ceil(i.spec.storage.toGibibytes()))}Gi`), emptyDir('tmp', '256Mi')],
+              volumes: [emptyDir('backup', `${Math.max(1, Math.ceil(i.spec.storage.toGibibytes()))}Gi`), emptyDir('tmp', '256Mi'), ...dumpFiles.volumes, ...storeFiles.volumes],
             }),
           },
         },

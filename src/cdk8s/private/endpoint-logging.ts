@@ -1,7 +1,7 @@
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Json, KUBE, kube } from './object';
-import { container, emptyDir, resources, secretEnv } from './pod';
+import { container, credentialFiles, emptyDir, resources } from './pod';
 import { program } from './programs';
 import { ModelEndpointSpec, ModelVersionSpec, PAYLOAD_LOGGER_RESOURCES } from '../../core/endpoint';
 
@@ -72,9 +72,20 @@ export function payloadLoggerEnv(e: ModelEndpointSpec, v: ModelVersionSpec): Jso
     { name: 'AWS_DEFAULT_REGION', value: l.region },
   ];
   if (l.endpoint) env.push({ name: 'PAYLOG_S3_ENDPOINT', value: l.endpoint });
-  const keys = l.credentials;
-  if (keys) env.push(secretEnv('AWS_ACCESS_KEY_ID', keys.name, keys.keys.accessKeyId), secretEnv('AWS_SECRET_ACCESS_KEY', keys.name, keys.keys.secretAccessKey));
+  env.push(...payloadLoggerCredentials(v).env);
   return env;
+}
+
+/**
+ * The proxy's store keys as files only it mounts (`/var/run/secrets/mlplatform/payload-logger/AWS_ACCESS_KEY_ID` …,
+ * `*_FILE` in its environment); payload_logger.py passes them to its boto3 client.
+ */
+export function payloadLoggerCredentials(v: ModelVersionSpec): ReturnType<typeof credentialFiles> {
+  const keys = v.logging?.credentials;
+  return credentialFiles('payload-logger', keys ? [
+    { name: 'AWS_ACCESS_KEY_ID', secretName: keys.name, key: keys.keys.accessKeyId },
+    { name: 'AWS_SECRET_ACCESS_KEY', secretName: keys.name, key: keys.keys.secretAccessKey },
+  ] : []);
 }
 
 /**
@@ -96,6 +107,7 @@ export function payloadLoggerContainer(e: ModelEndpointSpec, v: ModelVersionSpec
     volumeMounts: [
       { name: 'payload-logger', mountPath: PAYLOAD_LOGGER_DIR, readOnly: true },
       { name: 'payload-logger-tmp', mountPath: '/tmp' },
+      ...payloadLoggerCredentials(v).mounts,
     ],
     readinessProbe: Object.assign({}, tcp, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
     livenessProbe: Object.assign({}, tcp, { periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 }),

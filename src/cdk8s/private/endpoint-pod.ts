@@ -1,7 +1,7 @@
 import type { k8s } from 'cdk8s-plus-27';
-import { payloadLoggerContainer, payloadLoggerVolumes, SERVER_HTTP_PORT_WITH_LOGGING } from './endpoint-logging';
+import { payloadLoggerContainer, payloadLoggerCredentials, payloadLoggerVolumes, SERVER_HTTP_PORT_WITH_LOGGING } from './endpoint-logging';
 import type { Json } from './object';
-import { appLabels, container, emptyDir, podSpec, resources, selectorLabels } from './pod';
+import { appLabels, container, credentialFiles, emptyDir, podSpec, resources, selectorLabels } from './pod';
 import { program } from './programs';
 import { computeResources, placement, sharedMemory } from './workload-pod';
 import { MODEL_FETCH_RESOURCES, MODEL_MOUNT, ModelEndpointSpec, ModelVersionSpec } from '../../core/endpoint';
@@ -66,9 +66,19 @@ function runtimeEnv(v: ModelVersionSpec, endpoint: string): Json<k8s.EnvVar>[] {
   return env;
 }
 
+/**
+ * The fetch step's credentials (MLflow user, store keys) as files only it mounts:
+ * `/var/run/secrets/mlplatform/fetch/<VARIABLE>`, `<VARIABLE>_FILE` in its environment; fetch_model.py
+ * sets the variables inside its own process for MLflow's client and boto3, which read them from there.
+ */
+function fetchCredentials(v: ModelVersionSpec): ReturnType<typeof credentialFiles> {
+  return credentialFiles('fetch', (v.fetch?.env ?? []).flatMap((x) => (x.secretKeyRef ? [{ name: x.name, secretName: x.secretKeyRef.name, key: x.secretKeyRef.key }] : [])));
+}
+
 /** The fetch step: downloads the model into the model volume with credentials only it sees. */
 function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): Json<k8s.Container> | undefined {
   if (!v.fetch) return undefined;
+  const credentials = fetchCredentials(v);
   return container({
     name: 'fetch-model',
     image: e.fetchImage,
@@ -80,15 +90,14 @@ function fetchContainer(e: ModelEndpointSpec, v: ModelVersionSpec): Json<k8s.Con
       { name: 'MODEL_URI', value: v.fetch.uri },
       { name: 'MODEL_DIR', value: v.modelDir },
       { name: 'MODEL_STAGING', value: `${MODEL_MOUNT}/.staging` },
-      ...v.fetch.env.map((x) => (x.secretKeyRef
-        ? { name: x.name, valueFrom: { secretKeyRef: { name: x.secretKeyRef.name, key: x.secretKeyRef.key } } }
-        : { name: x.name, value: x.value })),
+      ...v.fetch.env.flatMap((x) => (x.secretKeyRef ? [] : [{ name: x.name, value: x.value }])),
+      ...credentials.env,
     ],
     resources: resources(MODEL_FETCH_RESOURCES.cpu, MODEL_FETCH_RESOURCES.cpuLimit, MODEL_FETCH_RESOURCES.memory, MODEL_FETCH_RESOURCES.memoryLimit, {
       ephemeralStorage: { request: e.modelStorage, limit: e.modelStorage },
     }),
     runAsUser: FETCH_UID,
-    volumeMounts: [{ name: 'model', mountPath: MODEL_MOUNT }, { name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [{ name: 'model', mountPath: MODEL_MOUNT }, { name: 'tmp', mountPath: '/tmp' }, ...credentials.mounts],
   });
 }
 
@@ -130,9 +139,12 @@ export function versionPodSpec(
   });
   const init = fetchContainer(e, v);
   const where = placement(v.compute);
+  const files = [...fetchCredentials(v).volumes, ...(v.logging ? payloadLoggerCredentials(v).volumes : [])];
   return podSpec({
     serviceAccountName: o.serviceAccountName,
     runAsUser: r.runAsUser,
+    // The credential files are 0440 with the pod's fsGroup (pod.ts credentialFiles).
+    ...(files.length ? { fsGroup: r.runAsUser } : {}),
     containers: v.logging ? [server, payloadLoggerContainer(e, v)] : [server],
     initContainers: init ? [init] : [],
     volumes: [
@@ -140,6 +152,7 @@ export function versionPodSpec(
       ...(fetched ? [emptyDir('model', e.modelStorage.toKubernetes())] : []),
       ...shm.volumes,
       ...(v.logging ? payloadLoggerVolumes(e) : []),
+      ...files,
     ],
     ...where,
     terminationGracePeriodSeconds: e.drainSeconds + 30,

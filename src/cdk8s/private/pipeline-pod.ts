@@ -1,6 +1,6 @@
 import type { k8s } from 'cdk8s-plus-27';
 import type { Json } from './object';
-import { container, emptyDir, resources, secretEnv } from './pod';
+import { container, credentialFiles, emptyDir, resources, secretEnv } from './pod';
 import { program } from './programs';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
 import { kubeLiteral } from '../../core/kube-literal';
@@ -139,9 +139,21 @@ export interface StepPodOptions {
   readonly pushes?: { readonly transfers: readonly StoreTransfer[]; readonly index: string };
 }
 
-/** The step I/O env: HOME, and the platform store's region, endpoint and credentials. */
+/**
+ * The step I/O containers' store keys as files only they mount (`/var/run/secrets/mlplatform/step-io/AWS_ACCESS_KEY_ID` …,
+ * `*_FILE` in their environment; the pod's fsGroup makes the 0440 files readable): step_io.py passes them to boto3.
+ */
+function ioCredentials(p: PipelineSpec): ReturnType<typeof credentialFiles> {
+  const keys = p.platform?.store.credentials;
+  return credentialFiles('step-io', keys ? [
+    { name: 'AWS_ACCESS_KEY_ID', secretName: keys.name, key: keys.keys.accessKeyId },
+    { name: 'AWS_SECRET_ACCESS_KEY', secretName: keys.name, key: keys.keys.secretAccessKey },
+  ] : []);
+}
+
+/** The step I/O env: HOME, the platform store's region and endpoint, and the paths of its key files. */
 function ioEnv(p: PipelineSpec): Json<k8s.EnvVar>[] {
-  return [{ name: 'HOME', value: '/tmp' }, ...(p.platform ? platformEnv(p.platform).filter((e) => e.name.startsWith('AWS_')) : [])];
+  return [{ name: 'HOME', value: '/tmp' }, ...(p.platform ? platformEnv(p.platform).filter((e) => e.name.startsWith('AWS_') && !e.valueFrom) : []), ...ioCredentials(p).env];
 }
 
 function ioContainer(name: string, image: string, args: string[], env: Json<k8s.EnvVar>[], mounts: Json<k8s.VolumeMount>[]): Json<k8s.Container> {
@@ -181,15 +193,17 @@ export function stepPod(p: PipelineSpec, s: StepSpec, o: StepPodOptions): StepPo
     if (wrapped) volumes.push(emptyDir('step-io', '1Mi'));
     const io = wrapped ? [{ name: 'step-io', mountPath: STEP_IO_DIR }] : [];
     const pairs = (ts: readonly StoreTransfer[]) => ts.map((t) => kubeLiteral(`${t.local}=${t.uri}`));
+    const keys = ioCredentials(p);
+    volumes.push(...keys.volumes);
     initContainers.push(ioContainer('step-io', o.ioImage, ['prepare', ...(wrapped ? ['--fifo', NODE_EXIT_FIFO] : []), ...pairs(pulls)], ioEnv(p), [
-      { name: 'tmp', mountPath: '/tmp' }, { name: 'inputs', mountPath: INPUTS_DIR }, programs, ...io,
+      { name: 'tmp', mountPath: '/tmp' }, { name: 'inputs', mountPath: INPUTS_DIR }, programs, ...io, ...keys.mounts,
     ]));
     if (pushes) {
       sidecars.push(ioContainer('outputs', o.ioImage, ['push', '--wait', NODE_EXIT_FIFO, '--index', pushes.index, ...pairs(pushes.transfers)], [
         // The node's completion index, which `--index $(JOB_COMPLETION_INDEX)` expands.
         ...(o.extraEnv ?? []).filter((e) => e.name === 'JOB_COMPLETION_INDEX'), ...ioEnv(p),
       ], [
-        { name: 'tmp', mountPath: '/tmp' }, { name: 'outputs', mountPath: OUTPUTS_DIR, readOnly: true }, programs, ...io,
+        { name: 'tmp', mountPath: '/tmp' }, { name: 'outputs', mountPath: OUTPUTS_DIR, readOnly: true }, programs, ...io, ...keys.mounts,
       ]));
       mounts.push(programs, ...io);
     }

@@ -1,6 +1,6 @@
 import { literalRunValues, multiNodeResource } from './pipeline-multinode';
 import { INPUTS_DIR, OUTPUTS_DIR, podSecurity, stepLabels, stepPod, trackingTags } from './pipeline-pod';
-import { container } from './pod';
+import { container, credentialFilesFromEnv } from './pod';
 import { platformEnv } from './workload-pod';
 import { kubeLiteral } from '../../core/kube-literal';
 import { shortHash } from '../../core/names';
@@ -190,6 +190,11 @@ function resourceTemplate(p: PipelineSpec, s: PipelineStepSpec, serviceAccount: 
 /** Python run by the registration step: create the registered model if needed, add a version, set the alias. */
 export const REGISTER_SCRIPT = [
   'import json, os',
+  // The tenant's MLflow user (and store keys) from the mounted files (pod.ts credentialFiles): MLflow's client
+  // reads MLFLOW_TRACKING_USERNAME/PASSWORD from the environment (mlflow/utils/credentials.py), set here, in this process.
+  'for n in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):',
+  '    if os.environ.get(n + "_FILE"):',
+  '        os.environ[n] = open(os.environ[n + "_FILE"], encoding="utf-8").read()',
   'from mlflow import MlflowClient',
   'from mlflow.exceptions import MlflowException',
   'client = MlflowClient()',
@@ -211,13 +216,14 @@ function registerTemplate(p: PipelineSpec, s: PipelineStepSpec, image: string): 
   const reg = s.registerModel!;
   const ctx = p.platform!;
   const source = `s3://${ctx.store.bucket}/${outputKey(p, s, reg.output)}`;
+  const platform = credentialFilesFromEnv('register', platformEnv(ctx, { experiment: p.experiment }));
   const main = container({
     name: 'main',
     image,
     command: ['python', '-c', REGISTER_SCRIPT],
     env: [
       { name: 'HOME', value: '/tmp' },
-      ...platformEnv(ctx, { experiment: p.experiment }),
+      ...platform.env,
       { name: 'MODEL_NAME', value: kubeLiteral(reg.name) },
       { name: 'MODEL_SOURCE', value: kubeLiteral(source) },
       ...(reg.alias ? [{ name: 'MODEL_ALIAS', value: reg.alias }] : []),
@@ -229,7 +235,7 @@ function registerTemplate(p: PipelineSpec, s: PipelineStepSpec, image: string): 
       ephemeralStorage: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
     },
     runAsUser: 1000,
-    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'outputs', mountPath: OUTPUTS_DIR }],
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'outputs', mountPath: OUTPUTS_DIR }, ...platform.mounts],
   });
   return {
     name: templateNames.register(s.name),
@@ -237,7 +243,7 @@ function registerTemplate(p: PipelineSpec, s: PipelineStepSpec, image: string): 
     retryStrategy: { limit: 3, retryPolicy: 'Always', backoff: { duration: '10s', factor: 2 } },
     outputs: { parameters: [{ name: 'version', valueFrom: { path: `${OUTPUTS_DIR}/version` } }] },
     securityContext: podSecurity(1000),
-    volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '128Mi' } }, { name: 'outputs', emptyDir: { sizeLimit: '1Mi' } }],
+    volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '128Mi' } }, { name: 'outputs', emptyDir: { sizeLimit: '1Mi' } }, ...platform.volumes],
     container: main,
   };
 }

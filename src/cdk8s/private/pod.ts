@@ -169,3 +169,51 @@ export function databaseCa(ref: { readonly name: string; readonly key: string } 
     env: [{ name: 'PGSSLROOTCERT', value: DATABASE_CA_PATH }],
   };
 }
+
+/** Where credentials are mounted as files: `<CREDENTIALS_DIR>/<purpose>/<VARIABLE>` (issue #20 item 5). */
+export const CREDENTIALS_DIR = '/var/run/secrets/mlplatform';
+
+/** One credential a program reads from a file: the variable it stands for and the Secret key it holds. */
+export interface CredentialRef {
+  /** The variable the program would otherwise read (`SWEEP_DB_PASSWORD`); the file is named after it and `<name>_FILE` gives its path. */
+  readonly name: string;
+  readonly secretName: string;
+  readonly key: string;
+}
+
+/**
+ * Credentials as files for a program we own: one projected volume `credentials-<purpose>` with each
+ * Secret key as a file named after its variable, mounted read-only at `<CREDENTIALS_DIR>/<purpose>`, and
+ * `<VARIABLE>_FILE` (the path, never the value) in the container's environment. The files are
+ * `0440`: the kubelet writes Secret files root-owned and, with the pod's `fsGroup`, gives them that
+ * group keeping the mode (`pkg/volume/volume_linux.go` SetVolumeOwnership: read-only volumes get the
+ * `0440` mask), so every container of a pod that sets `fsGroup` can read them and nobody else.
+ * The pod must set `fsGroup` (podSpec's option); the readability check (test/cluster/kubelet) proves it.
+ */
+export function credentialFiles(purpose: string, refs: readonly CredentialRef[]): {
+  volumes: Json<k8s.Volume>[]; mounts: Json<k8s.VolumeMount>[]; env: Json<k8s.EnvVar>[];
+} {
+  if (refs.length === 0) return { volumes: [], mounts: [], env: [] };
+  const dir = `${CREDENTIALS_DIR}/${purpose}`;
+  const bySecret = new Map<string, { key: string; path: string }[]>();
+  for (const r of refs) bySecret.set(r.secretName, [...(bySecret.get(r.secretName) ?? []), { key: r.key, path: r.name }]);
+  const name = `credentials-${purpose}`;
+  return {
+    volumes: [{ name, projected: { defaultMode: 0o440, sources: [...bySecret].map(([secretName, items]) => ({ secret: { name: secretName, items } })) } }],
+    mounts: [{ name, mountPath: dir, readOnly: true }],
+    env: refs.map((r) => ({ name: `${r.name}_FILE`, value: `${dir}/${r.name}` })),
+  };
+}
+
+/** {@link credentialFiles} for env vars as {@link secretEnv} makes them: the `secretKeyRef` ones become files, the rest stay. */
+export function credentialFilesFromEnv(purpose: string, env: readonly Json<k8s.EnvVar>[]): ReturnType<typeof credentialFiles> {
+  const refs: CredentialRef[] = [];
+  const plain: Json<k8s.EnvVar>[] = [];
+  for (const e of env) {
+    const r = e.valueFrom?.secretKeyRef;
+    if (r) refs.push({ name: e.name, secretName: r.name!, key: r.key });
+    else plain.push(e);
+  }
+  const files = credentialFiles(purpose, refs);
+  return { volumes: files.volumes, mounts: files.mounts, env: [...plain, ...files.env] };
+}

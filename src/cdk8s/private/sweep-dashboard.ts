@@ -3,7 +3,7 @@ import { renderExposure } from './exposure';
 import { KUBE, kube } from './object';
 import { container, emptyDir, podSpec, resources } from './pod';
 import { tenantNetworkPolicyName } from './sweep-names';
-import { optunaEnv, PROGRAM_DIR, studyCa, SweepPodsInput } from './sweep-pods';
+import { optunaEnv, optunaMounts, optunaVolumes, PROGRAM_DIR, SweepPodsInput } from './sweep-pods';
 import { attachToPlatformApps, checkDnsLabel, Exposure, ExposureSpec, Issues, PlatformContext, VERSIONS } from '../../core';
 
 /** Port optuna-dashboard listens on. */
@@ -40,6 +40,8 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
         spec: podSpec({
           serviceAccountName: i.serviceAccount,
           runAsUser: i.runAsUser,
+          // The credential files are 0440 with the pod's fsGroup (pod.ts credentialFiles).
+          fsGroup: i.runAsUser,
           containers: [container({
             name: 'dashboard',
             image: i.images.dashboard,
@@ -51,9 +53,9 @@ export function renderDashboard(scope: Construct, i: SweepPodsInput, d: Dashboar
             readinessProbe: Object.assign({}, tcp, { periodSeconds: 10 }),
             livenessProbe: Object.assign({}, tcp, { periodSeconds: 20, failureThreshold: 3 }),
             resources: resources('100m', '500m', '384Mi', '384Mi'),
-            volumeMounts: [{ name: 'program', mountPath: PROGRAM_DIR, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...studyCa(i.spec).mounts],
+            volumeMounts: optunaMounts(i, false),
           })],
-          volumes: [{ name: 'program', configMap: { name: i.configMap, defaultMode: 0o444 } }, emptyDir('tmp', '256Mi'), ...studyCa(i.spec).volumes],
+          volumes: [{ name: 'program', configMap: { name: i.configMap, defaultMode: 0o444 } }, emptyDir('tmp', '256Mi'), ...optunaVolumes(i, false)],
         }),
       },
     },

@@ -1,7 +1,7 @@
 import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Json, K8sObject, KUBE, kube } from './object';
-import { container, databaseCa, emptyDir, podSpec, resources, secretEnv } from './pod';
+import { container, credentialFiles, CredentialRef, databaseCa, emptyDir, podSpec, resources, secretEnv } from './pod';
 import { program, ProgramName } from './programs';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
 import { Cpu, PlatformContext, Size } from '../../core';
@@ -61,21 +61,52 @@ export function programFilesFingerprint(files: Readonly<Record<string, string>>)
   return JSON.stringify(parts);
 }
 
-/** Connection of the Optuna containers to the study storage: plain values, credentials from Secrets. */
+/**
+ * Connection of the Optuna containers to the study storage: plain values in the environment; the
+ * credentials (user, password, a database name from a Secret, or a whole URL) as files ({@link storageCredentials}).
+ */
 export function storageEnv(spec: SweepSpec): Json<k8s.EnvVar>[] {
   const s = spec.storage;
   if (!s) return [];
-  if (s.kind === 'url') return [secretEnv('SWEEP_STORAGE_URL', s.url.name, s.url.key), { name: 'SWEEP_DB_SCHEMA', value: s.schema }];
+  if (s.kind === 'url') return [{ name: 'SWEEP_DB_SCHEMA', value: s.schema }];
   return [
     { name: 'SWEEP_DB_HOST', value: s.host },
     { name: 'SWEEP_DB_PORT', value: String(s.port) },
-    s.databaseRef ? secretEnv('SWEEP_DB_NAME', s.databaseRef.name, s.databaseRef.key) : { name: 'SWEEP_DB_NAME', value: s.database },
+    ...(s.databaseRef ? [] : [{ name: 'SWEEP_DB_NAME', value: s.database }]),
     { name: 'SWEEP_DB_SSLMODE', value: s.sslMode },
     ...studyCa(spec).env,
     { name: 'SWEEP_DB_SCHEMA', value: s.schema },
-    secretEnv('SWEEP_DB_USER', s.username.name, s.username.key),
-    secretEnv('SWEEP_DB_PASSWORD', s.password.name, s.password.key),
   ];
+}
+
+/**
+ * The study storage's credentials as mounted files (`/var/run/secrets/mlplatform/database/<VARIABLE>`,
+ * `SWEEP_DB_USER_FILE` …): sweep_lib.py `credential()` reads them and builds the URL in the process.
+ */
+export function storageCredentials(spec: SweepSpec): ReturnType<typeof credentialFiles> {
+  const s = spec.storage;
+  const refs: CredentialRef[] = [];
+  if (s?.kind === 'url') {
+    refs.push({ name: 'SWEEP_STORAGE_URL', secretName: s.url.name, key: s.url.key });
+  } else if (s) {
+    if (s.databaseRef) refs.push({ name: 'SWEEP_DB_NAME', secretName: s.databaseRef.name, key: s.databaseRef.key });
+    refs.push({ name: 'SWEEP_DB_USER', secretName: s.username.name, key: s.username.key }, { name: 'SWEEP_DB_PASSWORD', secretName: s.password.name, key: s.password.key });
+  }
+  return credentialFiles('database', refs);
+}
+
+/** The tenant's MLflow user as mounted files (`/var/run/secrets/mlplatform/tracking/MLFLOW_TRACKING_USERNAME` …), read by sweep_lib.py. */
+export function trackingCredentials(i: SweepPodsInput): ReturnType<typeof credentialFiles> {
+  const c = i.tracking ? i.ctx?.tracking.credentials : undefined;
+  return credentialFiles('tracking', c ? [
+    { name: 'MLFLOW_TRACKING_USERNAME', secretName: c.name, key: c.keys.username },
+    { name: 'MLFLOW_TRACKING_PASSWORD', secretName: c.name, key: c.keys.password },
+  ] : []);
+}
+
+/** Every volume an Optuna container may mount: the study database's CA and credentials, the MLflow credentials. */
+export function optunaVolumes(i: SweepPodsInput, withTracking: boolean): Json<k8s.Volume>[] {
+  return [...studyCa(i.spec).volumes, ...storageCredentials(i.spec).volumes, ...(withTracking ? trackingCredentials(i).volumes : [])];
 }
 
 /** The study database's CA bundle (verify-ca/verify-full): volume, mount and `PGSSLROOTCERT` of every Optuna container. */
@@ -92,21 +123,18 @@ export function optunaEnv(i: SweepPodsInput, withTracking: boolean): Json<k8s.En
     { name: 'PYTHONUNBUFFERED', value: '1' },
     { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
     ...storageEnv(i.spec),
+    ...storageCredentials(i.spec).env,
   ];
   if (withTracking && i.tracking && i.ctx) {
-    const t = i.ctx.tracking;
-    env.push({ name: 'MLFLOW_TRACKING_URI', value: t.uri });
-    if (t.credentials) {
-      env.push(secretEnv('MLFLOW_TRACKING_USERNAME', t.credentials.name, t.credentials.keys.username), secretEnv('MLFLOW_TRACKING_PASSWORD', t.credentials.name, t.credentials.keys.password));
-    }
+    env.push({ name: 'MLFLOW_TRACKING_URI', value: i.ctx.tracking.uri }, ...trackingCredentials(i).env);
   }
   return env;
 }
 
 const programMount: Json<k8s.VolumeMount> = { name: 'program', mountPath: PROGRAM_DIR, readOnly: true };
-/** The mounts every Optuna container has: the programs, /tmp and (verify-ca/verify-full) the database CA. */
-export function optunaMounts(spec: SweepSpec, ...more: Json<k8s.VolumeMount>[]): Json<k8s.VolumeMount>[] {
-  return [programMount, ...more, tmpMount, ...studyCa(spec).mounts];
+/** The mounts every Optuna container has: the programs, /tmp, (verify-ca/verify-full) the database CA, the credential files. */
+export function optunaMounts(i: SweepPodsInput, withTracking: boolean, ...more: Json<k8s.VolumeMount>[]): Json<k8s.VolumeMount>[] {
+  return [programMount, ...more, tmpMount, ...studyCa(i.spec).mounts, ...storageCredentials(i.spec).mounts, ...(withTracking && i.ctx ? trackingCredentials(i).mounts : [])];
 }
 const tmpMount: Json<k8s.VolumeMount> = { name: 'tmp', mountPath: '/tmp' };
 
@@ -137,6 +165,8 @@ export function renderCreateJob(scope: Construct, id: string, name: string, i: S
         spec: podSpec({
           serviceAccountName: i.serviceAccount,
           runAsUser: i.runAsUser,
+          // The credential files are 0440 with the pod's fsGroup (pod.ts credentialFiles).
+          fsGroup: i.runAsUser,
           restartPolicy: 'Never',
           containers: [container({
             name: 'create',
@@ -144,9 +174,9 @@ export function renderCreateJob(scope: Construct, id: string, name: string, i: S
             command: ['python', `${PROGRAM_DIR}/sweep.py`, 'create'],
             env: optunaEnv(i, true),
             resources: optunaResources(),
-            volumeMounts: optunaMounts(i.spec),
+            volumeMounts: optunaMounts(i, true),
           })],
-          volumes: [programVolume(i), emptyDir('tmp', '256Mi'), ...studyCa(i.spec).volumes],
+          volumes: [programVolume(i), emptyDir('tmp', '256Mi'), ...optunaVolumes(i, true)],
         }),
       },
     },
@@ -206,6 +236,8 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
         spec: podSpec({
           serviceAccountName: i.serviceAccount,
           runAsUser: i.runAsUser,
+          // The credential files are 0440 with the pod's fsGroup (pod.ts credentialFiles).
+          fsGroup: i.runAsUser,
           restartPolicy: 'Never',
           terminationGracePeriodSeconds: KILL_GRACE_SECONDS + 30,
           ...placement(t.compute),
@@ -216,7 +248,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
               command: ['python', `${PROGRAM_DIR}/sweep.py`, 'wait'],
               env: optunaEnv(i, false),
               resources: resources('50m', '500m', '256Mi', '256Mi'),
-              volumeMounts: optunaMounts(spec),
+              volumeMounts: optunaMounts(i, false),
             }),
             container({
               name: 'check-trial-image',
@@ -241,7 +273,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
               command: ['python', `${PROGRAM_DIR}/sweep.py`, 'worker'],
               env: workerEnv,
               resources: optunaResources(),
-              volumeMounts: optunaMounts(spec, { name: 'shared', mountPath: SHARED_DIR }),
+              volumeMounts: optunaMounts(i, true, { name: 'shared', mountPath: SHARED_DIR }),
             }),
           ],
           volumes: [
@@ -250,7 +282,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
             emptyDir('tmp', '256Mi'),
             emptyDir('trial-tmp', t.compute.ephemeralStorage.toKubernetes()),
             ...shm.volumes,
-            ...studyCa(spec).volumes,
+            ...optunaVolumes(i, true),
           ],
         }),
       },

@@ -10,6 +10,8 @@ import { kubeLiteral } from '../../core/kube-literal';
 
 /** Port of the MLflow server (API and UI). */
 export const TRACKING_PORT = 5000;
+/** Where the OAuth2 Proxy sidecar reads its client and cookie secrets. */
+const OAUTH2_PROXY_SECRETS_DIR = '/var/run/secrets/mlplatform/oauth2-proxy';
 /** Port of OAuth2 Proxy in front of the UI, with OIDC. */
 export const OIDC_PROXY_PORT = 4180;
 const MLFLOW_UID = 1000;
@@ -156,13 +158,17 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
         '--skip-auth-strip-headers=true',
         '--cookie-secure=true',
         ...(publicHost ? [kubeLiteral(`--redirect-url=https://${publicHost}/oauth2/callback`)] : []),
+        // The client and cookie secrets as files (OAuth2 Proxy's `client-secret-file` and `cookie-secret-file`
+        // options, pkg/apis/options/legacy_options.go and cookie.go).
+        `--client-secret-file=${OAUTH2_PROXY_SECRETS_DIR}/client-secret`,
+        `--cookie-secret-file=${OAUTH2_PROXY_SECRETS_DIR}/cookie-secret`,
       ],
       env: [
-        secretEnv('OAUTH2_PROXY_CLIENT_SECRET', oidc.clientSecret.name, oidc.clientSecret.key),
-        secretEnv('OAUTH2_PROXY_COOKIE_SECRET', oidc.cookieSecret.name, oidc.cookieSecret.key),
-        // OAuth2 Proxy reads its settings from flags and environment only, not from files.
+        // The password it passes upstream has no file option (`basic-auth-password` is a flag, env or config
+        // setting only): it stays an env var, like in the config file it would be plain text.
         secretEnv('OAUTH2_PROXY_BASIC_AUTH_PASSWORD', names.oidcProxySecret, 'password'),
       ],
+      volumeMounts: [{ name: 'oauth2-proxy-secrets', mountPath: OAUTH2_PROXY_SECRETS_DIR, readOnly: true }],
       ports: [{ name: 'oidc', containerPort: OIDC_PROXY_PORT, protocol: 'TCP' }],
       resources: resources('10m', '200m', '32Mi', '128Mi'),
       readinessProbe: { httpGet: { path: '/ping', port: 'oidc' }, periodSeconds: 10 },
@@ -190,6 +196,17 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
           containers,
           volumes: [
             emptyDir('tmp', '2Gi'),
+            // 0440 with the pod's fsGroup: readable by the proxy's uid 1000 only (pod.ts credentialFiles).
+            ...(oidc ? [{
+              name: 'oauth2-proxy-secrets',
+              projected: {
+                defaultMode: 0o440,
+                sources: [
+                  { secret: { name: oidc.clientSecret.name, items: [{ key: oidc.clientSecret.key, path: 'client-secret' }] } },
+                  { secret: { name: oidc.cookieSecret.name, items: [{ key: oidc.cookieSecret.key, path: 'cookie-secret' }] } },
+                ],
+              },
+            }] : []),
             ...(basic ? [{ name: 'auth-config', secret: { secretName: names.trackingConfigSecret, items: [{ key: 'basic_auth.ini', path: 'basic_auth.ini' }], defaultMode: 0o440 } }] : []),
             ...(oidc && i.oidc ? [{
               name: 'oidc',

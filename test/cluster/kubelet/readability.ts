@@ -64,7 +64,8 @@ export function workloadsOf(objects: readonly KubeObject[]): { label: string; wo
         });
       }
       if (t.resource?.manifest) {
-        const m = parse(t.resource.manifest);
+        // Argo's tags (the value expressions of multi-node steps are unquoted) read as placeholders, as Argo's lint does.
+        const m = parse(String(t.resource.manifest).replace(/\{\{[^}]*\}\}/g, 'placeholder'));
         if (m && WORKLOAD_KINDS.has(m.kind)) out.push({ label: where, workload: { ...m, metadata: { ...m.metadata, name: m.metadata?.name ?? `${m.metadata?.generateName ?? t.name}x`, namespace: m.metadata?.namespace ?? o.metadata.namespace } } });
       }
     }

@@ -210,7 +210,7 @@ describe('pipeline → registry → endpoint: the endpoint loads exactly the byt
     const broken = JSON.parse(JSON.stringify(shadow()));
     const fetchSpec = broken.spec.template.spec.initContainers.find((c: any) => c.name === 'fetch-model');
     fetchSpec.env = fetchSpec.env.filter((e: any) => !/^AWS_|^MLFLOW_S3_/.test(e.name));
-    expect(fetchSpec.env.map((e: any) => e.name)).toEqual(['HOME', 'MODEL_URI', 'MODEL_DIR', 'MODEL_STAGING', 'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD']);
+    expect(fetchSpec.env.map((e: any) => e.name)).toEqual(['HOME', 'MODEL_URI', 'MODEL_DIR', 'MODEL_STAGING', 'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME_FILE', 'MLFLOW_TRACKING_PASSWORD_FILE']);
     const pod = platform.kubelet.run(broken, { name: 'resnet50-shadow-before-fix', initOnly: true });
     pods.push(pod);
     const exit = await pod.waitForExit('fetch-model', 4 * MINUTE);

@@ -8,7 +8,9 @@
  *
  * 1. basic auth, tenants `a`, `b`, `c`; a pipeline of `a` reads `Dataset.fromBucket('datasets/x', v1)`,
  *    granted with `platform.storeLocation('datasets/x').grantRead(pipeline)`; `a` shares one registered
- *    model with `b` (`shareRegisteredModel`). The store (SeaweedFS's S3 API through boto3) and MLflow
+ *    model with `b` (`shareRegisteredModel`), and a model it logs through the tracking server with `b` and
+ *    `c`, whose experiment it shares with `b` only (`shareExperiment`): the endpoints of `b` and `c` serving
+ *    it run their synthesized fetch step. The store (SeaweedFS's S3 API through boto3) and MLflow
  *    (its REST API and its own client) are used with the keys and passwords the bootstrap wrote into
  *    each namespace's Secrets — never with hand-made ones;
  * 2. OIDC, tenants `a` (editors `team-a`) and `b` (admins `team-b-leads`), admin group `ml-admins`: the
@@ -22,11 +24,11 @@
  *    `--pass-user-headers` adds X-Forwarded-User/Email/Groups (groups joined by commas);
  *    `--skip-auth-strip-headers` removes those headers when a client sends them itself.
  */
-import { randomBytes } from 'crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { createHash, randomBytes } from 'crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import * as http from 'http';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { join, relative } from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { StartedPlatform, startPlatform } from './platform';
 import { MlPlatform, ModelEndpoint, TrainingPipeline } from '../../../src/cdk8s';
@@ -42,6 +44,9 @@ const BUCKET = 'ml-artifacts';
 const PLATFORM_NS = 'mlplatform';
 const SHARED = 'a-shared-model';
 const PRIVATE = 'a-private-model';
+/** A model a logs through the tracking server (an `mlflow-artifacts:/` source), into the experiment it shares with b. */
+const LOGGED = 'a-logged-model';
+const LOGGED_EXPERIMENT = 'a-shared-experiment';
 /** The model folder of a run of a's pipeline `reader` that b's endpoint serves. */
 const SERVED = 'pipelines/a/reader/run-1/fit/model';
 
@@ -65,7 +70,25 @@ function basicPlatform(): KubeObject[] {
   const endpoint = new ModelEndpoint(chart, 'served', { platform, namespace: 'b', versions: [{ name: 'stable', model: ModelSource.uri(`s3://${BUCKET}/${SERVED}`) }] });
   pipeline.artifacts.grantRead(endpoint);
   platform.shareRegisteredModel(SHARED, { owner: 'a', readers: ['b'] });
+  // Issue #20 item 3: a version logged through the tracking server is read through its experiment.
+  platform.shareRegisteredModel(LOGGED, { owner: 'a', readers: ['b', 'c'] });
+  platform.shareExperiment(LOGGED_EXPERIMENT, { owner: 'a', readers: ['b'] });
+  for (const t of ['b', 'c']) new ModelEndpoint(chart, `logged-${t}`, { platform, namespace: t, versions: [{ name: 'stable', model: ModelSource.registry(LOGGED) }] });
   return chart.toJson() as KubeObject[];
+}
+
+/** sha256 of every file under `dir`, by relative path. */
+function digests(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
 }
 
 function oidcPlatform(): KubeObject[] {
@@ -86,7 +109,10 @@ function oidcPlatform(): KubeObject[] {
   });
   platform.addTenant('a', { access: { editors: ['team-a'] } });
   platform.addTenant('b', { access: { admins: ['team-b-leads'], editors: ['team-b'] } });
-  return chart.toJson() as KubeObject[];
+  // The OIDC client's Secret, which the user creates (TrackingAuth.oidc's clientSecret and cookieSecret): the proxy
+  // reads both as mounted files (--client-secret-file, --cookie-secret-file), so the pod mounts it.
+  const oidcSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'oidc', namespace: 'mlplatform' }, stringData: { 'client-secret': 'test-client-secret', 'cookie-secret': '0123456789abcdef0123456789abcdef' } };
+  return [...chart.toJson(), oidcSecret] as KubeObject[];
 }
 
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -134,6 +160,7 @@ async function ready(platform: StartedPlatform, timings: Record<string, number>,
 
 describe('tenancy, basic auth: each tenant\'s store identity and MLflow user, from the Secrets the bootstrap wrote', () => {
   let platform: StartedPlatform;
+  let objects: KubeObject[];
   let work: string;
   let started = 0;
   const timings: Record<string, number> = {};
@@ -153,7 +180,8 @@ describe('tenancy, basic auth: each tenant\'s store identity and MLflow user, fr
   beforeAll(async () => {
     started = Date.now();
     work = mkdtempSync(join(tmpdir(), 'tenancy-test-'));
-    platform = await startPlatform(basicPlatform());
+    objects = basicPlatform();
+    platform = await startPlatform(objects);
     await ready(platform, timings, started);
   }, 11 * MINUTE);
 
@@ -280,8 +308,9 @@ describe('tenancy, basic auth: each tenant\'s store identity and MLflow user, fr
     expect(client(['log', 'a-experiment', payload, PRIVATE], mlflowUser('a'))).toMatchObject({ experiment_id: aRun!.experiment_id, model_version: '1' });
     bExperiment = client(['log', 'b-experiment', payload], mlflowUser('b')).experiment_id;
     const names = async (ns: string) => (await rest('POST', '/api/2.0/mlflow/experiments/search', as(ns), { max_results: 100 })).body.experiments?.map((e: any) => e.name) ?? [];
-    expect(await names('a')).toEqual(['a-experiment']);
-    expect(await names('b')).toEqual(['b-experiment']);
+    // The shared experiment exists already: the bootstrap created it for a (MANAGE) and gave b READ.
+    expect((await names('a')).sort()).toEqual(['a-experiment', LOGGED_EXPERIMENT]);
+    expect((await names('b')).sort()).toEqual([LOGGED_EXPERIMENT, 'b-experiment']);
     expect(await names('c')).toEqual([]);
     for (const t of ['b', 'c']) {
       const h = as(t);
@@ -345,7 +374,7 @@ describe('tenancy, basic auth: each tenant\'s store identity and MLflow user, fr
   // → `validate_can_read_experiment_artifact_proxy` → `_get_permission_from_experiment_id_artifact_proxy`),
   // which a READ grant on the registered model does not give. Versions registered by a pipeline (s3://
   // sources under pipelines/<ns>/) are read with the reader's own store identity instead.
-  test('finding: b cannot download the shared version\'s mlflow-artifacts:/ source (the proxy checks the experiment)', () => {
+  test('control: b cannot download a shared version\'s mlflow-artifacts:/ source whose experiment is not shared (the proxy checks the experiment)', () => {
     const env = { MLFLOW_TRACKING_URI: TRACKING, MLFLOW_TRACKING_USERNAME: mlflowUser('b').username, MLFLOW_TRACKING_PASSWORD: mlflowUser('b').password, MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false' };
     const byB = JSON.parse(platform.python([PROBE, 'download', `models:/${SHARED}/1`], env));
     const a = mlflowUser('a');
@@ -358,6 +387,41 @@ describe('tenancy, basic auth: each tenant\'s store identity and MLflow user, fr
     expect(byB.message).toContain(`403 Client Error: Forbidden for url: ${TRACKING}/api/2.0/mlflow-artifacts/artifacts?path=${aRun!.experiment_id}%2F${aRun!.run_id}%2Fartifacts%2Fmodel`);
     expect(byB.message).toContain('Permission denied');
   }, 2 * MINUTE);
+  // Issue #20 item 3, the fix: `shareExperiment` gives b READ on the experiment the version was logged into, which is
+  // what the artifact proxy checks; c, with the registered model shared but not the experiment, gets fetch_model.py's
+  // message naming the fix. Both run their endpoint's fetch step from its synthesized pod spec (as model-flow does).
+  test('a model logged through the tracking server into a shared experiment: b\'s endpoint fetches exactly its bytes; c\'s fails naming shareExperiment', async () => {
+    const log = platform.pods.bootstrap.log('bootstrap');
+    const created = new RegExp(`\\[bootstrap\\] created experiment ${LOGGED_EXPERIMENT} \\((\\d+)\\) for a\\n`).exec(log);
+    expect(created).not.toBeNull();
+    expect(log).toContain(`[bootstrap] granted MANAGE on experiment ${LOGGED_EXPERIMENT} (${created![1]}) to a\n`);
+    expect(log).toContain(`[bootstrap] granted READ on experiment ${LOGGED_EXPERIMENT} (${created![1]}) to b\n`);
+    mkdirSync(join(work, 'logged'));
+    writeFileSync(join(work, 'logged', 'weights.bin'), randomBytes(32 * 1024));
+    const logged = client(['log', LOGGED_EXPERIMENT, join(work, 'logged', 'weights.bin'), LOGGED], mlflowUser('a'));
+    expect(logged).toMatchObject({ experiment_id: created![1], model_version: '1', model_source: expect.stringMatching(new RegExp(`^mlflow-artifacts:/${created![1]}/`)) });
+    expect((await rest('POST', '/api/2.0/mlflow/registered-models/alias', as('a'), { name: LOGGED, alias: 'champion', version: '1' })).status).toBe(200);
+    const fetchOf = async (t: string) => {
+      const d = objects.find((o) => o.kind === 'Deployment' && o.metadata.namespace === t && o.metadata.name === `logged-${t}-stable`)!;
+      const spec = (d as any).spec.template.spec;
+      const fetch = spec.initContainers.find((c: any) => c.name === 'fetch-model');
+      expect(fetch.env).toContainEqual({ name: 'MODEL_URI', value: `models:/${LOGGED}@champion` });
+      const pod = platform.kubelet.run(d, { name: `logged-${t}-fetch`, initOnly: true });
+      const exit = await pod.waitForExit('fetch-model', 4 * MINUTE);
+      const modelDir = fetch.env.find((e: any) => e.name === 'MODEL_DIR').value as string;
+      const out = { exit, log: pod.log('fetch-model'), files: exit.code === 0 ? digests(join(pod.dir, 'volumes', 'model', modelDir.replace(/^\/models\/?/, ''))) : undefined };
+      await pod.stop();
+      return out;
+    };
+    const b = await fetchOf('b');
+    if (b.exit.code !== 0) throw new Error(`b's fetch-model exited ${JSON.stringify(b.exit)}\n${b.log.slice(-4000)}`);
+    expect(b.files).toEqual(digests(join(work, 'logged')));
+    const c = await fetchOf('c');
+    expect(c.exit.code).toBe(1);
+    expect(c.log).toContain(`the tracking server refused MLflow user c the files of models:/${LOGGED}@champion (HTTP 403 from its artifact proxy for ${created![1]}/${logged.run_id}/artifacts/model`);
+    expect(c.log).toContain(`into experiment ${created![1]}, and MLflow asks for READ on that experiment`);
+    expect(c.log).toContain("platform.shareExperiment('<experiment name>', { owner: '<its tenant>', readers: ['c'] })");
+  }, 10 * MINUTE);
 });
 
 describe('tenancy, OIDC: people through the proxy act as the MLflow user their groups map to; pods keep their own', () => {
