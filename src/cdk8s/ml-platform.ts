@@ -6,6 +6,8 @@ import {
   Issues, joinKey, PlatformContext, resolveGpuPool, resolveTenant, resolveTracking, TenantOptions, TenantSpec, TrackingOptions,
   TrackingSpec, VersionOverrides, VersionTable, withVersions,
 } from '../core';
+import { assertPropShapes } from '../core/prop-shapes';
+import { checkVersionOverrides } from '../core/versions';
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
@@ -140,7 +142,9 @@ export class MlPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: MlPlatformProps = {}) {
     super(scope, id);
+    assertPropShapes(`MlPlatform "${id}"`, 'MlPlatform', props);
     const issues = new Issues(`MlPlatform "${id}"`);
+    checkVersionOverrides(issues, 'versions', props.versions);
     this.platformName = id;
     checkDnsLabel(issues, 'id', id, 30);
     const namespace = props.namespace ?? 'mlplatform';
@@ -284,6 +288,7 @@ export class MlPlatform extends Construct {
    * @returns the validated pool, with its labels, taints and resource names
    */
   public addGpuPool(name: string, options: GpuPoolOptions): GpuPoolSpec {
+    assertPropShapes(`MlPlatform "${this.platformName}": addGpuPool("${name}")`, 'MlPlatform.addGpuPool#1', options, 'options');
     const issues = new Issues(`MlPlatform "${this.platformName}": addGpuPool("${name}")`);
     if (this.pools.some((p) => p.pool === name)) issues.add('name', name, 'is already a pool of this platform; choose another name');
     const pool = resolveGpuPool(issues, 'options', name, options, this.catalog);
@@ -303,6 +308,7 @@ export class MlPlatform extends Construct {
    * and an optional Kueue ClusterQueue/LocalQueue. Declare the pools its quota names first.
    */
   public addTenant(name: string, options: TenantOptions = {}): TenantSpec {
+    assertPropShapes(`MlPlatform "${this.platformName}": addTenant("${name}")`, 'MlPlatform.addTenant#1', options, 'options');
     const issues = new Issues(`MlPlatform "${this.platformName}": addTenant("${name}")`);
     if (this.tenants.some((t) => t.name === name)) issues.add('name', name, 'is already a tenant of this platform; choose another name');
     const tenant = resolveTenant(issues, 'options', name, options, this.pools, { versions: this.versions, deliveryNamespace: this.spec.delivery.kind === 'preinstalled' ? undefined : this.spec.delivery.namespace });

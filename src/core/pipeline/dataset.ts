@@ -1,6 +1,7 @@
 import { Issues } from '../errors';
 import { PlatformContext } from '../platform/context';
 import { isPinnedImage, VERSIONS } from '../versions';
+import { checkFactoryArgs } from '../prop-shapes';
 
 /**
  * Image that runs `dvc get` for DVC inputs: Iterative's CML image (Ubuntu, Python, git and DVC 3
@@ -58,12 +59,12 @@ export type DatasetSpec =
 export abstract class Dataset {
   /** A DVC dataset, fetched with `dvc get` at a fixed revision before the step starts. */
   public static fromDvc(options: DvcDatasetOptions): Dataset {
-    return new DvcDataset(options);
+    return checkFactoryArgs(new DvcDataset(options), 'Dataset.fromDvc', { options });
   }
 
   /** A versioned prefix of the platform's object store, downloaded by Argo as an input artifact. */
   public static fromBucket(options: BucketDatasetOptions): Dataset {
-    return new BucketDataset(options);
+    return checkFactoryArgs(new BucketDataset(options), 'Dataset.fromBucket', { options });
   }
 
   /** @internal */
