@@ -10,6 +10,7 @@ import { assertPropShapes } from '../core/prop-shapes';
 import { checkVersionOverrides } from '../core/versions';
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
+import { uriHost } from '../core/hosts';
 import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';
@@ -599,10 +600,12 @@ export class MlPlatform extends Construct {
       tracking: { role, secret: { namespace: ns, name: names.trackingDatabaseSecret, passwordKey: 'password' } },
       tenants: [],
     };
-    const dbHost = `${host}:${port}/${database}${b.kind === 'embedded' ? '' : `?sslmode=${sslMode}`}`;
-    // The password is percent-encoded into the URI; in basic_auth.ini, `%` is doubled for configparser.
+    // Host (validated: a host name or an IP address, core/hosts.ts) and database name are literals of the URI's grammar.
+    const dbHost = `${uriHost(host)}:${port}/${database}${b.kind === 'embedded' ? '' : `?sslmode=${sslMode}`}`;
+    // The password is percent-encoded into the URI; in basic_auth.ini, `%` is doubled for configparser
+    // (MLflow reads it with interpolation: mlflow/server/auth/config.py `read_auth_config`).
     const uri = (ini: boolean) =>
-      `postgresql+psycopg2://${secretRef(ns, names.trackingDatabaseSecret, 'username', true, ini)}:${secretRef(ns, names.trackingDatabaseSecret, 'password', true, ini)}@${dbHost}`;
+      `postgresql+psycopg2://${secretRef(ns, names.trackingDatabaseSecret, 'username', true, ini)}:${secretRef(ns, names.trackingDatabaseSecret, 'password', true, ini)}@${ini ? dbHost.replace(/%/g, '%%') : dbHost}`;
     const backendUri = uri(false);
     if (a.kind === 'embedded') {
       plan.generate.push({ namespace: ns, name: names.storeSecret, keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } } });

@@ -15,6 +15,17 @@ export function yamlText(value: unknown): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * A scalar written as it is, unquoted: an Argo `{{=…}}` expression tag whose result is itself a YAML
+ * scalar (`toJson(…)` gives a double-quoted one). Argo's lint reads such a manifest with the tag
+ * replaced by a placeholder (workflow/validate/validate.go `SubstituteResourceManifestExpressions`).
+ */
+export class YamlVerbatim {
+  constructor(public readonly text: string) {
+    if (/[\n\r]/.test(text)) throw new Error('a verbatim YAML scalar is one line');
+  }
+}
+
 // Plain: starts with a letter, `_`, `/` or `-` + letter (`--rev`, never `-1` or `- `); then letters, digits and
 // `_ . / = @ + -`, with `:` only between two of those (`s3://bucket`, never `key: ` nor a trailing `:`).
 const PLAIN = /^(?:[A-Za-z_/]|-[A-Za-z_-])[A-Za-z0-9_./=@+-]*(?::+[A-Za-z0-9_./=@+-]+)*$/;
@@ -23,7 +34,7 @@ const RESERVED = /^(y|n|yes|no|true|false|on|off|null)$|^-?e[-+]?[0-9]/i;
 const BLOCK_SAFE = /^[^\t\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*$/;
 
 function isCollection(v: unknown): v is Record<string, unknown> | unknown[] {
-  return typeof v === 'object' && v !== null;
+  return typeof v === 'object' && v !== null && !(v instanceof YamlVerbatim);
 }
 
 function isEmpty(v: Record<string, unknown> | unknown[]): boolean {
@@ -37,6 +48,7 @@ function key(k: string): string {
 /** One scalar (or empty collection) on the current line; multi-line strings continue at `indent + 2`. */
 function scalar(v: unknown, indent: number): string {
   if (v === null || v === undefined) return 'null';
+  if (v instanceof YamlVerbatim) return v.text;
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new Error(`cannot write ${v} as YAML`);

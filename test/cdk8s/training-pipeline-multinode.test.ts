@@ -4,6 +4,7 @@ import { buildPlatform } from '../../examples/cdk8s-platform/platform';
 import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
 import { DistributedOptions, StepOptions } from '../../src/core/pipeline';
 import { Cpu, Duration, Size } from '../../src/core/quantities';
+import { argoSubstitute, resolveContainer } from '../support/argo-manifest';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject } from '../support/synth';
 
@@ -35,7 +36,7 @@ function build(distributed: DistributedOptions, namespace = 'vision', extra: Par
 
 /** The object Argo creates: the manifest with the template's inputs and run variables substituted, named as generateName would. */
 function created(manifest: string): any {
-  const text = manifest.replace(/\{\{inputs\.parameters\.steps\}\}/g, '1000').replace(/\{\{workflow\.name\}\}/g, 'llm-abc12').replace(/\{\{workflow\.uid\}\}/g, '7f3e0c8a-2b1d-4e5f-9a6b-0c1d2e3f4a5b');
+  const text = argoSubstitute(manifest, { 'inputs.parameters.steps': '1000', 'workflow.name': 'llm-abc12', 'workflow.uid': '7f3e0c8a-2b1d-4e5f-9a6b-0c1d2e3f4a5b' });
   expect(text).not.toMatch(/\{\{/);
   const o = parse(text);
   return { ...o, metadata: { ...o.metadata, name: `${o.metadata.generateName}x7k2q` } };
@@ -76,8 +77,11 @@ describe('multi-node step as an Indexed Job + headless Service (default)', () =>
 
   test('torchrun: --nnodes, --nproc_per_node from the GPUs, --node_rank from the completion index, rendezvous on index 0', () => {
     expect(c.command).toEqual(['torchrun']);
-    expect(c.args).toEqual(['--nnodes=2', '--nproc_per_node=8', '--node_rank=$(JOB_COMPLETION_INDEX)', '--master_addr=$(MASTER_ADDR)', '--master_port=$(MASTER_PORT)', '-m', 'llm.finetune', '--steps', '1000']);
-    expect(c.env.slice(0, 4)).toEqual([
+    expect(c.args).toEqual(['--nnodes=2', '--nproc_per_node=8', '--node_rank=$(JOB_COMPLETION_INDEX)', '--master_addr=$(MASTER_ADDR)', '--master_port=$(MASTER_PORT)', '-m', 'llm.finetune', '--steps', '$(MLPLATFORM_VALUE_0)']);
+    // The run-time value is data: an env var of its own (set first), which the args read by `$(…)`.
+    expect(c.env[0]).toEqual({ name: 'MLPLATFORM_VALUE_0', value: '1000' });
+    expect(resolveContainer(c, { JOB_COMPLETION_INDEX: '1', JOB_NAME: 'llm-finetune-x7k2q' }).argv.slice(-3)).toEqual(['llm.finetune', '--steps', '1000']);
+    expect(c.env.slice(1, 5)).toEqual([
       { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
       { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
       { name: 'MASTER_ADDR', value: '$(JOB_NAME)-0.llm-finetune' },
@@ -122,8 +126,8 @@ describe('multi-node step as a JobSet', () => {
     expect(manifest.spec).toMatchObject({ suspend: true, network: { enableDNSHostnames: true, publishNotReadyAddresses: true }, failurePolicy: { maxRestarts: 3 }, successPolicy: { operator: 'All' } });
     expect(manifest.spec.replicatedJobs[0]).toMatchObject({ name: 'node', replicas: 1, template: { spec: { completionMode: 'Indexed', completions: 2, backoffLimit: 0 } } });
     const c = manifest.spec.replicatedJobs[0].template.spec.template.spec.containers[0];
-    expect(c.env[2]).toEqual({ name: 'MASTER_ADDR', value: '$(JOB_NAME)-node-0-0.$(JOB_NAME)' });
-    expect(c.env[1].valueFrom.fieldRef.fieldPath).toBe("metadata.labels['jobset.sigs.k8s.io/jobset-name']");
+    expect(c.env[3]).toEqual({ name: 'MASTER_ADDR', value: '$(JOB_NAME)-node-0-0.$(JOB_NAME)' });
+    expect(c.env[2].valueFrom.fieldRef.fieldPath).toBe("metadata.labels['jobset.sigs.k8s.io/jobset-name']");
     expect(t.resource).toMatchObject({ successCondition: 'status.terminalState == Completed', failureCondition: 'status.terminalState == Failed' });
     expect(find(objects, 'Role', 'llm-executor').rules[1]).toEqual({ apiGroups: ['jobset.x-k8s.io'], resources: ['jobsets'], verbs: ['create', 'get'] });
     expect(objects.some((o) => o.kind === 'Service')).toBe(false);
@@ -142,7 +146,8 @@ describe('multi-node step as a Kubeflow PyTorchJob', () => {
     expect(manifest.spec.pytorchReplicaSpecs.Master.replicas).toBe(1);
     expect(manifest.spec.pytorchReplicaSpecs.Worker.replicas).toBe(1);
     const c = manifest.spec.pytorchReplicaSpecs.Worker.template.spec.containers[0];
-    expect([c.name, c.command, c.args]).toEqual(['pytorch', ['torchrun'], ['-m', 'llm.finetune', '--steps', '1000']]);
+    expect([c.name, c.command, c.args]).toEqual(['pytorch', ['torchrun'], ['-m', 'llm.finetune', '--steps', '$(MLPLATFORM_VALUE_0)']]);
+    expect(resolveContainer(c).argv).toEqual(['torchrun', '-m', 'llm.finetune', '--steps', '1000']);
     expect(t.resource.successCondition).toBe('status.replicaStatuses.Master.succeeded > 0');
   });
 });

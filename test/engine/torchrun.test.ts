@@ -21,6 +21,7 @@ import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
+import { argoSubstitute } from '../support/argo-manifest';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, findAll, K8sObject, synthChart } from '../support/synth';
 
@@ -74,9 +75,7 @@ function synthesize(): { objects: K8sObject[]; job: any; service: K8sObject } {
   });
   const template = find(objects, 'WorkflowTemplate', 'ddp').spec.templates.find((t: any) => t.name === 'step-train');
   // Argo substitutes the template's inputs and run variables in the manifest text before creating it.
-  const manifest = String(template.resource.manifest)
-    .replace(/\{\{inputs\.parameters\.world\}\}/g, String(NODES * GPUS_PER_NODE))
-    .replace(/\{\{workflow\.name\}\}/g, 'run-1');
+  const manifest = argoSubstitute(String(template.resource.manifest), { 'inputs.parameters.world': String(NODES * GPUS_PER_NODE), 'workflow.name': 'run-1' });
   expect(manifest).not.toMatch(/\{\{/);
   const job = parse(manifest);
   return { objects, job, service: find(objects, 'Service', 'ddp-train') };

@@ -4,6 +4,7 @@ import { stepLabels, stepPod } from './pipeline-pod';
 import { childName } from '../../core/names';
 import { PipelineSpec, PipelineStepSpec, rewriteReferences } from '../../core/pipeline';
 import { storePushes } from '../../core/pipeline/io';
+import { YamlVerbatim } from '../../core/yaml-text';
 
 /** What an Argo resource template creates for a multi-node step, and how it tells the outcome. */
 export interface MultiNodeResource {
@@ -57,6 +58,70 @@ function schemaOrder<T>(value: T): T {
   return order(value, false) as T;
 }
 
+/**
+ * Argo variables kept as they are in the manifest text: their values are names, numbers or
+ * timestamps that Kubernetes or Argo restrict to characters that are plain in YAML and inert for
+ * `$(VAR)` expansion (the Workflow's name, namespace, uid and service account are validated object
+ * names; label values are `[-A-Za-z0-9_.]`; a pod name is a DNS name; `retries` is a number).
+ */
+const INERT_TAG = /^\{\{\s*(workflow\.(name|namespace|uid|serviceAccountName|status|duration|priority|mainEntrypoint|scheduledTime|creationTimestamp(\.[A-Za-z]+)?|labels\.[-A-Za-z0-9_./]+)|pod\.name|retries)\s*\}\}$/;
+const TAG = /\{\{\s*([^{}]*?)\s*\}\}/g;
+/** Prefix of the env vars that carry a multi-node step's run-time values into its containers. */
+export const VALUE_ENV_PREFIX = 'MLPLATFORM_VALUE_';
+
+/**
+ * The Argo expression giving the value of `tag` (a template input or the user's own `{{=…}}`
+ * expression); undefined for an inert variable. Other run variables (`{{node.name}}`,
+ * `{{workflow.annotations.*}}`) are refused for multi-node steps by the step's validation.
+ */
+export function valueExpression(tag: string): string | undefined {
+  if (INERT_TAG.test(tag)) return undefined;
+  const inner = tag.slice(2, -2).trim();
+  const input = /^inputs\.parameters\.([-A-Za-z0-9_]+)$/.exec(inner);
+  if (input) return `inputs.parameters['${input[1]}']`;
+  if (inner.startsWith('=')) return `(${inner.slice(1).trim()})`;
+  throw new Error(`mlplatform: ${tag} cannot be passed into a multi-node step's manifest`);
+}
+
+/**
+ * A container of the manifest with every run-time value moved out of its command, args and env
+ * text into env vars of its own, set first: Argo pastes a value into the manifest *text* (its
+ * substitution runs over the template's JSON and unescapes nothing at the manifest's level:
+ * util/template/simple_template.go), so each one goes in as the result of
+ * `{{=toJson(sprig.replace('$', '$$', string(EXPR)))}}` — a JSON (hence YAML double-quoted) string
+ * that no value can leave (U+0085 escaped too: `json.Marshal` leaves it raw, and YAML 1.1, which
+ * sigs.k8s.io/yaml reads, folds it as a line break), with `$` doubled so that Kubernetes' `$(VAR)` expansion gives the value
+ * back exactly (third_party/forked/golang/expansion/expand.go). The command, args and env then read
+ * it as `$(MLPLATFORM_VALUE_<n>)`, which Kubernetes expands without expanding the value again. The
+ * user's own `$(VAR)` references keep working; a lone `$` written just before a value stays a `$`.
+ */
+export function valuesAsEnv<C extends { command?: string[]; args?: string[]; env?: unknown[] }>(c: C): C {
+  const names = new Map<string, string>();
+  const move = (text: string): string => {
+    if (!text.includes('{{')) return text;
+    let out = '';
+    let last = 0;
+    for (const m of text.matchAll(TAG)) {
+      const expr = valueExpression(m[0]);
+      if (expr === undefined) continue;
+      let before = text.slice(last, m.index);
+      if (/\$*$/.exec(before)![0].length % 2 === 1) before += '$';
+      if (!names.has(expr)) names.set(expr, `${VALUE_ENV_PREFIX}${names.size}`);
+      out += `${before}$(${names.get(expr)})`;
+      last = m.index! + m[0].length;
+    }
+    return out + text.slice(last);
+  };
+  const env = (c.env ?? []) as { name: string; value?: string }[];
+  const moved = Object.assign({}, c,
+    c.command ? { command: c.command.map(move) } : {},
+    c.args ? { args: c.args.map(move) } : {},
+    c.env ? { env: env.map((e) => (e.value === undefined ? e : Object.assign({}, e, { value: move(e.value) }))) } : {});
+  if (names.size === 0) return c;
+  const values = [...names].map(([expr, name]) => ({ name, value: new YamlVerbatim(`{{=sprig.replace('\\u0085', '\\\\u0085', toJson(sprig.replace('$', '$$', string(${expr}))))}}`) }));
+  return Object.assign(moved, { env: [...values, ...(moved.env ?? [])] });
+}
+
 /** The env that identifies a node and finds the rendezvous: index, job name, index-0 address, port. */
 function rendezvousEnv(port: number, masterAddr: string, nameLabel: string): Json<k8s.EnvVar>[] {
   return [
@@ -89,8 +154,8 @@ export function multiNodeResource(p: PipelineSpec, s: PipelineStepSpec, serviceA
     securityContext: schemaOrder(pod.securityContext),
     ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
     ...(pod.tolerations ? { tolerations: schemaOrder(pod.tolerations) } : {}),
-    ...(pod.initContainers.length ? { initContainers: schemaOrder(pod.initContainers) } : {}),
-    containers: [schemaOrder(pod.container), ...schemaOrder(pod.sidecars)],
+    ...(pod.initContainers.length ? { initContainers: schemaOrder(pod.initContainers).map(valuesAsEnv) } : {}),
+    containers: [schemaOrder(pod.container), ...schemaOrder(pod.sidecars)].map(valuesAsEnv),
     volumes: schemaOrder(pod.volumes),
   }));
   const indexedJob = (pod: ReturnType<typeof stepPod>, extra: Record<string, unknown>, backoffLimit: number) => ({

@@ -3,6 +3,7 @@ import type { Json } from './object';
 import { container, emptyDir, resources, secretEnv } from './pod';
 import { program } from './programs';
 import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
+import { kubeLiteral } from '../../core/kube-literal';
 import { shortHash } from '../../core/names';
 import { PipelineSpec, rewriteReferences, StepSpec } from '../../core/pipeline';
 import { INPUTS_DIR, NODE_EXIT_FIFO, OUTPUTS_DIR, STEP_IO_DIR, STEP_IO_PROGRAMS_DIR, STEP_IO_RESOURCES, storePulls, storePushes, StoreTransfer } from '../../core/pipeline/io';
@@ -80,7 +81,7 @@ export function stepEnv(p: PipelineSpec, s: StepSpec, rewrite: boolean): Json<k8
   );
   if (p.platform) {
     env.push(...platformEnv(p.platform, { experiment: p.experiment }));
-    env.push({ name: 'MLFLOW_RUN_CONTEXT', value: JSON.stringify(trackingTags(p, s)) });
+    env.push({ name: 'MLFLOW_RUN_CONTEXT', value: kubeLiteral(JSON.stringify(trackingTags(p, s))) });
   }
   env.push(...s.env.map((e) => ({ name: e.name, value: r(e.value) })));
   env.push(...s.secretEnv.map((e) => secretEnv(e.name, e.ref.name, e.ref.key)));
@@ -94,7 +95,7 @@ export function dvcPulls(p: PipelineSpec, s: StepSpec): Json<k8s.Container>[] {
     if (i.kind !== 'dataset' || i.dataset.kind !== 'dvc') continue;
     const d = i.dataset;
     const store = p.platform?.store;
-    const remote = d.remoteUrl ? ['--remote-config', `url=${d.remoteUrl}`, ...(store?.endpoint ? [`endpointurl=${store.endpoint}`] : [])] : [];
+    const remote = d.remoteUrl ? ['--remote-config', kubeLiteral(`url=${d.remoteUrl}`), ...(store?.endpoint ? [kubeLiteral(`endpointurl=${store.endpoint}`)] : [])] : [];
     const env: Json<k8s.EnvVar>[] = [
       { name: 'HOME', value: '/tmp' },
       { name: 'DVC_NO_ANALYTICS', value: 'true' },
@@ -104,7 +105,7 @@ export function dvcPulls(p: PipelineSpec, s: StepSpec): Json<k8s.Container>[] {
     out.push(container({
       name: `dvc-${i.name}`.toLowerCase().replace(/_/g, '-').slice(0, 63),
       image: d.image,
-      command: ['dvc', 'get', d.repository, d.path, '--rev', d.revision, '-o', `${INPUTS_DIR}/${i.name}`, ...remote],
+      command: ['dvc', 'get', kubeLiteral(d.repository), kubeLiteral(d.path), '--rev', kubeLiteral(d.revision), '-o', `${INPUTS_DIR}/${i.name}`, ...remote],
       env,
       resources: {
         cpu: { request: Cpu.millis(250), limit: Cpu.cores(1) },
@@ -179,7 +180,7 @@ export function stepPod(p: PipelineSpec, s: StepSpec, o: StepPodOptions): StepPo
     const programs = { name: 'step-io-programs', mountPath: STEP_IO_PROGRAMS_DIR, readOnly: true };
     if (wrapped) volumes.push(emptyDir('step-io', '1Mi'));
     const io = wrapped ? [{ name: 'step-io', mountPath: STEP_IO_DIR }] : [];
-    const pairs = (ts: readonly StoreTransfer[]) => ts.map((t) => `${t.local}=${t.uri}`);
+    const pairs = (ts: readonly StoreTransfer[]) => ts.map((t) => kubeLiteral(`${t.local}=${t.uri}`));
     initContainers.push(ioContainer('step-io', o.ioImage, ['prepare', ...(wrapped ? ['--fifo', NODE_EXIT_FIFO] : []), ...pairs(pulls)], ioEnv(p), [
       { name: 'tmp', mountPath: '/tmp' }, { name: 'inputs', mountPath: INPUTS_DIR }, programs, ...io,
     ]));

@@ -2,6 +2,7 @@ import { multiNodeResource } from './pipeline-multinode';
 import { INPUTS_DIR, OUTPUTS_DIR, podSecurity, stepLabels, stepPod, trackingTags } from './pipeline-pod';
 import { container } from './pod';
 import { platformEnv } from './workload-pod';
+import { kubeLiteral } from '../../core/kube-literal';
 import { shortHash } from '../../core/names';
 import { argumentValue, inputName, PipelineSpec, PipelineStepSpec, StepSpec } from '../../core/pipeline';
 import { argoPassesArtifact, stepOutputKey } from '../../core/pipeline/io';
@@ -211,10 +212,10 @@ function registerTemplate(p: PipelineSpec, s: PipelineStepSpec, image: string): 
     env: [
       { name: 'HOME', value: '/tmp' },
       ...platformEnv(ctx, { experiment: p.experiment }),
-      { name: 'MODEL_NAME', value: reg.name },
-      { name: 'MODEL_SOURCE', value: source },
+      { name: 'MODEL_NAME', value: kubeLiteral(reg.name) },
+      { name: 'MODEL_SOURCE', value: kubeLiteral(source) },
       ...(reg.alias ? [{ name: 'MODEL_ALIAS', value: reg.alias }] : []),
-      { name: 'MODEL_TAGS', value: JSON.stringify(trackingTags(p, s)) },
+      { name: 'MODEL_TAGS', value: kubeLiteral(JSON.stringify(trackingTags(p, s))) },
     ],
     resources: {
       cpu: { request: Cpu.millis(100), limit: Cpu.millis(500) },

@@ -34,6 +34,30 @@ export function checkKatib(issues: Issues, spec: SweepSpec, o: { dashboard: bool
   if (spec.budget.deadlineSeconds !== undefined) issues.add('budget.deadline', spec.budget.deadlineSeconds, why('an overall deadline'));
   if (o.dashboard) issues.add('dashboard', true, 'is optuna-dashboard, which needs the Optuna engine; Katib has its own UI');
   if (o.storage) issues.add('storage', 'given', 'is not used by Katib (it keeps trials in its own database); drop it');
+  spec.parameters.forEach((p, i) => {
+    if (p.type !== 'categorical') return;
+    p.choices.forEach((c, j) => {
+      const problem = katibChoiceProblem(str(c));
+      if (problem) issues.add(`parameters[${i}].choices[${j}]`, c, `${problem}; use a value without it (or the Optuna engine, which passes values as data)`);
+    });
+  });
+}
+
+/**
+ * Why Katib cannot pass categorical choice `v` as it is, or undefined. Katib's trial generator pastes
+ * the value into the trial template's JSON text with `strings.Replace(template,
+ * "${trialParameters.<name>}", value, -1)` for each parameter in turn, then parses the result
+ * (kubeflow/katib pkg/controller.v1beta1/experiment/manifest/generator.go `applyParameters`), and
+ * the values land in the container's args and env, where Kubernetes expands `$(VAR)` and `$$`.
+ */
+export function katibChoiceProblem(v: string): string | undefined {
+  if (/["\\]/.test(v)) return 'holds `"` or `\\`, which Katib pastes unescaped into the trial Job\'s JSON (it would end the string or escape the next character)';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(v)) return 'holds a control character (newline, tab…), which JSON strings cannot hold raw, so every trial would fail';
+  if (v.includes('${trialParameters.')) return 'holds `${trialParameters.`, which Katib replaces again with another parameter\'s value';
+  if (/\$[($]/.test(v)) return 'holds `$(` or `$$`, which Kubernetes expands in the trial container\'s args and env';
+  if (/[\ud800-\udfff]/.test(v.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) return 'holds an unpaired UTF-16 surrogate, which is not text';
+  return undefined;
 }
 
 function str(v: ChoiceValue | number): string {

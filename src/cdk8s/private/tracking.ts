@@ -6,6 +6,7 @@ import { Json, KUBE, kube } from './object';
 import { appLabels, container, databaseCa, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { program } from './programs';
 import { ExposureSpec, TrackingSpec } from '../../core';
+import { kubeLiteral } from '../../core/kube-literal';
 
 /** Port of the MLflow server (API and UI). */
 export const TRACKING_PORT = 5000;
@@ -90,12 +91,12 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     '--host', '0.0.0.0',
     '--port', String(TRACKING_PORT),
     '--workers', String(spec.workers),
-    ...(spec.serverOptions ? ['--uvicorn-opts', spec.serverOptions] : []),
+    ...(spec.serverOptions ? ['--uvicorn-opts', kubeLiteral(spec.serverOptions)] : []),
     '--backend-store-uri', '$(MLFLOW_BACKEND_STORE_URI)',
     '--serve-artifacts',
-    '--artifacts-destination', i.artifactsDestination,
-    '--allowed-hosts', allowedHosts(names.tracking, namespace, publicHost).join(','),
-    ...(publicHost ? ['--cors-allowed-origins', `https://${publicHost},http://${publicHost}`] : []),
+    '--artifacts-destination', kubeLiteral(i.artifactsDestination),
+    '--allowed-hosts', kubeLiteral(allowedHosts(names.tracking, namespace, publicHost).join(',')),
+    ...(publicHost ? ['--cors-allowed-origins', kubeLiteral(`https://${publicHost},http://${publicHost}`)] : []),
     ...(basic ? ['--app-name', 'basic-auth'] : []),
   ];
   const env: Json<k8s.EnvVar>[] = [
@@ -103,8 +104,8 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     secretEnv('MLFLOW_BACKEND_STORE_URI', names.trackingConfigSecret, 'backend-store-uri'),
     ...ca.env,
     { name: 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION', value: 'false' },
-    { name: 'AWS_DEFAULT_REGION', value: i.storeRegion },
-    ...(i.storeEndpoint ? [{ name: 'MLFLOW_S3_ENDPOINT_URL', value: i.storeEndpoint }] : []),
+    { name: 'AWS_DEFAULT_REGION', value: kubeLiteral(i.storeRegion) },
+    ...(i.storeEndpoint ? [{ name: 'MLFLOW_S3_ENDPOINT_URL', value: kubeLiteral(i.storeEndpoint) }] : []),
     ...i.storeCredentialEnv,
     ...(basic ? [
       { name: 'MLFLOW_AUTH_CONFIG_PATH', value: '/etc/mlflow-auth/basic_auth.ini' },
@@ -138,12 +139,12 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
       image: i.oauth2ProxyImage,
       args: [
         '--provider=oidc',
-        `--oidc-issuer-url=${oidc.issuerUrl}`,
-        `--client-id=${oidc.clientId}`,
+        kubeLiteral(`--oidc-issuer-url=${oidc.issuerUrl}`),
+        kubeLiteral(`--client-id=${oidc.clientId}`),
         `--http-address=0.0.0.0:${OIDC_PROXY_PORT}`,
         `--upstream=http://127.0.0.1:${TRACKING_PORT}`,
-        ...oidc.emailDomains.map((d) => `--email-domain=${d}`),
-        ...oidc.allowedGroups.map((g) => `--allowed-group=${g}`),
+        ...oidc.emailDomains.map((d) => kubeLiteral(`--email-domain=${d}`)),
+        ...oidc.allowedGroups.map((g) => kubeLiteral(`--allowed-group=${g}`)),
         '--skip-provider-button=true',
         '--reverse-proxy=true',
         // Upstream, each request carries `Authorization: Basic <e-mail>:<proxy password>` and the person's
@@ -154,7 +155,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
         '--pass-user-headers=true',
         '--skip-auth-strip-headers=true',
         '--cookie-secure=true',
-        ...(publicHost ? [`--redirect-url=https://${publicHost}/oauth2/callback`] : []),
+        ...(publicHost ? [kubeLiteral(`--redirect-url=https://${publicHost}/oauth2/callback`)] : []),
       ],
       env: [
         secretEnv('OAUTH2_PROXY_CLIENT_SECRET', oidc.clientSecret.name, oidc.clientSecret.key),

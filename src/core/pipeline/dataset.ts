@@ -2,6 +2,7 @@ import { Issues } from '../errors';
 import { PlatformContext } from '../platform/context';
 import { isPinnedImage, VERSIONS } from '../versions';
 import { checkFactoryArgs } from '../prop-shapes';
+import { checkNotTemplated } from './references';
 
 /**
  * Image that runs `dvc get` for DVC inputs: Iterative's CML image (Ubuntu, Python, git and DVC 3
@@ -16,11 +17,11 @@ const FLOATING_REFS = ['HEAD', 'main', 'master', 'develop', 'dev', 'trunk'];
 
 /** A DVC-tracked dataset at a fixed Git revision. */
 export interface DvcDatasetOptions {
-  /** Git URL of the DVC repository (`https://…` or `git@…`). */
+  /** Git URL of the DVC repository (`https://…` or `git@…`). Takes no Argo expressions. */
   readonly repository: string;
   /** Commit SHA or tag the data is read at (a branch would make runs unreproducible). */
   readonly revision: string;
-  /** Path of the tracked file or directory inside the repository, e.g. `data/train`. */
+  /** Path of the tracked file or directory inside the repository, e.g. `data/train`. Takes no Argo expressions. */
   readonly path: string;
   /**
    * Key prefix, inside the platform's object store, of the DVC remote to read from (for a repository
@@ -88,7 +89,12 @@ class DvcDataset extends Dataset {
     }
     if (typeof o.path !== 'string' || o.path.trim() === '' || o.path.startsWith('/') || o.path.split('/').includes('..')) {
       issues.add(`${path}.path`, o.path, 'must be a path inside the repository, e.g. "data/train"');
+    } else if (o.path.startsWith('-')) {
+      issues.add(`${path}.path`, o.path, '`dvc get` would read it as an option; a path inside the repository cannot start with "-" (write "./' + o.path + '")');
     }
+    checkNotTemplated(issues, `${path}.repository`, o.repository);
+    checkNotTemplated(issues, `${path}.path`, o.path);
+    checkNotTemplated(issues, `${path}.image`, o.image);
     const image = o.image ?? DEFAULT_DVC_IMAGE;
     if (!isPinnedImage(image)) issues.add(`${path}.image`, image, 'must be pinned to a tag other than "latest" or a digest');
     let remoteUrl: string | undefined;

@@ -4,7 +4,7 @@ import { PlatformContext } from '../platform/context';
 import { Duration } from '../quantities';
 import { ancestors, findCycle } from './dag';
 import { joinKey } from './dataset';
-import { findReferences, IDENTIFIER, Reference } from './references';
+import { checkNotTemplated, findReferences, IDENTIFIER, Reference } from './references';
 import { ScheduleOptions, ScheduleSpec, resolveSchedule } from './schedule';
 import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { MAX_STEP_NAME, resolveStep, StepArtifactRef, StepDefinition, StepOptions, StepSpec } from './step';
@@ -37,7 +37,7 @@ export interface PipelineOptions {
    * @default the platform's first tenant; required without a platform
    */
   readonly namespace?: string;
-  /** MLflow experiment every step logs to. @default the pipeline name */
+  /** MLflow experiment every step logs to. Takes no Argo expressions (`{{…}}` is an error). @default the pipeline name */
   readonly experiment?: string;
   /** Parameters of a run, by name (an identifier). @default {} */
   readonly parameters?: Readonly<Record<string, ParameterOptions>>;
@@ -130,6 +130,8 @@ export class PipelineStep {
   }
 }
 
+/** Run variables holding free text that a multi-node step's Job cannot be given (see checkStepLinks). */
+const FREE_TEXT_RUN_VARIABLE = /^\{\{\s*(node\.name|workflow\.annotations\.\S*)\s*\}\}$/;
 const UNKNOWN_REF = 'is not a reference mlplatform knows; use pipeline.parameter(\'x\'), step.output(\'y\'), {{item}} or a run variable such as {{workflow.name}}';
 
 /** Validates a whole pipeline at once and returns its spec, or throws one ValidationError listing every issue. */
@@ -211,6 +213,7 @@ export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext):
   if (def.codeRevision !== undefined && !/^[A-Za-z0-9][-A-Za-z0-9_.\/]{0,127}$/.test(def.codeRevision)) issues.add('codeRevision', def.codeRevision, 'must be a Git commit SHA or tag');
   const experiment = def.experiment ?? def.name;
   if (typeof experiment !== 'string' || experiment.trim() === '') issues.add('experiment', experiment, 'must be a non-empty MLflow experiment name');
+  else checkNotTemplated(issues, 'experiment', experiment);
   issues.throwIfAny();
   return {
     name: def.name,
@@ -304,7 +307,11 @@ function checkStepLinks(issues: Issues, path: string, d: StepDefinition, s: Step
         issues.add(at, text, `references parameter "${r.name}", which is not declared; declare it in \`parameters\` (declared: ${c.declared.join(', ') || 'none'})`);
       } else if (r.kind === 'item' && (!s.forEach || field === 'forEach')) {
         issues.add(at, text, 'uses {{item}}, but the step has no `forEach`');
-      } else if (r.kind === 'output') {checkProducer(issues, at, text, r.step, r.output, 'outputParameters', s, before, c);}
+      } else if (r.kind === 'output') {checkProducer(issues, at, text, r.step, r.output, 'outputParameters', s, before, c);} else if (r.kind === 'global' && s.nodes > 1 && field !== 'when' && FREE_TEXT_RUN_VARIABLE.test(r.text)) {
+        // A multi-node step's values reach its Job as env vars set by `{{=…}}` expressions
+        // (src/cdk8s/private/pipeline-multinode.ts); these two hold free text that no expression of the template can name.
+        issues.add(at, text, `uses ${r.text}, which cannot be passed into a multi-node step's Job; pass the value as a pipeline parameter instead`);
+      }
     }
   }
   for (const i of s.inputs) {

@@ -78,3 +78,14 @@ export function rewriteReferences(text: string): string {
     return name ? `{{inputs.parameters.${name}}}` : whole;
   });
 }
+
+/**
+ * Records an issue when `value` holds `{{` or `}}`: the prop is not templated, but Argo substitutes
+ * over the whole template (util/template: every `{{…}}` of the template's JSON), so a tag there
+ * would be resolved — or make the template unsubmittable — when a run starts.
+ */
+export function checkNotTemplated(issues: { add(path: string, value: unknown, message: string): unknown }, path: string, value: unknown): boolean {
+  if (typeof value !== 'string' || !(value.includes('{{') || value.includes('}}'))) return true;
+  issues.add(path, value, 'must not contain `{{` or `}}`: this prop takes no Argo expressions, and Argo would substitute the tag when a run starts; write the literal value');
+  return false;
+}

@@ -5,7 +5,7 @@ import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 import { isPinnedImage } from '../versions';
 import { checkEnvValue, ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
 import { Dataset, DatasetSpec } from './dataset';
-import { findReferences, IDENTIFIER, Reference } from './references';
+import { checkNotTemplated, findReferences, IDENTIFIER, Reference } from './references';
 
 /** When and how often a failed step is tried again (Argo `retryStrategy`). */
 export interface RetryOptions {
@@ -73,13 +73,17 @@ export interface StepArtifactRef {
 
 /** What one step runs. */
 export interface StepOptions extends ComputeOptions {
-  /** Container image, pinned (a tag other than `latest`, or a digest). */
+  /** Container image, pinned (a tag other than `latest`, or a digest). Takes no Argo expressions (`{{…}}` is an error). */
   readonly image: string;
-  /** Entrypoint. @default the image's */
+  /**
+   * Entrypoint. Accepts Argo expressions: `pipeline.parameter('x')`, `step.output('y')`, `{{item}}`,
+   * run variables such as `{{workflow.name}}` and `{{=…}}`; Kubernetes expands your own `$(VAR)`.
+   * @default the image's
+   */
   readonly command?: readonly string[];
-  /** Arguments; may use `pipeline.parameter('x')`, `step.output('y')` and `{{item}}`. @default the image's */
+  /** Arguments; accept Argo expressions as `command` does. @default the image's */
   readonly args?: readonly string[];
-  /** Plain environment variables (no secrets: use `secretEnv`). @default {} */
+  /** Plain environment variables (no secrets: use `secretEnv`); values accept Argo expressions as `command` does. @default {} */
   readonly env?: Readonly<Record<string, string>>;
   /** Environment variables read from Secrets of the namespace. @default {} */
   readonly secretEnv?: Readonly<Record<string, SecretKeyRef>>;
@@ -107,7 +111,7 @@ export interface StepOptions extends ComputeOptions {
    * @default run once
    */
   readonly forEach?: readonly (string | number | Readonly<Record<string, string | number>>)[] | string;
-  /** Argo `when` condition, e.g. `` `${evaluate.output('accuracy')} > 0.9` ``. @default always */
+  /** Argo `when` condition (an Argo expression), e.g. `` `${evaluate.output('accuracy')} > 0.9` ``. @default always */
   readonly when?: string;
   /** Nodes of a distributed (torchrun) step; each gets `gpus` GPUs and runs `gpus` processes. @default 1 */
   readonly nodes?: number;
@@ -164,7 +168,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Validates one step's own props (references to other steps and parameters are checked by the pipeline). */
 export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx?: PlatformContext): StepSpec {
   const compute = resolveCompute(issues, path, d, ctx?.pools ?? []);
-  if (typeof d.image !== 'string' || !isPinnedImage(d.image)) {
+  if (!checkNotTemplated(issues, `${path}.image`, d.image)) {
+    // Whoever submits a run would pick the image.
+  } else if (typeof d.image !== 'string' || !isPinnedImage(d.image)) {
     issues.add(`${path}.image`, d.image, 'must be an image pinned to a tag other than "latest" or a digest, e.g. "ghcr.io/acme/train:1.4.2"');
   }
   const env = Object.entries(d.env ?? {}).map(([name, value]) => ({ name, value }));

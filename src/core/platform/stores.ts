@@ -1,5 +1,6 @@
 import { cronError } from '../cron';
 import { Issues } from '../errors';
+import { HOST_FIX, isHost } from '../hosts';
 import { isDnsLabel, isDnsSubdomain } from '../names';
 import { Size } from '../quantities';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
@@ -155,7 +156,7 @@ export class BackendStore {
       return { kind: 'embedded', storage, storageClassName: o.storageClassName, backup, maxConnections };
     }
     const o = this.options as ExternalDatabaseOptions;
-    if (typeof o.host !== 'string' || o.host.length === 0 || /[\s/:]/.test(o.host)) issues.add(`${path}.host`, o.host, 'must be a host name or IP address, without scheme or port');
+    if (typeof o.host !== 'string' || !isHost(o.host)) issues.add(`${path}.host`, o.host, HOST_FIX);
     const port = o.port ?? 5432;
     if (!Number.isInteger(port) || port < 1 || port > 65535) issues.add(`${path}.port`, port, 'must be a port number 1-65535');
     if (typeof o.database !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(o.database)) issues.add(`${path}.database`, o.database, 'must be a PostgreSQL database name (letters, digits, "_", at most 63)');

@@ -138,6 +138,13 @@ function checkName(issues: Issues, at: string, name: unknown, seen: Map<string, 
     issues.add(`${at}.name`, name, `duplicates parameter ${first} ("${name}"); give each parameter its own name`);
     return false;
   }
+  // Each parameter is also the environment variable SWEEP_PARAM_<NAME>: names that differ only in case would set one variable.
+  for (const [other, j] of seen) {
+    if (other.toUpperCase() === name.toUpperCase()) {
+      issues.add(`${at}.name`, name, `maps to the same environment variable SWEEP_PARAM_${name.toUpperCase()} as parameter ${j} ("${other}"); give names that differ in more than case`);
+      return false;
+    }
+  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 import { Issues } from '../errors';
-import { isDnsSubdomain, shortHash } from '../names';
+import { HOST_FIX, isHost } from '../hosts';
+import { shortHash } from '../names';
 import { PlatformContext } from '../platform/context';
 import { checkCaCertificate } from '../platform/stores';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
@@ -161,7 +162,7 @@ export class StudyStorage {
     }
     const p = o.o;
     const before = issues.all.length;
-    if (typeof p.host !== 'string' || !(isDnsSubdomain(p.host) || /^[0-9.]+$/.test(p.host) || /^[0-9a-fA-F:]+$/.test(p.host))) issues.add(`${path}.host`, p.host, 'must be a host name or an IP address');
+    if (typeof p.host !== 'string' || !isHost(p.host)) issues.add(`${path}.host`, p.host, HOST_FIX);
     const port = p.port ?? 5432;
     if (!Number.isInteger(port) || port < 1 || port > 65535) issues.add(`${path}.port`, p.port, 'must be a port from 1 to 65535');
     if (typeof p.database !== 'string' || !/^[A-Za-z0-9_$-]{1,63}$/.test(p.database)) issues.add(`${path}.database`, p.database, 'must be a database name (letters, digits, "_", "$" or "-", at most 63)');
