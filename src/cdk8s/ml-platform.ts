@@ -6,11 +6,11 @@ import {
   Issues, joinKey, PlatformContext, resolveGpuPool, resolveTenant, resolveTracking, TenantOptions, TenantSpec, TrackingOptions,
   TrackingSpec, VersionOverrides, VersionTable, withVersions,
 } from '../core';
-import { assertPropShapes } from '../core/prop-shapes';
-import { checkVersionOverrides } from '../core/versions';
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { uriHost } from '../core/hosts';
+import { assertPropShapes } from '../core/prop-shapes';
+import { checkVersionOverrides } from '../core/versions';
 import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';

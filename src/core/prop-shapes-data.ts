@@ -1,4 +1,5 @@
 // ~~ Generated from the TypeScript declarations by test/fuzz/prop-paths.ts (`npx projen shapes`); do not edit.
+/* eslint-disable */
 // The run-time shapes of the constructs' props, checked by prop-shapes.ts before any other validation.
 import type { Shape } from './prop-shapes';
 

@@ -5,7 +5,7 @@ function bad(kind: string, value: unknown, message: string): never {
 }
 
 /** `n` when it is a finite number ≥ 0, before any arithmetic on it (an object would throw a TypeError there). */
-function amount(kind: string, n: number, unit: string): number {
+function amountOf(kind: string, n: number, unit: string): number {
   checkAmount(kind, n, unit);
   return n;
 }
@@ -31,19 +31,19 @@ export class Size {
   }
   /** `n` KiB (1024 bytes). */
   public static kibibytes(n: number): Size {
-    return new Size(amount('Size', n, 'KiB') * BINARY.Ki, 'KiB', n);
+    return new Size(amountOf('Size', n, 'KiB') * BINARY.Ki, 'KiB', n);
   }
   /** `n` MiB. */
   public static mebibytes(n: number): Size {
-    return new Size(amount('Size', n, 'MiB') * BINARY.Mi, 'MiB', n);
+    return new Size(amountOf('Size', n, 'MiB') * BINARY.Mi, 'MiB', n);
   }
   /** `n` GiB. */
   public static gibibytes(n: number): Size {
-    return new Size(amount('Size', n, 'GiB') * BINARY.Gi, 'GiB', n);
+    return new Size(amountOf('Size', n, 'GiB') * BINARY.Gi, 'GiB', n);
   }
   /** `n` TiB. */
   public static tebibytes(n: number): Size {
-    return new Size(amount('Size', n, 'TiB') * BINARY.Ti, 'TiB', n);
+    return new Size(amountOf('Size', n, 'TiB') * BINARY.Ti, 'TiB', n);
   }
   /**
    * Parses a Kubernetes quantity such as `512Mi`, `20Gi`, `1G` or `1048576`. Strings such as `2GB`
@@ -123,7 +123,7 @@ export class Cpu {
   /** `n` cores; fractions down to a millicore (`Cpu.cores(0.25)`). */
   public static cores(n: number): Cpu {
     checkAmount('Cpu', n, 'cores');
-    return new Cpu(Math.round(amount('Cpu', n, 'cores') * 1000), 'cores', n);
+    return new Cpu(Math.round(amountOf('Cpu', n, 'cores') * 1000), 'cores', n);
   }
   /** Parses a Kubernetes CPU quantity: `250m`, `2` or `0.5`. */
   public static parse(quantity: string): Cpu {
@@ -182,15 +182,15 @@ export class Duration {
   }
   /** `n` minutes. */
   public static minutes(n: number): Duration {
-    return new Duration(amount('Duration', n, 'minutes') * 60, 'minutes', n);
+    return new Duration(amountOf('Duration', n, 'minutes') * 60, 'minutes', n);
   }
   /** `n` hours. */
   public static hours(n: number): Duration {
-    return new Duration(amount('Duration', n, 'hours') * 3600, 'hours', n);
+    return new Duration(amountOf('Duration', n, 'hours') * 3600, 'hours', n);
   }
   /** `n` days. */
   public static days(n: number): Duration {
-    return new Duration(amount('Duration', n, 'days') * 86400, 'days', n);
+    return new Duration(amountOf('Duration', n, 'days') * 86400, 'days', n);
   }
   /** Parses a Go-style duration of hours, minutes and seconds: `1h30m`, `45s`, `2h`. */
   public static parse(text: string): Duration {

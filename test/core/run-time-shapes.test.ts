@@ -1,12 +1,12 @@
 // Issue #22, part 2: run-time shape checks. A JavaScript caller has no compiler: a wrong type in any prop
 // fails with a ValidationError naming the prop path, never a TypeError from deep inside (the shapes are
 // generated from the declarations: src/core/prop-shapes-data.ts, `npx projen shapes`).
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import { MlPlatform, ModelEndpoint, TrainingPipeline } from '../../src/cdk8s';
 import { AddonDelivery, Cpu, Dataset, ModelSource, Scaling, Size, ValidationError } from '../../src/core';
 import { shapesModuleText } from '../fuzz/prop-paths';
-import * as fs from 'fs';
-import * as path from 'path';
 
 function error(fn: () => unknown): ValidationError {
   try {

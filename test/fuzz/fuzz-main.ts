@@ -5,7 +5,9 @@
 import * as fc from 'fast-check';
 import { mutation } from './arbitraries/mutations';
 import { scenario } from './arbitraries/scenario';
-import { checkHostile, checkWrong, hostileCase, wrongCase } from './hostile-properties';
+import { checkHostile, checkWrong, hostileCase, REACHED, wrongCase } from './hostile-properties';
+import { coverageKey } from './inject';
+import { allPropPaths } from './prop-paths';
 import { checkInvalid, checkValid, sharedValidator } from './properties';
 import { ProgramBatch } from './structure';
 
@@ -86,6 +88,13 @@ if (!only || only === 'hostile') {
   }, () => batch.flush());
   t.outcomes = outcomes;
   console.log(`  programs parsed (sh -n, Python ast), distinct: ${batch.checked}`);
+  const derived = allPropPaths().paths.filter((p) => ['string', 'literal', 'key'].includes(p.leaf));
+  const cdk8s = derived.filter((p) => !p.entry.startsWith('pulumi.'));
+  const reached = cdk8s.filter((p) => REACHED.has(coverageKey(p)));
+  const pulumi = derived.filter((p) => p.entry.startsWith('pulumi.'));
+  const viaCdk8s = pulumi.filter((p) => REACHED.has(coverageKey(p)));
+  console.log(`  derived string paths reached: ${reached.length}/${cdk8s.length} of the cdk8s entry points; ${viaCdk8s.length}/${pulumi.length} of the Pulumi args through the cdk8s props they extend`);
+  if (process.env.FUZZ_LIST_UNREACHED) for (const p of cdk8s.filter((x) => !REACHED.has(coverageKey(x)))) console.log(`    unreached: ${p.entry} ${p.text}`);
   failed += report('property A', t);
 }
 if (!only || only === 'wrong') {

@@ -5,9 +5,9 @@
 // B: any JavaScript value at any derived path (present or absent) either synthesizes or fails with a
 //    ValidationError naming that path: never another exception.
 import * as fc from 'fast-check';
+import { scenario, Scenario } from './arbitraries/scenario';
 import { HOSTILE_STRINGS } from './corpus/hostile-strings';
 import { installFactoryRecorder, issueNamesSite, replaceAt, Site, sitePath, sitesOf, Step, Target, targetsOf, derivedByText } from './inject';
-import { scenario, Scenario } from './arbitraries/scenario';
 import { synthScenario } from './properties';
 import { applyEngines, compareEngined, Engined, ProgramBatch } from './structure';
 import { Cpu, Duration, Size, ValidationError } from '../../src/core';
@@ -158,13 +158,19 @@ function rejection(c: InjectionCase, e: unknown, variant?: () => Scenario): Outc
   return { result: 'rejected' };
 }
 
+/** Type paths (`<entry> <text>`) property A injected into, for the coverage report of `npm run fuzz`. */
+export const REACHED = new Set<string>();
+
 /** Property A on one case; programs are queued on `batch` (call its `flush` to get their verdicts). */
 export function checkHostile(c: InjectionCase | undefined, batch: ProgramBatch): Outcome {
   if (!c) return { result: 'skipped' };
+  REACHED.add(`${c.target.entry} ${c.site.text}`);
   let benign = benignCache.get(c.scenario);
   if (!benign) {
     benign = engined(c.scenario);
     benignCache.set(c.scenario, benign);
+    // The benign programs are parsed too (each distinct text once): the check itself is exercised.
+    for (const p of benign.programs) batch.add(p, `benign scenario (${p.where})`);
   }
   const templated = c.target.entry === 'TrainingPipeline' && ARGO_TEMPLATED.test(c.site.text);
   // In a templated prop the value keeps the references it had (they decide the template's inputs), the hostile text appended.

@@ -2,8 +2,8 @@
 // props list derived from the declarations (prop-paths.ts), and rebuilds the object with one value
 // replaced — through arrays, records, plain objects and the static factories of value classes, which
 // are called again with the replaced argument (their calls are recorded while the arbitraries run).
-import { allPropPaths, PropPath, segmentsText } from './prop-paths';
 import type { Scenario } from './arbitraries/scenario';
+import { allPropPaths, PropPath, segmentsText } from './prop-paths';
 import * as cdk8s from '../../src/cdk8s';
 import * as core from '../../src/core';
 

@@ -1,3 +1,5 @@
+// The TypeScript compiler API reports flags as bit sets.
+/* eslint-disable no-bitwise */
 // The props list, derived from the TypeScript declarations: every path to a leaf of the props of the
 // constructs' constructors and public methods (MlPlatform, addGpuPool, addTenant, TrainingPipeline,
 // addStep, TuningSweep, ModelEndpoint) and of the Pulumi components' args — through nested
@@ -176,9 +178,9 @@ export function derivePaths(program: ts.Program, entry: Entry, maxDepth = 14): P
     const props = checker.getPropertiesOfType(t).filter((p) => !p.getName().startsWith('__'));
     if (!index) emit(segments, 'object');
     for (const p of props) {
-      const decl = p.valueDeclaration ?? p.declarations?.[0];
-      if (decl && ts.getCombinedModifierFlags(decl as ts.Declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
-      if (decl && (ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl))) continue;
+      const pdecl = p.valueDeclaration ?? p.declarations?.[0];
+      if (pdecl && ts.getCombinedModifierFlags(pdecl as ts.Declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+      if (pdecl && (ts.isMethodDeclaration(pdecl) || ts.isMethodSignature(pdecl))) continue;
       const pt = checker.getTypeOfSymbol(p);
       if (pt.getCallSignatures().length && !pt.getProperties().some((x) => !['apply', 'call', 'bind', 'toString', 'prototype', 'length', 'arguments', 'caller', 'name'].includes(x.getName()))) continue;
       const optional = (p.flags & ts.SymbolFlags.Optional) !== 0;
@@ -198,9 +200,9 @@ export function derivePaths(program: ts.Program, entry: Entry, maxDepth = 14): P
     let found = false;
     for (const p of checker.getPropertiesOfType(statics)) {
       if (p.getName() === 'prototype') continue;
-      const decl = p.valueDeclaration;
-      if (!decl || !ts.isMethodDeclaration(decl)) continue;
-      if (ts.getCombinedModifierFlags(decl) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+      const pdecl = p.valueDeclaration;
+      if (!pdecl || !ts.isMethodDeclaration(pdecl)) continue;
+      if (ts.getCombinedModifierFlags(pdecl) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
       for (const sig of checker.getTypeOfSymbol(p).getCallSignatures()) {
         const ret = checker.getReturnTypeOfSignature(sig);
         if (ret.symbol !== cls && !(ret.isUnion() && ret.types.some((r) => r.symbol === cls))) continue;
@@ -254,7 +256,10 @@ export type Shape =
  * entry points' props as references to them. Classes are checked by `instanceof` (by name), other
  * constructs and the platform context are `any`.
  */
-export function deriveShapes(program: ts.Program, entries: readonly Entry[]): { roots: Record<string, Shape>; named: Record<string, Shape>; factories: Record<string, readonly (readonly [Shape, 0 | 1])[]> } {
+export function deriveShapes(
+  program: ts.Program,
+  entries: readonly Entry[],
+): { roots: Record<string, Shape>; named: Record<string, Shape>; factories: Record<string, readonly (readonly [Shape, 0 | 1])[]> } {
   const checker = program.getTypeChecker();
   const named: Record<string, Shape> = {};
   const inProgress = new Set<string>();
@@ -358,6 +363,7 @@ export function shapesModuleText(): string {
   const { roots, named, factories } = deriveShapes(program, entries);
   return [
     '// ~~ Generated from the TypeScript declarations by test/fuzz/prop-paths.ts (`npx projen shapes`); do not edit.',
+    '/* eslint-disable */',
     '// The run-time shapes of the constructs\' props, checked by prop-shapes.ts before any other validation.',
     'import type { Shape } from \'./prop-shapes\';',
     '',

@@ -4,8 +4,8 @@
 // for one batched parse. Two syntheses (a benign and a hostile value at one prop) are compared with
 // these applied: the same object tree, the same keys, the same number of substitutions, only leaves
 // differing.
-import { createHash } from 'crypto';
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -331,13 +331,13 @@ export class ProgramBatch {
             '        ast.parse(open(f, "rb").read(), f)',
             '    except (SyntaxError, ValueError) as e:',
             '        print(os.path.basename(f)[:-3] + "\\t" + repr(e).replace("\\n", " "))',
-          ].join('\n'), ...py.map(([h]) => path.join(dir, `${h}.py`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
+          ].join('\n'), ...py.map(([h]) => path.join(dir, `${h}.py`))], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
           if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
           this.record(r.stdout);
         }
         if (sh.length) {
           const r = spawnSync('/bin/sh', ['-c', 'for f in "$@"; do e=$(sh -n "$f" 2>&1) || printf "%s\\t%s\\n" "$(basename "$f" .sh)" "$(echo "$e" | tr "\\n" " ")"; done', 'sh',
-            ...sh.map(([h]) => path.join(dir, `${h}.sh`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
+            ...sh.map(([h]) => path.join(dir, `${h}.sh`))], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
           this.record(r.stdout);
         }
         for (const h of this.pending.keys()) if (!this.verdicts.has(h)) this.verdicts.set(h, null);

@@ -1,8 +1,8 @@
 import { Issues } from '../errors';
-import { StoreCredentials } from '../platform/stores';
-import { checkSecretKeyRef } from '../secrets';
-import { checkFactoryArgs } from '../prop-shapes';
 import { checkAnnotations } from '../names';
+import { StoreCredentials } from '../platform/stores';
+import { checkFactoryArgs } from '../prop-shapes';
+import { checkSecretKeyRef } from '../secrets';
 
 /** Options of {@link ModelSource.registry}: which version of the registered model to serve. */
 export interface RegistryModelOptions {

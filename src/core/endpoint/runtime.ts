@@ -1,7 +1,7 @@
 import { Issues } from '../errors';
+import { checkFactoryArgs } from '../prop-shapes';
 import { Duration } from '../quantities';
 import { isPinnedImage, VERSIONS } from '../versions';
-import { checkFactoryArgs } from '../prop-shapes';
 
 /**
  * Pinned images of the serving runtimes, from {@link VERSIONS} (`images.triton`, `images.vllm`);

@@ -1,6 +1,6 @@
 import { Issues } from '../errors';
-import { Duration } from '../quantities';
 import { checkFactoryArgs } from '../prop-shapes';
+import { Duration } from '../quantities';
 
 /** Replica bounds of an autoscaled version. */
 export interface ReplicaBounds {

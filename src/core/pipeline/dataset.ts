@@ -1,7 +1,7 @@
 import { Issues } from '../errors';
 import { PlatformContext } from '../platform/context';
-import { isPinnedImage, VERSIONS } from '../versions';
 import { checkFactoryArgs } from '../prop-shapes';
+import { isPinnedImage, VERSIONS } from '../versions';
 import { checkNotTemplated } from './references';
 
 /**
@@ -94,9 +94,9 @@ class DvcDataset extends Dataset {
     }
     checkNotTemplated(issues, `${path}.repository`, o.repository);
     checkNotTemplated(issues, `${path}.path`, o.path);
-    checkNotTemplated(issues, `${path}.image`, o.image);
+    const imageTemplated = !checkNotTemplated(issues, `${path}.image`, o.image);
     const image = o.image ?? DEFAULT_DVC_IMAGE;
-    if (!isPinnedImage(image)) issues.add(`${path}.image`, image, 'must be pinned to a tag other than "latest" or a digest');
+    if (!imageTemplated && !isPinnedImage(image)) issues.add(`${path}.image`, image, 'must be pinned to a tag other than "latest" or a digest');
     let remoteUrl: string | undefined;
     if (o.remote !== undefined) {
       if (!ctx) {

@@ -1,7 +1,7 @@
 import { Issues } from '../errors';
 import { isDnsLabel } from '../names';
-import { AddonName, VERSIONS } from '../versions';
 import { checkFactoryArgs } from '../prop-shapes';
+import { AddonName, VERSIONS } from '../versions';
 
 /** Namespace Argo CD watches for Applications unless told otherwise (the Argo CD install manifests' namespace). */
 export const DEFAULT_ARGOCD_NAMESPACE = 'argocd';

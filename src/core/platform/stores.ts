@@ -1,11 +1,10 @@
 import { cronError } from '../cron';
 import { Issues } from '../errors';
 import { HOST_FIX, isHost } from '../hosts';
-import { isDnsLabel, isDnsSubdomain } from '../names';
+import { isDnsLabel, isDnsSubdomain, checkAnnotations } from '../names';
+import { checkFactoryArgs } from '../prop-shapes';
 import { Size } from '../quantities';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
-import { checkFactoryArgs } from '../prop-shapes';
-import { checkAnnotations } from '../names';
 
 /**
  * `max_connections` of the embedded PostgreSQL unless given: PostgreSQL's default (100) cannot hold a
@@ -262,10 +261,11 @@ export class ArtifactStore {
     if (typeof o.bucket !== 'string' || !BUCKET.test(o.bucket) || o.bucket.includes('..')) issues.add(`${path}.bucket`, o.bucket, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"');
     if (typeof o.region !== 'string' || !/^[a-z0-9-]{2,32}$/.test(o.region)) issues.add(`${path}.region`, o.region, 'must be a region such as "us-east-1"');
     const prefix = (o.prefix ?? '').replace(/^\/+|\/+$/g, '');
-    if (/[^A-Za-z0-9!_.*'()/-]/.test(prefix)) issues.add(`${path}.prefix`, o.prefix, 'must use only letters, digits and ! _ . \' ( ) / -');
-    // A wildcard in an IAM resource or a bucket policy matches more than the prefix, and ".." escapes it
-    // in every client that normalizes paths: neither can scope the platform's keys.
-    else if (prefix !== '' && (prefix.includes('*') || prefix.split('/').some((seg) => seg === '..' || seg === '.' || seg === ''))) {
+    if (/[^A-Za-z0-9!_.*'()/-]/.test(prefix)) {
+      issues.add(`${path}.prefix`, o.prefix, 'must use only letters, digits and ! _ . \' ( ) / -');
+    } else if (prefix !== '' && (prefix.includes('*') || prefix.split('/').some((seg) => seg === '..' || seg === '.' || seg === ''))) {
+      // A wildcard in an IAM resource or a bucket policy matches more than the prefix, and ".." escapes it
+      // in every client that normalizes paths: neither can scope the platform's keys.
       issues.add(`${path}.prefix`, o.prefix, 'must be a plain key prefix such as "ml/prod": no "*" (a wildcard in the IAM policies), no "." or ".." segments and no "//"');
     }
     if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+(\/.*)?$/.test(o.endpoint)) issues.add(`${path}.endpoint`, o.endpoint, 'must be an http(s) URL such as "https://s3.example.com"');

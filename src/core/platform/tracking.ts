@@ -1,6 +1,6 @@
 import { Issues } from '../errors';
-import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 import { checkFactoryArgs } from '../prop-shapes';
+import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
 /** MLflow basic-auth options. */
 export interface BasicAuthOptions {

@@ -3,8 +3,8 @@ import { HOST_FIX, isHost } from '../hosts';
 import { shortHash } from '../names';
 import { PlatformContext } from '../platform/context';
 import { checkCaCertificate } from '../platform/stores';
-import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 import { checkFactoryArgs } from '../prop-shapes';
+import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
 /** A PostgreSQL server for the study, given by its parts (the password never enters a manifest). */
 export interface PostgresStorageOptions {
