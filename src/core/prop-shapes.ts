@@ -120,7 +120,9 @@ export function checkShape(issues: Issues, path: string, value: unknown, s: Shap
     return;
   }
   if ('obj' in r) {
-    if (!isObject(value)) { issues.add(path, value, `must be an object, not ${kindOf(value)}`); return; }
+    // An options object, not a value class's instance (a Size where a version's options go).
+    const valueClass = isObject(value) && Object.values(CLASSES()).some((c) => Object.prototype.isPrototypeOf.call(c.cls.prototype, value));
+    if (!isObject(value) || valueClass) { issues.add(path, value, `must be an object, not ${kindOf(value)}`); return; }
     for (const [k, [member, optional]] of Object.entries(r.obj)) {
       const v = Object.prototype.hasOwnProperty.call(value, k) || k in value ? value[k] : undefined;
       // A missing string, number or literal is left to the construct's own checks (they name it with the

@@ -64,6 +64,7 @@ export class Size {
 
   private constructor(bytes: number, unit: string, given?: number, private readonly original?: string) {
     checkAmount('Size', given ?? bytes, unit);
+    if (!Number.isFinite(bytes)) bad('Size', given ?? bytes, `is too large: ${given ?? bytes} ${unit} is no finite number of bytes`);
     const rounded = Math.round(bytes);
     if (Math.abs(rounded - bytes) > 1e-6 * Math.max(1, bytes)) {
       bad('Size', given ?? bytes, `must be a whole number of bytes (${bytes} is not); use a smaller unit`);
@@ -137,6 +138,7 @@ export class Cpu {
 
   private constructor(millis: number, unit: string, given?: number) {
     checkAmount('Cpu', given ?? millis, unit);
+    if (!Number.isFinite(millis)) bad('Cpu', given ?? millis, `is too large: ${given ?? millis} ${unit} is no finite number of millicores`);
     if (!Number.isInteger(millis)) bad('Cpu', given ?? millis, 'must be a whole number of millicores');
     this.millicores = millis;
   }

@@ -21,6 +21,9 @@ installFactoryRecorder();
  */
 const ARGO_TEMPLATED = /^(steps\[\]\.(command\[\]|args\[\]|env\{\}|when|forEach)|onExit\.(command\[\]|args\[\]|env\{\}))$/;
 
+/** A sweep's trial args: `{{name}}` is replaced by a parameter's value (src/core/sweep/sweep.ts, TrialOptions.args). */
+const SWEEP_TEMPLATED = /^trial\.args\[\]$/;
+
 /** One case: a scenario, where to inject and what. */
 export interface InjectionCase {
   readonly scenario: Scenario;
@@ -173,23 +176,28 @@ export function checkHostile(c: InjectionCase | undefined, batch: ProgramBatch):
     for (const p of benign.programs) batch.add(p, `benign scenario (${p.where})`);
   }
   const templated = c.target.entry === 'TrainingPipeline' && ARGO_TEMPLATED.test(c.site.text);
+  const sweepTemplated = c.target.entry === 'TuningSweep' && SWEEP_TEMPLATED.test(c.site.text);
   // In a templated prop the value keeps the references it had (they decide the template's inputs), the hostile text appended.
   const original = String(c.site.value);
-  const hc = templated ? { ...c, value: `${original}${String(c.value)}` } : c;
+  const hc = templated || sweepTemplated ? { ...c, value: `${original}${String(c.value)}` } : c;
   let hostile: ReturnType<typeof engined>;
   try {
     hostile = engined(inject(hc));
   } catch (e) {
     return rejection(hc, e, () => inject({ ...c, value: `${original}q` }));
   }
-  const rename = c.site.isKey ? { from: original, to: String(hc.value) } : undefined;
-  let problems = [...hostile.problems, ...compareEngined(benign, hostile, templated, rename)];
+  // A value may name things (a step's name in an annotation key): the key renamed with it is data too.
+  const rename = original !== '' ? { from: original, to: String(hc.value) } : undefined;
+  let problems = [...hostile.problems, ...compareEngined(benign, hostile, templated || sweepTemplated, rename)];
+  // A reference added to a templated prop (`{{item.a}}` in a step's args) adds the inputs it reads, by design:
+  // there only the documents and programs must still parse.
+  if ((templated || sweepTemplated) && String(c.value).includes('{{')) problems = problems.filter((p) => /no longer parses|does not parse/.test(p));
   if (problems.length && !hostile.problems.length) {
     // The original value may collide with a sibling (lists are deduplicated, keys merged): compare with
     // another benign value too, the original with a plain letter appended.
     try {
       const other = engined(inject({ ...c, value: `${original}q` }));
-      const again = compareEngined(other, hostile, templated, rename && { from: `${original}q`, to: rename.to });
+      const again = compareEngined(other, hostile, templated || sweepTemplated, rename && { from: `${original}q`, to: rename.to });
       if (again.length === 0) problems = [];
     } catch { /* the variant is invalid: keep the first comparison */ }
   }

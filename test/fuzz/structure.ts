@@ -259,9 +259,15 @@ export function compareTrees(a: unknown, b: unknown, at: string, problems: strin
     const removed = ka.filter((k) => !kb.includes(k));
     // A key that is (or is made of) the injected value (a record key the user names — Helm values, input
     // names under a prefix): data, not structure.
-    if (added.length === 1 && removed.length === 1 && keyRename && removed[0].includes(keyRename.from) && removed[0].split(keyRename.from).join(keyRename.to) === added[0]) {
-      compareTrees((a as any)[removed[0]], (b as any)[added[0]], `${at}.${added[0]}`, problems, keyRename);
-      for (const k of ka.filter((x) => x !== removed[0])) compareTrees((a as any)[k], (b as any)[k], `${at}.${k}`, problems, keyRename);
+    const renamed = (k: string) => (keyRename && k.includes(keyRename.from) ? k.split(keyRename.from).join(keyRename.to) : undefined);
+    if (keyRename && removed.length > 0 && added.length === removed.length && removed.every((k) => added.includes(renamed(k) ?? ''))) {
+      for (const k of removed) compareTrees((a as any)[k], (b as any)[renamed(k)!], `${at}.${renamed(k)}`, problems, keyRename);
+      for (const k of ka.filter((x) => !removed.includes(x))) compareTrees((a as any)[k], (b as any)[k], `${at}.${k}`, problems, keyRename);
+      return;
+    }
+    // A label set only when the value is a valid label value (the annotation beside it carries any value).
+    if (keyRename && at.endsWith('.labels') && added.every((k) => String((b as any)[k]).includes(keyRename.to)) && removed.every((k) => String((a as any)[k]).includes(keyRename.from))) {
+      for (const k of ka.filter((x) => kb.includes(x))) compareTrees((a as any)[k], (b as any)[k], `${at}.${k}`, problems, keyRename);
       return;
     }
     if (added.length || removed.length) {
@@ -285,14 +291,14 @@ export function compareTrees(a: unknown, b: unknown, at: string, problems: strin
   }
 }
 
-/** Compares two engined syntheses; `templated` lets the hostile one carry more Argo tags (a prop that accepts references). */
+/** Compares two engined syntheses; `templated` lets the hostile one carry more Argo tags or Katib references (a prop that accepts references). */
 export function compareEngined(benign: Engined, hostile: Engined, templated: boolean, keyRename?: { from: string; to: string }): string[] {
   const problems: string[] = [];
   if (benign.objects.length !== hostile.objects.length) return [`${benign.objects.length} objects became ${hostile.objects.length}`];
   benign.objects.forEach((o, i) => compareTrees(o, hostile.objects[i], `${(o as any).kind} ${(o as any).metadata?.name}`, problems, keyRename));
   if (hostile.subs.argoTags !== benign.subs.argoTags && !templated) problems.push(`Argo template tags: ${benign.subs.argoTags} became ${hostile.subs.argoTags} (a value reached a templated field)`);
   if (hostile.subs.kubeVars !== benign.subs.kubeVars) problems.push(`$(VAR) expansions by the kubelet: ${benign.subs.kubeVars} became ${hostile.subs.kubeVars}`);
-  if (hostile.subs.katibRefs !== benign.subs.katibRefs) problems.push(`Katib trial-parameter references: ${benign.subs.katibRefs} became ${hostile.subs.katibRefs}`);
+  if (hostile.subs.katibRefs !== benign.subs.katibRefs && !templated) problems.push(`Katib trial-parameter references: ${benign.subs.katibRefs} became ${hostile.subs.katibRefs}`);
   return problems;
 }
 

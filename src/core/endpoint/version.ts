@@ -196,7 +196,8 @@ export function resolveVersion(issues: Issues, path: string, v: ModelVersionOpti
     checkEnvValue(issues, `${envPath}.${k}`, k, env[k]);
   }
   const access = planModelAccess(issues, `${path}.model`, source, ctx, d.namespace);
-  const objectName = versionObjectName(d.endpoint, v.name);
+  // (a missing name is an issue above; a stand-in keeps the names below computable)
+  const objectName = versionObjectName(d.endpoint, typeof v.name === 'string' ? v.name : 'v');
   if (source.kind === 'baked' && source.path === undefined && runtime.kind !== 'custom') {
     issues.add(`${path}.model.path`, undefined, `Runtime.${runtime.kind}() needs to know where the baked model is: give ModelSource.baked({ path })`);
   }

@@ -151,6 +151,8 @@ export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext):
     if (!IDENTIFIER.test(p.name) || p.name === 'item') issues.add(`parameters.${p.name}`, p.name, 'must be an identifier (a letter, then letters, digits and "_") other than "item"');
     if (p.enum && (p.enum.length === 0 || (p.default !== undefined && !p.enum.includes(p.default)))) issues.add(`parameters.${p.name}.default`, p.default, `must be one of enum (${p.enum.join(', ')})`);
     if (typeof p.default === 'string' && p.default.includes('{{')) issues.add(`parameters.${p.name}.default`, p.default, ARGO_VALUE);
+    // The description sits in the same arguments, which Argo substitutes as well.
+    if (typeof p.description === 'string' && p.description.includes('{{')) issues.add(`parameters.${p.name}.description`, p.description, ARGO_VALUE);
     (p.enum ?? []).forEach((v, i) => { if (typeof v === 'string' && v.includes('{{')) issues.add(`parameters.${p.name}.enum[${i}]`, v, ARGO_VALUE); });
   }
   const declared = params.map((p) => p.name);

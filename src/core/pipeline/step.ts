@@ -237,7 +237,17 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
   } else if (d.forEach !== undefined) {
     if (!Array.isArray(d.forEach) || d.forEach.length === 0) issues.add(`${path}.forEach`, d.forEach, 'must have at least one item');
     // An object item is read by its fields ({{item.<field>}}): one without fields renders as nothing.
-    else d.forEach.forEach((item, i) => { if (typeof item === 'object' && item !== null && Object.keys(item).length === 0) issues.add(`${path}.forEach[${i}]`, item, 'must have at least one field (an object item is read as {{item.<field>}})'); });
+    else {
+      d.forEach.forEach((item, i) => {
+        if (typeof item === 'object' && item !== null && Object.keys(item).length === 0) issues.add(`${path}.forEach[${i}]`, item, 'must have at least one field (an object item is read as {{item.<field>}})');
+        // An item reaches the step's template as an input parameter's value, which Argo substitutes the
+        // workflow's parameters into (argo-workflows v4.0.7 workflow/common/util.go, SubstituteParams): a {{…}} in it is evaluated.
+        const texts = typeof item === 'string' ? [['', item]] : typeof item === 'object' && item !== null ? Object.entries(item).map(([k, v]) => [`.${k}`, v]) : [];
+        for (const [at, v] of texts) {
+          if (typeof v === 'string' && v.includes('{{')) issues.add(`${path}.forEach[${i}]${at}`, v, 'must not contain "{{": Argo evaluates a {{…}} inside an item; give a literal value');
+        }
+      });
+    }
     forEach = { items: [...d.forEach] };
   }
   if (multi && forEach && outputs.length) issues.add(`${path}.outputs`, outputs, 'are not collected from a multi-node fan-out (each item would need output keys of its own); fan out single-node steps, or drop `forEach`');
