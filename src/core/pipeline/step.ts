@@ -235,9 +235,10 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
     if (refs.length !== 1 || refs[0].kind !== 'output' || refs[0].text !== d.forEach.trim()) issues.add(`${path}.forEach`, d.forEach, 'must be a list of items or one step output holding a JSON list, e.g. split.output(\'shards\')');
     forEach = { parameter: d.forEach.trim() };
   } else if (d.forEach !== undefined) {
-    if (!Array.isArray(d.forEach) || d.forEach.length === 0) issues.add(`${path}.forEach`, d.forEach, 'must have at least one item');
-    // An object item is read by its fields ({{item.<field>}}): one without fields renders as nothing.
-    else {
+    if (!Array.isArray(d.forEach) || d.forEach.length === 0) {
+      issues.add(`${path}.forEach`, d.forEach, 'must have at least one item');
+    } else {
+      // An object item is read by its fields ({{item.<field>}}): one without fields renders as nothing.
       d.forEach.forEach((item, i) => {
         if (typeof item === 'object' && item !== null && Object.keys(item).length === 0) issues.add(`${path}.forEach[${i}]`, item, 'must have at least one field (an object item is read as {{item.<field>}})');
         // An item reaches the step's template as an input parameter's value, which Argo substitutes the
