@@ -273,8 +273,11 @@ project.addTask('report:update', {
 });
 
 project.addTask('fuzz', {
-  description: 'Property-based fuzzing of the four constructs: 10,000 configurations per property (`npm run fuzz -- <runs>`; FUZZ_SEED, FUZZ_PROPERTY=valid|invalid)',
+  description: 'Property-based fuzzing of the four constructs: 10,000 cases per property — valid configurations, one invalid field, hostile strings and wrong JavaScript values at every prop derived from the declarations (`npm run fuzz -- <runs>`; FUZZ_SEED, FUZZ_PROPERTY=valid|invalid|hostile|wrong)',
 }).exec('ts-node --transpile-only --project test/tsconfig.json test/fuzz/fuzz-main.ts', { receiveArgs: true });
+project.addTask('shapes', {
+  description: 'Regenerate src/core/prop-shapes-data.ts, the run-time shapes of the props, from the TypeScript declarations',
+}).exec('ts-node --transpile-only --project test/tsconfig.json test/fuzz/write-shapes.ts');
 project.addTask('bench', {
   description: 'Synth benchmark: 10, 100 and 1,000 workloads against hand-written cdk8s objects, per construct, and the default footprint vs Kubeflow (BENCH_RUNS, BENCH_SIZES, BENCH_BASELINE_SIZES, BENCH_BREAKDOWN)',
 }).exec('ts-node --transpile-only --project test/tsconfig.json bench/synth-main.ts');

@@ -10,6 +10,8 @@ import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { uriHost } from '../core/hosts';
 import { checkText } from '../core/text';
+import { assertPropShapes } from '../core/prop-shapes';
+import { checkVersionOverrides } from '../core/versions';
 import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';
@@ -142,8 +144,10 @@ export class MlPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: MlPlatformProps = {}) {
     super(scope, id);
+    assertPropShapes(`MlPlatform "${id}"`, 'MlPlatform', props);
     const issues = new Issues(`MlPlatform "${id}"`);
     checkText(issues, '', props);
+    checkVersionOverrides(issues, 'versions', props.versions);
     this.platformName = id;
     checkDnsLabel(issues, 'id', id, 30);
     const namespace = props.namespace ?? 'mlplatform';
@@ -287,6 +291,7 @@ export class MlPlatform extends Construct {
    * @returns the validated pool, with its labels, taints and resource names
    */
   public addGpuPool(name: string, options: GpuPoolOptions): GpuPoolSpec {
+    assertPropShapes(`MlPlatform "${this.platformName}": addGpuPool("${name}")`, 'MlPlatform.addGpuPool#1', options, 'options');
     const issues = new Issues(`MlPlatform "${this.platformName}": addGpuPool("${name}")`);
     if (this.pools.some((p) => p.pool === name)) issues.add('name', name, 'is already a pool of this platform; choose another name');
     checkText(issues, 'options', options);
@@ -307,6 +312,7 @@ export class MlPlatform extends Construct {
    * and an optional Kueue ClusterQueue/LocalQueue. Declare the pools its quota names first.
    */
   public addTenant(name: string, options: TenantOptions = {}): TenantSpec {
+    assertPropShapes(`MlPlatform "${this.platformName}": addTenant("${name}")`, 'MlPlatform.addTenant#1', options, 'options');
     const issues = new Issues(`MlPlatform "${this.platformName}": addTenant("${name}")`);
     if (this.tenants.some((t) => t.name === name)) issues.add('name', name, 'is already a tenant of this platform; choose another name');
     checkText(issues, 'options', options);

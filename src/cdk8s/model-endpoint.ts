@@ -3,6 +3,7 @@ import { checksWiring } from './checks';
 import { MlPlatform } from './ml-platform';
 import { Issues, PlatformContext } from '../core';
 import { CheckSeverities, endpointDataAccess, endpointDemands, resolveCheckSeverities } from '../core/checks';
+import { assertPropShapes } from '../core/prop-shapes';
 import { renderInferenceService } from './private/endpoint-kserve';
 import { renderMonitoring } from './private/endpoint-monitoring';
 import { endpointLabels } from './private/endpoint-pod';
@@ -49,6 +50,7 @@ export class ModelEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
+    assertPropShapes(`ModelEndpoint "${id}"`, 'ModelEndpoint', props);
     const platform = props.platform instanceof MlPlatform ? props.platform.context : props.platform;
     // The platform's version table (its overrides, and Triton/vLLM once VERSIONS carries them).
     const images = props.platform instanceof MlPlatform ? props.platform.versions.images : undefined;

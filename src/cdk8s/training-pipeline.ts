@@ -10,7 +10,8 @@ import { childName } from '../core/names';
 import { parameterRef, PipelineDefinition, PipelineOptions, PipelineSpec, PipelineStep, resolveAppendedStep, resolvePipeline, StepDefinition, StepOptions } from '../core/pipeline';
 import { stepIoConfigMapName, stepIoPrograms, stepLabels, usesStepIo } from './private/pipeline-pod';
 import { PlatformContext } from '../core/platform/context';
-import { isPinnedImage, VersionOverrides, withVersions } from '../core/versions';
+import { assertPropShapes } from '../core/prop-shapes';
+import { checkVersionOverrides, isPinnedImage, VersionOverrides, withVersions } from '../core/versions';
 import { rendezvousServiceName } from './private/pipeline-multinode';
 import { workflowSpec } from './private/pipeline-templates';
 import { appLabels } from './private/pod';
@@ -78,13 +79,15 @@ export class TrainingPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps = {}) {
     super(scope, id);
+    assertPropShapes(`TrainingPipeline "${id}"`, 'TrainingPipeline', props);
     this.context = props.platform instanceof MlPlatform ? props.platform.context : props.platform;
     const { platform: _platform, versions: _versions, checks: _checks, ...options } = props;
     this.definition = Object.assign({}, options, { name: props.name ?? id, owner: this, steps: [...(props.steps ?? [])] });
     const versions = props.versions ? withVersions(props.versions) : props.platform instanceof MlPlatform ? props.platform.versions : withVersions();
     this.mlflowImage = versions.images.mlflow;
     const propIssues = new Issues(`TrainingPipeline "${this.definition.name}"`);
-    if (!isPinnedImage(this.mlflowImage)) propIssues.add('versions.images.mlflow', this.mlflowImage, 'must be pinned to a tag other than "latest" or a digest');
+    checkVersionOverrides(propIssues, 'versions', props.versions);
+    if (!props.versions?.images?.mlflow && !isPinnedImage(this.mlflowImage)) propIssues.add('versions.images.mlflow', this.mlflowImage, 'must be pinned to a tag other than "latest" or a digest');
     const checks = resolveCheckSeverities(propIssues, 'checks', props.checks);
     propIssues.throwIfAny();
     this.current = resolvePipeline(this.definition, this.context);
@@ -116,6 +119,8 @@ export class TrainingPipeline extends Construct {
       type: 'kubernetes.io/service-account-token',
     });
     this.annotateReadScopes();
+    // Before the synth-time checks (registered below), so an empty pipeline fails with its own ValidationError.
+    this.node.addValidation({ validate: () => { this.assertSteps(); return []; } });
     // GPU fit, gang size, tenant quota and data access are synth-time checks (src/cdk8s/checks.ts).
     const severities = Object.assign({}, props.platform instanceof MlPlatform ? props.platform.checkSeverities : {}, checks);
     checksWiring.register(this, () => {
@@ -181,6 +186,7 @@ export class TrainingPipeline extends Construct {
    * An invalid step throws a ValidationError (listing every issue of the pipeline) and is not added.
    */
   public addStep(name: string, options: StepOptions): PipelineStep {
+    assertPropShapes(`TrainingPipeline "${this.pipelineName}": addStep("${name}")`, 'TrainingPipeline.addStep#1', options, 'options');
     const steps: StepDefinition[] = [...(this.definition.steps ?? []), Object.assign({}, options, { name })];
     const definition = Object.assign({}, this.definition, { steps });
     // Only the new step is validated and linked while the platform's pools, tenants and add-ons are
@@ -229,10 +235,19 @@ export class TrainingPipeline extends Construct {
   }
 
   private renderSpec(): Record<string, unknown> {
+    this.assertSteps();
+    return workflowSpec(this.current, { serviceAccount: this.serviceAccountName, executorServiceAccount: this.executorServiceAccountName, images: { mlflow: this.mlflowImage } });
+  }
+
+  /**
+   * A pipeline needs a step by synth time. Checked as a construct validation too, which cdk8s runs before
+   * rendering and which lets this ValidationError escape as it is (an error thrown while rendering
+   * reaches the caller wrapped in a plain Error).
+   */
+  private assertSteps(): void {
     if (this.current.steps.length === 0) {
       new Issues(`TrainingPipeline "${this.pipelineName}"`).add('steps', [], 'must have at least one step: give `steps` or call addStep()').throwIfAny();
     }
-    return workflowSpec(this.current, { serviceAccount: this.serviceAccountName, executorServiceAccount: this.executorServiceAccountName, images: { mlflow: this.mlflowImage } });
   }
 
   private rules(): Json<k8s.PolicyRule>[] {

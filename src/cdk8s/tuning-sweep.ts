@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { checksWiring } from './checks';
 import { MlPlatform } from './ml-platform';
 import { checkDnsLabel, childName, Exposure, Issues, PlatformContext, shortHash } from '../core';
+import { assertPropShapes } from '../core/prop-shapes';
 import { KUBE, kube } from './private/object';
 import { appLabels } from './private/pod';
 import { renderDashboard, resolveDashboard } from './private/sweep-dashboard';
@@ -103,6 +104,7 @@ export class TuningSweep extends Construct {
 
   constructor(scope: Construct, id: string, props: TuningSweepProps) {
     super(scope, id);
+    assertPropShapes(`TuningSweep "${id}"`, 'TuningSweep', props);
     const issues = new Issues(`TuningSweep "${id}"`);
     checkDnsLabel(issues, 'id', id, 30);
     const ctx = props.platform instanceof MlPlatform ? props.platform.context : props.platform;

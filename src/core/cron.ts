@@ -57,5 +57,38 @@ export function cronError(expression: string): string | undefined {
       if (err) return `${FIELDS[i].name} field: ${err}`;
     }
   }
-  return undefined;
+  return calendarError(parts);
+}
+
+/** The values a valid field selects. */
+function expandField(text: string, f: Field): Set<number> {
+  const out = new Set<number>();
+  for (const piece of text.split(',')) {
+    const [range, step] = piece.split('/');
+    const [lo, hi] = range === '*' || range === '?' ? [f.min, f.max] : range.split('-').map((x) => value(x, f)!);
+    const end = hi ?? (step !== undefined && range !== '*' && range !== '?' ? f.max : lo);
+    for (let v = lo; v <= end; v += Number(step ?? 1)) out.add(v);
+  }
+  return out;
+}
+
+/** The longest month of each month number (February 29 in leap years). */
+const MONTH_DAYS = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * A schedule that never fires: robfig/cron (Kubernetes' and Argo's parser) matches a day when the
+ * day of month and the day of week both match, or either when the other is `*`/`?` (spec.go,
+ * `dayMatches`); with the day of week unrestricted, a day of month that no selected month has (31
+ * in April, 30 or 31 in February) never matches. Both controllers accept such a schedule and never
+ * run it.
+ */
+function calendarError(parts: readonly string[]): string | undefined {
+  const dow = parts[4];
+  // `*/2` is no star to robfig/cron (parser.go, getRange: a step > 1 clears the star bit): then either day matches.
+  if (dow !== '*' && dow !== '?' && dow !== '*/1') return undefined;
+  if (parts[2] === '*' || parts[2] === '?') return undefined;
+  const days = expandField(parts[2], FIELDS[2]);
+  const months = expandField(parts[3], FIELDS[3]);
+  for (const m of months) for (const d of days) if (d <= MONTH_DAYS[m]) return undefined;
+  return `day of month ${parts[2]} never occurs in month ${parts[3]}: the schedule would never run; choose a day every selected month has (at most 29 for February, 30 for April, June, September, November)`;
 }

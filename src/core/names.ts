@@ -133,3 +133,27 @@ export function checkDnsLabel(issues: Issues, path: string, value: unknown, maxL
   }
   return true;
 }
+
+/** The most bytes all annotations of an object may hold (k8s.io/apimachinery pkg/api/validation/objectmeta.go: `TotalAnnotationSizeLimitB`). */
+export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+
+/**
+ * Checks annotations a user gives for an object (a workload identity's ServiceAccount): each key a
+ * qualified name (`[prefix/]name`, as the API server validates it), each value a string, all of them
+ * within the API server's 256 KiB. Issues are named `path.<key>`.
+ */
+export function checkAnnotations(issues: { add(path: string, value: unknown, message: string): unknown }, path: string, annotations: unknown): void {
+  if (annotations === null || typeof annotations !== 'object') return;
+  let size = 0;
+  for (const [k, v] of Object.entries(annotations)) {
+    if (!isQualifiedName(k)) issues.add(`${path}.${k}`, k, 'is not a valid annotation key: an optional DNS subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and "." starting and ending alphanumeric (e.g. "eks.amazonaws.com/role-arn")');
+    if (typeof v !== 'string') issues.add(`${path}.${k}`, v, 'must be a string');
+    else size += utf8Length(k) + utf8Length(v);
+  }
+  if (size > TOTAL_ANNOTATION_SIZE_LIMIT) issues.add(path, `${size} bytes`, `holds more than the API server accepts for an object's annotations (${TOTAL_ANNOTATION_SIZE_LIMIT} bytes in all)`);
+}
+
+/** The length of `s` in UTF-8 bytes (what the API server and the kernel count). */
+export function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
+}

@@ -4,6 +4,12 @@ function bad(kind: string, value: unknown, message: string): never {
   throw new ValidationError(kind, [{ path: kind.toLowerCase(), value, message }]);
 }
 
+/** `n` when it is a finite number ≥ 0, before any arithmetic on it (an object would throw a TypeError there). */
+function amountOf(kind: string, n: number, unit: string): number {
+  checkAmount(kind, n, unit);
+  return n;
+}
+
 function checkAmount(kind: string, amount: number, unit: string): void {
   if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
     bad(kind, amount, `must be a finite number of ${unit} ≥ 0`);
@@ -25,19 +31,19 @@ export class Size {
   }
   /** `n` KiB (1024 bytes). */
   public static kibibytes(n: number): Size {
-    return new Size(n * BINARY.Ki, 'KiB', n);
+    return new Size(amountOf('Size', n, 'KiB') * BINARY.Ki, 'KiB', n);
   }
   /** `n` MiB. */
   public static mebibytes(n: number): Size {
-    return new Size(n * BINARY.Mi, 'MiB', n);
+    return new Size(amountOf('Size', n, 'MiB') * BINARY.Mi, 'MiB', n);
   }
   /** `n` GiB. */
   public static gibibytes(n: number): Size {
-    return new Size(n * BINARY.Gi, 'GiB', n);
+    return new Size(amountOf('Size', n, 'GiB') * BINARY.Gi, 'GiB', n);
   }
   /** `n` TiB. */
   public static tebibytes(n: number): Size {
-    return new Size(n * BINARY.Ti, 'TiB', n);
+    return new Size(amountOf('Size', n, 'TiB') * BINARY.Ti, 'TiB', n);
   }
   /**
    * Parses a Kubernetes quantity such as `512Mi`, `20Gi`, `1G` or `1048576`. Strings such as `2GB`
@@ -58,6 +64,7 @@ export class Size {
 
   private constructor(bytes: number, unit: string, given?: number, private readonly original?: string) {
     checkAmount('Size', given ?? bytes, unit);
+    if (!Number.isFinite(bytes)) bad('Size', given ?? bytes, `is too large: ${given ?? bytes} ${unit} is no finite number of bytes`);
     const rounded = Math.round(bytes);
     if (Math.abs(rounded - bytes) > 1e-6 * Math.max(1, bytes)) {
       bad('Size', given ?? bytes, `must be a whole number of bytes (${bytes} is not); use a smaller unit`);
@@ -117,7 +124,7 @@ export class Cpu {
   /** `n` cores; fractions down to a millicore (`Cpu.cores(0.25)`). */
   public static cores(n: number): Cpu {
     checkAmount('Cpu', n, 'cores');
-    return new Cpu(Math.round(n * 1000), 'cores', n);
+    return new Cpu(Math.round(amountOf('Cpu', n, 'cores') * 1000), 'cores', n);
   }
   /** Parses a Kubernetes CPU quantity: `250m`, `2` or `0.5`. */
   public static parse(quantity: string): Cpu {
@@ -131,6 +138,7 @@ export class Cpu {
 
   private constructor(millis: number, unit: string, given?: number) {
     checkAmount('Cpu', given ?? millis, unit);
+    if (!Number.isFinite(millis)) bad('Cpu', given ?? millis, `is too large: ${given ?? millis} ${unit} is no finite number of millicores`);
     if (!Number.isInteger(millis)) bad('Cpu', given ?? millis, 'must be a whole number of millicores');
     this.millicores = millis;
   }
@@ -176,15 +184,15 @@ export class Duration {
   }
   /** `n` minutes. */
   public static minutes(n: number): Duration {
-    return new Duration(n * 60, 'minutes', n);
+    return new Duration(amountOf('Duration', n, 'minutes') * 60, 'minutes', n);
   }
   /** `n` hours. */
   public static hours(n: number): Duration {
-    return new Duration(n * 3600, 'hours', n);
+    return new Duration(amountOf('Duration', n, 'hours') * 3600, 'hours', n);
   }
   /** `n` days. */
   public static days(n: number): Duration {
-    return new Duration(n * 86400, 'days', n);
+    return new Duration(amountOf('Duration', n, 'days') * 86400, 'days', n);
   }
   /** Parses a Go-style duration of hours, minutes and seconds: `1h30m`, `45s`, `2h`. */
   public static parse(text: string): Duration {

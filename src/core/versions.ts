@@ -104,12 +104,52 @@ export function withVersions(overrides: VersionOverrides = {}): VersionTable {
   return { images: Object.assign({}, VERSIONS.images, overrides.images), charts };
 }
 
-/** Whether an image reference is pinned: it has a tag other than `latest`, or a digest. */
+/**
+ * The image reference grammar of github.com/distribution/reference v0.6.0 (regexp.go: `ReferenceRegexp`,
+ * reference.go: `NameTotalLengthMax` = 255): `[domain[:port]/]path[:tag][@digest]`, path components
+ * lowercase; the name at most 255 characters.
+ */
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(`^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`);
+
+/**
+ * What is wrong with an image reference, or undefined when it is a valid reference pinned to a tag
+ * other than `latest` or to a sha256 digest (a `latest` tag is refused even beside a digest: nothing
+ * named `latest` is deployed).
+ */
+export function imageReferenceError(image: unknown): string | undefined {
+  const m = typeof image === 'string' ? IMAGE_REFERENCE.exec(image) : null;
+  if (!m || m[1].length > 255) return 'must be an image reference such as "ghcr.io/org/image:1.2.3" or "…@sha256:<64 hex>" (registry/path in lowercase, no spaces or control characters)';
+  const [, , tag, digest] = m;
+  if (tag === 'latest') return 'must not use the "latest" tag (it floats); pin a version tag or a digest';
+  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) return 'must pin a sha256 digest ("@sha256:" and 64 lowercase hex digits)';
+  if (tag === undefined && digest === undefined) return 'must be pinned to a tag other than "latest" or a digest';
+  return undefined;
+}
+
+/** Whether an image reference is valid and pinned: a tag other than `latest`, or a digest (see {@link imageReferenceError}). */
 export function isPinnedImage(image: string): boolean {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
-  const lastSlash = image.lastIndexOf('/');
-  const colon = image.indexOf(':', lastSlash + 1);
-  if (colon < 0) return false;
-  const tag = image.slice(colon + 1);
-  return tag.length > 0 && tag !== 'latest' && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag);
+  return imageReferenceError(image) === undefined;
+}
+
+/**
+ * Checks version overrides: every image a valid pinned reference (no `latest`), every chart version,
+ * repository and name a non-empty value without `latest`. Issues are named under `path`.
+ */
+export function checkVersionOverrides(issues: { add(path: string, value: unknown, message: string): unknown }, path: string, overrides: VersionOverrides | undefined): void {
+  if (overrides === undefined || overrides === null || typeof overrides !== 'object') return;
+  for (const [name, image] of Object.entries(overrides.images ?? {})) {
+    if (image === undefined) continue;
+    const err = imageReferenceError(image);
+    if (err) issues.add(`${path}.images.${name}`, image, err);
+  }
+  for (const [name, chart] of Object.entries(overrides.charts ?? {})) {
+    for (const [field, v] of Object.entries(chart ?? {})) {
+      if (v === undefined) continue;
+      if (typeof v !== 'string' || v.trim() === '') issues.add(`${path}.charts.${name}.${field}`, v, 'must be a non-empty string');
+      else if ((field === 'version' || field === 'appVersion') && (/(^|[:@/])latest$/i.test(v) || !/^v?[0-9][0-9A-Za-z.+-]*$/.test(v))) issues.add(`${path}.charts.${name}.${field}`, v, 'must be a pinned version such as "1.2.3" (not "latest" or a range)');
+    }
+  }
 }

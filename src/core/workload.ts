@@ -130,3 +130,20 @@ export function resolveCompute(issues: Issues, path: string, o: ComputeOptions =
   const pool = roomy[0] ?? fitting[0];
   return Object.assign({}, base, { gpu: { count: gpus, resourceName: pool.resourceName, pool, nodeSelector: pool.nodeSelector, tolerations: pool.tolerations } });
 }
+
+/**
+ * The longest environment string the kernel passes to a container's process: `MAX_ARG_STRLEN`, 32
+ * pages of 4 KiB (linux include/uapi/linux/binfmts.h). A longer `NAME=value` makes execve fail with
+ * E2BIG, so the container never starts, although the API server takes objects up to 3 MiB
+ * (k8s.io/apiserver pkg/server/config.go: `MaxRequestBodyBytes`) and etcd up to 1.5 MiB.
+ */
+export const MAX_ENV_STRING_BYTES = 32 * 4096;
+
+/** Checks an environment value given as a prop: `NAME=value` plus the terminating NUL within {@link MAX_ENV_STRING_BYTES}. */
+export function checkEnvValue(issues: Issues, path: string, name: string, value: unknown): void {
+  if (typeof value !== 'string') return;
+  const bytes = new TextEncoder().encode(`${name}=${value}`).length + 1;
+  if (bytes > MAX_ENV_STRING_BYTES) {
+    issues.add(path, `${value.slice(0, 20)}… (${bytes} bytes)`, `is longer than the kernel passes to a process (${MAX_ENV_STRING_BYTES} bytes for NAME=value, MAX_ARG_STRLEN): the container would fail to start; mount large values as a file (a ConfigMap or Secret volume)`);
+  }
+}

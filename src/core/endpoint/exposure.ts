@@ -6,6 +6,7 @@ import { Duration } from '../quantities';
 import { VERSIONS } from '../versions';
 import type { TrafficPlan } from './traffic';
 import type { ModelVersionSpec } from './version';
+import { checkFactoryArgs } from '../prop-shapes';
 
 /** Exposure of an endpoint through a Gateway API Gateway (weighted canaries and mirroring work here). */
 export interface EndpointGatewayOptions {
@@ -85,11 +86,11 @@ export class EndpointExposure {
    * apps listener for `host`.
    */
   public static gateway(options: EndpointGatewayOptions): EndpointExposure {
-    return new EndpointExposure({ kind: 'gateway', ...options });
+    return checkFactoryArgs(new EndpointExposure({ kind: 'gateway', ...options }), 'EndpointExposure.gateway', { options });
   }
   /** A networking.k8s.io Ingress to the stable version (rejects canaries and shadows). */
   public static ingress(options: EndpointIngressOptions): EndpointExposure {
-    return new EndpointExposure({ kind: 'ingress', ...options });
+    return checkFactoryArgs(new EndpointExposure({ kind: 'ingress', ...options }), 'EndpointExposure.ingress', { options });
   }
 
   private constructor(private readonly options: { kind: 'none' } | ({ kind: 'gateway' } & EndpointGatewayOptions) | ({ kind: 'ingress' } & EndpointIngressOptions)) {}

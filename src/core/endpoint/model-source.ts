@@ -1,5 +1,7 @@
 import { Issues } from '../errors';
+import { checkAnnotations } from '../names';
 import { StoreCredentials } from '../platform/stores';
+import { checkFactoryArgs } from '../prop-shapes';
 import { checkSecretKeyRef } from '../secrets';
 
 /** Options of {@link ModelSource.registry}: which version of the registered model to serve. */
@@ -75,18 +77,18 @@ export class ModelSource {
    * the tenant's store identity, an `mlflow-artifacts:/` source through the tracking server.
    */
   public static registry(name: string, options: RegistryModelOptions = {}): ModelSource {
-    return new ModelSource({ kind: 'registry', name, ...options });
+    return checkFactoryArgs(new ModelSource({ kind: 'registry', name, ...options }), 'ModelSource.registry', { name, options });
   }
   /** A model directory (or file) in an S3-compatible store: `s3://bucket/prefix/model`. */
   public static uri(uri: string, options: ObjectStoreModelOptions = {}): ModelSource {
-    return new ModelSource({ kind: 'uri', uri, ...options });
+    return checkFactoryArgs(new ModelSource({ kind: 'uri', uri, ...options }), 'ModelSource.uri', { uri, options });
   }
   /**
    * The model is inside the runtime image (no fetch step, no credentials). `path` is where: the
    * model directory (MLflow, vLLM) or the model repository (Triton); custom runtimes may omit it.
    */
   public static baked(options: BakedModelOptions = {}): ModelSource {
-    return new ModelSource({ kind: 'baked', ...options });
+    return checkFactoryArgs(new ModelSource({ kind: 'baked', ...options }), 'ModelSource.baked', { options });
   }
 
   private constructor(private readonly options: { kind: 'registry' | 'uri' | 'baked'; [k: string]: unknown }) {}
@@ -114,6 +116,9 @@ export class ModelSource {
     const m = typeof o.uri === 'string' ? S3_URI.exec(o.uri) : null;
     if (!m || o.uri.includes('..') || o.uri.includes('//', 5)) {
       issues.add(`${path}.uri`, o.uri, 'must be an object-store URI such as "s3://bucket/models/resnet50/7" (bucket, then a key prefix)');
+    } else if (/[*?[\]]/.test(o.uri)) {
+      // The fetch copies one prefix; a wildcard would be a literal key to S3 and a pattern to IAM (more than the model).
+      issues.add(`${path}.uri`, o.uri, 'must name one model prefix: no wildcards ("*", "?", "[…]")');
     }
     if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+(\/.*)?$/.test(o.endpoint)) issues.add(`${path}.endpoint`, o.endpoint, 'must be an http(s) URL such as "https://s3.example.com"');
     if (o.region !== undefined && !/^[a-z0-9-]{2,32}$/.test(o.region)) issues.add(`${path}.region`, o.region, 'must be a region such as "us-east-1"');
@@ -123,6 +128,8 @@ export class ModelSource {
         const ann = c.workloadIdentity?.serviceAccountAnnotations;
         if (!ann || typeof ann !== 'object' || Object.keys(ann).length === 0) {
           issues.add(`${path}.credentials.workloadIdentity.serviceAccountAnnotations`, ann, 'must hold the identity annotation, e.g. { "eks.amazonaws.com/role-arn": "arn:aws:iam::…:role/…" }');
+        } else {
+          checkAnnotations(issues, `${path}.credentials.workloadIdentity.serviceAccountAnnotations`, ann);
         }
       } else {
         checkSecretKeyRef(issues, `${path}.credentials.accessKeyId`, c.accessKeyId);

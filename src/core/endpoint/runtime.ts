@@ -1,4 +1,5 @@
 import { Issues } from '../errors';
+import { checkFactoryArgs } from '../prop-shapes';
 import { Duration } from '../quantities';
 import { isPinnedImage, VERSIONS } from '../versions';
 
@@ -190,19 +191,19 @@ export class Runtime {
    * (mlflow/mlflow#25263): scale it on CPU, and only CPU saturation is alerted on.
    */
   public static mlflow(options: MlflowRuntimeOptions = {}): Runtime {
-    return new Runtime({ kind: 'mlflow', ...options });
+    return checkFactoryArgs(new Runtime({ kind: 'mlflow', ...options }), 'Runtime.mlflow', { options });
   }
   /** NVIDIA Triton (Open Inference Protocol v2 on HTTP 8000 and gRPC 8001, metrics on 8002). */
   public static triton(options: TritonRuntimeOptions = {}): Runtime {
-    return new Runtime({ kind: 'triton', ...options });
+    return checkFactoryArgs(new Runtime({ kind: 'triton', ...options }), 'Runtime.triton', { options });
   }
   /** vLLM's OpenAI-compatible server (needs a GPU; tensor parallelism = the GPUs requested). */
   public static vllm(options: VllmRuntimeOptions = {}): Runtime {
-    return new Runtime({ kind: 'vllm', ...options });
+    return checkFactoryArgs(new Runtime({ kind: 'vllm', ...options }), 'Runtime.vllm', { options });
   }
   /** Any model server image: its port, health paths, protocol and (optionally) metrics. */
   public static custom(options: CustomRuntimeOptions): Runtime {
-    return new Runtime({ kind: 'custom', ...options });
+    return checkFactoryArgs(new Runtime({ kind: 'custom', ...options }), 'Runtime.custom', { options });
   }
 
   private constructor(private readonly options: Options) {}

@@ -1,4 +1,5 @@
 import { Issues } from '../errors';
+import { checkFactoryArgs } from '../prop-shapes';
 import { Duration } from '../quantities';
 
 /** Replica bounds of an autoscaled version. */
@@ -68,19 +69,19 @@ type Options = { kind: 'fixed'; replicas: number } | ({ kind: 'cpu' } & CpuScali
 export class Scaling {
   /** Exactly `replicas` replicas. */
   public static fixed(replicas: number): Scaling {
-    return new Scaling({ kind: 'fixed', replicas });
+    return checkFactoryArgs(new Scaling({ kind: 'fixed', replicas }), 'Scaling.fixed', { replicas });
   }
   /** A HorizontalPodAutoscaler on average CPU utilization (cannot scale to zero). */
   public static cpu(options: CpuScalingOptions): Scaling {
-    return new Scaling({ kind: 'cpu', ...options });
+    return checkFactoryArgs(new Scaling({ kind: 'cpu', ...options }), 'Scaling.cpu', { options });
   }
   /** KEDA on requests per second per replica (Prometheus query). */
   public static requestRate(options: KedaScalingOptions): Scaling {
-    return new Scaling({ kind: 'keda', signal: 'requestRate', ...options });
+    return checkFactoryArgs(new Scaling({ kind: 'keda', signal: 'requestRate', ...options }), 'Scaling.requestRate', { options });
   }
   /** KEDA on requests in flight per replica (Prometheus query). */
   public static concurrency(options: KedaScalingOptions): Scaling {
-    return new Scaling({ kind: 'keda', signal: 'concurrency', ...options });
+    return checkFactoryArgs(new Scaling({ kind: 'keda', signal: 'concurrency', ...options }), 'Scaling.concurrency', { options });
   }
 
   private constructor(private readonly options: Options) {}

@@ -2,7 +2,7 @@ import { Issues } from '../errors';
 import { childName, checkDnsLabel } from '../names';
 import { PlatformContext } from '../platform/context';
 import { Duration } from '../quantities';
-import { ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
+import { checkEnvValue, ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
 import { ModelAccess, planModelAccess } from './fetch';
 import { PayloadLoggingOptions, PayloadLoggingSpec, resolvePayloadLogging } from './logging';
 import { ModelSource, ModelSourceSpec } from './model-source';
@@ -193,9 +193,11 @@ export function resolveVersion(issues: Issues, path: string, v: ModelVersionOpti
   const envPath = v.env ? `${path}.env` : 'env';
   for (const k of Object.keys(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || RESERVED_ENV.includes(k)) issues.add(`${envPath}.${k}`, env[k], `must be an environment variable name other than ${RESERVED_ENV.join(', ')}`);
+    checkEnvValue(issues, `${envPath}.${k}`, k, env[k]);
   }
   const access = planModelAccess(issues, `${path}.model`, source, ctx, d.namespace);
-  const objectName = versionObjectName(d.endpoint, v.name);
+  // (a missing name is an issue above; a stand-in keeps the names below computable)
+  const objectName = versionObjectName(d.endpoint, typeof v.name === 'string' ? v.name : 'v');
   if (source.kind === 'baked' && source.path === undefined && runtime.kind !== 'custom') {
     issues.add(`${path}.model.path`, undefined, `Runtime.${runtime.kind}() needs to know where the baked model is: give ModelSource.baked({ path })`);
   }

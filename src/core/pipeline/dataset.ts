@@ -1,5 +1,6 @@
 import { Issues } from '../errors';
 import { PlatformContext } from '../platform/context';
+import { checkFactoryArgs } from '../prop-shapes';
 import { isPinnedImage, VERSIONS } from '../versions';
 import { checkNotTemplated } from './references';
 
@@ -59,12 +60,12 @@ export type DatasetSpec =
 export abstract class Dataset {
   /** A DVC dataset, fetched with `dvc get` at a fixed revision before the step starts. */
   public static fromDvc(options: DvcDatasetOptions): Dataset {
-    return new DvcDataset(options);
+    return checkFactoryArgs(new DvcDataset(options), 'Dataset.fromDvc', { options });
   }
 
   /** A versioned prefix of the platform's object store, downloaded by Argo as an input artifact. */
   public static fromBucket(options: BucketDatasetOptions): Dataset {
-    return new BucketDataset(options);
+    return checkFactoryArgs(new BucketDataset(options), 'Dataset.fromBucket', { options });
   }
 
   /** @internal */
@@ -93,9 +94,9 @@ class DvcDataset extends Dataset {
     }
     checkNotTemplated(issues, `${path}.repository`, o.repository);
     checkNotTemplated(issues, `${path}.path`, o.path);
-    checkNotTemplated(issues, `${path}.image`, o.image);
+    const imageTemplated = !checkNotTemplated(issues, `${path}.image`, o.image);
     const image = o.image ?? DEFAULT_DVC_IMAGE;
-    if (!isPinnedImage(image)) issues.add(`${path}.image`, image, 'must be pinned to a tag other than "latest" or a digest');
+    if (!imageTemplated && !isPinnedImage(image)) issues.add(`${path}.image`, image, 'must be pinned to a tag other than "latest" or a digest');
     let remoteUrl: string | undefined;
     if (o.remote !== undefined) {
       if (!ctx) {

@@ -136,6 +136,13 @@ const FREE_TEXT_RUN_VARIABLE = /^\{\{\s*(node\.name|workflow\.annotations\.\S*)\
 const UNKNOWN_REF = 'is not a reference mlplatform knows; use pipeline.parameter(\'x\'), step.output(\'y\'), {{item}} or a run variable such as {{workflow.name}}';
 
 /** Validates a whole pipeline at once and returns its spec, or throws one ValidationError listing every issue. */
+/**
+ * Why a parameter value may not hold `{{`: Argo substitutes the workflow parameters into a template and
+ * then substitutes that result again with the template's inputs (argo-workflows v4.0.7
+ * workflow/common/util.go, `SubstituteParams`), so a `{{…}}` or `{{=…}}` inside a value is evaluated.
+ */
+export const ARGO_VALUE = 'must not contain "{{": Argo substitutes a parameter\'s value into the templates and then evaluates any {{…}} in it again; give a literal value';
+
 export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext): PipelineSpec {
   const issues = new Issues(`TrainingPipeline "${def.name}"`);
   // Steps are checked by resolveStep; the platform is no prop of the pipeline's own.
@@ -146,6 +153,10 @@ export function resolvePipeline(def: PipelineDefinition, ctx?: PlatformContext):
   for (const p of params) {
     if (!IDENTIFIER.test(p.name) || p.name === 'item') issues.add(`parameters.${p.name}`, p.name, 'must be an identifier (a letter, then letters, digits and "_") other than "item"');
     if (p.enum && (p.enum.length === 0 || (p.default !== undefined && !p.enum.includes(p.default)))) issues.add(`parameters.${p.name}.default`, p.default, `must be one of enum (${p.enum.join(', ')})`);
+    if (typeof p.default === 'string' && p.default.includes('{{')) issues.add(`parameters.${p.name}.default`, p.default, ARGO_VALUE);
+    // The description sits in the same arguments, which Argo substitutes as well.
+    if (typeof p.description === 'string' && p.description.includes('{{')) issues.add(`parameters.${p.name}.description`, p.description, ARGO_VALUE);
+    (p.enum ?? []).forEach((v, i) => { if (typeof v === 'string' && v.includes('{{')) issues.add(`parameters.${p.name}.enum[${i}]`, v, ARGO_VALUE); });
   }
   const declared = params.map((p) => p.name);
 

@@ -68,6 +68,9 @@ export function resolveSchedule(issues: Issues, path: string, o: ScheduleOptions
   const parameters = { ...(o.parameters ?? {}) };
   for (const [name, value] of Object.entries(parameters)) {
     if (!declared.includes(name)) issues.add(`${path}.parameters.${name}`, value, `is not a parameter of the pipeline; declare it in \`parameters\` or use one of: ${declared.join(', ') || '(none declared)'}`);
+    // Argo substitutes a parameter's value into the templates, then evaluates {{…}} in the result again
+    // (argo-workflows v4.0.7 workflow/common/util.go, SubstituteParams).
+    if (typeof value === 'string' && value.includes('{{')) issues.add(`${path}.parameters.${name}`, value, 'must not contain "{{": Argo evaluates a {{…}} inside a parameter value; give a literal value');
   }
   return {
     schedules,

@@ -3,7 +3,7 @@ import { PlatformContext } from '../platform/context';
 import { Duration } from '../quantities';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 import { isPinnedImage } from '../versions';
-import { ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
+import { checkEnvValue, ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
 import { Dataset, DatasetSpec } from './dataset';
 import { checkNotTemplated, findReferences, IDENTIFIER, Reference } from './references';
 import { checkText } from '../text';
@@ -182,6 +182,7 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
     if (e.name.startsWith('MLPLATFORM_') || e.name.startsWith('MLFLOW_')) issues.add(`${path}.${'ref' in e ? 'secretEnv' : 'env'}.${e.name}`, e.name, 'is set by mlplatform (MLPLATFORM_* and MLFLOW_* are reserved); choose another name');
   }
   secretEnv.forEach((e) => checkSecretKeyRef(issues, `${path}.secretEnv.${e.name}`, e.ref));
+  env.forEach((e) => checkEnvValue(issues, `${path}.env.${e.name}`, e.name, e.value));
   const dependencies = (d.after ?? []).map((a) => (typeof a === 'string' ? a : a.name));
   const names = new Set<string>();
   const outputs = [...(d.outputs ?? [])];
@@ -236,7 +237,20 @@ export function resolveStep(issues: Issues, path: string, d: StepDefinition, ctx
     if (refs.length !== 1 || refs[0].kind !== 'output' || refs[0].text !== d.forEach.trim()) issues.add(`${path}.forEach`, d.forEach, 'must be a list of items or one step output holding a JSON list, e.g. split.output(\'shards\')');
     forEach = { parameter: d.forEach.trim() };
   } else if (d.forEach !== undefined) {
-    if (!Array.isArray(d.forEach) || d.forEach.length === 0) issues.add(`${path}.forEach`, d.forEach, 'must have at least one item');
+    if (!Array.isArray(d.forEach) || d.forEach.length === 0) {
+      issues.add(`${path}.forEach`, d.forEach, 'must have at least one item');
+    } else {
+      // An object item is read by its fields ({{item.<field>}}): one without fields renders as nothing.
+      d.forEach.forEach((item, i) => {
+        if (typeof item === 'object' && item !== null && Object.keys(item).length === 0) issues.add(`${path}.forEach[${i}]`, item, 'must have at least one field (an object item is read as {{item.<field>}})');
+        // An item reaches the step's template as an input parameter's value, which Argo substitutes the
+        // workflow's parameters into (argo-workflows v4.0.7 workflow/common/util.go, SubstituteParams): a {{…}} in it is evaluated.
+        const texts = typeof item === 'string' ? [['', item]] : typeof item === 'object' && item !== null ? Object.entries(item).map(([k, v]) => [`.${k}`, v]) : [];
+        for (const [at, v] of texts) {
+          if (typeof v === 'string' && v.includes('{{')) issues.add(`${path}.forEach[${i}]${at}`, v, 'must not contain "{{": Argo evaluates a {{…}} inside an item; give a literal value');
+        }
+      });
+    }
     forEach = { items: [...d.forEach] };
   }
   if (multi && forEach && outputs.length) issues.add(`${path}.outputs`, outputs, 'are not collected from a multi-node fan-out (each item would need output keys of its own); fan out single-node steps, or drop `forEach`');

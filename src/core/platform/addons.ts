@@ -1,5 +1,6 @@
 import { Issues } from '../errors';
 import { isDnsLabel } from '../names';
+import { checkFactoryArgs } from '../prop-shapes';
 import { AddonName, VERSIONS } from '../versions';
 
 /** Namespace Argo CD watches for Applications unless told otherwise (the Argo CD install manifests' namespace). */
@@ -35,11 +36,11 @@ export interface FluxDeliveryOptions {
 export class AddonDelivery {
   /** One Argo CD `Application` per add-on (the pinned chart and its values). */
   public static argoCd(options: ArgoCdDeliveryOptions = {}): AddonDelivery {
-    return new AddonDelivery({ kind: 'argocd', namespace: options.namespace ?? DEFAULT_ARGOCD_NAMESPACE, project: options.project ?? 'default', destinationServer: options.destinationServer ?? 'https://kubernetes.default.svc' });
+    return checkFactoryArgs(new AddonDelivery({ kind: 'argocd', namespace: options?.namespace ?? DEFAULT_ARGOCD_NAMESPACE, project: options?.project ?? 'default', destinationServer: options?.destinationServer ?? 'https://kubernetes.default.svc' }), 'AddonDelivery.argoCd', { options });
   }
   /** One Flux `HelmRelease` (+ `HelmRepository`) per add-on. */
   public static flux(options: FluxDeliveryOptions = {}): AddonDelivery {
-    return new AddonDelivery({ kind: 'flux', namespace: options.namespace ?? DEFAULT_FLUX_NAMESPACE, intervalMinutes: options.intervalMinutes ?? 10 });
+    return checkFactoryArgs(new AddonDelivery({ kind: 'flux', namespace: options?.namespace ?? DEFAULT_FLUX_NAMESPACE, intervalMinutes: options?.intervalMinutes ?? 10 }), 'AddonDelivery.flux', { options });
   }
   /** The add-ons are already installed (by a platform team, a cluster blueprint, or Pulumi): emit nothing for them. */
   public static preInstalled(): AddonDelivery {
@@ -109,7 +110,30 @@ export function checkAddonValues(issues: Issues, path: string, values: unknown):
   for (const [name, v] of Object.entries(values)) {
     if (!names.includes(name)) issues.add(`${path}.${name}`, name, `is not an add-on; use one of ${names.join(', ')}`);
     else if (v === null || typeof v !== 'object' || Array.isArray(v)) issues.add(`${path}.${name}`, v, 'must be an object of Helm values (nested keys of the chart\'s values.yaml)');
+    else checkHelmValue(issues, `${path}.${name}`, v);
   }
+}
+
+/**
+ * A Helm value is plain YAML data: strings, finite numbers, booleans, null, lists and plain objects.
+ * `undefined` would be dropped silently from the rendered values (the key vanishes), and a function,
+ * a Date, NaN or a class instance cannot be written as YAML at all.
+ */
+function checkHelmValue(issues: Issues, path: string, v: unknown): void {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) issues.add(path, v, 'must be a finite number (YAML has no NaN or Infinity Helm reads back)');
+    return;
+  }
+  if (Array.isArray(v)) { v.forEach((x, i) => checkHelmValue(issues, `${path}[${i}]`, x)); return; }
+  // (an object without a prototype, Object.create(null), is refused too: cdk8s cannot render one)
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const [k, x] of Object.entries(v)) checkHelmValue(issues, `${path}.${k}`, x);
+    return;
+  }
+  issues.add(path, v, v === undefined
+    ? 'is undefined, so the key would be dropped from the chart values silently; give a value or remove the key'
+    : 'must be plain YAML data (a string, number, boolean, null, list or object), not a function, Date or class instance');
 }
 
 /** The add-ons that end up installed, given what the platform uses. */

@@ -1,6 +1,7 @@
 import { Issues } from '../errors';
 import { checkDnsLabel, isDnsSubdomain } from '../names';
 import type { PlatformExposure } from './context';
+import { checkFactoryArgs } from '../prop-shapes';
 
 /** TLS through cert-manager: name the issuer that signs the certificate. */
 export interface TlsOptions {
@@ -104,11 +105,11 @@ export class Exposure {
   }
   /** A Gateway API HTTPRoute (the default way: Ingress NGINX is retired). */
   public static gateway(options: GatewayExposureOptions): Exposure {
-    return new Exposure({ kind: 'gateway', ...options });
+    return checkFactoryArgs(new Exposure({ kind: 'gateway', ...options }), 'Exposure.gateway', { options });
   }
   /** A networking.k8s.io Ingress with the given class. */
   public static ingress(options: IngressExposureOptions): Exposure {
-    return new Exposure({ kind: 'ingress', ...options });
+    return checkFactoryArgs(new Exposure({ kind: 'ingress', ...options }), 'Exposure.ingress', { options });
   }
 
   private constructor(private readonly options: { kind: 'none' } | ({ kind: 'gateway' } & GatewayExposureOptions) | ({ kind: 'ingress' } & IngressExposureOptions)) {}

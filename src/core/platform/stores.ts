@@ -1,7 +1,8 @@
 import { cronError } from '../cron';
 import { Issues } from '../errors';
 import { HOST_FIX, isHost } from '../hosts';
-import { isDnsLabel, isDnsSubdomain } from '../names';
+import { isDnsLabel, isDnsSubdomain, checkAnnotations } from '../names';
+import { checkFactoryArgs } from '../prop-shapes';
 import { Size } from '../quantities';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
@@ -125,11 +126,11 @@ export function checkCaCertificate(issues: Issues, path: string, sslMode: string
 export class BackendStore {
   /** An in-cluster PostgreSQL StatefulSet with a generated password and nightly backups. */
   public static embedded(options: EmbeddedDatabaseOptions = {}): BackendStore {
-    return new BackendStore('embedded', options);
+    return checkFactoryArgs(new BackendStore('embedded', options), 'BackendStore.embedded', { options });
   }
   /** A PostgreSQL server reached over the network, credentials from Secrets. */
   public static external(options: ExternalDatabaseOptions): BackendStore {
-    return new BackendStore('external', options);
+    return checkFactoryArgs(new BackendStore('external', options), 'BackendStore.external', { options });
   }
 
   private constructor(private readonly kind: 'embedded' | 'external', private readonly options: EmbeddedDatabaseOptions | ExternalDatabaseOptions) {}
@@ -236,11 +237,11 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export class ArtifactStore {
   /** An in-cluster S3-compatible server (see `VERSIONS.images.objectStore`) with generated keys. */
   public static embedded(options: EmbeddedObjectStoreOptions = {}): ArtifactStore {
-    return new ArtifactStore('embedded', options);
+    return checkFactoryArgs(new ArtifactStore('embedded', options), 'ArtifactStore.embedded', { options });
   }
   /** An external S3 bucket, or any S3-compatible endpoint. */
   public static s3(options: S3BucketOptions): ArtifactStore {
-    return new ArtifactStore('s3', options);
+    return checkFactoryArgs(new ArtifactStore('s3', options), 'ArtifactStore.s3', { options });
   }
 
   private constructor(private readonly kind: 'embedded' | 's3', private readonly options: EmbeddedObjectStoreOptions | S3BucketOptions) {}
@@ -260,7 +261,13 @@ export class ArtifactStore {
     if (typeof o.bucket !== 'string' || !BUCKET.test(o.bucket) || o.bucket.includes('..')) issues.add(`${path}.bucket`, o.bucket, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"');
     if (typeof o.region !== 'string' || !/^[a-z0-9-]{2,32}$/.test(o.region)) issues.add(`${path}.region`, o.region, 'must be a region such as "us-east-1"');
     const prefix = (o.prefix ?? '').replace(/^\/+|\/+$/g, '');
-    if (/[^A-Za-z0-9!_.*'()/-]/.test(prefix)) issues.add(`${path}.prefix`, o.prefix, 'must use only letters, digits and ! _ . * \' ( ) / -');
+    if (/[^A-Za-z0-9!_.*'()/-]/.test(prefix)) {
+      issues.add(`${path}.prefix`, o.prefix, 'must use only letters, digits and ! _ . \' ( ) / -');
+    } else if (prefix !== '' && (prefix.includes('*') || prefix.split('/').some((seg) => seg === '..' || seg === '.' || seg === ''))) {
+      // A wildcard in an IAM resource or a bucket policy matches more than the prefix, and ".." escapes it
+      // in every client that normalizes paths: neither can scope the platform's keys.
+      issues.add(`${path}.prefix`, o.prefix, 'must be a plain key prefix such as "ml/prod": no "*" (a wildcard in the IAM policies), no "." or ".." segments and no "//"');
+    }
     if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+(\/.*)?$/.test(o.endpoint)) issues.add(`${path}.endpoint`, o.endpoint, 'must be an http(s) URL such as "https://s3.example.com"');
     const c = o.credentials as any;
     if (!c || typeof c !== 'object') {
@@ -269,6 +276,8 @@ export class ArtifactStore {
       const ann = c.workloadIdentity?.serviceAccountAnnotations;
       if (!ann || typeof ann !== 'object' || Object.keys(ann).length === 0) {
         issues.add(`${path}.credentials.workloadIdentity.serviceAccountAnnotations`, ann, 'must hold the identity annotation, e.g. { "eks.amazonaws.com/role-arn": "arn:aws:iam::…:role/…" }');
+      } else {
+        checkAnnotations(issues, `${path}.credentials.workloadIdentity.serviceAccountAnnotations`, ann);
       }
       if ('accessKeyId' in c || 'secretAccessKey' in c) issues.add(`${path}.credentials`, Object.keys(c), 'give either access keys or a workload identity, not both');
     } else {

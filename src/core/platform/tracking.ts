@@ -1,4 +1,5 @@
 import { Issues } from '../errors';
+import { checkFactoryArgs } from '../prop-shapes';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
 /** MLflow basic-auth options. */
@@ -70,18 +71,18 @@ export type TrackingAuthSpec =
 export class TrackingAuth {
   /** MLflow's built-in basic-auth app (`--app-name basic-auth`) with per-experiment permissions. */
   public static basic(options: BasicAuthOptions = {}): TrackingAuth {
-    return new TrackingAuth({ kind: 'basic', ...options });
+    return checkFactoryArgs(new TrackingAuth({ kind: 'basic', ...options }), 'TrackingAuth.basic', { options });
   }
   /** OAuth2 Proxy (OIDC) in front of the UI port; in-cluster API access stays on the API port. */
   public static oidc(options: OidcAuthOptions): TrackingAuth {
-    return new TrackingAuth({ kind: 'oidc', ...options });
+    return checkFactoryArgs(new TrackingAuth({ kind: 'oidc', ...options }), 'TrackingAuth.oidc', { options });
   }
   /**
    * No authentication. Anyone who can reach the server can read and change every experiment and
    * model. `reason` is required and ends up as an annotation on the Deployment.
    */
   public static disabled(reason: string): TrackingAuth {
-    return new TrackingAuth({ kind: 'disabled', reason });
+    return checkFactoryArgs(new TrackingAuth({ kind: 'disabled', reason }), 'TrackingAuth.disabled', { reason });
   }
 
   private constructor(private readonly options: any) {}
@@ -110,6 +111,14 @@ export class TrackingAuth {
       if (v === undefined && !required) return [];
       if (!Array.isArray(v) || (required && v.length === 0)) {
         issues.add(`${path}.${name}`, v, required ? 'must list the e-mail domains to admit, e.g. ["example.com"]' : 'must be a list of group names');
+        return [];
+      }
+      // oauth2-proxy reads an empty --allowed-group list as "no group restriction", and no admin group as
+      // "nobody is admin": an empty list given on purpose says the opposite of what it does.
+      if (v.length === 0) {
+        issues.add(`${path}.${name}`, v, name === 'allowedGroups'
+          ? 'is empty, which oauth2-proxy reads as "any group": name the groups to admit, or omit allowedGroups'
+          : 'is empty: name the groups, or omit the prop');
         return [];
       }
       v.forEach((x, i) => {

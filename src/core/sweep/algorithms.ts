@@ -1,4 +1,5 @@
 import { Issues } from '../errors';
+import { checkFactoryArgs } from '../prop-shapes';
 
 /** Settings of the TPE sampler (Optuna's default). */
 export interface TpeOptions {
@@ -94,30 +95,30 @@ function defined(o: Record<string, string | number | boolean | undefined>): Reco
 export class Sampler {
   /** Tree-structured Parzen Estimator: Optuna's default; single or several objectives; constraints. */
   public static tpe(options: TpeOptions = {}): Sampler {
-    return new Sampler({ kind: 'tpe', o: options });
+    return checkFactoryArgs(new Sampler({ kind: 'tpe', o: options }), 'Sampler.tpe', { options });
   }
   /** Independent uniform sampling (a baseline; any number of objectives). */
   public static random(options: { readonly seed?: number } = {}): Sampler {
-    return new Sampler({ kind: 'random', o: options });
+    return checkFactoryArgs(new Sampler({ kind: 'random', o: options }), 'Sampler.random', { options });
   }
   /**
    * Every combination once (GridSampler). Needs every parameter discrete (categorical, int, or float
    * with `step`) and unconditional; the trial budget defaults to the grid size and may not exceed it.
    */
   public static grid(options: { readonly seed?: number } = {}): Sampler {
-    return new Sampler({ kind: 'grid', o: options });
+    return checkFactoryArgs(new Sampler({ kind: 'grid', o: options }), 'Sampler.grid', { options });
   }
   /** CMA-ES: strong for continuous spaces; int and float parameters only, one objective, no constraints. */
   public static cmaEs(options: CmaEsOptions = {}): Sampler {
-    return new Sampler({ kind: 'cmaes', o: options });
+    return checkFactoryArgs(new Sampler({ kind: 'cmaes', o: options }), 'Sampler.cmaEs', { options });
   }
   /** NSGA-II: the genetic algorithm for several objectives; supports constraints. */
   public static nsgaII(options: NsgaIIOptions = {}): Sampler {
-    return new Sampler({ kind: 'nsga2', o: options });
+    return checkFactoryArgs(new Sampler({ kind: 'nsga2', o: options }), 'Sampler.nsgaII', { options });
   }
   /** Quasi-Monte Carlo (Sobol or Halton): even coverage of int and float parameters. */
   public static qmc(options: QmcOptions = {}): Sampler {
-    return new Sampler({ kind: 'qmc', o: options });
+    return checkFactoryArgs(new Sampler({ kind: 'qmc', o: options }), 'Sampler.qmc', { options });
   }
 
   private constructor(private readonly options: SamplerOptions) {}
@@ -242,23 +243,23 @@ export class Pruner {
   }
   /** Stop a trial whose value is worse than the median of earlier trials at the same step. */
   public static median(options: MedianPrunerOptions = {}): Pruner {
-    return new Pruner({ kind: 'median', o: options });
+    return checkFactoryArgs(new Pruner({ kind: 'median', o: options }), 'Pruner.median', { options });
   }
   /** Stop a trial outside the best `percentile` % of earlier trials at the same step. */
   public static percentile(percentile: number, options: MedianPrunerOptions = {}): Pruner {
-    return new Pruner({ kind: 'percentile', percentile, o: options });
+    return checkFactoryArgs(new Pruner({ kind: 'percentile', percentile, o: options }), 'Pruner.percentile', { percentile, options });
   }
   /** Asynchronous successive halving (ASHA). */
   public static successiveHalving(options: SuccessiveHalvingOptions = {}): Pruner {
-    return new Pruner({ kind: 'successive-halving', o: options });
+    return checkFactoryArgs(new Pruner({ kind: 'successive-halving', o: options }), 'Pruner.successiveHalving', { options });
   }
   /** Hyperband: several successive-halving brackets. */
   public static hyperband(options: HyperbandOptions = {}): Pruner {
-    return new Pruner({ kind: 'hyperband', o: options });
+    return checkFactoryArgs(new Pruner({ kind: 'hyperband', o: options }), 'Pruner.hyperband', { options });
   }
   /** Stop a trial whose value leaves [lower, upper] (or is NaN). */
   public static threshold(options: ThresholdPrunerOptions): Pruner {
-    return new Pruner({ kind: 'threshold', o: options });
+    return checkFactoryArgs(new Pruner({ kind: 'threshold', o: options }), 'Pruner.threshold', { options });
   }
 
   private constructor(private readonly options: PrunerOptions) {}

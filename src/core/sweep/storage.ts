@@ -3,6 +3,7 @@ import { HOST_FIX, isHost } from '../hosts';
 import { shortHash } from '../names';
 import { PlatformContext } from '../platform/context';
 import { checkCaCertificate } from '../platform/stores';
+import { checkFactoryArgs } from '../prop-shapes';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 
 /** A PostgreSQL server for the study, given by its parts (the password never enters a manifest). */
@@ -101,11 +102,11 @@ type Options = { kind: 'platform'; o: PlatformStorageOptions } | { kind: 'postgr
 export class StudyStorage {
   /** The platform's PostgreSQL, with the credentials Secret the platform copies into each tenant namespace. */
   public static platform(options: PlatformStorageOptions = {}): StudyStorage {
-    return new StudyStorage({ kind: 'platform', o: options });
+    return checkFactoryArgs(new StudyStorage({ kind: 'platform', o: options }), 'StudyStorage.platform', { options });
   }
   /** Another PostgreSQL server, credentials from Secrets. */
   public static postgres(options: PostgresStorageOptions): StudyStorage {
-    return new StudyStorage({ kind: 'postgres', o: options });
+    return checkFactoryArgs(new StudyStorage({ kind: 'postgres', o: options }), 'StudyStorage.postgres', { options });
   }
   /**
    * A complete SQLAlchemy URL kept in a Secret (`postgresql+psycopg2://…`), e.g. one an operator
@@ -113,7 +114,7 @@ export class StudyStorage {
    * percent-encoded in the URL.
    */
   public static fromSecret(url: SecretKeyRef, options: SecretStorageOptions = {}): StudyStorage {
-    return new StudyStorage({ kind: 'url', url, o: options });
+    return checkFactoryArgs(new StudyStorage({ kind: 'url', url, o: options }), 'StudyStorage.fromSecret', { url, options });
   }
 
   private constructor(private readonly options: Options) {}

@@ -10,7 +10,7 @@ import { checkNamespace, WORKLOAD_NAMESPACE_FIX } from '../reserved';
 import { checkSecretKeyRef, SecretKeyRef } from '../secrets';
 import { checkText } from '../text';
 import { isPinnedImage } from '../versions';
-import { ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
+import { checkEnvValue, ComputeOptions, ComputeSpec, resolveCompute } from '../workload';
 
 /** How a trial's parameters reach its command. */
 export type ParameterPassing = 'flags' | 'env' | 'flags-and-env';
@@ -285,6 +285,7 @@ function resolveTrial(issues: Issues, t: TrialOptions | undefined, params: reado
     if (!ENV_NAME.test(k)) issues.add(`trial.env.${k}`, v, 'has an invalid variable name (letters, digits, "_", "-", "."; not starting with a digit)');
     else if (k.startsWith('SWEEP_') || k === 'MLFLOW_RUN_ID') issues.add(`trial.env.${k}`, v, 'is reserved: the sweep sets SWEEP_* and MLFLOW_RUN_ID for each trial');
     if (typeof v !== 'string') issues.add(`trial.env.${k}`, v, 'must be a string (put secrets in secretEnv)');
+    checkEnvValue(issues, `trial.env.${k}`, k, v);
   }
   for (const [k, ref] of Object.entries(secretEnv)) {
     if (!ENV_NAME.test(k) || k.startsWith('SWEEP_')) issues.add(`trial.secretEnv.${k}`, k, 'must be a valid variable name outside the reserved SWEEP_ prefix');

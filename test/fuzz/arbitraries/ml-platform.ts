@@ -140,8 +140,8 @@ const oidc = fc.record({
   clientSecret: secretRef,
   cookieSecret: secretRef,
   emailDomains: fc.array(fc.constantFrom('example.com', 'acme.io'), { minLength: 1, maxLength: 2 }),
-  allowedGroups: fc.option(fc.array(fc.constantFrom('ml', 'data'), { maxLength: 2 }), { nil: undefined }),
-  adminGroups: fc.option(fc.array(fc.constantFrom('ml-admins', 'platform'), { maxLength: 2 }), { nil: undefined }),
+  allowedGroups: fc.option(fc.array(fc.constantFrom('ml', 'data'), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+  adminGroups: fc.option(fc.array(fc.constantFrom('ml-admins', 'platform'), { minLength: 1, maxLength: 2 }), { nil: undefined }),
 }, { requiredKeys: ['issuerUrl', 'clientId', 'clientSecret', 'cookieSecret', 'emailDomains'] }).map((o) => TrackingAuth.oidc(o));
 
 const basic = fc.record({
