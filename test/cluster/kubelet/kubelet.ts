@@ -79,6 +79,17 @@ process.on('exit', () => {
   }
 });
 
+/** A pod's phase (core/v1 `PodPhase`). */
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+
+/** A pod condition (core/v1 `PodCondition`), as far as Jobs' pod failure policies read them. */
+export interface PodCondition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason?: string;
+  readonly message?: string;
+}
+
 /** Runs pods. */
 export class Kubelet {
   public readonly pods: RunningPod[] = [];
@@ -118,10 +129,20 @@ export class RunningPod {
   public readonly status = new Map<string, ContainerStatus>();
   public admitted?: PodInstance;
   public volumes?: Map<string, VolumeLayout>;
+  /**
+   * The pod's phase as the kubelet reports it (pkg/kubelet/kubelet_pods.go `getPhase`): Pending until
+   * its containers start, Succeeded when every container exited 0 and none restarts, Failed when one
+   * ended otherwise under `restartPolicy: Never` (an init container's failure included) or when the pod
+   * was deleted before it succeeded (its containers were killed).
+   */
+  public phase: PodPhase = 'Pending';
+  /** Pod conditions beyond the phase (`DisruptionTarget` when evicted: pkg/kubelet/eviction, the Eviction API). */
+  public readonly conditions: PodCondition[] = [];
   public readonly dir: string;
   private readonly logs = new Map<string, string>();
   private readonly procs = new Map<string, { child: ChildProcess; closed: Promise<Exit> }>();
   private stopping = false;
+  private stopped?: Promise<void>;
   private loop?: Promise<void>;
   private readonly waiters: (() => void)[] = [];
 
@@ -133,6 +154,11 @@ export class RunningPod {
     return this.pod.name;
   }
 
+  /** The pod's hostname: `spec.hostname`, else its name (pkg/kubelet/kubelet_pods.go `GeneratePodHostNameAndDomain`). */
+  public get hostname(): string {
+    return this.pod.spec.hostname || this.name.slice(0, 63);
+  }
+
   /** Everything the container wrote to stdout and stderr, restarts included. */
   public log(container: string): string {
     return this.logs.get(container) ?? '';
@@ -141,13 +167,40 @@ export class RunningPod {
   public start(): void {
     this.loop = this.sync().catch((e) => {
       this.event(`harness error: ${e instanceof Error ? e.stack : String(e)}`);
+      this.setPhase('Failed');
     });
   }
 
   /** SIGTERM to every container, SIGKILL after the grace period, volumes removed. */
   public async stop(): Promise<void> {
+    if (this.stopping) {
+      await this.stopped;
+      return;
+    }
     this.stopping = true;
     this.wake();
+    this.stopped = this.terminate();
+    await this.stopped;
+  }
+
+  /**
+   * Evicts the pod as the Eviction API or a preemption does: the `DisruptionTarget` condition
+   * (pkg/apis/core `DisruptionTarget`, reason `EvictionByEvictionAPI`), then deletion — the containers
+   * get SIGTERM and the pod ends Failed unless it had already succeeded.
+   */
+  public async evict(reason = 'EvictionByEvictionAPI'): Promise<void> {
+    this.conditions.push({ type: 'DisruptionTarget', status: 'True', reason, message: 'Eviction API: evicting' });
+    this.event(`Evicted (${reason})`);
+    await this.stop();
+  }
+
+  /** Resolves when the pod has reached Succeeded or Failed. */
+  public async waitFinished(timeoutMs: number): Promise<PodPhase> {
+    await this.until(() => this.phase === 'Succeeded' || this.phase === 'Failed', timeoutMs, 'the pod to finish');
+    return this.phase;
+  }
+
+  private async terminate(): Promise<void> {
     const grace = Math.min((this.admitted?.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.kubelet.o.maxGraceMs ?? 10_000);
     await Promise.all([...this.procs.values()].map(async ({ child, closed }) => {
       const pid1 = containerPid(child);
@@ -158,12 +211,28 @@ export class RunningPod {
           // gone
         }
       }
-      const timer = setTimeout(() => child.kill('SIGKILL'), grace);
+      // SIGKILL to the container's PID 1 (which ends its PID namespace): the parent-death signal of
+      // `unshare --kill-child` does not survive setpriv's change of credentials.
+      const timer = setTimeout(() => {
+        try {
+          if (pid1) process.kill(pid1, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        child.kill('SIGKILL');
+      }, grace);
       await closed;
       clearTimeout(timer);
     }));
     await this.loop;
+    if (this.phase !== 'Succeeded') this.setPhase('Failed');
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private setPhase(phase: PodPhase): void {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    this.event(`phase ${phase}`);
   }
 
   /** Resolves when `container` has exited `count` times (or rejects after `timeoutMs`). */
@@ -317,6 +386,7 @@ export class RunningPod {
         if (exit.code === 0) break;
         if (policy === 'Never') {
           this.event(`init container ${c.name} failed: pod failed`);
+          this.setPhase('Failed');
           return;
         }
         await this.backoff(c.name);
@@ -334,6 +404,10 @@ export class RunningPod {
         await this.backoff(c.name);
       }
     }));
+    if (this.stopping) return;
+    // getPhase: every container terminated (none will restart); Succeeded only when each exited 0.
+    const ok = this.admitted.spec.containers.every((c: any) => this.status.get(c.name)!.exits.slice(-1)[0]?.code === 0);
+    this.setPhase(ok ? 'Succeeded' : 'Failed');
   }
 
   private async backoff(container: string): Promise<void> {
@@ -362,9 +436,9 @@ export class RunningPod {
         const proc = await processSpec(this.admitted!, c, image, o.source, { master: o.apiServer, uid: id.uid });
         launch = {
           scratch: join(this.dir, `layer-${c.name}`),
-          hostname: this.name,
+          hostname: this.hostname,
           readOnlyRoot: c.securityContext?.readOnlyRootFilesystem === true,
-          etc: { '/etc/passwd': image.passwd, '/etc/group': image.group, '/etc/hosts': await this.hosts(), '/etc/hostname': `${this.name}\n` },
+          etc: { '/etc/passwd': image.passwd, '/etc/group': image.group, '/etc/hosts': await this.hosts(), '/etc/hostname': `${this.hostname}\n` },
           files: image.files,
           reachable: image.reachable,
           mounts: this.mounts(c),
@@ -408,6 +482,7 @@ export class RunningPod {
     st.state = 'running';
     st.reason = undefined;
     st.message = undefined;
+    if (this.phase === 'Pending' && this.admitted!.spec.containers.some((x: any) => x.name === c.name)) this.setPhase('Running');
     this.event(`Started ${c.name} (${launch.argv.join(' ')}) as ${launch.uid}:${launch.gid} groups [${launch.groups}]`);
     const exit = await closed;
     live.delete(child);
@@ -421,7 +496,7 @@ export class RunningPod {
 
   /** Every Service's DNS names at 127.0.0.1 (managedHostsFileContent's header and the pod's own name first). */
   private async hosts(): Promise<string> {
-    const lines = ['# Kubernetes-managed hosts file (the harness: every Service is on the loopback).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `127.0.0.1\t${this.name}`];
+    const lines = ['# Kubernetes-managed hosts file (the harness: every Service is on the loopback).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `127.0.0.1\t${this.hostname}`];
     // Pods with a hostname under a headless Service (`subdomain`) of this node: DNS gives them
     // `<hostname>.<subdomain>.<ns>.svc.cluster.local` (Kubernetes DNS specification, "Pod's hostname and subdomain fields").
     for (const p of this.kubelet.pods) {
