@@ -275,7 +275,7 @@ export class JobRun {
         end = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
       } else if (spec.activeDeadlineSeconds !== undefined && Date.now() - this.started >= spec.activeDeadlineSeconds * 1000) {
         end = { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
-      } else if (indexed ? this.succeededIndexes.size >= completions! : completions !== undefined ? this.status.succeeded >= completions : this.status.succeeded > 0 && this.status.active === 0) {
+      } else if (this.complete(indexed, completions)) {
         end = { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
       }
       if (end) {
@@ -306,6 +306,13 @@ export class JobRun {
       this.maxActive = Math.max(this.maxActive, this.status.active);
       await sleep(POLL_MS);
     }
+  }
+
+  /** Indexed: every index succeeded; NonIndexed: `completions` pods succeeded, or (unset) one did and none is active. */
+  private complete(indexed: boolean, completions: number | undefined): boolean {
+    if (indexed) return this.succeededIndexes.size >= completions!;
+    if (completions !== undefined) return this.status.succeeded >= completions;
+    return this.status.succeeded > 0 && this.status.active === 0;
   }
 
   private finish(type: 'Failed' | 'Complete', reason: string, message: string): JobCondition {
