@@ -160,7 +160,7 @@ describe('the whole platform on the harness: bootstrap, database, store, trackin
       body: JSON.stringify({ experiment_ids: [exp.body.experiment.experiment_id], max_results: 100 }),
     });
     expect(res.status).toBe(200);
-    const runs: any[] = (await res.json()).runs ?? [];
+    const runs: any[] = ((await res.json()) as { runs?: any[] }).runs ?? [];
     const tag = (r: any, k: string) => (r.data.tags ?? []).find((t: any) => t.key === k)?.value;
     const parent = runs.find((r) => r.info.run_name === 'toy');
     expect(parent?.info.status).toBe('FINISHED');
