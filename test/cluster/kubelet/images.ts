@@ -120,6 +120,27 @@ function postgres(): ImageStandIn {
   };
 }
 
+/**
+ * A Python image (`python:3.x-slim`, the Optuna image) stood in for by Debian's own Python 3.11 with
+ * Debian's python3-optuna (3.1), python3-psycopg2 and python3-boto3 — for the engine tier, which runs
+ * without the cluster tier's virtualenv (`npm test` before `test/cluster/build-engines.sh` in CI).
+ * `python` and `python3` are on PATH (/usr/local/bin, as in the python images); no USER.
+ */
+export function debianPython(image: string): ImageStandIn {
+  return {
+    image,
+    entrypoint: [],
+    cmd: ['python3'],
+    env: { PATH: BASE_PATH, LANG: 'C.UTF-8' },
+    workingDir: '/',
+    users: { primaryGid: { 0: 0, 65534: 65534 } },
+    home: { 0: '/root' },
+    ...ROOT_ONLY,
+    files: { '/usr/local/bin/python': { symlink: '/usr/bin/python3' }, '/usr/local/bin/python3': { symlink: '/usr/bin/python3' } },
+    reachable: [],
+  };
+}
+
 const STAND_INS: Record<string, () => ImageStandIn> = {
   [VERSIONS.images.mlflow]: mlflow,
   [VERSIONS.images.optuna]: optuna,

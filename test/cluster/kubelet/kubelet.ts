@@ -31,6 +31,7 @@ import { ContainerConfigError, FsNode, Identity, VolumeLayout, effectiveIdentity
 import { KubeObject, ObjectSource } from './source';
 
 const LAUNCHER = join(__dirname, 'launcher.py');
+const NETNS = join(__dirname, 'netns.py');
 const BACKOFF_MS = 10_000;
 const MAX_BACKOFF_MS = 300_000;
 /** How often a pod that cannot be configured yet is retried (the kubelet backs off from 0.5 s to 2 min; shorter here). */
@@ -50,6 +51,21 @@ export interface KubeletOptions {
   readonly apiServer?: ApiServer;
   /** Upper bound on a pod's termination grace period when the harness stops it. @default 10 s */
   readonly maxGraceMs?: number;
+  /**
+   * Image stand-ins that replace images.ts's for this node (e.g. the engine tier's: Debian's Python
+   * with its Optuna, where the cluster tier uses the pinned virtualenv).
+   * @default images.ts's table only
+   */
+  readonly images?: Readonly<Record<string, () => ImageStandIn>>;
+  /**
+   * An isolated network: the node's pods share a network namespace of their own (netns.py) instead of
+   * the host's, so their Services' ports never collide with the host's or another test's. `forward`
+   * maps a port inside it (a Service's, e.g. 5432) to a port on the host's loopback (a server the test
+   * started there, e.g. a PostgreSQL on a random port). Probes over the network (httpGet, tcpSocket)
+   * are not supported then (exec probes are).
+   * @default the host's network
+   */
+  readonly network?: { readonly forward: Readonly<Record<number, number>> };
 }
 
 /** How a container process ended. */
@@ -93,10 +109,25 @@ export interface PodCondition {
 /** Runs pods. */
 export class Kubelet {
   public readonly pods: RunningPod[] = [];
+  private net?: { readonly child: ChildProcess; readonly ready: Promise<void>; readonly servers: net.Server[] };
 
   constructor(public readonly o: KubeletOptions) {
     mkdirSync(join(o.dir, 'claims'), { recursive: true, mode: 0o700 });
     mkdirSync(join(o.dir, 'pods'), { recursive: true, mode: 0o700 });
+    if (o.network) this.net = startNetwork(join(o.dir, 'net'), o.network.forward);
+  }
+
+  /** The stand-in of `image` (this node's own table first). */
+  public image(image: string): ImageStandIn {
+    const own = this.o.images?.[image];
+    return own ? own() : imageFor(image);
+  }
+
+  /** The pid holding the node's network namespace (undefined: the host's network), once it is up. */
+  public async networkPid(): Promise<number | undefined> {
+    if (!this.net) return undefined;
+    await this.net.ready;
+    return this.net.child.pid;
   }
 
   /**
@@ -114,6 +145,10 @@ export class Kubelet {
   /** Stops every pod and removes the node's folder. */
   public async stop(): Promise<void> {
     await Promise.all(this.pods.map((p) => p.stop()));
+    if (this.net) {
+      this.net.child.kill('SIGKILL');
+      for (const s of this.net.servers) s.close();
+    }
     rmSync(this.o.dir, { recursive: true, force: true });
   }
 
@@ -171,16 +206,30 @@ export class RunningPod {
     });
   }
 
-  /** SIGTERM to every container, SIGKILL after the grace period, volumes removed. */
-  public async stop(): Promise<void> {
+  /**
+   * SIGTERM to every container, SIGKILL after the grace period, volumes removed. `graceMs: 0`: SIGKILL at
+   * once, no SIGTERM (a node that vanished: its processes just stop).
+   */
+  public async stop(opts: { graceMs?: number } = {}): Promise<void> {
     if (this.stopping) {
       await this.stopped;
       return;
     }
     this.stopping = true;
     this.wake();
-    this.stopped = this.terminate();
+    this.stopped = this.terminate(opts.graceMs);
     await this.stopped;
+  }
+
+  /**
+   * The pod's node is lost: every process is killed at once (no SIGTERM), and the pod garbage
+   * collector marks it `DisruptionTarget` (reason `DeletionByPodGC`, pkg/controller/podgc/gc_controller.go)
+   * as it deletes it.
+   */
+  public async lose(): Promise<void> {
+    this.conditions.push({ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' });
+    this.event('node lost: killed (DeletionByPodGC)');
+    await this.stop({ graceMs: 0 });
   }
 
   /**
@@ -200,11 +249,11 @@ export class RunningPod {
     return this.phase;
   }
 
-  private async terminate(): Promise<void> {
-    const grace = Math.min((this.admitted?.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.kubelet.o.maxGraceMs ?? 10_000);
+  private async terminate(graceMs?: number): Promise<void> {
+    const grace = graceMs ?? Math.min((this.admitted?.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.kubelet.o.maxGraceMs ?? 10_000);
     await Promise.all([...this.procs.values()].map(async ({ child, closed }) => {
       const pid1 = containerPid(child);
-      if (pid1) {
+      if (pid1 && grace > 0) {
         try {
           process.kill(pid1, 'SIGTERM');
         } catch {
@@ -288,7 +337,7 @@ export class RunningPod {
     const id = this.status.get(container)?.identity;
     if (!pid || !id) throw new Error(`${this.name}/${container} is not running`);
     const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-    const args = ['-t', String(pid), '-m', '-p', '-u', '-r', '-w', '--', '/usr/bin/setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`,
+    const args = ['-t', String(pid), '-m', '-p', '-u', '-n', '-r', '-w', '--', '/usr/bin/setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`,
       id.groups.length ? `--groups=${id.groups.join(',')}` : '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', ...argv];
     return new Promise((resolve, reject) => {
       const child = spawn('/usr/bin/nsenter', args, { env: Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -430,7 +479,7 @@ export class RunningPod {
     for (;;) {
       if (this.stopping) return { code: null, signal: 'SIGKILL' };
       try {
-        image = imageFor(c.image);
+        image = this.kubelet.image(c.image);
         const id = effectiveIdentity(this.admitted!.spec, c, image.users);
         st.identity = id;
         const proc = await processSpec(this.admitted!, c, image, o.source, { master: o.apiServer, uid: id.uid });
@@ -464,7 +513,11 @@ export class RunningPod {
     mkdirSync(launch.scratch, { recursive: true, mode: 0o700 });
     const specFile = join(this.dir, `launch-${c.name}.json`);
     writeFileSync(specFile, JSON.stringify(launch), { mode: 0o600 });
-    const child = spawn('/usr/bin/unshare', ['--mount', '--pid', '--uts', '--fork', '--propagation', 'private', '--kill-child=SIGKILL', '--', '/usr/bin/python3', LAUNCHER, specFile], {
+    const unshare = ['/usr/bin/unshare', '--mount', '--pid', '--uts', '--fork', '--propagation', 'private', '--kill-child=SIGKILL', '--', '/usr/bin/python3', LAUNCHER, specFile];
+    const netPid = await this.kubelet.networkPid();
+    // On an isolated network the container joins the node's network namespace first (nsenter execs unshare).
+    const argv = netPid ? ['/usr/bin/nsenter', `--net=/proc/${netPid}/ns/net`, '--', ...unshare] : unshare;
+    const child = spawn(argv[0], argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
@@ -550,6 +603,7 @@ export class RunningPod {
 
   private async probe(container: any, probe: any): Promise<true | string> {
     const timeout = (probe.timeoutSeconds ?? 1) * 1000;
+    if ((probe.httpGet || probe.tcpSocket) && this.kubelet.o.network) throw new Error(`${this.name}/${container.name}: network probes are not supported on an isolated harness network`);
     const port = (p: any) => (typeof p === 'number' ? p : (container.ports ?? []).find((x: any) => x.name === p)?.containerPort);
     if (probe.httpGet) {
       const p = port(probe.httpGet.port);
@@ -582,6 +636,51 @@ export class RunningPod {
     }
     throw new Error('probe without a handler');
   }
+}
+
+/**
+ * Starts netns.py in a new network namespace and, for each forwarded port, a relay on the host from
+ * its Unix socket (in `dir`, reachable by root only) to the host port.
+ */
+function startNetwork(dir: string, forward: Readonly<Record<number, number>>): { child: ChildProcess; ready: Promise<void>; servers: net.Server[] } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const servers: net.Server[] = [];
+  const spec = { forward: [] as { port: number; socket: string }[] };
+  for (const [port, hostPort] of Object.entries(forward)) {
+    const socket = join(dir, `${port}.sock`);
+    const server = net.createServer((down) => {
+      const up = net.connect({ host: '127.0.0.1', port: hostPort });
+      down.pipe(up);
+      up.pipe(down);
+      const close = () => {
+        down.destroy();
+        up.destroy();
+      };
+      up.on('error', close);
+      down.on('error', close);
+      up.on('close', close);
+      down.on('close', close);
+    });
+    server.listen(socket);
+    servers.push(server);
+    spec.forward.push({ port: Number(port), socket });
+  }
+  const specFile = join(dir, 'netns.json');
+  writeFileSync(specFile, JSON.stringify(spec), { mode: 0o600 });
+  const child = spawn('/usr/bin/unshare', ['--net', '--', '/usr/bin/python3', NETNS, specFile], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  live.add(child);
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      if (out.includes('ready\n')) resolve();
+    });
+    child.stderr!.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+    child.on('close', (code) => reject(new Error(`the harness network (netns.py) ended with ${code}: ${err}`)));
+  });
+  ready.catch(() => undefined);
+  return { child, ready, servers };
 }
 
 /** The host pid of the container's PID 1: the child of `unshare --fork`. */
