@@ -9,9 +9,26 @@ and nothing collides with other tests or servers on the host.
 
 Prints `ready` once every port listens; ends with its parent (stdin closed) or SIGTERM."""
 import asyncio
+import fcntl
 import json
-import subprocess
+import socket
+import struct
 import sys
+
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+
+
+def loopback_up():
+    """`ip link set lo up`, without iproute2: the SIOCGIFFLAGS/SIOCSIFFLAGS ioctls on `lo`."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        req = struct.pack("16sH14s", b"lo", 0, b"\0" * 14)
+        flags = struct.unpack("16sH14s", fcntl.ioctl(s, SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b"\0" * 14))
+    finally:
+        s.close()
 
 
 async def pipe(reader, writer):
@@ -44,7 +61,7 @@ def relay(path):
 
 async def main():
     spec = json.load(open(sys.argv[1]))
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    loopback_up()
     for f in spec["forward"]:
         await asyncio.start_server(relay(f["socket"]), "127.0.0.1", f["port"])
     print("ready", flush=True)
