@@ -8,7 +8,7 @@
  * with no USER).
  */
 import { readFileSync } from 'fs';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { findEngines } from './engines';
 import { ImageUsers } from './rules';
 import { VERSIONS } from '../../../src/core';
@@ -121,12 +121,17 @@ function postgres(): ImageStandIn {
 }
 
 /**
- * A Python image (`python:3.x-slim`, the Optuna image) stood in for by Debian's own Python 3.11 with
- * Debian's python3-optuna (3.1), python3-psycopg2 and python3-boto3 — for the engine tier, which runs
- * without the cluster tier's virtualenv (`npm test` before `test/cluster/build-engines.sh` in CI).
- * `python` and `python3` are on PATH (/usr/local/bin, as in the python images); no USER.
+ * A Python image (`python:3.x-slim`, the Optuna image) stood in for by `python`: by default Debian's own
+ * Python 3.11 with Debian's python3-optuna (3.1), python3-psycopg2 and python3-boto3 — for the engine
+ * tier, which runs without the cluster tier's virtualenv (`npm test` before
+ * `test/cluster/build-engines.sh` in CI) — or a virtualenv's `bin/python` (its bin folder first on
+ * PATH, as the MLflow stand-in has it). `python` and `python3` are on PATH; no USER.
  */
-export function debianPython(image: string): ImageStandIn {
+export function debianPython(image: string, python = '/usr/bin/python3'): ImageStandIn {
+  if (python !== '/usr/bin/python3') {
+    const bin = dirname(python);
+    return { ...mlflow(), image, env: { PATH: `${bin}:${BASE_PATH}`, LANG: 'C.UTF-8' }, reachable: [dirname(bin)] };
+  }
   return {
     image,
     entrypoint: [],

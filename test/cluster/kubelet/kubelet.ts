@@ -62,11 +62,16 @@ export interface KubeletOptions {
    * the host's, so their Services' ports never collide with the host's or another test's. `forward`
    * maps a port inside it (a Service's, e.g. 5432) to a port on the host's loopback (a server the test
    * started there, e.g. a PostgreSQL on a random port). Probes over the network (httpGet, tcpSocket)
-   * are not supported then (exec probes are). `hosts`: names outside the cluster (an external
-   * database's host) that the node's DNS resolves to the loopback, where `forward` relays their port.
+   * are not supported then (exec probes are).
    * @default the host's network
    */
-  readonly network?: { readonly forward: Readonly<Record<number, number>>; readonly hosts?: readonly string[] };
+  readonly network?: { readonly forward: Readonly<Record<number, number>> };
+  /**
+   * Names outside the cluster (an external database's host) that the node's DNS resolves to the
+   * loopback, where the test's server listens (or, on an isolated network, where `forward` relays).
+   * @default none
+   */
+  readonly hosts?: readonly string[];
 }
 
 /** How a container process ended. */
@@ -559,7 +564,7 @@ export class RunningPod {
       const base = `${hostname}.${subdomain}.${p.pod.namespace}`;
       lines.push(`127.0.0.1\t${base}.svc.cluster.local ${base}.svc${p.pod.namespace === this.pod.namespace ? ` ${hostname}.${subdomain}` : ''}`);
     }
-    for (const h of this.kubelet.o.network?.hosts ?? []) lines.push(`127.0.0.1\t${h}`);
+    for (const h of this.kubelet.o.hosts ?? []) lines.push(`127.0.0.1\t${h}`);
     for (const s of await this.kubelet.o.source.listObjects('Service')) {
       const n = s.metadata.name;
       const ns = s.metadata.namespace ?? 'default';
