@@ -7,29 +7,31 @@
  *   reloaded (`pg_reload_conf()`, which re-reads the SSL files) to present each in turn;
  * - every client runs from the synthesized objects only: the bootstrap's `bootstrap.py` and `plan.json`
  *   (test/support/bootstrap-harness.ts) composes the tracking server's backend URI and MLflow's auth
- *   `database_uri`; the tracking container's env and volumes (the CA Secret volume mounted where
- *   `PGSSLROOTCERT` points) run through the local kubelet stand-in (fixtures/sweep/local-pod.ts), with
- *   only its entry point replaced by a probe that connects the way MLflow does — `sqlalchemy.create_engine(uri,
- *   pool_pre_ping=True)` with no `connect_args` for PostgreSQL (mlflow/store/db/utils.py
- *   `create_sqlalchemy_engine`, MLflow 3.17.2), over SQLAlchemy + psycopg2 (Debian's /usr/bin/python3);
- *   the sweep's pods run as they are, with the CA copy the bootstrap wrote into the tenant namespace.
+ *   `database_uri`; the tracking pod runs on the kubelet harness (fixtures/harness.ts: as uid 1000 with
+ *   its fsGroup, read-only root, the CA Secret volume mounted where `PGSSLROOTCERT` points and
+ *   basic_auth.ini with the kubelet's owners and modes), with only its entry point replaced by a probe
+ *   that connects the way MLflow does — `sqlalchemy.create_engine(uri, pool_pre_ping=True)` with no
+ *   `connect_args` for PostgreSQL (mlflow/store/db/utils.py `create_sqlalchemy_engine`, MLflow 3.17.2),
+ *   over SQLAlchemy + psycopg2 (Debian's /usr/bin/python3); the sweep's Jobs run as they are (the
+ *   harness's Job controller), with the CA copy the bootstrap wrote into the tenant namespace.
  *
- * The host name is not rewritten: libpq's `PGHOSTADDR` ("behaves the same as the hostaddr connection
- * parameter", PostgreSQL 15 docs, libpq "Environment Variables", §34.15) sends the connection to
- * 127.0.0.1 while the certificate is still checked against the URI's host, as DNS would leave it.
+ * The host name is not rewritten: the harness's pods resolve `pg.tls.test` to their loopback, where the
+ * declared port is forwarded to the server, so libpq checks the certificate against the URI's host.
+ * (The bootstrap, run as a plain process, gets libpq's `PGHOSTADDR` — "behaves the same as the hostaddr
+ * connection parameter", PostgreSQL 15 docs, libpq "Environment Variables", §34.15 — for the same effect.)
  * `PGSSLROOTCERT` "behaves the same as the sslrootcert connection parameter" (same page); without it,
  * libpq reads `~/.postgresql/root.crt` (§34.19.1), which HOME (/tmp, an emptyDir) does not hold.
  */
 import { spawnSync } from 'child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
+import { engineKubelet, putAll, runJob } from './fixtures/harness';
 import { FakeMlflow } from './fixtures/sweep/fake-mlflow';
-import { LocalPod } from './fixtures/sweep/local-pod';
 import { freePort, Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform, TuningSweep } from '../../src/cdk8s';
-import { BackendStore, Duration } from '../../src/core';
+import { BackendStore, Duration, VERSIONS } from '../../src/core';
 import { bootstrapOf, expectSuccess, FakeKubernetes, PYTHON, Run, runBootstrap } from '../support/bootstrap-harness';
 import { find, K8sObject } from '../support/synth';
 
@@ -43,7 +45,7 @@ let pg: Postgres;
 let certs: string;
 let work: string;
 let runs = 0;
-const started: LocalPod[] = [];
+const TRIAL_IMAGE = 'docker.io/library/python:3.12-slim';
 /** PEM files by name: ca-a.crt, ca-b.crt and the server pairs. */
 const pem: Record<string, string> = {};
 
@@ -103,10 +105,6 @@ beforeAll(async () => {
   pg = await startPostgres({ port, extraSettings: ['ssl=on', `ssl_cert_file=${join(certs, 'server.crt')}`, `ssl_key_file=${join(certs, 'server.key')}`] });
   pg.sql('postgres', `CREATE ROLE ${MASTER.user} LOGIN CREATEROLE CREATEDB PASSWORD '${MASTER.password}'`);
 }, 60_000);
-
-afterEach(() => {
-  for (const p of started.splice(0)) p.kill();
-});
 
 afterAll(() => {
   pg?.stop();
@@ -199,22 +197,39 @@ for name, uri in sorted(uris.items()):
         print(name, "failed", str(e).splitlines()[0])
 `;
 
-/** Runs the tracking Deployment's container, as synthesized but for the probe as its entry point. */
-async function probeTracking(s: Setup, id: string, dir: string, without?: string): Promise<Record<string, string>> {
-  const deploy = find(s.objects, 'Deployment', `${id}-tracking`, 'mlplatform');
-  const spec = JSON.parse(JSON.stringify(deploy.spec.template.spec));
+/** A harness node whose pods resolve the database's host name and reach the server at its declared port. */
+function node(forward: Record<number, number> = {}) {
+  return engineKubelet({ forward: { [pg.port]: pg.port, ...forward }, hosts: [HOST], pythonImages: [VERSIONS.images.mlflow, TRIAL_IMAGE] });
+}
+
+/**
+ * Runs the tracking Deployment's pod on the harness, as synthesized but for the probe as the `mlflow`
+ * container's entry point and `restartPolicy: Never` (the probe runs once), with the Secrets of the
+ * platform namespace as the bootstrap left them.
+ */
+async function probeTracking(s: Setup, id: string, without?: string): Promise<Record<string, string>> {
+  const deploy = JSON.parse(JSON.stringify(find(s.objects, 'Deployment', `${id}-tracking`, 'mlplatform')));
+  const spec = deploy.spec.template.spec;
+  spec.restartPolicy = 'Never';
   spec.containers = spec.containers.filter((c: any) => c.name === 'mlflow').map((c: any) => ({
     ...c, command: [PYTHON, '-c', PROBE], args: [], env: c.env.filter((e: any) => e.name !== without),
   }));
-  // The Secrets of the platform namespace, as the bootstrap left them.
-  const secrets = Object.fromEntries(Object.entries(s.api.dump()).filter(([k]) => k.startsWith('mlplatform/')).map(([k, d]) => [k.slice('mlplatform/'.length), d]));
-  const pod = new LocalPod(spec, { name: `${id}-tracking-x`, configMaps: {}, secrets, envOverrides: {}, extraEnv: { PGHOSTADDR: '127.0.0.1' }, commandMap: {}, dir });
-  started.push(pod);
-  const exits = await pod.done;
-  expect(exits.mlflow).toEqual({ code: 0, signal: null });
-  // The CA file as the kubelet would write it: world-readable (defaultMode 0444), so uid 1000 reads it.
-  expect(statSync(join(pod.volume('database-ca'), 'ca.crt')).mode.toString(8).slice(-3)).toBe('444');
-  return Object.fromEntries(pod.log('mlflow').trim().split('\n').map((l) => [l.split(' ')[0], l.slice(l.indexOf(' ') + 1)]));
+  const { source, kubelet } = node();
+  try {
+    putAll(source, s.objects as any);
+    for (const [key, data] of Object.entries(s.api.dump())) source.putSecret(key.split('/')[0], key.split('/')[1], data);
+    // The store's credentials are the cluster tier's (no object store here): a stand-in so the container can be configured.
+    if (!s.api.data('mlplatform', `${id}-s3-credentials`)?.accessKeyId) source.putSecret('mlplatform', `${id}-s3-credentials`, { accessKeyId: 'k', secretAccessKey: 's' });
+    const pod = kubelet.run(deploy, { name: `${id}-tracking-probe` });
+    const exit = await pod.waitForExit('mlflow', 45_000);
+    expect({ exit, log: exit.code === 0 ? '' : pod.describe('mlflow') }).toEqual({ exit: { code: 0, signal: null }, log: '' });
+    // The CA file as the kubelet wrote it: world-readable (defaultMode 0444) and read by uid 1000 above.
+    const ca = pod.volumes!.get('database-ca')!.nodes.find((n) => n.path.endsWith('/ca.crt'))!;
+    expect(ca.mode.toString(8)).toBe('444');
+    return Object.fromEntries(pod.log('mlflow').trim().split('\n').map((l) => [l.split(' ')[0], l.slice(l.indexOf(' ') + 1)]));
+  } finally {
+    await kubelet.stop();
+  }
 }
 
 describe('verify-full', () => {
@@ -235,47 +250,43 @@ describe('verify-full', () => {
   test("(1) the tracking server's backend store and MLflow's auth database connect with verify-full, over TLS", async () => {
     const uri = s.api.data('mlplatform', 'vf-tracking-config')!['backend-store-uri'];
     expect(uri).toMatch(new RegExp(`^postgresql\\+psycopg2://vf_tracking:[0-9a-f]{48}@${HOST.replace(/\./g, '\\.')}:${pg.port}/vf_mlflow\\?sslmode=verify-full$`));
-    const out = await probeTracking(s, 'vf', join(work, 'vf-tracking'));
+    const out = await probeTracking(s, 'vf');
     expect(out).toEqual({ auth: 'connected ssl=True vf_tracking', backend: 'connected ssl=True vf_tracking' });
     // The control: without the synthesized PGSSLROOTCERT, libpq looks for ~/.postgresql/root.crt (what failed before).
-    const bare = await probeTracking(s, 'vf', join(work, 'vf-tracking-no-ca'), 'PGSSLROOTCERT');
+    const bare = await probeTracking(s, 'vf', 'PGSSLROOTCERT');
     expect(bare.backend).toMatch(/^failed .*root certificate file ".*\/\.postgresql\/root\.crt" does not exist/);
   }, 60_000);
 
   test('(5) a sweep started from the synthesized objects connects with verify-full through the CA copied into its namespace', async () => {
     const mlflow = await new FakeMlflow('vf-a', 'tracking-pw').start();
+    const { source, kubelet } = node({ 5000: Number(new URL(mlflow.url).port) });
     try {
       const { sweep, objects, api } = s;
       const ns = sweep.spec.namespace;
       const db = api.data(ns, 'vf-database')!;
-      const common = {
-        configMaps: { [sweep.configMapName]: find(objects, 'ConfigMap', sweep.configMapName, ns).data },
-        secrets: { 'vf-database': db, 'vf-database-ca': api.data(ns, 'vf-database-ca')!, 'vf-tracking': { username: 'vf-a', password: 'tracking-pw' }, 'vf-store': { accessKeyId: 'k', secretAccessKey: 's' } },
-        // Only the tracking URI is rewritten (the fake MLflow); the database host and port stay as synthesized.
-        envOverrides: { MLFLOW_TRACKING_URI: mlflow.url },
-        extraEnv: { PGHOSTADDR: '127.0.0.1' },
-        commandMap: { python: PYTHON },
-      };
-      const create = new LocalPod(find(objects, 'Job', sweep.createJobName, ns).spec.template.spec, { ...common, name: `${sweep.createJobName}-x`, dir: join(work, 'vf', 'create') });
-      started.push(create);
-      await create.done;
-      expect({ exit: create.exits.create, log: create.exits.create.code === 0 ? '' : create.log('create').slice(-2000) }).toEqual({ exit: { code: 0, signal: null }, log: '' });
-      const workersJob = find(objects, 'Job', sweep.workersJobName, ns);
-      const worker = new LocalPod(workersJob.spec.template.spec, {
-        ...common, name: `${sweep.workersJobName}-0-x`, annotations: { 'batch.kubernetes.io/job-completion-index': '0' }, dir: join(work, 'vf', 'worker-0'),
+      putAll(source, objects as any);
+      // The tenant's database Secret and CA copy as the bootstrap wrote them; tracking and store are the cluster tier's.
+      for (const name of ['vf-database', 'vf-database-ca']) source.putSecret(ns, name, api.data(ns, name)!);
+      source.putSecret(ns, 'vf-tracking', { username: 'vf-a', password: 'tracking-pw' });
+      source.putSecret(ns, 'vf-store', { accessKeyId: 'k', secretAccessKey: 's' });
+      const create = runJob(kubelet, find(objects, 'Job', sweep.createJobName, ns) as any);
+      const workers = runJob(kubelet, find(objects, 'Job', sweep.workersJobName, ns) as any);
+      const ends = await Promise.all([create.wait(90_000), workers.wait(90_000)]).catch((e) => {
+        throw new Error(`${e instanceof Error ? e.message : String(e)}\n${create.describe()}\n${workers.describe('optuna')}`);
       });
-      started.push(worker);
-      const exit = await worker.done;
-      expect({ optuna: exit.optuna, log: exit.optuna.code === 0 ? '' : worker.log('optuna').slice(-2000) }).toEqual({ optuna: { code: 0, signal: null }, log: '' });
+      expect({ ends, log: ends.every((e) => e.type === 'Complete') ? '' : `${create.describe()}\n${workers.describe('optuna')}` })
+        .toEqual({ ends: [expect.objectContaining({ type: 'Complete' }), expect.objectContaining({ type: 'Complete' })], log: '' });
+      expect(workers.pods.map((p) => p.pod.status.get('optuna')!.exits)).toEqual([[{ code: 0, signal: null }]]);
       expect(pg.sql(db.database, `SELECT count(*) FROM ${sweep.spec.storage!.schema}.trials WHERE state = 'COMPLETE'`)).toBe('2');
     } finally {
+      await kubelet.stop();
       await mlflow.stop();
     }
   }, 120_000);
 
   test('(2) against a server certificate from another CA, the tracking server and the bootstrap fail verification', async () => {
     serve('server-b', 'ca-b', HOST);
-    const out = await probeTracking(s, 'vf', join(work, 'vf-tracking-other-ca'));
+    const out = await probeTracking(s, 'vf');
     expect(out.backend).toMatch(/^failed .*certificate verify failed/);
     expect(out.auth).toMatch(/^failed .*certificate verify failed/);
     const api = await s.api.start();
@@ -290,8 +301,8 @@ describe('verify-full', () => {
 
   test('(3) a certificate for another host name (same CA) fails under verify-full', async () => {
     serve('server-a-other-name', 'ca-a', 'other.tls.test');
-    const out = await probeTracking(s, 'vf', join(work, 'vf-tracking-other-name'));
-    expect(out.backend).toBe(`failed (psycopg2.OperationalError) connection to server at "127.0.0.1", port ${pg.port} failed: server certificate for "other.tls.test" does not match host name "${HOST}"`);
+    const out = await probeTracking(s, 'vf');
+    expect(out.backend).toBe(`failed (psycopg2.OperationalError) connection to server at "${HOST}" (127.0.0.1), port ${pg.port} failed: server certificate for "other.tls.test" does not match host name "${HOST}"`);
   }, 60_000);
 });
 
@@ -308,13 +319,13 @@ describe('verify-ca', () => {
   test('(3) a certificate for another host name (same CA) connects under verify-ca: the bootstrap and the tracking server', async () => {
     expectSuccess(s.run);
     expect(s.run.stdout).toContain('[bootstrap] created database role vc_tracking\n');
-    const out = await probeTracking(s, 'vc', join(work, 'vc-tracking'));
+    const out = await probeTracking(s, 'vc');
     expect(out).toEqual({ auth: 'connected ssl=True vc_tracking', backend: 'connected ssl=True vc_tracking' });
   }, 60_000);
 
   test('(2) verify-ca still rejects a certificate from another CA', async () => {
     serve('server-b', 'ca-b', HOST);
-    const out = await probeTracking(s, 'vc', join(work, 'vc-tracking-other-ca'));
+    const out = await probeTracking(s, 'vc');
     expect(out.backend).toMatch(/^failed .*certificate verify failed/);
   }, 60_000);
 });

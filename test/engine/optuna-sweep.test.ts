@@ -1,28 +1,36 @@
 /**
  * The sweep engine test: real Optuna (Debian's python3-optuna, run by /usr/bin/python3) and a real
- * PostgreSQL 15 server. It takes the objects TuningSweep synthesizes, writes the program ConfigMap
- * to files, and runs the study-creation pod and three worker pods as local processes with the env
- * and commands of those objects (see fixtures/sweep/local-pod.ts for the substitutions), against a
- * toy objective, then inspects the study. Never skipped: a missing Optuna or PostgreSQL fails it.
+ * PostgreSQL 15 server. It takes the objects TuningSweep synthesizes and runs the study-creation Job
+ * and the Indexed workers Job on the kubelet harness with its Job controller (fixtures/harness.ts):
+ * the synthesized pods as their users, on read-only roots, with the program ConfigMap and emptyDirs
+ * mounted as the kubelet mounts them, env from the Secrets and the Job controller's completion index,
+ * the Jobs' podFailurePolicy and backoffLimit applied — against a toy objective, then inspects the
+ * study. The database and the tracking server are reached at the Service addresses the objects name
+ * (forwarded to a local PostgreSQL and an MLflow double). Never skipped: a missing Optuna, PostgreSQL
+ * or harness prerequisite (root, unshare) fails it.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { Testing, Chart } from 'cdk8s';
+import { engineKubelet, JobRun, putAll, runJob, RunningPod } from './fixtures/harness';
 import { FakeMlflow } from './fixtures/sweep/fake-mlflow';
-import { Exit, LocalPod } from './fixtures/sweep/local-pod';
 import { Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform } from '../../src/cdk8s';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
 import { Duration } from '../../src/core';
 import { Pruner, Sampler } from '../../src/core/sweep';
+import { Kubelet } from '../cluster/kubelet/kubelet';
+import { MemorySource } from '../cluster/kubelet/source';
 import { find, K8sObject } from '../support/synth';
 
 const PYTHON = '/usr/bin/python3';
 const FIXTURES = join(__dirname, 'fixtures', 'sweep');
 const TENANT = 'team';
 const MLFLOW_USER = { username: 'team', password: 'tracking-pw' };
+/** The trial's image: run as Debian's Python, like the Optuna image. */
+const TRIAL_IMAGE = 'docker.io/library/python:3.12-slim';
+const MINUTE = 60_000;
 
 interface Trial {
   number: number;
@@ -38,9 +46,10 @@ interface Study { trials: Trial[]; best: number[]; directions: string[]; user_at
 
 let pg: Postgres;
 let mlflow: FakeMlflow;
-let work: string;
-/** Every pod started, so a failed test leaves no process behind. */
-const started: LocalPod[] = [];
+let source: MemorySource;
+let kubelet: Kubelet;
+/** Every Job started, so a failed test leaves no process behind. */
+const started: JobRun[] = [];
 
 function requireOptuna(): void {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: install python3 (Debian) — the sweep engine test is never skipped.`);
@@ -57,17 +66,18 @@ beforeAll(async () => {
   // MLflow's own alembic_version in the public schema: the sweep's tables must live apart from it.
   pg.sql('mlflow', "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('mlflow-head')");
   mlflow = await new FakeMlflow(MLFLOW_USER.username, MLFLOW_USER.password).start();
-  work = mkdtempSync(join(tmpdir(), 'sweep-engine-'));
+  // The objects name ml-postgres…:5432 and ml-tracking…:5000: forwarded inside the pods' network to the local servers.
+  ({ source, kubelet } = engineKubelet({ forward: { 5432: pg.port, 5000: Number(new URL(mlflow.url).port) }, pythonImages: [TRIAL_IMAGE] }));
 }, 60_000);
 
-afterEach(() => {
-  for (const p of started.splice(0)) p.kill();
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((j) => j.stop()));
 });
 
 afterAll(async () => {
+  await kubelet?.stop();
   await mlflow?.stop();
   pg?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** The objects of a sweep on a real MlPlatform with tenant `team`. */
@@ -81,39 +91,42 @@ function synth(id: string, props: Omit<TuningSweepProps, 'platform' | 'namespace
     ...rest,
     platform,
     namespace: TENANT,
-    trial: { image: 'docker.io/library/python:3.12-slim', command: [PYTHON, join(FIXTURES, 'objective.py')], args: trialArgs },
+    trial: { image: TRIAL_IMAGE, command: [PYTHON, join(FIXTURES, 'objective.py')], args: trialArgs },
     heartbeat: { interval: Duration.seconds(1), gracePeriod: Duration.seconds(4) },
   });
   return { sweep, objects: chart.toJson() as K8sObject[] };
 }
 
-/** Runs the creation pod and `workers` worker pods together (workers wait for the study in their init container). */
-function launch(sweep: TuningSweep, objects: K8sObject[]): { create: LocalPod; workers: LocalPod[] } {
+/**
+ * Runs the creation Job and the workers Job together on the harness (workers wait for the study in
+ * their init container), with the tenant's Secrets as the bootstrap would have written them.
+ */
+function launch(sweep: TuningSweep, objects: K8sObject[]): { create: JobRun; workers: JobRun } {
   const ns = sweep.spec.namespace;
-  const configMaps = { [sweep.configMapName]: find(objects, 'ConfigMap', sweep.configMapName, ns).data };
-  const common = {
-    configMaps,
-    secrets: {
-      'ml-database': { username: pg.user, password: pg.password, database: 'mlflow' },
-      'ml-tracking': MLFLOW_USER,
-      'ml-store': { accessKeyId: 'store-key', secretAccessKey: 'store-secret' },
-    },
-    // Cluster DNS names do not resolve here: point the database and the tracking server at the local ones.
-    envOverrides: { SWEEP_DB_HOST: '127.0.0.1', SWEEP_DB_PORT: String(pg.port), MLFLOW_TRACKING_URI: mlflow.url },
-    commandMap: { python: PYTHON },
-  };
-  const createJob = find(objects, 'Job', sweep.createJobName, ns);
+  putAll(source, objects as any);
+  source.putSecret(ns, 'ml-database', { username: pg.user, password: pg.password, database: 'mlflow' });
+  source.putSecret(ns, 'ml-tracking', MLFLOW_USER);
+  source.putSecret(ns, 'ml-store', { accessKeyId: 'store-key', secretAccessKey: 'store-secret' });
   const workersJob = find(objects, 'Job', sweep.workersJobName, ns);
   expect(workersJob.spec.completionMode).toBe('Indexed');
-  const create = new LocalPod(createJob.spec.template.spec, { ...common, name: `${sweep.createJobName}-x`, dir: join(work, sweep.node.id, 'create') });
-  const workers = Array.from({ length: workersJob.spec.parallelism }, (_, i) => new LocalPod(workersJob.spec.template.spec, {
-    ...common,
-    name: `${sweep.workersJobName}-${i}-x`,
-    annotations: { 'batch.kubernetes.io/job-completion-index': String(i) },
-    dir: join(work, sweep.node.id, `worker-${i}`),
-  }));
-  started.push(create, ...workers);
+  const create = runJob(kubelet, find(objects, 'Job', sweep.createJobName, ns) as any);
+  const workers = runJob(kubelet, workersJob as any);
+  started.push(create, workers);
   return { create, workers };
+}
+
+/** Each container's exits (init containers included), as the pod status shows them. */
+function exitsOf(pod: RunningPod): Record<string, { code: number | null; signal: NodeJS.Signals | null }> {
+  return Object.fromEntries([...pod.status].map(([name, st]) => [name, st.exits[st.exits.length - 1]]));
+}
+
+/** Waits for both Jobs; a failure carries every pod's events and logs. */
+async function finish(create: JobRun, workers: JobRun, timeoutMs = 2 * MINUTE) {
+  try {
+    return await Promise.all([create.wait(timeoutMs), workers.wait(timeoutMs)]);
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${create.describe()}\n${workers.describe()}`);
+  }
 }
 
 function inspect(sweep: TuningSweep): Study {
@@ -123,12 +136,12 @@ function inspect(sweep: TuningSweep): Study {
   return JSON.parse(r.stdout);
 }
 
-function logs(pods: LocalPod[]): string {
-  return pods.map((p, i) => `--- worker ${i}\n${p.log('optuna').slice(-3000)}\n${p.log('trial').slice(-500)}`).join('\n');
+function logs(run: JobRun): string {
+  return run.pods.map((p) => `--- worker ${p.pod.name}\n${p.pod.log('optuna').slice(-3000)}\n${p.pod.log('trial').slice(-500)}`).join('\n');
 }
 
 /** Every container (init containers included) exited 0: the runner ended with its worker, no hang. */
-function expectClean(exits: Record<string, Exit>, context: string): void {
+function expectClean(exits: Record<string, { code: number | null; signal: NodeJS.Signals | null }>, context: string): void {
   const ok = { code: 0, signal: null };
   expect({ context, exits }).toEqual({ context, exits: { 'wait-for-study': ok, 'check-trial-image': ok, 'trial': ok, 'optuna': ok } });
 }
@@ -151,10 +164,16 @@ test('single objective, TPE + median pruner: exact budget, nothing left running,
     trialArgs: ['--steps=5', '--pause=0.1'],
   });
   const { create, workers } = launch(sweep, objects);
-  await create.done;
-  expect(create.exits.create).toEqual({ code: 0, signal: null });
-  const exits = await Promise.all(workers.map((w) => w.done));
-  exits.forEach((e, i) => expectClean(e, `worker ${i}\n${logs(workers)}`));
+  const ends = await finish(create, workers);
+  expect(ends.map((e) => [e.type, e.reason])).toEqual([['Complete', 'CompletionsReached'], ['Complete', 'CompletionsReached']]);
+  expect(create.pods.map((p) => exitsOf(p.pod))).toEqual([{ create: { code: 0, signal: null } }]);
+  // One pod per index, each given its own index by the Job controller, none failed.
+  expect(workers.pods.map((p) => p.index)).toEqual([0, 1, 2]);
+  expect(workers.status).toMatchObject({ succeeded: 3, failed: 0, completedIndexes: '0-2' });
+  workers.pods.forEach((p) => expectClean(exitsOf(p.pod), `${p.pod.name}\n${logs(workers)}`));
+  // As the kubelet runs them: the synthesized user (the fsGroup as supplementary group: the credential files), with no capabilities, on a read-only root.
+  const sc = find(objects, 'Job', sweep.workersJobName, TENANT).spec.template.spec.securityContext;
+  expect(workers.pods[0].pod.status.get('optuna')!.identity).toEqual({ uid: sc.runAsUser, gid: sc.runAsGroup, groups: sc.fsGroup === undefined ? [] : [sc.fsGroup] });
 
   const study = inspect(sweep);
   expect(count(study, 'COMPLETE') + count(study, 'PRUNED')).toBe(18);
@@ -186,7 +205,7 @@ test('single objective, TPE + median pruner: exact budget, nothing left running,
   // Tables live in the tenant's schema; MLflow's alembic_version in public is untouched.
   expect(pg.sql('mlflow', 'SELECT version_num FROM public.alembic_version')).toBe('mlflow-head');
   expect(pg.sql('mlflow', "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'optuna_team' AND table_name = 'trials'")).toBe('1');
-}, 90_000);
+}, 3 * MINUTE);
 
 test('two objectives, NSGA-II with a constraint and a JSON metrics file: a Pareto front', async () => {
   const { sweep, objects } = synth('pareto', {
@@ -199,9 +218,8 @@ test('two objectives, NSGA-II with a constraint and a JSON metrics file: a Paret
     trialArgs: ['--steps=2', '--pause=0.05'],
   });
   const { create, workers } = launch(sweep, objects);
-  await create.done;
-  const exits = await Promise.all(workers.map((w) => w.done));
-  exits.forEach((e, i) => expectClean(e, `worker ${i}\n${logs(workers)}`));
+  expect((await finish(create, workers)).map((e) => e.type)).toEqual(['Complete', 'Complete']);
+  workers.pods.forEach((p) => expectClean(exitsOf(p.pod), `${p.pod.name}\n${logs(workers)}`));
   const study = inspect(sweep);
   expect(study.directions).toEqual(['MINIMIZE', 'MINIMIZE']);
   expect(count(study, 'COMPLETE')).toBe(10);
@@ -221,9 +239,9 @@ test('two objectives, NSGA-II with a constraint and a JSON metrics file: a Paret
   expect(feasibleFront.length).toBeGreaterThanOrEqual(1);
   const parent = mlflow.runsOf(`${TENANT}/pareto`).find((r) => r.name === 'pareto')!;
   expect(JSON.parse(parent.tags['mlplatform.best_trials']).map((b: any) => b.number).sort()).toEqual([...study.best].sort());
-}, 90_000);
+}, 3 * MINUTE);
 
-test('fault: a worker killed mid-trial; the study still completes with no lost or duplicated trial', async () => {
+test('fault: a worker\'s node lost mid-trial; the Job replaces the pod (DisruptionTarget: not a failure), the study completes with no lost or duplicated trial', async () => {
   const { sweep, objects } = synth('fault', {
     parameters: [{ name: 'x', type: 'float', low: -4, high: 6 }],
     objectives: [{ metric: 'loss', direction: 'minimize' }],
@@ -232,9 +250,14 @@ test('fault: a worker killed mid-trial; the study still completes with no lost o
     trialArgs: ['--steps=8', '--pause=0.25'],
   });
   const { create, workers } = launch(sweep, objects);
-  await create.done;
-  const victim = workers[1];
-  const trials = join(victim.volume('shared'), 'trials');
+  const t0 = Date.now();
+  while (!workers.pods.some((p) => p.index === 1)) {
+    if (Date.now() - t0 > MINUTE) throw new Error(`no pod of index 1\n${workers.describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const victim = workers.pods.find((p) => p.index === 1)!;
+  // The pod's emptyDir `shared`, as the kubelet laid it out on the node.
+  const trials = join(victim.pod.dir, 'volumes', 'shared', 'trials');
   // Mid-trial: a trial of worker 1 has printed a metric line (finished trials' folders are removed).
   const midTrial = () => existsSync(trials) && readdirSync(trials).some((n) => {
     try {
@@ -243,22 +266,26 @@ test('fault: a worker killed mid-trial; the study still completes with no lost o
       return false;
     }
   });
-  const t0 = Date.now();
   while (!midTrial()) {
-    if (Date.now() - t0 > 30_000) throw new Error(`worker 1 never started a trial\n${logs(workers)}`);
+    if (Date.now() - t0 > MINUTE) throw new Error(`worker 1 never started a trial\n${logs(workers)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  victim.kill();
-  const exits = await Promise.all(workers.map((w) => w.done));
-  expect(exits[1].optuna.signal).toBe('SIGKILL');
-  [0, 2].forEach((i) => expectClean(exits[i], `worker ${i}\n${logs(workers)}`));
+  await victim.pod.lose();
+  const ends = await finish(create, workers);
+  expect(ends.map((e) => e.type)).toEqual(['Complete', 'Complete']);
+  expect(exitsOf(victim.pod).optuna.signal).toBe('SIGKILL');
+  // The Job's rule `Ignore` on DisruptionTarget: not counted, index 1 gets a new pod.
+  expect([victim.counted, victim.action]).toEqual(['ignored', 'Ignore']);
+  expect(workers.status.failed).toBe(0);
+  expect(workers.pods.filter((p) => p.index === 1)).toHaveLength(2);
+  workers.pods.filter((p) => p !== victim).forEach((p) => expectClean(exitsOf(p.pod), `${p.pod.name}\n${logs(workers)}`));
 
   const study = inspect(sweep);
   expect(count(study, 'COMPLETE')).toBe(9);
   expect(study.trials.filter((t) => t.state === 'RUNNING' || t.state === 'WAITING')).toEqual([]);
   const lost = study.trials.filter((t) => t.state === 'FAIL');
   expect(lost).toHaveLength(1);
-  expect(lost[0].user_attrs['mlplatform.worker']).toBe(`${sweep.workersJobName}-1-x`);
+  expect(lost[0].user_attrs['mlplatform.worker']).toBe(victim.pod.name);
   expect(lost[0].user_attrs['mlplatform.failure']).toBeUndefined(); // failed by the heartbeat, not by the trial
   const retries = study.trials.filter((t) => t.failed_trial !== null);
   expect(retries).toHaveLength(1);
@@ -268,7 +295,7 @@ test('fault: a worker killed mid-trial; the study still completes with no lost o
   expect(new Set(keys).size).toBe(9);
   const runs = mlflow.runsOf(`${TENANT}/fault`);
   expect(runs.find((r) => r.tags['optuna.trial_number'] === String(lost[0].number))!.status).toBe('FAILED');
-}, 90_000);
+}, 3 * MINUTE);
 
 test('failures: trials past their timeout are stopped and failed; past the failure budget the worker exits with the code the Job fails on', async () => {
   const { sweep, objects } = synth('timeouts', {
@@ -278,13 +305,22 @@ test('failures: trials past their timeout are stopped and failed; past the failu
     trialArgs: ['--steps=20', '--pause=0.5'],
   });
   const { create, workers } = launch(sweep, objects);
-  await create.done;
-  const [exits] = await Promise.all(workers.map((w) => w.done));
-  const rule = find(objects, 'Job', sweep.workersJobName).spec.podFailurePolicy.rules.find((r: any) => r.action === 'FailJob');
-  expect(exits.optuna).toEqual({ code: rule.onExitCodes.values[0], signal: null });
+  const [, end] = await finish(create, workers);
+  const rules = find(objects, 'Job', sweep.workersJobName).spec.podFailurePolicy.rules;
+  const ruleIndex = rules.findIndex((r: any) => r.action === 'FailJob');
+  const pod = workers.pods[0].pod;
+  // The worker's exit code matches the Job's FailJob rule: the Job fails at once, no retry (backoffLimit is not used up).
+  expect(end).toMatchObject({
+    type: 'Failed',
+    reason: 'PodFailurePolicy',
+    message: `Container optuna for pod ${TENANT}/${pod.name} failed with exit code ${rules[ruleIndex].onExitCodes.values[0]} matching FailJob rule at index ${ruleIndex}`,
+  });
+  expect(workers.pods).toHaveLength(1);
+  const exits = exitsOf(pod);
+  expect(exits.optuna).toEqual({ code: rules[ruleIndex].onExitCodes.values[0], signal: null });
   expect(exits.trial).toEqual({ code: 0, signal: null }); // the runner still ends with its worker
   const study = inspect(sweep);
   expect(study.trials.map((t) => [t.state, t.user_attrs['mlplatform.failure']])).toEqual([['FAIL', 'timeout after 1s'], ['FAIL', 'timeout after 1s']]);
   const parent = mlflow.runsOf(`${TENANT}/timeouts`).find((r) => r.name === 'timeouts')!;
   expect([parent.status, parent.tags['mlplatform.outcome']]).toEqual(['FAILED', 'failed']);
-}, 60_000);
+}, 2 * MINUTE);

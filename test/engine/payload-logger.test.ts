@@ -1,21 +1,22 @@
 /**
- * The payload-logging engine test: the proxy script ModelEndpoint ships in its ConfigMap, run by
- * /usr/bin/python3 (Debian's, with boto3) with the env and command of the synthesized
- * `payload-logger` container (only the Secret values, the pod name and the ConfigMap mount path are
- * substituted), in front of a toy model server, uploading to a fake S3 (path-style PutObject) in
- * this process. Never skipped: a missing python3 or boto3 fails it.
+ * The payload-logging engine test: the proxy script ModelEndpoint ships in its ConfigMap, run as the
+ * synthesized `payload-logger` container of the endpoint's Deployment on the kubelet harness
+ * (fixtures/harness.ts: its user, read-only root, the ConfigMap mounted where its command reads it, the
+ * store Secret and the pod name from the objects; the image is Debian's /usr/bin/python3 with boto3),
+ * in front of a toy model server, uploading to a fake S3 (path-style PutObject) in this process. The
+ * model container (no stand-in for its image) is left out of the pod. The pods share the host's network
+ * here (the test calls the proxy's port). Never skipped: a missing python3, boto3 or harness
+ * prerequisite (root, unshare) fails it.
  */
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { tmpdir } from 'os';
-import { join } from 'path';
+import { engineKubelet, putAll, RunningPod } from './fixtures/harness';
 import { ModelEndpoint } from '../../src/cdk8s/model-endpoint';
 import { Cpu, Duration, Issues, PlatformContext, resolveTenant, Size } from '../../src/core';
 import { ModelSource, PayloadLoggingOptions, Runtime } from '../../src/core/endpoint';
-import { credentialFilesOf } from '../support/credentials';
+import { Kubelet } from '../cluster/kubelet/kubelet';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject, synthChart } from '../support/synth';
 
@@ -156,44 +157,55 @@ function synthesize(name: string, upstreamPort: number, storeEndpoint: string, l
   return { objects, pod, container, script, bucket: m[1], prefix: m[2] };
 }
 
+/** The `payload-logger` container of the synthesized Deployment, run by the harness as pod {@link POD}. */
 class Proxy {
-  public stdout = '';
-  public stderr = '';
-  public readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
+  private readonly kubelet: Kubelet;
+  private readonly pod: RunningPod;
 
-  constructor(s: Synthesized, dir: string) {
-    const scriptPath = join(dir, `${s.prefix.replace(/\W+/g, '-')}payload_logger.py`);
-    writeFileSync(scriptPath, s.script);
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-    // The credential files (AWS_*_FILE) as the kubelet lays them out: the synthesized projected volume's Secret key, in a local file.
-    const files = credentialFilesOf(s.pod, s.container);
-    for (const e of s.container.env) {
-      const stands = e.name.endsWith('_FILE') ? files[e.name.slice(0, -'_FILE'.length)] : undefined;
-      if (stands) {
-        env[e.name] = join(dir, `${s.prefix.replace(/\W+/g, '-')}${e.name}`);
-        writeFileSync(env[e.name], (KEYS as any)[stands.key]);
-      } else if (e.value !== undefined) {env[e.name] = e.value;} else if (e.valueFrom?.secretKeyRef) {env[e.name] = (KEYS as any)[e.valueFrom.secretKeyRef.key];} else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {env[e.name] = POD;} else {throw new Error(`unexpected env ${JSON.stringify(e)}`);}
-    }
+  constructor(s: Synthesized) {
     const [cmd, file] = s.container.command;
     expect(cmd).toBe('python');
     expect(file).toBe('/etc/payload-logger/payload_logger.py');
-    this.child = spawn(PYTHON, [scriptPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d) => { this.stdout += d; });
-    this.child.stderr!.on('data', (d) => { this.stderr += d; });
-    this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
+    const { source, kubelet } = engineKubelet({ pythonImages: [s.container.image] });
+    this.kubelet = kubelet;
+    // Not the Services: on the host's network a Service port cannot be mapped to another container port,
+    // and the test calls the container's port directly.
+    putAll(source, s.objects.filter((o) => o.kind !== 'Service') as any);
+    source.putSecret('team', 'ml-store', KEYS);
+    const deploy = JSON.parse(JSON.stringify(s.objects.find((o) => o.kind === 'Deployment')));
+    deploy.spec.template.spec.containers = deploy.spec.template.spec.containers.filter((c: any) => c.name === 'payload-logger');
+    this.pod = kubelet.run(deploy, { name: POD });
+  }
+
+  /** The container's exit code, once it has exited (within 30 s). */
+  public get exited(): Promise<number | null> {
+    return this.pod.waitForExit('payload-logger', 30_000).then((e) => e.code);
+  }
+
+  /** The container's log (stdout and stderr). */
+  public get stdout(): string {
+    return this.pod.log('payload-logger');
+  }
+
+  public get stderr(): string {
+    return this.pod.describe('payload-logger');
   }
 
   public async ready(): Promise<void> {
-    await waitFor(() => this.stdout.includes('"event": "listening"'), 15000, () => `proxy did not start:\n${this.stdout}\n${this.stderr}`);
+    await waitFor(() => this.stdout.includes('"event": "listening"'), 15000, () => `proxy did not start:\n${this.pod.describe()}`);
   }
 
-  public signal(sig: NodeJS.Signals): void {
-    if (this.child.exitCode === null) this.child.kill(sig);
+  /** SIGTERM: the pod deleted (the kubelet's SIGTERM to the container); SIGKILL: gone at once. */
+  public signal(sig: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    return this.pod.stop(sig === 'SIGKILL' ? { graceMs: 0 } : {});
+  }
+
+  public async remove(): Promise<void> {
+    await this.kubelet.stop();
   }
 
   public events(name: string): any[] {
-    return this.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.event === name);
+    return this.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event === name);
   }
 }
 
@@ -246,13 +258,12 @@ let toy: http.Server;
 let toyPort: number;
 let s3: FakeS3;
 let s3Url: string;
-let dir: string;
 const proxies: Proxy[] = [];
 
 async function startProxy(name: string, logging: PayloadLoggingOptions, storeEndpoint = s3Url): Promise<{ proxy: Proxy; port: number; s: Synthesized }> {
   const port = await freePort();
   const s = synthesize(name, toyPort, storeEndpoint, { ...logging, port });
-  const proxy = new Proxy(s, dir);
+  const proxy = new Proxy(s);
   proxies.push(proxy);
   await proxy.ready();
   return { proxy, port, s };
@@ -265,15 +276,12 @@ beforeAll(async () => {
   toyPort = await listen(toy);
   s3 = new FakeS3();
   s3Url = `http://127.0.0.1:${await s3.start()}`;
-  dir = mkdtempSync(join(tmpdir(), 'payload-logger-'));
 });
 
 afterAll(async () => {
-  for (const p of proxies) p.signal('SIGKILL');
-  await Promise.all(proxies.map((p) => p.exited));
+  await Promise.all(proxies.map((p) => p.signal('SIGKILL').then(() => p.remove())));
   await new Promise((r) => toy.close(r));
   await s3.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 // ---------- tests ----------
@@ -398,10 +406,11 @@ describe('payload logger: the synthesized proxy in front of a model server', () 
     const inFlight = request(port, 'POST', '/v1/completions', { body: '{}', headers: { 'X-Request-Id': 'term-stream' } });
     await new Promise((r) => setTimeout(r, 200));
     expect(s3.records(s.prefix)).toEqual([]);
-    proxy.signal('SIGTERM');
+    const stopped = proxy.signal('SIGTERM');
     const streamed = await inFlight;
     expect(streamed.body.toString()).toBe(SSE_EVENTS.join(''));
     expect(await proxy.exited).toBe(0);
+    await stopped;
     const ids = s3.records(s.prefix).map((r) => r.requestId).sort();
     expect(ids).toEqual(['term-0', 'term-1', 'term-2', 'term-3', 'term-4', 'term-stream']);
     expect(proxy.events('stopped')[0]).toMatchObject({ requests: 6, logged: 6, uploadedRecords: 6, droppedRecords: 0 });

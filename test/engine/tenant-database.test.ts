@@ -8,7 +8,9 @@
  *   the superuser), holds no SUPERUSER/CREATEDB/CREATEROLE, and cannot reach a tenant's database;
  * - a tenant's role connects to its own study database only: not to MLflow's, not to another
  *   tenant's, not to the maintenance database; it cannot create roles or databases;
- * - a sweep started from the synthesized objects with the tenant's Secret completes in it.
+ * - a sweep started from the synthesized objects with the tenant's Secret completes in it: its Jobs
+ *   run on the kubelet harness with its Job controller (fixtures/harness.ts), reading the Secrets the
+ *   bootstrap wrote, reaching the database at the host and port the objects name.
  *
  * Two platform logins: the embedded database's superuser, and an external database's master user
  * with CREATEROLE and CREATEDB but not SUPERUSER (what RDS's master user is).
@@ -19,8 +21,8 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
+import { engineKubelet, putAll, runJob } from './fixtures/harness';
 import { FakeMlflow } from './fixtures/sweep/fake-mlflow';
-import { LocalPod } from './fixtures/sweep/local-pod';
 import { Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform, TuningSweep } from '../../src/cdk8s';
 import { BackendStore, Duration } from '../../src/core';
@@ -33,7 +35,6 @@ const MASTER = { user: 'rds_master', password: 'm@ster:pw/1' };
 let pg: Postgres;
 let work: string;
 let runs = 0;
-const started: LocalPod[] = [];
 
 /** Connects as `user` to `database` and runs `sql`; the outcome as psql reports it. */
 function psql(user: string, password: string, database: string, sql = 'SELECT 1'): { ok: boolean; out: string } {
@@ -48,10 +49,6 @@ beforeAll(async () => {
   pg = await startPostgres();
   work = mkdtempSync(join(tmpdir(), 'tenant-db-'));
 }, 60_000);
-
-afterEach(() => {
-  for (const p of started.splice(0)) p.kill();
-});
 
 afterAll(() => {
   pg?.stop();
@@ -185,31 +182,42 @@ describe.each([
 
   test("a sweep started from the synthesized objects with the tenant's Secret completes in its own database", async () => {
     const mlflow = await new FakeMlflow(`${id}-a`, 'tracking-pw').start();
+    const trialImage = 'docker.io/library/python:3.12-slim';
+    const { source, kubelet } = engineKubelet({
+      forward: { 5432: pg.port, 5000: Number(new URL(mlflow.url).port) },
+      pythonImages: [trialImage],
+      hosts: external ? ['db.internal.example.com'] : [],
+    });
     try {
       const { sweep, objects } = s;
       const ns = sweep.spec.namespace;
       const a = s.secret(ns, `${id}-database`);
-      const common = {
-        configMaps: { [sweep.configMapName]: find(objects, 'ConfigMap', sweep.configMapName, ns).data },
-        secrets: { [`${id}-database`]: a, [`${id}-tracking`]: { username: `${id}-a`, password: 'tracking-pw' }, [`${id}-store`]: { accessKeyId: 'k', secretAccessKey: 's' } },
-        envOverrides: { SWEEP_DB_HOST: '127.0.0.1', SWEEP_DB_PORT: String(pg.port), MLFLOW_TRACKING_URI: mlflow.url },
-        commandMap: { python: PYTHON },
-      };
-      const create = new LocalPod(find(objects, 'Job', sweep.createJobName, ns).spec.template.spec, { ...common, name: `${sweep.createJobName}-x`, dir: join(work, id, 'create') });
+      putAll(source, objects as any);
+      // The Secrets as the bootstrap wrote them; the tracking and store steps are the cluster tier's, so those two are set here.
+      for (const [key, data] of Object.entries(s.api.dump())) source.putSecret(key.split('/')[0], key.split('/')[1], data);
+      source.putSecret(ns, `${id}-tracking`, { username: `${id}-a`, password: 'tracking-pw' });
+      source.putSecret(ns, `${id}-store`, { accessKeyId: 'k', secretAccessKey: 's' });
       const workersJob = find(objects, 'Job', sweep.workersJobName, ns);
-      const workers = Array.from({ length: workersJob.spec.parallelism }, (_, i) => new LocalPod(workersJob.spec.template.spec, {
-        ...common, name: `${sweep.workersJobName}-${i}-x`, annotations: { 'batch.kubernetes.io/job-completion-index': String(i) }, dir: join(work, id, `worker-${i}`),
-      }));
-      started.push(create, ...workers);
-      await create.done;
-      expect(create.exits.create).toEqual({ code: 0, signal: null });
-      const exits = await Promise.all(workers.map((w) => w.done));
-      for (const [i, e] of exits.entries()) expect({ i, optuna: e.optuna, log: e.optuna.code === 0 ? '' : workers[i].log('optuna').slice(-2000) }).toEqual({ i, optuna: { code: 0, signal: null }, log: '' });
+      expect(find(objects, 'Job', sweep.workersJobName, ns).spec.template.spec.containers.find((c: any) => c.name === 'optuna').env).toEqual(expect.arrayContaining([
+        { name: 'SWEEP_DB_HOST', value: external ? 'db.internal.example.com' : `${id}-postgres.mlplatform.svc.cluster.local` },
+      ]));
+      const create = runJob(kubelet, find(objects, 'Job', sweep.createJobName, ns) as any);
+      const workers = runJob(kubelet, workersJob as any);
+      const ends = await Promise.all([create.wait(90_000), workers.wait(90_000)]).catch((e) => {
+        throw new Error(`${e instanceof Error ? e.message : String(e)}\n${create.describe('optuna')}\n${workers.describe('optuna')}`);
+      });
+      expect(ends.map((e) => [e.type, e.reason])).toEqual([['Complete', 'CompletionsReached'], ['Complete', 'CompletionsReached']]);
+      expect(workers.status).toMatchObject({ succeeded: 2, failed: 0, completedIndexes: '0-1' });
+      for (const p of workers.pods) {
+        const optuna = p.pod.status.get('optuna')!;
+        expect({ pod: p.pod.name, exits: optuna.exits }).toEqual({ pod: p.pod.name, exits: [{ code: 0, signal: null }] });
+      }
       // The study's tables are in the tenant's database, under the sweep's schema; nowhere else.
       const schema = sweep.spec.storage!.schema;
       expect(pg.sql(a.database, `SELECT count(*) FROM ${schema}.trials WHERE state = 'COMPLETE'`)).toBe('4');
       expect(pg.sql(mlflowDb, `SELECT count(*) FROM information_schema.schemata WHERE schema_name = '${schema}'`)).toBe('0');
     } finally {
+      await kubelet.stop();
       await mlflow.stop();
     }
   }, 120_000);

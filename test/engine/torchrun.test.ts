@@ -1,25 +1,27 @@
 /**
  * Engine test: the multi-node step's rendezvous really works. The synthesized Indexed Job (taken from
- * the Argo resource template's manifest, with the substitutions Argo makes) is run as one local
- * torchrun per completion index, each with exactly the container's command, args and env, resolved
- * as the kubelet does. The fixture script all-reduces over gloo and checks world size and ranks.
+ * the Argo resource template's manifest, with the substitutions Argo makes) is run by the kubelet
+ * harness's Job controller (fixtures/harness.ts): one pod per completion index, each with exactly the
+ * container's command, args, env, user and mounts, `JOB_COMPLETION_INDEX`/`JOB_NAME` from the pod's
+ * completion index and job-name label as the controller sets them, `$(VAR)` expanded as the kubelet
+ * does. The fixture script all-reduces over gloo and checks world size and ranks.
  *
- * What is simulated, and why:
- * - `JOB_COMPLETION_INDEX` and `JOB_NAME` come from the downward API (the pod's completion-index
- *   annotation and job-name label): the test gives them per index.
- * - `MASTER_ADDR` resolves (after `$(JOB_NAME)` expansion) to `<job>-0.<service>`, the index-0 pod's
- *   DNS name under the headless Service. The test checks that name, then points it at 127.0.0.1,
- *   where the index-0 process listens: on one machine every "pod" is localhost.
- * - `MASTER_PORT` gets a free local port instead of 29500, so parallel runs do not collide.
- * - `torchrun` is Debian's `/usr/bin/torchrun` (python3-torch) and the script path inside the image
- *   is mapped to the fixture. `--redirects 2 --tee 2` is injected here only: torchrun 1.13 on
- *   Python 3.11 crashes with its default redirect settings, which newer torch in real images does
- *   not; the synthesized command keeps torchrun's defaults.
+ * What is stood in for, and why:
+ * - `MASTER_ADDR` is `<job>-0.<service>`, the index-0 pod's DNS name under the headless Service
+ *   (`hostname` and `subdomain`): the harness's pods share one network namespace of their own, whose
+ *   /etc/hosts names every pod with a hostname under a subdomain, so the name resolves to the
+ *   loopback where the index-0 pod listens on the synthesized port (29500) — no rewrite, no collision
+ *   with the host;
+ * - the image `ghcr.io/acme/train:1.0.0` is Debian's Python with Debian's PyTorch (python3-torch's
+ *   /usr/bin/torchrun) and the fixture at its image path `/app/allreduce.py`;
+ * - `--redirects 2 --tee 2` come first in the step's command (so in the synthesized args): torchrun 1.13
+ *   on Python 3.11 crashes with its default redirect settings, which newer torch in real images does not.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { engineKubelet, runJob } from './fixtures/harness';
 import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
 import { argoSubstitute } from '../support/argo-manifest';
 import { expectValidManifests } from '../support/expect-valid';
@@ -44,29 +46,13 @@ function requireTorch(): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Kubernetes `$(VAR)` expansion (`$$` escapes; unknown names stay as they are). */
-function expand(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) => (m === '$$' ? '$' : name in env ? env[name] : m));
-}
-
 /** The synthesized pipeline and its multi-node Job, as Argo would create it for run `run-1`. */
 function synthesize(): { objects: K8sObject[]; job: any; service: K8sObject } {
   const { objects } = synthChart((chart) => {
     const p = new TrainingPipeline(chart, 'ddp', { namespace: 'team-a', parameters: { world: { default: String(NODES * GPUS_PER_NODE) } } });
     p.addStep('train', {
       image: 'ghcr.io/acme/train:1.0.0',
-      command: [SCRIPT_IN_IMAGE],
+      command: ['--redirects', '2', '--tee', '2', SCRIPT_IN_IMAGE],
       args: ['--expect-world', p.parameter('world')],
       nodes: NODES,
       gpus: GPUS_PER_NODE,
@@ -82,62 +68,44 @@ function synthesize(): { objects: K8sObject[]; job: any; service: K8sObject } {
 }
 
 describe('multi-node step: torchrun rendezvous of the synthesized Indexed Job', () => {
-  jest.setTimeout(120_000);
-  const children: ChildProcess[] = [];
-  afterAll(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
-
   test('every index joins the rendezvous on the index-0 pod and the gloo all-reduce sees all ranks', async () => {
     requireTorch();
     const { objects, job, service } = synthesize();
     const jobName = 'ddp-train-x7k2q'; // what generateName gives
-    expectValidManifests([...findAll(objects, 'Service'), { ...job, metadata: { ...job.metadata, name: jobName } }]);
+    job.metadata.name = jobName;
+    expectValidManifests([...findAll(objects, 'Service'), job]);
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: NODES, parallelism: NODES });
     const pod = job.spec.template.spec;
     expect(pod.subdomain).toBe(service.metadata.name);
     expect(service.spec).toMatchObject({ clusterIP: 'None', selector: job.spec.template.metadata.labels });
     const [c] = pod.containers;
     expect(c.command).toEqual(['torchrun']);
-    const port = String(await freePort());
+    expect(c.env).toEqual(expect.arrayContaining([{ name: 'MASTER_ADDR', value: `$(JOB_NAME)-0.${service.metadata.name}` }]));
 
-    const runs = Array.from({ length: NODES }, (_, index) => {
-      // Resolve the env list in order, as the kubelet does: downward API values, then $(VAR) expansion.
-      const env: Record<string, string> = {};
-      for (const e of c.env as any[]) {
-        if (e.valueFrom?.fieldRef?.fieldPath === "metadata.annotations['batch.kubernetes.io/job-completion-index']") env[e.name] = String(index);
-        else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.labels['batch.kubernetes.io/job-name']") env[e.name] = jobName;
-        else if (e.valueFrom) throw new Error(`unexpected valueFrom in ${e.name}`);
-        else env[e.name] = expand(e.value ?? '', env);
-      }
-      expect(env.JOB_COMPLETION_INDEX).toBe(String(index));
-      expect(env.MASTER_ADDR).toBe(`${jobName}-0.${service.metadata.name}`);
-      env.MASTER_ADDR = '127.0.0.1';
-      env.MASTER_PORT = port;
-      const args = (c.args as string[]).map((a) => expand(a, env)).map((a) => (a === SCRIPT_IN_IMAGE ? FIXTURE : a));
-      expect(args.slice(0, 5)).toEqual([`--nnodes=${NODES}`, `--nproc_per_node=${GPUS_PER_NODE}`, `--node_rank=${index}`, '--master_addr=127.0.0.1', `--master_port=${port}`]);
-      return new Promise<string>((resolve, reject) => {
-        const child = spawn(TORCHRUN, ['--redirects', '2', '--tee', '2', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(child);
-        // Kept apart: a chunk of one stream may end mid-line, so mixing them could split a report.
-        let out = '';
-        let err = '';
-        child.stdout!.on('data', (d) => (out += d));
-        child.stderr!.on('data', (d) => (err += d));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          if (code === 0) resolve(out);
-          else reject(new Error(`node ${index} exited with ${code}:\n${out.slice(-1500)}\n${err.slice(-3000)}`));
-        });
+    const { source, kubelet } = engineKubelet({ forward: {}, imageFiles: { [c.image]: { [SCRIPT_IN_IMAGE]: readFileSync(FIXTURE, 'utf8') } } });
+    try {
+      for (const o of objects) source.put(o as any);
+      const run = runJob(kubelet, job);
+      const end = await run.wait(100_000).catch((e) => {
+        throw new Error(`${e instanceof Error ? e.message : String(e)}\n${run.describe()}`);
       });
-    });
-    const outputs = await Promise.all(runs);
-    // Workers share their agent's stdout: match the reports wherever they landed.
-    const seen = [...outputs.join('\n').matchAll(/ALLREDUCE-OK rank=(\d+) world=(\d+) node=(\d+) sum=(\d+)/g)].map((m) => m.slice(1).map(Number));
-    const world = NODES * GPUS_PER_NODE;
-    expect(seen.map(([rank]) => rank).sort((a, b) => a - b)).toEqual(Array.from({ length: world }, (_, i) => i));
-    for (const [rank, w, node, sum] of seen) {
-      expect([w, node, sum]).toEqual([world, Math.floor(rank / GPUS_PER_NODE), (world * (world + 1)) / 2]);
+      expect({ end, log: end.type === 'Complete' ? '' : run.describe() }).toEqual({ end: expect.objectContaining({ type: 'Complete', reason: 'CompletionsReached' }), log: '' });
+      expect(run.pods.map((p) => p.index)).toEqual([0, 1]);
+      const outputs = run.pods.map((p) => {
+        // What torchrun was started with on each pod: the node rank from the controller's index, the master under the headless Service.
+        const started = p.pod.events.find((e) => e.includes('Started '))!;
+        expect(started).toContain(`--node_rank=${p.index} --master_addr=${jobName}-0.${service.metadata.name} --master_port=29500`);
+        return p.pod.log(c.name);
+      });
+      // Workers share their agent's stdout: match the reports wherever they landed.
+      const seen = [...outputs.join('\n').matchAll(/ALLREDUCE-OK rank=(\d+) world=(\d+) node=(\d+) sum=(\d+)/g)].map((m) => m.slice(1).map(Number));
+      const world = NODES * GPUS_PER_NODE;
+      expect(seen.map(([rank]) => rank).sort((a, b) => a - b)).toEqual(Array.from({ length: world }, (_, i) => i));
+      for (const [rank, w, node, sum] of seen) {
+        expect([w, node, sum]).toEqual([world, Math.floor(rank / GPUS_PER_NODE), (world * (world + 1)) / 2]);
+      }
+    } finally {
+      await kubelet.stop();
     }
-  });
+  }, 120_000);
 });

@@ -8,7 +8,7 @@
  * with no USER).
  */
 import { readFileSync } from 'fs';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { findEngines } from './engines';
 import { ImageUsers } from './rules';
 import { VERSIONS } from '../../../src/core';
@@ -116,6 +116,32 @@ function postgres(): ImageStandIn {
       '/docker-entrypoint-initdb.d': { dir: true, mode: 0o755 },
       '/var/run/postgresql': { dir: true, mode: 0o3777 },
     },
+    reachable: [],
+  };
+}
+
+/**
+ * A Python image (`python:3.x-slim`, the Optuna image) stood in for by `python`: by default Debian's own
+ * Python 3.11 with Debian's python3-optuna (3.1), python3-psycopg2 and python3-boto3 — for the engine
+ * tier, which runs without the cluster tier's virtualenv (`npm test` before
+ * `test/cluster/build-engines.sh` in CI) — or a virtualenv's `bin/python` (its bin folder first on
+ * PATH, as the MLflow stand-in has it). `python` and `python3` are on PATH; no USER.
+ */
+export function debianPython(image: string, python = '/usr/bin/python3'): ImageStandIn {
+  if (python !== '/usr/bin/python3') {
+    const bin = dirname(python);
+    return { ...mlflow(), image, env: { PATH: `${bin}:${BASE_PATH}`, LANG: 'C.UTF-8' }, reachable: [dirname(bin)] };
+  }
+  return {
+    image,
+    entrypoint: [],
+    cmd: ['python3'],
+    env: { PATH: BASE_PATH, LANG: 'C.UTF-8' },
+    workingDir: '/',
+    users: { primaryGid: { 0: 0, 65534: 65534 } },
+    home: { 0: '/root' },
+    ...ROOT_ONLY,
+    files: { '/usr/local/bin/python': { symlink: '/usr/bin/python3' }, '/usr/local/bin/python3': { symlink: '/usr/bin/python3' } },
     reachable: [],
   };
 }

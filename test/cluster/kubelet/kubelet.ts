@@ -31,6 +31,7 @@ import { ContainerConfigError, FsNode, Identity, VolumeLayout, effectiveIdentity
 import { KubeObject, ObjectSource } from './source';
 
 const LAUNCHER = join(__dirname, 'launcher.py');
+const NETNS = join(__dirname, 'netns.py');
 const BACKOFF_MS = 10_000;
 const MAX_BACKOFF_MS = 300_000;
 /** How often a pod that cannot be configured yet is retried (the kubelet backs off from 0.5 s to 2 min; shorter here). */
@@ -50,6 +51,27 @@ export interface KubeletOptions {
   readonly apiServer?: ApiServer;
   /** Upper bound on a pod's termination grace period when the harness stops it. @default 10 s */
   readonly maxGraceMs?: number;
+  /**
+   * Image stand-ins that replace images.ts's for this node (e.g. the engine tier's: Debian's Python
+   * with its Optuna, where the cluster tier uses the pinned virtualenv).
+   * @default images.ts's table only
+   */
+  readonly images?: Readonly<Record<string, () => ImageStandIn>>;
+  /**
+   * An isolated network: the node's pods share a network namespace of their own (netns.py) instead of
+   * the host's, so their Services' ports never collide with the host's or another test's. `forward`
+   * maps a port inside it (a Service's, e.g. 5432) to a port on the host's loopback (a server the test
+   * started there, e.g. a PostgreSQL on a random port). Probes over the network (httpGet, tcpSocket)
+   * are not supported then (exec probes are).
+   * @default the host's network
+   */
+  readonly network?: { readonly forward: Readonly<Record<number, number>> };
+  /**
+   * Names outside the cluster (an external database's host) that the node's DNS resolves to the
+   * loopback, where the test's server listens (or, on an isolated network, where `forward` relays).
+   * @default none
+   */
+  readonly hosts?: readonly string[];
 }
 
 /** How a container process ended. */
@@ -79,13 +101,39 @@ process.on('exit', () => {
   }
 });
 
+/** A pod's phase (core/v1 `PodPhase`). */
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+
+/** A pod condition (core/v1 `PodCondition`), as far as Jobs' pod failure policies read them. */
+export interface PodCondition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason?: string;
+  readonly message?: string;
+}
+
 /** Runs pods. */
 export class Kubelet {
   public readonly pods: RunningPod[] = [];
+  private net?: { readonly child: ChildProcess; readonly ready: Promise<void>; readonly servers: net.Server[] };
 
   constructor(public readonly o: KubeletOptions) {
     mkdirSync(join(o.dir, 'claims'), { recursive: true, mode: 0o700 });
     mkdirSync(join(o.dir, 'pods'), { recursive: true, mode: 0o700 });
+    if (o.network) this.net = startNetwork(join(o.dir, 'net'), o.network.forward);
+  }
+
+  /** The stand-in of `image` (this node's own table first). */
+  public image(image: string): ImageStandIn {
+    const own = this.o.images?.[image];
+    return own ? own() : imageFor(image);
+  }
+
+  /** The pid holding the node's network namespace (undefined: the host's network), once it is up. */
+  public async networkPid(): Promise<number | undefined> {
+    if (!this.net) return undefined;
+    await this.net.ready;
+    return this.net.child.pid;
   }
 
   /**
@@ -103,6 +151,10 @@ export class Kubelet {
   /** Stops every pod and removes the node's folder. */
   public async stop(): Promise<void> {
     await Promise.all(this.pods.map((p) => p.stop()));
+    if (this.net) {
+      this.net.child.kill('SIGKILL');
+      for (const s of this.net.servers) s.close();
+    }
     rmSync(this.o.dir, { recursive: true, force: true });
   }
 
@@ -118,10 +170,20 @@ export class RunningPod {
   public readonly status = new Map<string, ContainerStatus>();
   public admitted?: PodInstance;
   public volumes?: Map<string, VolumeLayout>;
+  /**
+   * The pod's phase as the kubelet reports it (pkg/kubelet/kubelet_pods.go `getPhase`): Pending until
+   * its containers start, Succeeded when every container exited 0 and none restarts, Failed when one
+   * ended otherwise under `restartPolicy: Never` (an init container's failure included) or when the pod
+   * was deleted before it succeeded (its containers were killed).
+   */
+  public phase: PodPhase = 'Pending';
+  /** Pod conditions beyond the phase (`DisruptionTarget` when evicted: pkg/kubelet/eviction, the Eviction API). */
+  public readonly conditions: PodCondition[] = [];
   public readonly dir: string;
   private readonly logs = new Map<string, string>();
   private readonly procs = new Map<string, { child: ChildProcess; closed: Promise<Exit> }>();
   private stopping = false;
+  private stopped?: Promise<void>;
   private loop?: Promise<void>;
   private readonly waiters: (() => void)[] = [];
 
@@ -133,6 +195,11 @@ export class RunningPod {
     return this.pod.name;
   }
 
+  /** The pod's hostname: `spec.hostname`, else its name (pkg/kubelet/kubelet_pods.go `GeneratePodHostNameAndDomain`). */
+  public get hostname(): string {
+    return this.pod.spec.hostname || this.name.slice(0, 63);
+  }
+
   /** Everything the container wrote to stdout and stderr, restarts included. */
   public log(container: string): string {
     return this.logs.get(container) ?? '';
@@ -141,29 +208,86 @@ export class RunningPod {
   public start(): void {
     this.loop = this.sync().catch((e) => {
       this.event(`harness error: ${e instanceof Error ? e.stack : String(e)}`);
+      this.setPhase('Failed');
     });
   }
 
-  /** SIGTERM to every container, SIGKILL after the grace period, volumes removed. */
-  public async stop(): Promise<void> {
+  /**
+   * SIGTERM to every container, SIGKILL after the grace period, volumes removed. `graceMs: 0`: SIGKILL at
+   * once, no SIGTERM (a node that vanished: its processes just stop).
+   */
+  public async stop(opts: { graceMs?: number } = {}): Promise<void> {
+    if (this.stopping) {
+      await this.stopped;
+      return;
+    }
     this.stopping = true;
     this.wake();
-    const grace = Math.min((this.admitted?.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.kubelet.o.maxGraceMs ?? 10_000);
+    this.stopped = this.terminate(opts.graceMs);
+    await this.stopped;
+  }
+
+  /**
+   * The pod's node is lost: every process is killed at once (no SIGTERM), and the pod garbage
+   * collector marks it `DisruptionTarget` (reason `DeletionByPodGC`, pkg/controller/podgc/gc_controller.go)
+   * as it deletes it.
+   */
+  public async lose(): Promise<void> {
+    this.conditions.push({ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' });
+    this.event('node lost: killed (DeletionByPodGC)');
+    await this.stop({ graceMs: 0 });
+  }
+
+  /**
+   * Evicts the pod as the Eviction API or a preemption does: the `DisruptionTarget` condition
+   * (pkg/apis/core `DisruptionTarget`, reason `EvictionByEvictionAPI`), then deletion — the containers
+   * get SIGTERM and the pod ends Failed unless it had already succeeded.
+   */
+  public async evict(reason = 'EvictionByEvictionAPI'): Promise<void> {
+    this.conditions.push({ type: 'DisruptionTarget', status: 'True', reason, message: 'Eviction API: evicting' });
+    this.event(`Evicted (${reason})`);
+    await this.stop();
+  }
+
+  /** Resolves when the pod has reached Succeeded or Failed. */
+  public async waitFinished(timeoutMs: number): Promise<PodPhase> {
+    await this.until(() => this.phase === 'Succeeded' || this.phase === 'Failed', timeoutMs, 'the pod to finish');
+    return this.phase;
+  }
+
+  private async terminate(graceMs?: number): Promise<void> {
+    const grace = graceMs ?? Math.min((this.admitted?.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.kubelet.o.maxGraceMs ?? 10_000);
     await Promise.all([...this.procs.values()].map(async ({ child, closed }) => {
       const pid1 = containerPid(child);
-      if (pid1) {
+      if (pid1 && grace > 0) {
         try {
           process.kill(pid1, 'SIGTERM');
         } catch {
           // gone
         }
       }
-      const timer = setTimeout(() => child.kill('SIGKILL'), grace);
+      // SIGKILL to the container's PID 1 (which ends its PID namespace): the parent-death signal of
+      // `unshare --kill-child` does not survive setpriv's change of credentials.
+      const timer = setTimeout(() => {
+        try {
+          if (pid1) process.kill(pid1, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        child.kill('SIGKILL');
+      }, grace);
       await closed;
       clearTimeout(timer);
     }));
     await this.loop;
+    if (this.phase !== 'Succeeded') this.setPhase('Failed');
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private setPhase(phase: PodPhase): void {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    this.event(`phase ${phase}`);
   }
 
   /** Resolves when `container` has exited `count` times (or rejects after `timeoutMs`). */
@@ -219,7 +343,7 @@ export class RunningPod {
     const id = this.status.get(container)?.identity;
     if (!pid || !id) throw new Error(`${this.name}/${container} is not running`);
     const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-    const args = ['-t', String(pid), '-m', '-p', '-u', '-r', '-w', '--', '/usr/bin/setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`,
+    const args = ['-t', String(pid), '-m', '-p', '-u', '-n', '-r', '-w', '--', '/usr/bin/setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`,
       id.groups.length ? `--groups=${id.groups.join(',')}` : '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', ...argv];
     return new Promise((resolve, reject) => {
       const child = spawn('/usr/bin/nsenter', args, { env: Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -317,6 +441,7 @@ export class RunningPod {
         if (exit.code === 0) break;
         if (policy === 'Never') {
           this.event(`init container ${c.name} failed: pod failed`);
+          this.setPhase('Failed');
           return;
         }
         await this.backoff(c.name);
@@ -334,6 +459,10 @@ export class RunningPod {
         await this.backoff(c.name);
       }
     }));
+    if (this.stopping) return;
+    // getPhase: every container terminated (none will restart); Succeeded only when each exited 0.
+    const ok = this.admitted.spec.containers.every((c: any) => this.status.get(c.name)!.exits.slice(-1)[0]?.code === 0);
+    this.setPhase(ok ? 'Succeeded' : 'Failed');
   }
 
   private async backoff(container: string): Promise<void> {
@@ -356,15 +485,15 @@ export class RunningPod {
     for (;;) {
       if (this.stopping) return { code: null, signal: 'SIGKILL' };
       try {
-        image = imageFor(c.image);
+        image = this.kubelet.image(c.image);
         const id = effectiveIdentity(this.admitted!.spec, c, image.users);
         st.identity = id;
         const proc = await processSpec(this.admitted!, c, image, o.source, { master: o.apiServer, uid: id.uid });
         launch = {
           scratch: join(this.dir, `layer-${c.name}`),
-          hostname: this.name,
+          hostname: this.hostname,
           readOnlyRoot: c.securityContext?.readOnlyRootFilesystem === true,
-          etc: { '/etc/passwd': image.passwd, '/etc/group': image.group, '/etc/hosts': await this.hosts(), '/etc/hostname': `${this.name}\n` },
+          etc: { '/etc/passwd': image.passwd, '/etc/group': image.group, '/etc/hosts': await this.hosts(), '/etc/hostname': `${this.hostname}\n` },
           files: image.files,
           reachable: image.reachable,
           mounts: this.mounts(c),
@@ -390,7 +519,11 @@ export class RunningPod {
     mkdirSync(launch.scratch, { recursive: true, mode: 0o700 });
     const specFile = join(this.dir, `launch-${c.name}.json`);
     writeFileSync(specFile, JSON.stringify(launch), { mode: 0o600 });
-    const child = spawn('/usr/bin/unshare', ['--mount', '--pid', '--uts', '--fork', '--propagation', 'private', '--kill-child=SIGKILL', '--', '/usr/bin/python3', LAUNCHER, specFile], {
+    const unshare = ['/usr/bin/unshare', '--mount', '--pid', '--uts', '--fork', '--propagation', 'private', '--kill-child=SIGKILL', '--', '/usr/bin/python3', LAUNCHER, specFile];
+    const netPid = await this.kubelet.networkPid();
+    // On an isolated network the container joins the node's network namespace first (nsenter execs unshare).
+    const argv = netPid ? ['/usr/bin/nsenter', `--net=/proc/${netPid}/ns/net`, '--', ...unshare] : unshare;
+    const child = spawn(argv[0], argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
@@ -408,6 +541,7 @@ export class RunningPod {
     st.state = 'running';
     st.reason = undefined;
     st.message = undefined;
+    if (this.phase === 'Pending' && this.admitted!.spec.containers.some((x: any) => x.name === c.name)) this.setPhase('Running');
     this.event(`Started ${c.name} (${launch.argv.join(' ')}) as ${launch.uid}:${launch.gid} groups [${launch.groups}]`);
     const exit = await closed;
     live.delete(child);
@@ -421,7 +555,7 @@ export class RunningPod {
 
   /** Every Service's DNS names at 127.0.0.1 (managedHostsFileContent's header and the pod's own name first). */
   private async hosts(): Promise<string> {
-    const lines = ['# Kubernetes-managed hosts file (the harness: every Service is on the loopback).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `127.0.0.1\t${this.name}`];
+    const lines = ['# Kubernetes-managed hosts file (the harness: every Service is on the loopback).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `127.0.0.1\t${this.hostname}`];
     // Pods with a hostname under a headless Service (`subdomain`) of this node: DNS gives them
     // `<hostname>.<subdomain>.<ns>.svc.cluster.local` (Kubernetes DNS specification, "Pod's hostname and subdomain fields").
     for (const p of this.kubelet.pods) {
@@ -430,6 +564,7 @@ export class RunningPod {
       const base = `${hostname}.${subdomain}.${p.pod.namespace}`;
       lines.push(`127.0.0.1\t${base}.svc.cluster.local ${base}.svc${p.pod.namespace === this.pod.namespace ? ` ${hostname}.${subdomain}` : ''}`);
     }
+    for (const h of this.kubelet.o.hosts ?? []) lines.push(`127.0.0.1\t${h}`);
     for (const s of await this.kubelet.o.source.listObjects('Service')) {
       const n = s.metadata.name;
       const ns = s.metadata.namespace ?? 'default';
@@ -475,6 +610,7 @@ export class RunningPod {
 
   private async probe(container: any, probe: any): Promise<true | string> {
     const timeout = (probe.timeoutSeconds ?? 1) * 1000;
+    if ((probe.httpGet || probe.tcpSocket) && this.kubelet.o.network) throw new Error(`${this.name}/${container.name}: network probes are not supported on an isolated harness network`);
     const port = (p: any) => (typeof p === 'number' ? p : (container.ports ?? []).find((x: any) => x.name === p)?.containerPort);
     if (probe.httpGet) {
       const p = port(probe.httpGet.port);
@@ -507,6 +643,51 @@ export class RunningPod {
     }
     throw new Error('probe without a handler');
   }
+}
+
+/**
+ * Starts netns.py in a new network namespace and, for each forwarded port, a relay on the host from
+ * its Unix socket (in `dir`, reachable by root only) to the host port.
+ */
+function startNetwork(dir: string, forward: Readonly<Record<number, number>>): { child: ChildProcess; ready: Promise<void>; servers: net.Server[] } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const servers: net.Server[] = [];
+  const spec = { forward: [] as { port: number; socket: string }[] };
+  for (const [port, hostPort] of Object.entries(forward)) {
+    const socket = join(dir, `${port}.sock`);
+    const server = net.createServer((down) => {
+      const up = net.connect({ host: '127.0.0.1', port: hostPort });
+      down.pipe(up);
+      up.pipe(down);
+      const close = () => {
+        down.destroy();
+        up.destroy();
+      };
+      up.on('error', close);
+      down.on('error', close);
+      up.on('close', close);
+      down.on('close', close);
+    });
+    server.listen(socket);
+    servers.push(server);
+    spec.forward.push({ port: Number(port), socket });
+  }
+  const specFile = join(dir, 'netns.json');
+  writeFileSync(specFile, JSON.stringify(spec), { mode: 0o600 });
+  const child = spawn('/usr/bin/unshare', ['--net', '--', '/usr/bin/python3', NETNS, specFile], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  live.add(child);
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      if (out.includes('ready\n')) resolve();
+    });
+    child.stderr!.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+    child.on('close', (code) => reject(new Error(`the harness network (netns.py) ended with ${code}: ${err}`)));
+  });
+  ready.catch(() => undefined);
+  return { child, ready, servers };
 }
 
 /** The host pid of the container's PID 1: the child of `unshare --fork`. */

@@ -3,11 +3,12 @@
  * run on the kubelet harness (bootstrap, PostgreSQL, SeaweedFS, MLflow: ./platform.ts); a pipeline in
  * tenant `vision` has a 2-node torchrun step reading a bucket dataset and the `train` step's model and
  * writing a model. Its Indexed Job is taken from the WorkflowTemplate's resource manifest as Argo
- * creates it (`{{workflow.name}}` and the template's inputs substituted), and its two pods are run as
- * the Job controller makes them (pkg/controller/job/indexed_job_utils.go v1.37.2: the
- * `batch.kubernetes.io/job-completion-index` annotation and label, `hostname: <job>-<index>` under the
- * Job's `subdomain`; job_controller.go: the `batch.kubernetes.io/job-name` label), with their
- * synthesized containers, env, mounts and the tenant's store Secret. The step's image is the MLflow
+ * creates it (`{{workflow.name}}` and the template's inputs substituted, the generated name given), and
+ * run by the harness's Job controller (../kubelet/jobs.ts: the completion index annotation and label,
+ * `hostname: <job>-<index>` under the Job's `subdomain`, the job-name label), with its synthesized
+ * containers, env, mounts and the tenant's store Secret. The Job is created suspended for the tenant's
+ * Kueue queue; the test unsuspends it, as Kueue does when it admits the workload (admission itself is
+ * proven on the control plane, pipeline.test.ts). The step's image is the MLflow
  * image's stand-in, whose root (the host's) has Debian's torchrun.
  *
  * It proves: the step-io init container pulls both inputs with the tenant's credentials; the node
@@ -25,7 +26,7 @@ import { StartedPlatform, startPlatform } from './platform';
 import { buildPlatform } from '../../../examples/cdk8s-platform/platform';
 import { TrainingPipeline } from '../../../src/cdk8s';
 import { Cpu, Dataset, Size, VERSIONS } from '../../../src/core';
-import { RunningPod } from '../kubelet/kubelet';
+import { runJob } from '../kubelet/jobs';
 import { KubeObject } from '../kubelet/source';
 
 const MINUTE = 60_000;
@@ -94,15 +95,6 @@ describe('a multi-node step pulls its inputs and uploads node 0\'s outputs with 
     AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1',
   }));
 
-  /** The pod of completion index `i`, as the Job controller makes it from the Job Argo creates. */
-  function indexPod(job: any, i: number): KubeObject {
-    const t = JSON.parse(JSON.stringify(job.spec.template));
-    t.metadata.labels = { ...t.metadata.labels, 'batch.kubernetes.io/job-name': JOB, 'job-name': JOB, 'batch.kubernetes.io/job-completion-index': String(i) };
-    t.metadata.annotations = { ...(t.metadata.annotations ?? {}), 'batch.kubernetes.io/job-completion-index': String(i) };
-    t.spec.hostname = `${JOB}-${i}`;
-    return { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: JOB, namespace: job.metadata.namespace }, spec: { template: t } } as KubeObject;
-  }
-
   test('inputs in, torchrun on both nodes, node 0\'s model out at the single-node key', async () => {
     await platform.pods.store.waitReady('seaweedfs', 6 * MINUTE);
     const bootstrap = await platform.pods.bootstrap.waitForExit(platform.pods.bootstrap.pod.spec.containers[0].name, 6 * MINUTE);
@@ -118,17 +110,15 @@ describe('a multi-node step pulls its inputs and uploads node 0\'s outputs with 
     const manifest = String(template.resource.manifest).replace(/\{\{workflow\.name\}\}/g, RUN).replace(/\{\{workflow\.uid\}\}/g, '7f3e0c8a-2b1d-4e5f-9a6b-0c1d2e3f4a5b');
     expect(manifest).not.toMatch(/\{\{/);
     const job = parse(manifest);
-    const pods: RunningPod[] = [];
-    for (const i of [0, 1]) pods.push(platform.kubelet.run(indexPod(job, i), { name: `${JOB}-${i}-abcde` }));
-    const describe = () => pods.map((p) => `--- ${p.name}\n${p.events.join('\n')}\n${['step-io', 'node', 'outputs'].map((c) => `[${c}]\n${p.log(c).slice(-3000)}`).join('\n')}`).join('\n');
-    try {
-      for (const p of pods) {
-        expect(await p.waitForExit('node', 5 * MINUTE)).toEqual({ code: 0, signal: null });
-        expect(await p.waitForExit('outputs', MINUTE)).toEqual({ code: 0, signal: null });
-      }
-    } catch (e) {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}\n${describe()}`);
-    }
+    expect(job.spec.suspend).toBe(true); // queued: Kueue admits it by setting suspend to false
+    job.metadata.name = JOB; // what Argo's generateName gives
+    job.spec.suspend = false;
+    const run = runJob(platform.kubelet, job);
+    const end = await run.wait(6 * MINUTE);
+    if (end.type !== 'Complete') throw new Error(`${JSON.stringify(end)}\n${run.describe()}`);
+    expect(run.status).toMatchObject({ succeeded: 2, failed: 0, completedIndexes: '0-1' });
+    const pods = [0, 1].map((i) => run.pods.find((p) => p.index === i)!.pod);
+    for (const p of pods) for (const c of ['node', 'outputs']) expect([p.name, c, p.status.get(c)!.exits]).toEqual([p.name, c, [{ code: 0, signal: null }]]);
     expect(pods[0].status.get('step-io')!.exits).toEqual([{ code: 0, signal: null }]);
     expect(pods[0].log('step-io')).toContain(`s3://${bucket}/datasets/ddp/v1/: 1 object(s) into /mnt/inputs/raw`);
     const ranks = `${pods[0].log('node')}\n${pods[1].log('node')}`;
