@@ -10,7 +10,7 @@ import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { uriHost } from '../core/hosts';
 import { checkText } from '../core/text';
-import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
+import { awsCredentialsFile, Bootstrap, BootstrapPlan, CREDENTIALS_FILE_KEY, DatabaseLogin, mlflowCredentialsFile, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';
 import { platformNames, PlatformNames } from './private/names';
@@ -433,7 +433,7 @@ export class MlPlatform extends Construct {
       tracking: {
         uri: `http://${names.tracking}.${this.namespace}.svc.cluster.local:${TRACKING_PORT}`,
         auth: this.spec.tracking.auth.kind,
-        credentials: this.spec.tracking.auth.kind !== 'disabled' ? { name: names.tenantTrackingSecret, keys: { username: 'username', password: 'password' } } : undefined,
+        credentials: this.spec.tracking.auth.kind !== 'disabled' ? { name: names.tenantTrackingSecret, keys: { username: 'username', password: 'password', file: CREDENTIALS_FILE_KEY } } : undefined,
         podLabels: trackingPodLabels({ platform: this.platformName, names }),
         port: TRACKING_PORT,
       },
@@ -518,7 +518,7 @@ export class MlPlatform extends Construct {
   /** How the platform's own pods reach the store: endpoint, credential env vars, tenant Secret, SA annotations. */
   private storeAccess(): { endpoint?: string; env: Json<k8s.EnvVar>[]; tenantSecret?: { name: string; keys: Record<string, string> }; annotations?: Record<string, string> } {
     const a = this.spec.artifacts;
-    const tenantSecret = { name: this.names.tenantStoreSecret, keys: { accessKeyId: 'accessKeyId', secretAccessKey: 'secretAccessKey' } };
+    const tenantSecret = { name: this.names.tenantStoreSecret, keys: { accessKeyId: 'accessKeyId', secretAccessKey: 'secretAccessKey', file: CREDENTIALS_FILE_KEY } };
     if (a.kind === 'embedded') {
       return {
         endpoint: storeEndpoint(this.names, this.namespace),
@@ -722,6 +722,7 @@ export class MlPlatform extends Construct {
         namespace: t.namespace,
         name: names.tenantStoreSecret,
         keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } },
+        files: awsCredentialsFile(),
         replaceWhenDifferent: true,
       });
       tenantUse(names.tenantStoreSecret);
@@ -734,6 +735,7 @@ export class MlPlatform extends Construct {
         namespace: t.namespace,
         name: names.tenantStoreSecret,
         keys: { accessKeyId: secretRef(ns, c.accessKeyId.name, c.accessKeyId.key), secretAccessKey: secretRef(ns, c.secretAccessKey.name, c.secretAccessKey.key) },
+        files: awsCredentialsFile(),
       });
       tenantUse(names.tenantStoreSecret);
     }
@@ -759,7 +761,7 @@ export class MlPlatform extends Construct {
     }
     plan.database!.tenants.push({ role: db.role, database: db.database, secret: { namespace: t.namespace, name: names.tenantDatabaseSecret, passwordKey: 'password' } });
     if (plan.mlflowUsers) {
-      plan.mlflowUsers.users.push({ username: t.name, secret: { namespace: t.namespace, name: names.tenantTrackingSecret } });
+      plan.mlflowUsers.users.push({ username: t.name, secret: { namespace: t.namespace, name: names.tenantTrackingSecret }, files: mlflowCredentialsFile() });
       tenantUse(names.tenantTrackingSecret);
     }
   }
