@@ -10,7 +10,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import { addModelEndpoint } from '../../examples/cdk8s-platform/endpoint';
 import { addTrainingPipeline } from '../../examples/cdk8s-platform/pipeline';
 import { addTuningSweep } from '../../examples/cdk8s-platform/sweep';
-import { MlPlatform, TrainingPipeline } from '../../src/cdk8s';
+import { MlPlatform, TrainingPipeline, TuningSweep } from '../../src/cdk8s';
 import { ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth } from '../../src/core';
 import { workloadsOf } from '../cluster/kubelet/readability';
 import { credentialFilesOf, secretEnvOf } from '../support/credentials';
@@ -190,4 +190,28 @@ test('a user container whose HOME the user sets keeps the MLflow variables (the 
   expect(mlflowHomeFileOf(lib, c(lib))).toEqual({ name: 'ml-tracking', key: 'credentials' });
   expect(credentialFilesOf(lib, c(lib))).toEqual({ AWS_SHARED_CREDENTIALS: { name: 'ml-store', key: 'credentials' } });
   expect(lib.securityContext.fsGroup).toBeDefined();
+});
+
+test('a Katib trial (its Experiment\'s trial Job) gets the same files, with fsGroup for their 0440 mode', () => {
+  const app = Testing.app();
+  const chart = new Chart(app, 'platform');
+  const platform = new MlPlatform(chart, 'ml', { namespace: 'mlplatform' });
+  platform.addTenant('vision');
+  new TuningSweep(chart, 'katib', {
+    platform,
+    namespace: 'vision',
+    engine: 'katib',
+    trial: { image: 'ghcr.io/acme/train:1', command: ['python', '-m', 'train'] },
+    parameters: [{ name: 'lr', type: 'float', low: 1e-5, high: 1e-1, log: true }],
+    objectives: [{ metric: 'val_loss', direction: 'minimize' }],
+    budget: { trials: 4, workers: 2 },
+  });
+  const exp = app.charts.flatMap((c) => c.toJson()).find((o: any) => o.kind === 'Experiment');
+  const pod = exp.spec.trialTemplate.trialSpec.spec.template.spec;
+  const c = pod.containers[0];
+  expect(secretEnvOf(c)).toEqual({});
+  expect(credentialFilesOf(pod, c)).toEqual({ AWS_SHARED_CREDENTIALS: { name: 'ml-store', key: 'credentials' } });
+  expect(mlflowHomeFileOf(pod, c)).toEqual({ name: 'ml-tracking', key: 'credentials' });
+  expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsUser);
+  expect(pod.volumes.filter((v: any) => v.projected).map((v: any) => [v.name, v.projected.defaultMode])).toEqual([['credentials-aws', 0o440], ['mlflow-credentials', 0o440]]);
 });

@@ -69,13 +69,13 @@ describe('users\' containers read the tenant\'s credentials from the bootstrap-w
   });
 
   /** The synthesized pod of `label`, its user container running the probe in the MLflow image's stand-in (venv MLflow + Debian botocore). */
-  async function probe(label: string, container: string): Promise<any> {
+  async function probe(label: string, container: string, extraEnv: any[] = []): Promise<any> {
     const w = workloadsOf(objects).find((x) => x.label === label)!.workload;
     const workload = JSON.parse(JSON.stringify(w));
     const spec = workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec;
     // Only the user's container, as the pod declares it (env, mounts, security context), with the probe as its program.
     spec.initContainers = [];
-    spec.containers = spec.containers.filter((c: any) => c.name === container).map((c: any) => ({ ...c, image: VERSIONS.images.mlflow, command: ['python3', '-c', PROBE], args: [] }));
+    spec.containers = spec.containers.filter((c: any) => c.name === container).map((c: any) => ({ ...c, image: VERSIONS.images.mlflow, command: ['python3', '-c', PROBE], args: [], env: [...(c.env ?? []), ...extraEnv] }));
     spec.restartPolicy = 'Never';
     const pod = kubelet.run(workload);
     const exit = await pod.waitForExit(container, TIMEOUT / 2);
@@ -86,6 +86,8 @@ describe('users\' containers read the tenant\'s credentials from the bootstrap-w
 
   test.each([
     ['a pipeline step', 'WorkflowTemplate vision/resnet template step-train', 'main'],
+    ['a multi-node step\'s node', 'WorkflowTemplate vision/resnet template step-finetune', 'node'],
+    ['the exit handler', 'WorkflowTemplate vision/resnet template exit-handler', 'main'],
     ['a sweep trial', (o: KubeObject[]) => workloadsOf(o).find((w) => /^Job vision\/resnet-sweep-workers-/.test(w.label))!.label, 'trial'],
   ])('%s: botocore finds the store keys in the shared credentials file, MLflow the user in ~/.mlflow/credentials, as the container\'s uid', async (_what, label, container) => {
     const got = await probe(typeof label === 'string' ? label : label(objects), container);
@@ -98,5 +100,15 @@ describe('users\' containers read the tenant\'s credentials from the bootstrap-w
       env: [],
     });
     expect(got.uid).not.toBe(0);
+  }, TIMEOUT);
+
+  test('control: with the variables the containers had before, they win over the files (why they had to go)', async () => {
+    source.putSecret('vision', 'env-keys', { id: 'AKIA-FROM-ENV', secret: 'from-env', user: 'env-user', pass: 'env-pass' });
+    const env = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: 'env-keys', key } } });
+    const got = await probe('WorkflowTemplate vision/resnet template step-train', 'main', [
+      env('AWS_ACCESS_KEY_ID', 'id'), env('AWS_SECRET_ACCESS_KEY', 'secret'), env('MLFLOW_TRACKING_USERNAME', 'user'), env('MLFLOW_TRACKING_PASSWORD', 'pass'),
+    ]);
+    // botocore's EnvProvider.METHOD "env"; MLflow's read_mlflow_creds prefers the variables.
+    expect({ aws: got.aws, mlflow: got.mlflow }).toEqual({ aws: ['env', 'AKIA-FROM-ENV', 'from-env'], mlflow: ['env-user', 'env-pass'] });
   }, TIMEOUT);
 });
