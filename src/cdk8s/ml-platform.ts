@@ -12,7 +12,7 @@ import { uriHost } from '../core/hosts';
 import { checkText } from '../core/text';
 import { assertPropShapes } from '../core/prop-shapes';
 import { checkVersionOverrides } from '../core/versions';
-import { Bootstrap, BootstrapPlan, DatabaseLogin, secretRef } from './private/bootstrap';
+import { awsCredentialsFile, Bootstrap, BootstrapPlan, CREDENTIALS_FILE_KEY, DatabaseLogin, mlflowCredentialsFile, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
 import { renderExposure } from './private/exposure';
 import { platformNames, PlatformNames } from './private/names';
@@ -439,7 +439,7 @@ export class MlPlatform extends Construct {
       tracking: {
         uri: `http://${names.tracking}.${this.namespace}.svc.cluster.local:${TRACKING_PORT}`,
         auth: this.spec.tracking.auth.kind,
-        credentials: this.spec.tracking.auth.kind !== 'disabled' ? { name: names.tenantTrackingSecret, keys: { username: 'username', password: 'password' } } : undefined,
+        credentials: this.spec.tracking.auth.kind !== 'disabled' ? { name: names.tenantTrackingSecret, keys: { username: 'username', password: 'password', file: CREDENTIALS_FILE_KEY } } : undefined,
         podLabels: trackingPodLabels({ platform: this.platformName, names }),
         port: TRACKING_PORT,
       },
@@ -524,7 +524,7 @@ export class MlPlatform extends Construct {
   /** How the platform's own pods reach the store: endpoint, credential env vars, tenant Secret, SA annotations. */
   private storeAccess(): { endpoint?: string; env: Json<k8s.EnvVar>[]; tenantSecret?: { name: string; keys: Record<string, string> }; annotations?: Record<string, string> } {
     const a = this.spec.artifacts;
-    const tenantSecret = { name: this.names.tenantStoreSecret, keys: { accessKeyId: 'accessKeyId', secretAccessKey: 'secretAccessKey' } };
+    const tenantSecret = { name: this.names.tenantStoreSecret, keys: { accessKeyId: 'accessKeyId', secretAccessKey: 'secretAccessKey', file: CREDENTIALS_FILE_KEY } };
     if (a.kind === 'embedded') {
       return {
         endpoint: storeEndpoint(this.names, this.namespace),
@@ -728,6 +728,7 @@ export class MlPlatform extends Construct {
         namespace: t.namespace,
         name: names.tenantStoreSecret,
         keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } },
+        files: awsCredentialsFile(),
         replaceWhenDifferent: true,
       });
       tenantUse(names.tenantStoreSecret);
@@ -740,6 +741,7 @@ export class MlPlatform extends Construct {
         namespace: t.namespace,
         name: names.tenantStoreSecret,
         keys: { accessKeyId: secretRef(ns, c.accessKeyId.name, c.accessKeyId.key), secretAccessKey: secretRef(ns, c.secretAccessKey.name, c.secretAccessKey.key) },
+        files: awsCredentialsFile(),
       });
       tenantUse(names.tenantStoreSecret);
     }
@@ -765,7 +767,7 @@ export class MlPlatform extends Construct {
     }
     plan.database!.tenants.push({ role: db.role, database: db.database, secret: { namespace: t.namespace, name: names.tenantDatabaseSecret, passwordKey: 'password' } });
     if (plan.mlflowUsers) {
-      plan.mlflowUsers.users.push({ username: t.name, secret: { namespace: t.namespace, name: names.tenantTrackingSecret } });
+      plan.mlflowUsers.users.push({ username: t.name, secret: { namespace: t.namespace, name: names.tenantTrackingSecret }, files: mlflowCredentialsFile() });
       tenantUse(names.tenantTrackingSecret);
     }
   }

@@ -8,6 +8,8 @@ nothing else needed). It reads a plan (JSON, synthesized by MlPlatform) and:
 2. writes each "compose" Secret from templates over other Secrets' values
    ("{{secret:NAMESPACE/NAME:KEY}}", "|url" to percent-encode, "|ini" to escape "%" for
    configparser), replacing it, so derived values such as the backend store URI follow their sources;
+   a generated, composed or MLflow-user Secret may also hold "files": INI files made of its own keys
+   (the AWS shared credentials file, MLflow's ~/.mlflow/credentials), for the users' own programs;
 3. copies "copy" Secrets into tenant namespaces;
 4. creates the database roles (waiting until PostgreSQL answers), as the platform's database
    superuser (embedded) or master user (external, e.g. RDS), whose credential never leaves the
@@ -20,7 +22,7 @@ nothing else needed). It reads a plan (JSON, synthesized by MlPlatform) and:
 
 It talks to the Kubernetes API with the pod's ServiceAccount token. K8S_API, SA_DIR and PLAN
 override the API URL, token folder and plan path (used by the tests)."""
-import base64, json, os, re, secrets, ssl, time, urllib.error, urllib.parse, urllib.request
+import base64, configparser, io, json, os, re, secrets, ssl, time, urllib.error, urllib.parse, urllib.request
 
 # The plan, the API's URL, the ServiceAccount token and the TLS context: set by configure().
 PLAN = API = TOKEN = CTX = None
@@ -131,6 +133,39 @@ def render(template):
     return TEMPLATE.sub(value, template)
 
 
+# What an INI value may hold: printable ASCII (the readers decode the file with the locale's encoding),
+# no leading or trailing space (configparser strips it) and no line break (it would end the value).
+INI_VALUE = re.compile(r"[!-~]([ -~]*[!-~])?")
+
+
+def ini_file(spec, data, where):
+    """An INI file of one section whose options are keys of the same Secret (`spec`: "section",
+    "values" option -> key, "interpolation"). Written with configparser itself; with "interpolation"
+    (the reader uses ConfigParser: MLflow's mlflow/utils/credentials.py) "%" is doubled, without it
+    (RawConfigParser: botocore's configloader.raw_config_parse) values are written as they are. A value
+    configparser cannot carry unchanged is refused, naming the Secret key, never its value."""
+    cp = configparser.RawConfigParser()
+    cp.optionxform = str
+    cp.add_section(spec["section"])
+    for option, key in spec["values"].items():
+        if key not in data:
+            raise SystemExit("%s: its file needs key %s, which it does not hold" % (where, key))
+        v = data[key]
+        if not INI_VALUE.fullmatch(v):
+            raise SystemExit("%s key %s cannot be written into an INI credentials file: it must be printable ASCII without "
+                             "line breaks or leading/trailing spaces (configparser would change it); use a value without them" % (where, key))
+        cp.set(spec["section"], option, v.replace("%", "%%") if spec.get("interpolation") else v)
+    out = io.StringIO()
+    cp.write(out)
+    return out.getvalue()
+
+
+def with_files(s, data, where):
+    """`data` plus the Secret's "files" (INI keys made of its other keys)."""
+    files = {k: ini_file(f, data, where) for k, f in (s.get("files") or {}).items()}
+    return dict(data, **files)
+
+
 # Label of the Secrets this program generated (as opposed to copied or composed by an older version).
 GENERATED = "mlplatform.io/generated"
 
@@ -147,10 +182,18 @@ def generate():
     for s in PLAN.get("generate", []):
         found = get_secret(s["namespace"], s["name"])
         filled = found is not None and found[0] and all(found[0].get(k) for k in s["keys"])
+        where = s["namespace"] + "/" + s["name"]
         if filled and (not s.get("replaceWhenDifferent") or (found[1].get(GENERATED) == "true" and matches(found[0], s["keys"]))):
-            log("kept", s["namespace"] + "/" + s["name"])
+            full = with_files(s, found[0], where)
+            if full != found[0]:
+                # Its files are missing (written by an older version) or no longer match its keys.
+                write_secret(s["namespace"], s["name"], full, found[1])
+                log("kept (files written)", where)
+            else:
+                log("kept", where)
             continue
         data = {k: (v["value"] if "value" in v else secrets.token_hex(v["randomBytes"])) for k, v in s["keys"].items()}
+        data = with_files(s, data, where)
         if found is not None:
             # The empty Secret the manifests created, or one that does not fit its plan.
             why = "" if not found[0] else " (it did not match its plan)"
@@ -166,7 +209,7 @@ CHANGED = set()
 
 def compose():
     for s in PLAN.get("compose", []):
-        data = {k: render(t) for k, t in s["keys"].items()}
+        data = with_files(s, {k: render(t) for k, t in s["keys"].items()}, s["namespace"] + "/" + s["name"])
         before = read_secret(s["namespace"], s["name"]) or {}
         log(write_secret(s["namespace"], s["name"], data, PLAN["labels"]), s["namespace"] + "/" + s["name"])
         # Changed: a key its readers may already have loaded now holds another value (a key written for
@@ -377,9 +420,14 @@ def users():
                 log("reset MLflow user", user["username"])
         else:
             raise SystemExit("creating MLflow user %s: HTTP %s %s" % (user["username"], status, body))
+        data = with_files(user, {"username": user["username"], "password": password}, ns + "/" + name)
         if existing is None:
-            write_secret(ns, name, {"username": user["username"], "password": password}, PLAN["labels"])
+            write_secret(ns, name, data, PLAN["labels"])
             log("stored credentials", ns + "/" + name)
+        elif existing != data:
+            # Its files are missing (written by an older version): the same password, with them.
+            write_secret(ns, name, data, PLAN["labels"])
+            log("stored credential files", ns + "/" + name)
     for x in u.get("experimentShares", []):
         share_experiment(u, auth, x)
     for g in u.get("grants", []):

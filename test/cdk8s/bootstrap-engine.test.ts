@@ -302,12 +302,14 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
       const db = api.data(tenant, 'ml-database')!;
       expect(db).toEqual({ username: `ml_tenant_${tenant}`, password: expect.stringMatching(HEX(24)), database: `ml_studies_${tenant}` });
       const store = api.data(tenant, 'ml-store')!;
-      expect(store).toEqual({ accessKeyId: expect.stringMatching(HEX(10)), secretAccessKey: expect.stringMatching(HEX(20)) });
+      // With the AWS shared credentials file of the same keys (bootstrap.py ini_file), for the users' containers.
+      expect(store).toEqual({ accessKeyId: expect.stringMatching(HEX(10)), secretAccessKey: expect.stringMatching(HEX(20)), credentials: expect.any(String) });
+      expect(store.credentials).toBe(`[default]\naws_access_key_id = ${store.accessKeyId}\naws_secret_access_key = ${store.secretAccessKey}\n\n`);
       expect(identities[i + 1]).toMatchObject({ name: `tenant-${tenant}`, credentials: [{ accessKey: store.accessKeyId, secretKey: store.secretAccessKey }] });
       expect(identities[i + 1].actions.every((a: string) => a.includes(`/pipelines/${tenant}/`) || a.includes(`/endpoints/${tenant}/`))).toBe(true);
       // One MLflow user per tenant, its password kept in the tenant's Secret.
       const creds = api.data(tenant, 'ml-tracking')!;
-      expect(creds).toEqual({ username: tenant, password: expect.stringMatching(HEX(24)) });
+      expect(creds).toEqual({ username: tenant, password: expect.stringMatching(HEX(24)), credentials: `[mlflow]\nmlflow_tracking_username = ${tenant}\nmlflow_tracking_password = ${creds.password}\n\n` });
       expect(mlflow.users.get(tenant)).toBe(creds.password);
     }
     expect([...mlflow.users.keys()].sort()).toEqual(['nlp', 'vision']);
@@ -371,7 +373,7 @@ describe('bootstrap program: the example platform (embedded stores, basic auth, 
     const run = await runProgram(synth.program, plan, api);
     expectSuccess(run);
     const fresh = api.data('nlp', 'ml-tracking')!;
-    expect(fresh).toEqual({ username: 'nlp', password: expect.stringMatching(HEX(24)) });
+    expect(fresh).toEqual({ username: 'nlp', password: expect.stringMatching(HEX(24)), credentials: `[mlflow]\nmlflow_tracking_username = nlp\nmlflow_tracking_password = ${fresh.password}\n\n` });
     expect(fresh.password).not.toBe(old);
     expect(mlflow.users.get('nlp')).toBe(fresh.password);
     expect(mlflow.users.get('vision')).toBe(api.data('vision', 'ml-tracking')!.password);
@@ -439,11 +441,12 @@ describe('bootstrap program: external stores and a user-supplied admin split ove
     expect(config['basic_auth.ini']).toContain(`database_uri = ${uri.replace(/%/g, '%%')}\nadmin_username = root\nadmin_password = admin-pw\n`);
     expect(api.data('mlplatform', 'ml-mlflow-admin-joined')).toEqual({ username: 'root', password: 'admin-pw' });
     expect(api.data('research', 'ml-database')).toEqual({ username: 'ml_tenant_research', password: expect.stringMatching(HEX(24)), database: 'ml_studies_research' });
-    expect(api.data('research', 'ml-store')).toEqual({ accessKeyId: 'AKIARESEARCH', secretAccessKey: 'rEsEaRcH/KEY+2' });
+    // The tenant's own keys, copied with their AWS shared credentials file (written raw: botocore reads it with RawConfigParser).
+    expect(api.data('research', 'ml-store')).toEqual({ accessKeyId: 'AKIARESEARCH', secretAccessKey: 'rEsEaRcH/KEY+2', credentials: '[default]\naws_access_key_id = AKIARESEARCH\naws_secret_access_key = rEsEaRcH/KEY+2\n\n' });
     // The master password is in no Secret but the user's own.
     expect(Object.entries(api.dump()).filter(([k, v]) => k !== 'mlplatform/rds' && JSON.stringify(v).includes(DB_PASSWORD))).toEqual([]);
     const creds = api.data('research', 'ml-tracking')!;
-    expect(creds).toEqual({ username: 'research', password: expect.stringMatching(HEX(24)) });
+    expect(creds).toEqual({ username: 'research', password: expect.stringMatching(HEX(24)), credentials: expect.stringContaining(`mlflow_tracking_password = ${creds.password}\n`) });
     expect(mlflow.users).toEqual(new Map([['research', creds.password]]));
     // The user's own Secrets are read, never written.
     expect(api.requests.filter((r) => ['rds', 'aws', 'aws-research', 'mlflow-admin-user', 'mlflow-admin-pass'].includes(r.name ?? '') && r.method !== 'GET')).toEqual([]);

@@ -10,7 +10,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import { addModelEndpoint } from '../../examples/cdk8s-platform/endpoint';
 import { addTrainingPipeline } from '../../examples/cdk8s-platform/pipeline';
 import { addTuningSweep } from '../../examples/cdk8s-platform/sweep';
-import { MlPlatform } from '../../src/cdk8s';
+import { MlPlatform, TrainingPipeline, TuningSweep } from '../../src/cdk8s';
 import { ArtifactStore, BackendStore, Cpu, Exposure, Size, TrackingAuth } from '../../src/core';
 import { workloadsOf } from '../cluster/kubelet/readability';
 import { credentialFilesOf, secretEnvOf } from '../support/credentials';
@@ -79,11 +79,22 @@ const ALLOWED: Record<string, readonly string[]> = {
   'MLflow server': ['MLFLOW_BACKEND_STORE_URI', 'MLFLOW_FLASK_SERVER_SECRET_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
   // basic-auth-password: a flag, env or config setting, no file option.
   'OAuth2 Proxy': ['OAUTH2_PROXY_BASIC_AUTH_PASSWORD'],
-  // The users' code: MLflow's client (any language) and the AWS SDKs read these variables.
-  'user step': ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
-  'user trial': ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
-  'DVC': ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+  // The users' containers (steps, trials) and DVC read files: AWS_SHARED_CREDENTIALS_FILE and $HOME/.mlflow/credentials
+  // (only where the user sets HOME do the MLflow variables stay: the test below).
 };
+
+/**
+ * Where MLflow's client of a user's container finds its credentials file: `$HOME/.mlflow/credentials`
+ * (mlflow/utils/credentials.py `_get_credentials_path`), resolved to the Secret key mounted there.
+ */
+function mlflowHomeFileOf(pod: any, c: any): { name: string; key: string } | undefined {
+  const home = (c.env ?? []).find((e: any) => e.name === 'HOME')?.value;
+  if (home === undefined) return undefined;
+  const path = `${home}/.mlflow/credentials`;
+  // A path under no mount, or under a mount that is not a Secret: no credentials file there.
+  if (!(c.volumeMounts ?? []).some((m: any) => m.mountPath === `${home}/.mlflow`)) return undefined;
+  return credentialFilesOf(pod, { ...c, env: [{ name: 'MLFLOW_CREDENTIALS_FILE', value: path }] }).MLFLOW_CREDENTIALS;
+}
 
 const CASES: [Database, Store, Auth][] = (['embedded', 'external'] as Database[]).flatMap((d) =>
   (['embedded', 'static', 'identity'] as Store[]).flatMap((s) => (['basic', 'oidc'] as Auth[]).map((a) => [d, s, a] as [Database, Store, Auth])));
@@ -103,6 +114,10 @@ test('every credential env var left in any container is a documented "the progra
         }
         // Throws when a *_FILE names a path no mounted Secret key backs.
         for (const name of Object.keys(credentialFilesOf(pod, c))) filesSeen.add(`${who}: ${name}`);
+        if ((c.volumeMounts ?? []).some((m: any) => m.mountPath.endsWith('/.mlflow'))) {
+          expect({ label, container: c.name, file: mlflowHomeFileOf(pod, c) }).toEqual({ label, container: c.name, file: { name: 'ml-tracking', key: 'credentials' } });
+          filesSeen.add(`${who}: $HOME/.mlflow/credentials`);
+        }
       }
     }
   }
@@ -117,7 +132,12 @@ test('every credential env var left in any container is a documented "the progra
     'mlplatform program: MLFLOW_TRACKING_PASSWORD', 'mlplatform program: MLFLOW_TRACKING_USERNAME',
     'mlplatform program: PGPASSWORD',
     'mlplatform program: SWEEP_DB_NAME', 'mlplatform program: SWEEP_DB_PASSWORD', 'mlplatform program: SWEEP_DB_USER',
-  ]);
+    // The users' containers: the AWS shared credentials file (botocore/credentials.py SharedCredentialProvider) and
+    // MLflow's ~/.mlflow/credentials, both INI keys the bootstrap writes (bootstrap.py ini_file); DVC the AWS one.
+    'DVC: AWS_SHARED_CREDENTIALS',
+    'user step: $HOME/.mlflow/credentials', 'user step: AWS_SHARED_CREDENTIALS',
+    'user trial: $HOME/.mlflow/credentials', 'user trial: AWS_SHARED_CREDENTIALS',
+  ].sort());
 });
 
 test('credential files are 0440 on a pod with an fsGroup, and only the containers that read them mount them', () => {
@@ -147,4 +167,51 @@ test('OAuth2 Proxy reads its client and cookie secrets from files (its client-se
   expect(Object.keys(secretEnvOf(proxy))).toEqual(['OAUTH2_PROXY_BASIC_AUTH_PASSWORD']);
   expect(tracking.volumes.find((v: any) => v.name === 'oauth2-proxy-secrets').projected.defaultMode).toBe(0o440);
   expect(tracking.securityContext.fsGroup).toBe(1000);
+});
+
+test('a user container whose HOME the user sets keeps the MLflow variables (the file\'s place depends on the image); the AWS file is mounted regardless', () => {
+  const app = Testing.app();
+  const chart = new Chart(app, 'platform');
+  const platform = new MlPlatform(chart, 'ml', { namespace: 'mlplatform' });
+  platform.addTenant('vision');
+  const pipeline = new TrainingPipeline(chart, 'homes', { platform, namespace: 'vision', experiment: 'homes' });
+  pipeline.addStep('own', { image: 'python:3.12-slim', command: ['python', '-c', 'pass'], env: { HOME: '/home/app' } });
+  pipeline.addStep('library', { image: 'python:3.12-slim', command: ['python', '-c', 'pass'] });
+  const wt = app.charts.flatMap((c) => c.toJson()).find((o: any) => o.kind === 'WorkflowTemplate' && o.metadata.namespace === 'vision');
+  const pods = workloadsOf([wt]);
+  const step = (name: string) => pods.find((w) => w.label.endsWith(`template step-${name}`))!.workload.spec.template.spec;
+  const own = step('own');
+  const lib = step('library');
+  const c = (pod: any) => pod.containers[0];
+  expect(Object.keys(secretEnvOf(c(own))).sort()).toEqual(['MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_USERNAME']);
+  expect(mlflowHomeFileOf(own, c(own))).toBeUndefined();
+  expect(credentialFilesOf(own, c(own))).toEqual({ AWS_SHARED_CREDENTIALS: { name: 'ml-store', key: 'credentials' } });
+  expect(secretEnvOf(c(lib))).toEqual({});
+  expect(mlflowHomeFileOf(lib, c(lib))).toEqual({ name: 'ml-tracking', key: 'credentials' });
+  expect(credentialFilesOf(lib, c(lib))).toEqual({ AWS_SHARED_CREDENTIALS: { name: 'ml-store', key: 'credentials' } });
+  expect(lib.securityContext.fsGroup).toBeDefined();
+});
+
+test('a Katib trial (its Experiment\'s trial Job) gets the same files, with fsGroup for their 0440 mode', () => {
+  const app = Testing.app();
+  const chart = new Chart(app, 'platform');
+  const platform = new MlPlatform(chart, 'ml', { namespace: 'mlplatform' });
+  platform.addTenant('vision');
+  new TuningSweep(chart, 'katib', {
+    platform,
+    namespace: 'vision',
+    engine: 'katib',
+    trial: { image: 'ghcr.io/acme/train:1', command: ['python', '-m', 'train'] },
+    parameters: [{ name: 'lr', type: 'float', low: 1e-5, high: 1e-1, log: true }],
+    objectives: [{ metric: 'val_loss', direction: 'minimize' }],
+    budget: { trials: 4, workers: 2 },
+  });
+  const exp = app.charts.flatMap((c) => c.toJson()).find((o: any) => o.kind === 'Experiment');
+  const pod = exp.spec.trialTemplate.trialSpec.spec.template.spec;
+  const c = pod.containers[0];
+  expect(secretEnvOf(c)).toEqual({});
+  expect(credentialFilesOf(pod, c)).toEqual({ AWS_SHARED_CREDENTIALS: { name: 'ml-store', key: 'credentials' } });
+  expect(mlflowHomeFileOf(pod, c)).toEqual({ name: 'ml-tracking', key: 'credentials' });
+  expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsUser);
+  expect(pod.volumes.filter((v: any) => v.projected).map((v: any) => [v.name, v.projected.defaultMode])).toEqual([['credentials-aws', 0o440], ['mlflow-credentials', 0o440]]);
 });

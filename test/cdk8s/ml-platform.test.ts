@@ -161,7 +161,12 @@ describe('MlPlatform: embedded stores and credentials', () => {
       namespace: 'vision', name: 'ml-database', keys: { username: { value: 'ml_tenant_vision' }, password: { randomBytes: 24 }, database: { value: 'ml_studies_vision' } }, replaceWhenDifferent: true,
     });
     expect(p.generate.find((g: any) => g.namespace === 'vision' && g.name === 'ml-store')).toEqual({
-      namespace: 'vision', name: 'ml-store', keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } }, replaceWhenDifferent: true,
+      namespace: 'vision',
+      name: 'ml-store',
+      keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } },
+      replaceWhenDifferent: true,
+      // The AWS shared credentials file of the same keys, for the users' containers (bootstrap.py ini_file).
+      files: { credentials: { section: 'default', values: { aws_access_key_id: 'accessKeyId', aws_secret_access_key: 'secretAccessKey' }, interpolation: false } },
     });
     const config = p.compose.find((c: any) => c.name === 'ml-tracking-config').keys;
     expect(config['backend-store-uri']).toBe('postgresql+psycopg2://{{secret:mlplatform/ml-tracking-database:username|url}}:{{secret:mlplatform/ml-tracking-database:password|url}}@ml-postgres.mlplatform.svc.cluster.local:5432/mlflow');
@@ -182,9 +187,11 @@ describe('MlPlatform: embedded stores and credentials', () => {
         { role: 'ml_tenant_nlp', database: 'ml_studies_nlp', secret: { namespace: 'nlp', name: 'ml-database', passwordKey: 'password' } },
       ],
     });
+    // Each user's Secret also holds MLflow's ~/.mlflow/credentials (`%` doubled: MLflow reads it with ConfigParser).
+    const mlflowFile = { credentials: { section: 'mlflow', values: { mlflow_tracking_username: 'username', mlflow_tracking_password: 'password' }, interpolation: true } };
     expect(p.mlflowUsers.users).toEqual([
-      { username: 'vision', secret: { namespace: 'vision', name: 'ml-tracking' } },
-      { username: 'nlp', secret: { namespace: 'nlp', name: 'ml-tracking' } },
+      { username: 'vision', secret: { namespace: 'vision', name: 'ml-tracking' }, files: mlflowFile },
+      { username: 'nlp', secret: { namespace: 'nlp', name: 'ml-tracking' }, files: mlflowFile },
     ]);
     expect(p.bucket).toMatchObject({ name: 'ml-artifacts', endpoint: 'http://ml-s3.mlplatform.svc.cluster.local:8333' });
     expect(p.restarts).toEqual([{ secret: { namespace: 'mlplatform', name: 'ml-s3-credentials' }, workload: { resource: 'statefulsets', namespace: 'mlplatform', name: 'ml-s3' } }]);

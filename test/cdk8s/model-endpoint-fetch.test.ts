@@ -9,7 +9,7 @@ import { Chart } from 'cdk8s';
 import { MlPlatform, ModelEndpoint, TrainingPipeline } from '../../src/cdk8s';
 import { ArtifactStore, Cpu, Size } from '../../src/core';
 import { ModelSource, Runtime } from '../../src/core/endpoint';
-import { programEnvOf } from '../support/credentials';
+import { credentialFilesOf, programEnvOf } from '../support/credentials';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject, synthChart } from '../support/synth';
 
@@ -63,10 +63,13 @@ describe('ModelEndpoint: a registry model is fetched from where the pipeline reg
     const f = programEnvOf(pod, fetch);
     expect(Object.values(env(fetch)).filter((v) => typeof v !== 'string')).toEqual([]);
     // The same endpoint, region and store Secret as the pipeline's own pods (they wrote the source).
-    const step = env(find(objects, 'WorkflowTemplate', 'resnet').spec.templates.find((t: any) => t.name === 'step-train').container);
-    for (const name of ['AWS_DEFAULT_REGION', 'MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD']) {
+    const train = find(objects, 'WorkflowTemplate', 'resnet').spec.templates.find((t: any) => t.name === 'step-train');
+    const step = env(train.container);
+    for (const name of ['AWS_DEFAULT_REGION', 'MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'MLFLOW_TRACKING_URI']) {
       expect({ name, value: f[name] }).toEqual({ name, value: step[name] });
     }
+    // The step's store keys: the AWS shared credentials file in the same tenant Secret (the bootstrap writes it from those keys).
+    expect(credentialFilesOf(train, train.container)).toEqual({ AWS_SHARED_CREDENTIALS: { name: 'ml-store', key: 'credentials' } });
     expect(f.AWS_ACCESS_KEY_ID).toEqual({ secretKeyRef: { name: 'ml-store', key: 'accessKeyId' } });
     // Only the fetch step: the server container holds no credential and no store address.
     const server = find(objects, 'Deployment', 'resnet50-stable').spec.template.spec.containers[0];

@@ -5,6 +5,7 @@ import { MlPlatform } from '../../src/cdk8s/ml-platform';
 import { TrainingPipeline, TrainingPipelineProps } from '../../src/cdk8s/training-pipeline';
 import { Dataset } from '../../src/core/pipeline';
 import { Cpu, Duration, Size } from '../../src/core/quantities';
+import { credentialFilesOf } from '../support/credentials';
 import { validationError } from '../support/errors';
 import { expectValidManifests } from '../support/expect-valid';
 import { find, K8sObject, synthChart } from '../support/synth';
@@ -202,7 +203,10 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
   test('a DVC input is pulled by an init container at its revision, from the remote in the platform store', () => {
     const [init] = template(objects, 'nightly', 'step-prepare').initContainers;
     expect(init.command).toEqual(['dvc', 'get', 'https://github.com/acme/data.git', 'images', '--rev', '3f2a9c1', '-o', '/mnt/inputs/images', '--remote-config', 'url=s3://ml-artifacts/dvc/vision', 'endpointurl=http://ml-s3.mlplatform.svc.cluster.local:8333']);
-    expect(init.env).toContainEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'ml-store', key: 'secretAccessKey' } } });
+    // The store keys as the AWS shared credentials file (the tenant Secret's INI key), which DVC's s3fs/aiobotocore reads.
+    expect(init.env).toContainEqual({ name: 'AWS_SHARED_CREDENTIALS_FILE', value: '/var/run/secrets/mlplatform/aws/credentials' });
+    expect(init.env.filter((e: any) => e.valueFrom)).toEqual([]);
+    expect(credentialFilesOf(template(objects, 'nightly', 'step-prepare'), init)).toEqual({ AWS_SHARED_CREDENTIALS: { name: 'ml-store', key: 'credentials' } });
   });
 
   test('tracking is wired into every step: URI, experiment, credentials from Secrets, run identity and versions as tags', () => {
@@ -210,7 +214,9 @@ describe('TrainingPipeline on the example platform (every prop)', () => {
       const env = template(objects, 'nightly', name).container.env;
       expect(env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'http://ml-tracking.mlplatform.svc.cluster.local:5000' });
       expect(env).toContainEqual({ name: 'MLFLOW_EXPERIMENT_NAME', value: 'vision-nightly' });
-      expect(env).toContainEqual({ name: 'MLFLOW_TRACKING_PASSWORD', valueFrom: { secretKeyRef: { name: 'ml-tracking', key: 'password' } } });
+      // The MLflow user as ~/.mlflow/credentials (HOME=/tmp), not as variables, which would win over the file.
+      expect(env.filter((e: any) => /^(MLFLOW_TRACKING_(USERNAME|PASSWORD)|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY)$/.test(e.name))).toEqual([]);
+      expect(template(objects, 'nightly', name).container.volumeMounts).toContainEqual({ name: 'mlflow-credentials', mountPath: '/tmp/.mlflow', readOnly: true });
     }
     const env = template(objects, 'nightly', 'step-prepare').container.env;
     expect(JSON.parse(env.find((e: any) => e.name === 'MLFLOW_RUN_CONTEXT').value)).toEqual({

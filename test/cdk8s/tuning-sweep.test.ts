@@ -155,10 +155,14 @@ describe('TuningSweep: the study-creation Job and the workers', () => {
     });
     expect(Object.keys(credentialFilesOf(spec, spec.initContainers[0]))).toEqual(['SWEEP_DB_NAME', 'SWEEP_DB_USER', 'SWEEP_DB_PASSWORD']);
     expect(spec.securityContext.fsGroup).toBe(spec.securityContext.runAsUser);
-    expect(spec.volumes.filter((v: any) => v.name.startsWith('credentials-')).map((v: any) => [v.name, v.projected.defaultMode])).toEqual([['credentials-database', 0o440], ['credentials-tracking', 0o440]]);
-    expect(trial.volumeMounts.map((m: any) => m.name).filter((n: string) => n.startsWith('credentials-'))).toEqual([]);
+    expect(spec.volumes.filter((v: any) => v.name.startsWith('credentials-')).map((v: any) => [v.name, v.projected.defaultMode])).toEqual([['credentials-database', 0o440], ['credentials-tracking', 0o440], ['credentials-aws', 0o440]]);
+    // The trial mounts only its own credential files: the AWS shared credentials file and MLflow's ~/.mlflow/credentials (HOME=/tmp).
+    expect(trial.volumeMounts.filter((m: any) => /^(credentials-|mlflow-credentials)/.test(m.name)).map((m: any) => [m.name, m.mountPath])).toEqual([
+      ['credentials-aws', '/var/run/secrets/mlplatform/aws'], ['mlflow-credentials', '/tmp/.mlflow'],
+    ]);
     // The trial gets MLflow and the object store; the study database credentials stay with Optuna.
-    expect(Object.keys(env(trial))).toEqual(expect.arrayContaining(['MLFLOW_TRACKING_URI', 'MLFLOW_EXPERIMENT_NAME', 'AWS_ACCESS_KEY_ID', 'SWEEP_DIR', 'HOME']));
+    expect(Object.keys(env(trial))).toEqual(expect.arrayContaining(['MLFLOW_TRACKING_URI', 'MLFLOW_EXPERIMENT_NAME', 'AWS_SHARED_CREDENTIALS_FILE', 'SWEEP_DIR', 'HOME']));
+    expect(Object.keys(env(trial)).filter((k) => /^(AWS_ACCESS|AWS_SECRET|MLFLOW_TRACKING_(USERNAME|PASSWORD))/.test(k))).toEqual([]);
     expect(Object.keys(env(trial)).filter((k) => k.startsWith('SWEEP_DB'))).toEqual([]);
     const create = find(objects, 'Job', sweep.createJobName).spec.template.spec;
     expect(credentialFilesOf(create, create.containers[0])).toMatchObject({ SWEEP_DB_USER: { name: 'ml-database', key: 'username' }, MLFLOW_TRACKING_PASSWORD: { name: 'ml-tracking', key: 'password' } });
@@ -171,7 +175,7 @@ describe('TuningSweep: the study-creation Job and the workers', () => {
         for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
           for (const e of c.env ?? []) {
             // A credential's value never; a credential file's path under the mounted Secrets only.
-            if (/_FILE$/.test(e.name)) expect({ [e.name]: e.value }).toEqual({ [e.name]: expect.stringMatching(/^\/var\/run\/secrets\/mlplatform\/[a-z-]+\/[A-Z_]+$/) });
+            if (/_FILE$/.test(e.name)) expect({ [e.name]: e.value }).toEqual({ [e.name]: expect.stringMatching(/^\/var\/run\/secrets\/mlplatform\/[a-z-]+\/([A-Z_]+|credentials)$/) });
             else if (/PASSWORD|SECRET|TOKEN|STORAGE_URL/.test(e.name)) expect({ [e.name]: e.value }).toEqual({ [e.name]: undefined });
           }
         }

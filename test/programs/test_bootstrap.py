@@ -574,3 +574,85 @@ def test_an_experiment_share_that_cannot_be_made_stops_the_bootstrap_naming_why(
     share_fixture(mlflow, monkeypatch, answers)
     with pytest.raises(SystemExit, match=re.escape(message)):
         B.users()
+
+
+# ---------------------------------------------------------------------------------------------
+# INI credential files (issue #20 item 5: the users' containers read the tenant's credentials as files)
+
+AWS_FILE = {"credentials": {"section": "default", "values": {"aws_access_key_id": "accessKeyId", "aws_secret_access_key": "secretAccessKey"}, "interpolation": False}}
+MLFLOW_FILE = {"credentials": {"section": "mlflow", "values": {"mlflow_tracking_username": "username", "mlflow_tracking_password": "password"}, "interpolation": True}}
+
+
+def read_raw(text):
+    # botocore/configloader.py raw_config_parse: configparser.RawConfigParser
+    import configparser
+    cp = configparser.RawConfigParser()
+    cp.read_string(text)
+    return dict(cp["default"])
+
+
+def read_interpolated(text):
+    # mlflow/utils/credentials.py _read_mlflow_creds_from_file: configparser.ConfigParser (interpolation)
+    import configparser
+    cp = configparser.ConfigParser()
+    cp.read_string(text)
+    return dict(cp["mlflow"])
+
+
+@pytest.mark.parametrize("value", ["plain0123", "a%b", "100%", "%(x)s", "k=v==", "a:b", "x;y#z", "[s]", "/+AbC=", "%%"])
+def test_ini_files_read_back_exactly_by_the_reader_s_own_parser(value):
+    aws = B.ini_file(AWS_FILE["credentials"], {"accessKeyId": "AKIA", "secretAccessKey": value}, "ns/s")
+    assert read_raw(aws) == {"aws_access_key_id": "AKIA", "aws_secret_access_key": value}
+    ml = B.ini_file(MLFLOW_FILE["credentials"], {"username": "vision", "password": value}, "ns/s")
+    assert read_interpolated(ml) == {"mlflow_tracking_username": "vision", "mlflow_tracking_password": value}
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\rb", " Kq1", "Zq9 ", "", "tab\t", "naïve", "line\n[default]\naws_access_key_id = x"])
+def test_a_value_configparser_would_change_is_refused_naming_the_key_not_the_value(value):
+    with pytest.raises(SystemExit) as e:
+        B.ini_file(AWS_FILE["credentials"], {"accessKeyId": "AKIA", "secretAccessKey": value}, "vision/ml-store")
+    assert "vision/ml-store key secretAccessKey cannot be written into an INI credentials file" in str(e.value)
+    if value.strip():
+        assert value not in str(e.value)
+
+
+def test_a_file_naming_a_missing_key_stops():
+    with pytest.raises(SystemExit, match="vision/ml-store: its file needs key secretAccessKey"):
+        B.ini_file(AWS_FILE["credentials"], {"accessKeyId": "AKIA"}, "vision/ml-store")
+
+
+def test_a_generated_secret_gets_its_file_and_a_kept_one_lacking_it_is_completed_with_its_label(k8s, capsys):
+    plan = {"generate": [{"namespace": "vision", "name": "ml-store", "keys": {"accessKeyId": {"randomBytes": 10}, "secretAccessKey": {"randomBytes": 20}},
+                          "files": AWS_FILE, "replaceWhenDifferent": True}]}
+    api = k8s(plan)
+    B.generate()
+    first = api.data("vision/ml-store")
+    assert read_raw(first["credentials"]) == {"aws_access_key_id": first["accessKeyId"], "aws_secret_access_key": first["secretAccessKey"]}
+    # An older version's Secret: keys kept, file added, still labelled generated (so it is not replaced next time).
+    api.secrets["vision/ml-store"]["data"].pop("credentials")
+    B.generate()
+    again = api.data("vision/ml-store")
+    assert again == first
+    assert api.secrets["vision/ml-store"]["metadata"]["labels"][B.GENERATED] == "true"
+    assert "kept (files written) vision/ml-store" in capsys.readouterr().out
+    writes = len(api.writes())
+    B.generate()
+    assert len(api.writes()) == writes  # nothing to write when the file fits
+
+
+def test_a_composed_secret_gets_its_file(k8s):
+    api = k8s({"compose": [{"namespace": "t", "name": "ml-store", "keys": {"accessKeyId": "{{secret:p/keys:id}}", "secretAccessKey": "{{secret:p/keys:secret}}"}, "files": AWS_FILE}]},
+              {"p/keys": {"id": "AKIAT", "secret": "s%e=c"}})
+    B.compose()
+    assert read_raw(api.data("t/ml-store")["credentials"]) == {"aws_access_key_id": "AKIAT", "aws_secret_access_key": "s%e=c"}
+
+
+def test_a_user_s_secret_gets_its_mlflow_file_and_an_old_one_is_completed_with_the_same_password(mlflow):
+    api, calls, answers = mlflow({"vision/mlflow": {"username": "vision", "password": "old%pw"}})
+    B.PLAN["mlflowUsers"]["users"][0]["files"] = MLFLOW_FILE
+    answers["vision"] = [(400, {"error_code": "RESOURCE_ALREADY_EXISTS"})]
+    B.users()
+    stored = api.data("vision/mlflow")
+    assert stored["password"] == "old%pw"
+    assert read_interpolated(stored["credentials"]) == {"mlflow_tracking_username": "vision", "mlflow_tracking_password": "old%pw"}
+    assert [c[1] for c in calls] == ["/api/2.0/mlflow/users/create"]  # no password reset

@@ -17,7 +17,9 @@ export function credentialFilesOf(pod: any, container: any): Record<string, Secr
   for (const e of container.env ?? []) {
     if (!e.name.endsWith('_FILE') || typeof e.value !== 'string') continue;
     const path: string = e.value;
-    const mount = (container.volumeMounts ?? []).find((m: any) => path.startsWith(`${m.mountPath}/`));
+    // The deepest mount holding the path (a mount nested in another one, e.g. /tmp/.mlflow in /tmp, shadows it).
+    const mount = (container.volumeMounts ?? []).filter((m: any) => path.startsWith(`${m.mountPath}/`))
+      .sort((x: any, y: any) => y.mountPath.length - x.mountPath.length)[0];
     if (!mount) throw new Error(`${container.name}: ${e.name}=${path} is under no mount`);
     const file = path.slice(mount.mountPath.length + 1);
     const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);

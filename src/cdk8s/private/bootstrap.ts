@@ -7,11 +7,38 @@ import { appLabels, container, databaseCa, emptyDir, podSpec, resources } from '
 import { program } from './programs';
 import { shortHash } from '../../core';
 
+/**
+ * An INI file the bootstrap writes into a Secret from the Secret's own keys (bootstrap.py `ini_file`):
+ * one `section`, each option the value of a key of the same Secret; `interpolation` doubles `%` for a
+ * reader that uses `configparser.ConfigParser` (MLflow), none for `RawConfigParser` (botocore).
+ */
+export interface IniFile {
+  readonly section: string;
+  /** Option → key of the same Secret. */
+  readonly values: Record<string, string>;
+  readonly interpolation: boolean;
+}
+
+/** Key of the INI credentials file in a tenant's store and tracking Secrets (the users' containers mount it). */
+export const CREDENTIALS_FILE_KEY = 'credentials';
+
+/** The AWS shared credentials file (`[default]`, read by botocore's SharedCredentialProvider and every AWS SDK) of a Secret's `accessKeyId`/`secretAccessKey`. */
+export function awsCredentialsFile(): Record<string, IniFile> {
+  return { [CREDENTIALS_FILE_KEY]: { section: 'default', values: { aws_access_key_id: 'accessKeyId', aws_secret_access_key: 'secretAccessKey' }, interpolation: false } };
+}
+
+/** MLflow's `~/.mlflow/credentials` (`[mlflow]`, mlflow/utils/credentials.py) of a Secret's `username`/`password`. */
+export function mlflowCredentialsFile(): Record<string, IniFile> {
+  return { [CREDENTIALS_FILE_KEY]: { section: 'mlflow', values: { mlflow_tracking_username: 'username', mlflow_tracking_password: 'password' }, interpolation: true } };
+}
+
 /** A Secret to create when absent: each key a fixed value or random hex of `randomBytes` bytes. */
 export interface GeneratedSecret {
   readonly namespace: string;
   readonly name: string;
   readonly keys: Record<string, { value: string } | { randomBytes: number }>;
+  /** INI files made of its keys (written too when a kept Secret lacks them). */
+  readonly files?: Record<string, IniFile>;
   /** Replace an existing Secret whose fixed values differ or whose random keys are missing (instead of keeping it). */
   readonly replaceWhenDifferent?: boolean;
 }
@@ -20,6 +47,8 @@ export interface ComposedSecret {
   readonly namespace: string;
   readonly name: string;
   readonly keys: Record<string, string>;
+  /** INI files made of its rendered keys. */
+  readonly files?: Record<string, IniFile>;
 }
 /** A copy of some keys of a Secret into another namespace (`keys`: target key → source key). */
 export interface CopiedSecret {
@@ -68,7 +97,8 @@ export interface BootstrapPlan {
   mlflowUsers?: {
     uri: string;
     admin: { namespace: string; name: string; usernameKey: string; passwordKey: string };
-    users: { username: string; secret: { namespace: string; name: string } }[];
+    /** Each user's Secret holds `username`, `password` and its `files`. */
+    users: { username: string; secret: { namespace: string; name: string }; files?: Record<string, IniFile> }[];
     /** Permissions given with the admin login (MLflow 3's `users/permissions/grant`), e.g. READ on a shared model. */
     grants: { username: string; resourceType: 'registered_model' | 'experiment'; resourceId: string; permission: 'READ' | 'EDIT' | 'MANAGE' }[];
     /**

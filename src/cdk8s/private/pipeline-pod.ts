@@ -2,7 +2,7 @@ import type { k8s } from 'cdk8s-plus-27';
 import type { Json } from './object';
 import { container, credentialFiles, emptyDir, resources, secretEnv } from './pod';
 import { program } from './programs';
-import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
+import { computeResources, LIBRARY_HOME, placement, platformEnv, sharedMemory, userPlatformEnv } from './workload-pod';
 import { kubeLiteral } from '../../core/kube-literal';
 import { shortHash } from '../../core/names';
 import { PipelineSpec, rewriteReferences, StepSpec } from '../../core/pipeline';
@@ -67,11 +67,24 @@ export function trackingTags(p: PipelineSpec, s: StepSpec): Record<string, strin
   return tags;
 }
 
+/** Whether the step runs with the library's HOME (the user sets none). */
+function libraryHome(s: StepSpec): boolean {
+  return ![...s.env, ...s.secretEnv].some((e) => e.name === 'HOME');
+}
+
+/**
+ * The platform's credentials of a step's own container as files (workload-pod.ts userPlatformEnv): the
+ * store's AWS shared credentials file, and MLflow's `$HOME/.mlflow/credentials` with the library's HOME.
+ */
+export function stepCredentials(p: PipelineSpec, s: StepSpec): ReturnType<typeof userPlatformEnv> {
+  return p.platform ? userPlatformEnv(p.platform, { experiment: p.experiment, libraryHome: libraryHome(s) }) : { env: [], volumes: [], mounts: [] };
+}
+
 /** The environment every step container gets, then the user's (references rewritten when `rewrite`). */
 export function stepEnv(p: PipelineSpec, s: StepSpec, rewrite: boolean): Json<k8s.EnvVar>[] {
   const r = (t: string) => (rewrite ? rewriteReferences(t) : t);
   const env: Json<k8s.EnvVar>[] = [];
-  if (!s.env.some((e) => e.name === 'HOME')) env.push({ name: 'HOME', value: '/tmp' });
+  if (libraryHome(s)) env.push({ name: 'HOME', value: LIBRARY_HOME });
   env.push(
     { name: 'MLPLATFORM_PIPELINE', value: p.name },
     { name: 'MLPLATFORM_RUN', value: '{{workflow.name}}' },
@@ -80,12 +93,19 @@ export function stepEnv(p: PipelineSpec, s: StepSpec, rewrite: boolean): Json<k8
     { name: 'MLPLATFORM_OUTPUTS', value: OUTPUTS_DIR },
   );
   if (p.platform) {
-    env.push(...platformEnv(p.platform, { experiment: p.experiment }));
+    env.push(...stepCredentials(p, s).env);
     env.push({ name: 'MLFLOW_RUN_CONTEXT', value: kubeLiteral(JSON.stringify(trackingTags(p, s))) });
   }
   env.push(...s.env.map((e) => ({ name: e.name, value: r(e.value) })));
   env.push(...s.secretEnv.map((e) => secretEnv(e.name, e.ref.name, e.ref.key)));
   return env;
+}
+
+/** The store's credentials of DVC (the AWS shared credentials file only: DVC runs with HOME=/tmp but holds no MLflow login). */
+function dvcCredentials(p: PipelineSpec): ReturnType<typeof userPlatformEnv> {
+  if (!p.platform) return { env: [], volumes: [], mounts: [] };
+  const ctx = Object.assign({}, p.platform, { tracking: Object.assign({}, p.platform.tracking, { credentials: undefined }) });
+  return userPlatformEnv(ctx, { libraryHome: true });
 }
 
 /** The init containers that fetch the step's DVC datasets into `/mnt/inputs/<name>`. */
@@ -101,7 +121,9 @@ export function dvcPulls(p: PipelineSpec, s: StepSpec): Json<k8s.Container>[] {
       { name: 'DVC_NO_ANALYTICS', value: 'true' },
       { name: 'DVC_SITE_CACHE_DIR', value: '/tmp/dvc-site-cache' },
     ];
-    if (store) env.push(...platformEnv(p.platform!).filter((e) => e.name.startsWith('AWS_')));
+    // DVC's S3 client (s3fs, aiobotocore) reads the AWS shared credentials file like botocore.
+    const keys = dvcCredentials(p);
+    if (store) env.push(...keys.env.filter((e) => e.name.startsWith('AWS_')));
     out.push(container({
       name: `dvc-${i.name}`.toLowerCase().replace(/_/g, '-').slice(0, 63),
       image: d.image,
@@ -112,7 +134,7 @@ export function dvcPulls(p: PipelineSpec, s: StepSpec): Json<k8s.Container>[] {
         memory: { request: Size.mebibytes(512), limit: Size.mebibytes(512) },
         ephemeralStorage: { request: s.compute.ephemeralStorage, limit: s.compute.ephemeralStorage },
       },
-      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'inputs', mountPath: INPUTS_DIR }],
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'inputs', mountPath: INPUTS_DIR }, ...keys.mounts],
     }));
   }
   return out;
@@ -185,6 +207,11 @@ export function stepPod(p: PipelineSpec, s: StepSpec, o: StepPodOptions): StepPo
   const pulls = storePulls(p, s);
   const pushes = o.pushes && o.pushes.transfers.length > 0 ? o.pushes : undefined;
   const initContainers = dvcPulls(p, s);
+  // The user's credential files (and DVC's, the same AWS file volume).
+  const credentials = stepCredentials(p, s);
+  const dvcVolumes = initContainers.length > 0 ? dvcCredentials(p).volumes : [];
+  volumes.push(...credentials.volumes, ...dvcVolumes.filter((v) => !credentials.volumes.some((c) => c.name === v.name)));
+  mounts.push(...credentials.mounts);
   const sidecars: Json<k8s.Container>[] = [];
   const wrapped = pushes !== undefined;
   if (pulls.length > 0 || wrapped) {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { Json, K8sObject } from './object';
 import { container, emptyDir, podSpec, secretEnv } from './pod';
 import { SHARED_DIR } from './sweep-pods';
-import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
+import { computeResources, placement, sharedMemory, userPlatformEnv } from './workload-pod';
 import { Issues, PlatformContext } from '../../core';
 import { ChoiceValue, SweepSpec } from '../../core/sweep';
 
@@ -89,8 +89,10 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): K8sObjec
   const paramEnv = t.parametersAs === 'flags' ? [] : spec.parameters.map((p) => ({ name: `SWEEP_PARAM_${p.name.toUpperCase()}`, value: ref(p.name) }));
   const shm = sharedMemory(t.compute);
   const given = new Set([...Object.keys(t.env), ...Object.keys(t.secretEnv)]);
+  // The tenant's credentials as files the trial's MLflow client and AWS SDK read (workload-pod.ts userPlatformEnv).
+  const files = i.ctx && i.tracking ? userPlatformEnv(i.ctx, { experiment: spec.experiment, libraryHome: !given.has('HOME') }) : { env: [], volumes: [], mounts: [] };
   const env: Json<k8s.EnvVar>[] = [
-    ...(i.ctx && i.tracking ? platformEnv(i.ctx, { experiment: spec.experiment }) : []).filter((e) => !given.has(e.name)),
+    ...files.env.filter((e) => !given.has(e.name)),
     ...(given.has('HOME') ? [] : [{ name: 'HOME', value: '/tmp' }]),
     ...(spec.metrics.jsonFile ? [{ name: 'SWEEP_METRICS_FILE', value: `${SHARED_DIR}/metrics.json` }] : []),
     ...paramEnv,
@@ -108,6 +110,8 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): K8sObjec
         spec: podSpec({
           serviceAccountName: i.serviceAccount,
           runAsUser: i.runAsUser,
+          // The credential files are 0440 with the pod's fsGroup (workload-pod.ts userPlatformEnv).
+          ...(files.volumes.length ? { fsGroup: i.runAsUser } : {}),
           restartPolicy: 'Never',
           ...placement(t.compute),
           containers: [container({
@@ -118,9 +122,9 @@ export function renderKatibExperiment(scope: Construct, i: KatibInput): K8sObjec
             ...(t.workingDir ? { workingDir: t.workingDir } : {}),
             env,
             resources: computeResources(t.compute),
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'shared', mountPath: SHARED_DIR }, ...shm.mounts],
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'shared', mountPath: SHARED_DIR }, ...shm.mounts, ...files.mounts],
           })],
-          volumes: [emptyDir('tmp', t.compute.ephemeralStorage.toKubernetes()), emptyDir('shared', '64Mi'), ...shm.volumes],
+          volumes: [emptyDir('tmp', t.compute.ephemeralStorage.toKubernetes()), emptyDir('shared', '64Mi'), ...shm.volumes, ...files.volumes],
         }),
       },
     },

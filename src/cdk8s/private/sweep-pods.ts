@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { Json, K8sObject, KUBE, kube } from './object';
 import { container, credentialFiles, CredentialRef, databaseCa, emptyDir, podSpec, resources, secretEnv } from './pod';
 import { program, ProgramName } from './programs';
-import { computeResources, placement, platformEnv, sharedMemory } from './workload-pod';
+import { computeResources, placement, sharedMemory, userPlatformEnv } from './workload-pod';
 import { Cpu, PlatformContext, Size } from '../../core';
 import { SWEEP_WORKER_RESOURCES, SweepImages, SweepRuntimeConfig, SweepSpec } from '../../core/sweep';
 
@@ -201,8 +201,10 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
     ...Object.entries(t.secretEnv).map(([n, ref]) => secretEnv(n, ref.name, ref.key)),
   ];
   const given = new Set(userEnv.map((e) => e.name));
+  // The tenant's credentials as files the trial's MLflow client and AWS SDK read (workload-pod.ts userPlatformEnv).
+  const files = i.ctx && i.tracking ? userPlatformEnv(i.ctx, { experiment: spec.experiment, libraryHome: !given.has('HOME') }) : { env: [], volumes: [], mounts: [] };
   const trialEnv: Json<k8s.EnvVar>[] = [
-    ...(i.ctx && i.tracking ? platformEnv(i.ctx, { experiment: spec.experiment }) : []).filter((e) => !given.has(e.name)),
+    ...files.env.filter((e) => !given.has(e.name)),
     { name: 'SWEEP_DIR', value: SHARED_DIR },
     { name: 'SWEEP_KILL_GRACE', value: String(KILL_GRACE_SECONDS) },
     ...(given.has('HOME') ? [] : [{ name: 'HOME', value: '/tmp' }]),
@@ -265,7 +267,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
               ...(t.workingDir ? { workingDir: t.workingDir } : {}),
               env: trialEnv,
               resources: computeResources(t.compute),
-              volumeMounts: [programMount, { name: 'shared', mountPath: SHARED_DIR }, { name: 'trial-tmp', mountPath: '/tmp' }, ...shm.mounts],
+              volumeMounts: [programMount, { name: 'shared', mountPath: SHARED_DIR }, { name: 'trial-tmp', mountPath: '/tmp' }, ...shm.mounts, ...files.mounts],
             }),
             container({
               name: 'optuna',
@@ -283,6 +285,7 @@ export function renderWorkersJob(scope: Construct, id: string, name: string, i: 
             emptyDir('trial-tmp', t.compute.ephemeralStorage.toKubernetes()),
             ...shm.volumes,
             ...optunaVolumes(i, true),
+            ...files.volumes,
           ],
         }),
       },
