@@ -105,8 +105,9 @@ function launch(sweep: TuningSweep, objects: K8sObject[]): { create: JobRun; wor
   const ns = sweep.spec.namespace;
   putAll(source, objects as any);
   source.putSecret(ns, 'ml-database', { username: pg.user, password: pg.password, database: 'mlflow' });
-  source.putSecret(ns, 'ml-tracking', MLFLOW_USER);
-  source.putSecret(ns, 'ml-store', { accessKeyId: 'store-key', secretAccessKey: 'store-secret' });
+  // With the INI files the bootstrap adds (bootstrap.py `ini_file`), which the trials mount (MLflow's and botocore's own files).
+  source.putSecret(ns, 'ml-tracking', { ...MLFLOW_USER, credentials: `[mlflow]\nmlflow_tracking_username = ${MLFLOW_USER.username}\nmlflow_tracking_password = ${MLFLOW_USER.password}\n` });
+  source.putSecret(ns, 'ml-store', { accessKeyId: 'store-key', secretAccessKey: 'store-secret', credentials: '[default]\naws_access_key_id = store-key\naws_secret_access_key = store-secret\n' });
   const workersJob = find(objects, 'Job', sweep.workersJobName, ns);
   expect(workersJob.spec.completionMode).toBe('Indexed');
   const create = runJob(kubelet, find(objects, 'Job', sweep.createJobName, ns) as any);
