@@ -9,8 +9,8 @@ import {
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { uriHost } from '../core/hosts';
-import { checkText } from '../core/text';
 import { assertPropShapes } from '../core/prop-shapes';
+import { checkText } from '../core/text';
 import { checkVersionOverrides } from '../core/versions';
 import { awsCredentialsFile, Bootstrap, BootstrapPlan, CREDENTIALS_FILE_KEY, DatabaseLogin, mlflowCredentialsFile, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';

@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import { PlatformNames } from './names';
 import { Json, KUBE, kube } from './object';
 import { appLabels, container, databaseCa, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
-import { AWS_CREDENTIALS_DIR } from './workload-pod';
 import { program } from './programs';
+import { AWS_CREDENTIALS_DIR } from './workload-pod';
 import { ExposureSpec, TrackingSpec } from '../../core';
 import { kubeLiteral } from '../../core/kube-literal';
 
