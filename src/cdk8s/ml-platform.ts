@@ -9,8 +9,8 @@ import {
 import { checksWiring, servicePodDemands, StoreLocation } from './checks';
 import { CheckSeverities, resolveCheckSeverities } from '../core/checks';
 import { uriHost } from '../core/hosts';
-import { checkText } from '../core/text';
 import { assertPropShapes } from '../core/prop-shapes';
+import { checkText } from '../core/text';
 import { checkVersionOverrides } from '../core/versions';
 import { awsCredentialsFile, Bootstrap, BootstrapPlan, CREDENTIALS_FILE_KEY, DatabaseLogin, mlflowCredentialsFile, secretRef } from './private/bootstrap';
 import { EMBEDDED_DATABASE, POSTGRES_PORT, databasePodLabels, renderBackup, renderDatabase, tenantDatabase, trackingRole } from './private/database';
@@ -138,7 +138,7 @@ export class MlPlatform extends Construct {
   private readonly addonRenderer: PlatformAddons;
   private flavorsRendered = false;
   /** The composed Secret holding the embedded store's identities (s3.json), when the store is embedded. */
-  private storeIdentities?: { namespace: string; name: string; keys: Record<string, string> };
+  private storeIdentities?: { namespace: string; name: string; keys: Record<string, string>; files?: ReturnType<typeof awsCredentialsFile> };
   /** The MLflow admin's user name (a Secret key), when MLflow runs its auth app. */
   private trackingAdmin?: { readonly name: string; readonly key: string };
 
@@ -236,7 +236,10 @@ export class MlPlatform extends Construct {
       artifactsDestination: `s3://${artifacts.bucket}/${artifacts.prefix ? `${artifacts.prefix}/` : ''}mlartifacts`,
       storeEndpoint: store.endpoint,
       storeRegion: artifacts.region,
-      storeCredentialEnv: store.env,
+      // On the embedded store the server reads its identity from the INI file the bootstrap writes (botocore:
+      // the key variables would win over the file, so they are not set).
+      storeCredentialEnv: artifacts.kind === 'embedded' ? [] : store.env,
+      storeCredentialsFile: artifacts.kind === 'embedded' ? { name: this.names.storeSecret, key: CREDENTIALS_FILE_KEY } : undefined,
       serviceAccountAnnotations: store.annotations,
       databaseCa: databaseCaRef,
       oidc: tracking.auth.kind === 'oidc' && this.trackingAdmin ? {
@@ -645,13 +648,14 @@ export class MlPlatform extends Construct {
       `postgresql+psycopg2://${secretRef(ns, names.trackingDatabaseSecret, 'username', true, ini)}:${secretRef(ns, names.trackingDatabaseSecret, 'password', true, ini)}@${ini ? dbHost.replace(/%/g, '%%') : dbHost}`;
     const backendUri = uri(false);
     if (a.kind === 'embedded') {
-      plan.generate.push({ namespace: ns, name: names.storeSecret, keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } } });
+      plan.generate.push({ namespace: ns, name: names.storeSecret, keys: { accessKeyId: { randomBytes: 10 }, secretAccessKey: { randomBytes: 20 } }, files: awsCredentialsFile() });
       use(names.storeSecret);
       // s3.json lives in the same Secret as the keys it is made of: composed after generation, from the
       // platform's identity (its own services) and one identity per tenant, limited to that tenant's
       // prefixes (completed at synthesis, when every tenant and workload is known: finalizePlan).
       const keys = { 'accessKeyId': secretRef(ns, names.storeSecret, 'accessKeyId'), 'secretAccessKey': secretRef(ns, names.storeSecret, 'secretAccessKey'), 's3.json': '' };
-      this.storeIdentities = { namespace: ns, name: names.storeSecret, keys };
+      // With the AWS shared credentials file the tracking server reads (its artifact proxy's boto3).
+      this.storeIdentities = { namespace: ns, name: names.storeSecret, keys, files: awsCredentialsFile() };
       plan.compose.push(this.storeIdentities);
       // SeaweedFS reads its identities once, at start: a changed file needs a restart.
       plan.restarts = [{ secret: { namespace: ns, name: names.storeSecret }, workload: { resource: 'statefulsets', namespace: ns, name: names.store } }];

@@ -75,7 +75,8 @@ function reader(label: string, container: string): string {
  */
 const ALLOWED: Record<string, readonly string[]> = {
   // mlflow/cli/__init__.py: --backend-store-uri / envvar MLFLOW_BACKEND_STORE_URI; auth/__init__.py: MLFLOW_FLASK_SERVER_SECRET_KEY.get();
-  // the artifact proxy's boto3 reads the AWS chain (a shared-credentials file would need an INI Secret).
+  // the artifact proxy's boto3 reads the AWS chain: on the embedded store the bootstrap-written shared-credentials file
+  // (below); with static keys (the user's own Secret, which the bootstrap does not rewrite) the variables.
   'MLflow server': ['MLFLOW_BACKEND_STORE_URI', 'MLFLOW_FLASK_SERVER_SECRET_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
   // basic-auth-password: a flag, env or config setting, no file option.
   'OAuth2 Proxy': ['OAUTH2_PROXY_BASIC_AUTH_PASSWORD'],
@@ -135,6 +136,7 @@ test('every credential env var left in any container is a documented "the progra
     // The users' containers: the AWS shared credentials file (botocore/credentials.py SharedCredentialProvider) and
     // MLflow's ~/.mlflow/credentials, both INI keys the bootstrap writes (bootstrap.py ini_file); DVC the AWS one.
     'DVC: AWS_SHARED_CREDENTIALS',
+    'MLflow server: AWS_SHARED_CREDENTIALS',
     'user step: $HOME/.mlflow/credentials', 'user step: AWS_SHARED_CREDENTIALS',
     'user trial: $HOME/.mlflow/credentials', 'user trial: AWS_SHARED_CREDENTIALS',
   ].sort());

@@ -82,9 +82,15 @@ describe('MlPlatform: tracking server', () => {
     expect(env(c)).toMatchObject({
       MLFLOW_BACKEND_STORE_URI: { secretKeyRef: { name: 'ml-tracking-config', key: 'backend-store-uri' } },
       MLFLOW_S3_ENDPOINT_URL: 'http://ml-s3.mlplatform.svc.cluster.local:8333',
-      AWS_ACCESS_KEY_ID: { secretKeyRef: { name: 'ml-s3-credentials', key: 'accessKeyId' } },
+      // The store identity as the INI file the bootstrap writes into its Secret (boto3's shared-credentials file).
+      AWS_SHARED_CREDENTIALS_FILE: '/var/run/secrets/mlplatform/aws/credentials',
       MLFLOW_AUTH_CONFIG_PATH: '/etc/mlflow-auth/basic_auth.ini',
       MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+    });
+    expect(env(c).AWS_ACCESS_KEY_ID).toBeUndefined();
+    const pod = find(objects, 'Deployment', 'ml-tracking').spec.template.spec;
+    expect(pod.volumes.find((v: any) => v.name === 'credentials-aws').projected).toEqual({
+      defaultMode: 0o440, sources: [{ secret: { name: 'ml-s3-credentials', items: [{ key: 'credentials', path: 'credentials' }] } }],
     });
     expect(c.startupProbe.httpGet).toEqual({ path: '/health', port: 'http' });
     expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBe(300);

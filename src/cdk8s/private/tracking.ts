@@ -5,6 +5,7 @@ import { PlatformNames } from './names';
 import { Json, KUBE, kube } from './object';
 import { appLabels, container, databaseCa, emptyDir, podSpec, resources, secretEnv, selectorLabels } from './pod';
 import { program } from './programs';
+import { AWS_CREDENTIALS_DIR } from './workload-pod';
 import { ExposureSpec, TrackingSpec } from '../../core';
 import { kubeLiteral } from '../../core/kube-literal';
 
@@ -30,8 +31,13 @@ export interface TrackingInput {
   /** S3 endpoint URL for S3-compatible stores. */
   readonly storeEndpoint?: string;
   readonly storeRegion: string;
-  /** Env vars that give the server its store credentials (empty with workload identity). */
+  /** Env vars that give the server its store credentials (empty with workload identity or a credentials file). */
   readonly storeCredentialEnv: Json<k8s.EnvVar>[];
+  /**
+   * The AWS shared credentials file (INI, `[default]`) of the server's store identity: a Secret key the
+   * bootstrap writes. boto3, which MLflow's artifact proxy uses, reads it through `AWS_SHARED_CREDENTIALS_FILE`.
+   */
+  readonly storeCredentialsFile?: { readonly name: string; readonly key: string };
   /** ServiceAccount annotations (workload identity). */
   readonly serviceAccountAnnotations?: Record<string, string>;
   /** The database's CA bundle (a Secret key in the namespace), with `verify-ca`/`verify-full`. */
@@ -109,6 +115,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     { name: 'AWS_DEFAULT_REGION', value: kubeLiteral(i.storeRegion) },
     ...(i.storeEndpoint ? [{ name: 'MLFLOW_S3_ENDPOINT_URL', value: kubeLiteral(i.storeEndpoint) }] : []),
     ...i.storeCredentialEnv,
+    ...(i.storeCredentialsFile ? [{ name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${AWS_CREDENTIALS_DIR}/credentials` }] : []),
     ...(basic ? [
       { name: 'MLFLOW_AUTH_CONFIG_PATH', value: '/etc/mlflow-auth/basic_auth.ini' },
       secretEnv('MLFLOW_FLASK_SERVER_SECRET_KEY', names.trackingConfigSecret, 'flask-secret-key'),
@@ -126,6 +133,7 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
     resources: resources('100m', '1', '320Mi', '1Gi'),
     volumeMounts: [
       { name: 'tmp', mountPath: '/tmp' },
+      ...(i.storeCredentialsFile ? [{ name: 'credentials-aws', mountPath: AWS_CREDENTIALS_DIR, readOnly: true }] : []),
       ...(basic ? [{ name: 'auth-config', mountPath: '/etc/mlflow-auth', readOnly: true }] : []),
       ...(oidc ? [{ name: 'oidc', mountPath: OIDC_DIR, readOnly: true }] : []),
       ...ca.mounts,
@@ -206,6 +214,10 @@ export function renderTracking(scope: Construct, i: TrackingInput): void {
                   { secret: { name: oidc.cookieSecret.name, items: [{ key: oidc.cookieSecret.key, path: 'cookie-secret' }] } },
                 ],
               },
+            }] : []),
+            ...(i.storeCredentialsFile ? [{
+              name: 'credentials-aws',
+              projected: { defaultMode: 0o440, sources: [{ secret: { name: i.storeCredentialsFile.name, items: [{ key: i.storeCredentialsFile.key, path: 'credentials' }] } }] },
             }] : []),
             ...(basic ? [{ name: 'auth-config', secret: { secretName: names.trackingConfigSecret, items: [{ key: 'basic_auth.ini', path: 'basic_auth.ini' }], defaultMode: 0o440 } }] : []),
             ...(oidc && i.oidc ? [{
