@@ -33,6 +33,7 @@ import { freePort, Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform, TuningSweep } from '../../src/cdk8s';
 import { BackendStore, Duration, VERSIONS } from '../../src/core';
 import { bootstrapOf, expectSuccess, FakeKubernetes, PYTHON, Run, runBootstrap } from '../support/bootstrap-harness';
+import { storeSecretData, trackingSecretData } from '../support/credentials';
 import { find, K8sObject } from '../support/synth';
 
 const FIXTURES = join(__dirname, 'fixtures', 'sweep');
@@ -219,7 +220,7 @@ async function probeTracking(s: Setup, id: string, without?: string): Promise<Re
     putAll(source, s.objects as any);
     for (const [key, data] of Object.entries(s.api.dump())) source.putSecret(key.split('/')[0], key.split('/')[1], data);
     // The store's credentials are the cluster tier's (no object store here): a stand-in so the container can be configured.
-    if (!s.api.data('mlplatform', `${id}-s3-credentials`)?.accessKeyId) source.putSecret('mlplatform', `${id}-s3-credentials`, { accessKeyId: 'k', secretAccessKey: 's' });
+    if (!s.api.data('mlplatform', `${id}-s3-credentials`)?.accessKeyId) source.putSecret('mlplatform', `${id}-s3-credentials`, storeSecretData('k', 's'));
     const pod = kubelet.run(deploy, { name: `${id}-tracking-probe` });
     const exit = await pod.waitForExit('mlflow', 45_000);
     expect({ exit, log: exit.code === 0 ? '' : pod.describe('mlflow') }).toEqual({ exit: { code: 0, signal: null }, log: '' });
@@ -267,8 +268,8 @@ describe('verify-full', () => {
       putAll(source, objects as any);
       // The tenant's database Secret and CA copy as the bootstrap wrote them; tracking and store are the cluster tier's.
       for (const name of ['vf-database', 'vf-database-ca']) source.putSecret(ns, name, api.data(ns, name)!);
-      source.putSecret(ns, 'vf-tracking', { username: 'vf-a', password: 'tracking-pw' });
-      source.putSecret(ns, 'vf-store', { accessKeyId: 'k', secretAccessKey: 's' });
+      source.putSecret(ns, 'vf-tracking', trackingSecretData('vf-a', 'tracking-pw'));
+      source.putSecret(ns, 'vf-store', storeSecretData('k', 's'));
       const create = runJob(kubelet, find(objects, 'Job', sweep.createJobName, ns) as any);
       const workers = runJob(kubelet, find(objects, 'Job', sweep.workersJobName, ns) as any);
       const ends = await Promise.all([create.wait(90_000), workers.wait(90_000)]).catch((e) => {

@@ -27,6 +27,7 @@ import { Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform, TuningSweep } from '../../src/cdk8s';
 import { BackendStore, Duration } from '../../src/core';
 import { bootstrapOf, expectSuccess, FakeKubernetes, PYTHON, Run, runBootstrap } from '../support/bootstrap-harness';
+import { storeSecretData, trackingSecretData } from '../support/credentials';
 import { find, K8sObject } from '../support/synth';
 
 const FIXTURES = join(__dirname, 'fixtures', 'sweep');
@@ -195,8 +196,8 @@ describe.each([
       putAll(source, objects as any);
       // The Secrets as the bootstrap wrote them; the tracking and store steps are the cluster tier's, so those two are set here.
       for (const [key, data] of Object.entries(s.api.dump())) source.putSecret(key.split('/')[0], key.split('/')[1], data);
-      source.putSecret(ns, `${id}-tracking`, { username: `${id}-a`, password: 'tracking-pw' });
-      source.putSecret(ns, `${id}-store`, { accessKeyId: 'k', secretAccessKey: 's' });
+      source.putSecret(ns, `${id}-tracking`, trackingSecretData(`${id}-a`, 'tracking-pw'));
+      source.putSecret(ns, `${id}-store`, storeSecretData('k', 's'));
       const workersJob = find(objects, 'Job', sweep.workersJobName, ns);
       expect(find(objects, 'Job', sweep.workersJobName, ns).spec.template.spec.containers.find((c: any) => c.name === 'optuna').env).toEqual(expect.arrayContaining([
         { name: 'SWEEP_DB_HOST', value: external ? 'db.internal.example.com' : `${id}-postgres.mlplatform.svc.cluster.local` },

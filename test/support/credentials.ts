@@ -53,3 +53,16 @@ export function programEnvOf(pod: any, container: any): Record<string, any> {
   }
   return out;
 }
+
+/**
+ * A tenant store Secret as the bootstrap writes it: the keys and the AWS shared credentials file made of
+ * them (bootstrap.py `ini_file`, `[default]`), which the users' containers mount.
+ */
+export function storeSecretData(accessKeyId: string, secretAccessKey: string): Record<string, string> {
+  return { accessKeyId, secretAccessKey, credentials: `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n` };
+}
+
+/** A tenant tracking Secret as the bootstrap writes it: the login and MLflow's `~/.mlflow/credentials` made of it (`[mlflow]`). */
+export function trackingSecretData(username: string, password: string): Record<string, string> {
+  return { username, password, credentials: `[mlflow]\nmlflow_tracking_username = ${username}\nmlflow_tracking_password = ${password}\n` };
+}

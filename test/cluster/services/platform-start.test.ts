@@ -24,6 +24,7 @@ import { StartedPlatform, one, startPlatform } from './platform';
 import { buildPlatform } from '../../../examples/cdk8s-platform/platform';
 import { TuningSweep } from '../../../src/cdk8s';
 import { Duration, Pruner, Sampler, VERSIONS } from '../../../src/core';
+import { credentialFilesOf, secretEnvOf } from '../../support/credentials';
 import { JobRun, runJob } from '../kubelet/jobs';
 import { KubeObject } from '../kubelet/source';
 
@@ -69,11 +70,12 @@ describe('the whole platform on the harness: bootstrap, database, store, trackin
     console.log(`platform-start timings (s since start): ${JSON.stringify(timings)}`);
   }, MINUTE);
 
-  /** A Secret's key the synthesized env of `container` reads through `secretKeyRef` for variable `name`. */
+  /** The Secret key the synthesized `container` reads for variable `name`: as a mounted file (`<name>_FILE`) or through `secretKeyRef`. */
   function secretEnv(job: KubeObject, container: string, name: string): string {
-    const c = job.spec.template.spec.containers.find((x: any) => x.name === container);
-    const ref = c.env.find((e: any) => e.name === name)?.valueFrom?.secretKeyRef;
-    if (!ref) throw new Error(`${job.metadata.name}/${container}: ${name} is not read from a Secret any more: update this test to the new form`);
+    const pod = job.spec.template.spec;
+    const c = pod.containers.find((x: any) => x.name === container);
+    const ref = credentialFilesOf(pod, c)[name] ?? secretEnvOf(c)[name];
+    if (!ref) throw new Error(`${job.metadata.name}/${container}: ${name} is read neither from a file nor from a Secret: update this test to the new form`);
     const data = platform.secret(job.metadata.namespace!, ref.name);
     if (!data?.[ref.key]) throw new Error(`Secret ${job.metadata.namespace}/${ref.name} has no ${ref.key}`);
     return data[ref.key];
