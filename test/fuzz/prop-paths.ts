@@ -8,6 +8,7 @@
 // without anyone adding it; the fuzz properties inject values at these paths.
 import * as path from 'path';
 import * as ts from 'typescript';
+import type { Shape } from '../../src/core/prop-shapes';
 
 /** One step of a path. */
 export type Segment =
@@ -241,15 +242,7 @@ export function allPropPaths(): { entries: Entry[]; paths: PropPath[] } {
 }
 
 /** A run-time shape, as src/core/prop-shapes.ts checks it (see {@link deriveShapes}). */
-export type Shape =
-  | 'string' | 'number' | 'boolean' | 'any'
-  | { readonly lit: readonly string[] }
-  | { readonly arr: Shape }
-  | { readonly rec: Shape }
-  | { readonly obj: Readonly<Record<string, readonly [Shape, 0 | 1]>> }
-  | { readonly cls: string }
-  | { readonly union: readonly Shape[] }
-  | { readonly ref: string };
+export type { Shape };
 
 /**
  * The run-time shapes of the props of the cdk8s entry points: named interfaces once (by name), the
