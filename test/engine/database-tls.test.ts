@@ -27,7 +27,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { engineKubelet, putAll, runJob } from './fixtures/harness';
+import { engineKubelet, podVisibleFixtures, putAll, runJob } from './fixtures/harness';
 import { FakeMlflow } from './fixtures/sweep/fake-mlflow';
 import { freePort, Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform, TuningSweep } from '../../src/cdk8s';
@@ -36,7 +36,8 @@ import { bootstrapOf, expectSuccess, FakeKubernetes, PYTHON, Run, runBootstrap }
 import { storeSecretData, trackingSecretData } from '../support/credentials';
 import { find, K8sObject } from '../support/synth';
 
-const FIXTURES = join(__dirname, 'fixtures', 'sweep');
+// Where the pods on the harness see them (fixtures/harness.ts podVisibleFixtures).
+const FIXTURES = podVisibleFixtures(join(__dirname, 'fixtures', 'sweep'));
 const HOST = 'pg.tls.test';
 const MASTER = { user: 'tls_master', password: 'm@ster:pw/2' };
 /** The user's CA Secret in the platform namespace. */

@@ -13,7 +13,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { Testing, Chart } from 'cdk8s';
-import { engineKubelet, JobRun, putAll, runJob, RunningPod } from './fixtures/harness';
+import { engineKubelet, JobRun, podVisibleFixtures, putAll, runJob, RunningPod } from './fixtures/harness';
 import { FakeMlflow } from './fixtures/sweep/fake-mlflow';
 import { Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform } from '../../src/cdk8s';
@@ -25,7 +25,8 @@ import { MemorySource } from '../cluster/kubelet/source';
 import { find, K8sObject } from '../support/synth';
 
 const PYTHON = '/usr/bin/python3';
-const FIXTURES = join(__dirname, 'fixtures', 'sweep');
+// Where the pods on the harness see them (fixtures/harness.ts podVisibleFixtures).
+const FIXTURES = podVisibleFixtures(join(__dirname, 'fixtures', 'sweep'));
 const TENANT = 'team';
 const MLFLOW_USER = { username: 'team', password: 'tracking-pw' };
 /** The trial's image: run as Debian's Python, like the Optuna image. */

@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { engineKubelet, putAll, runJob } from './fixtures/harness';
+import { engineKubelet, podVisibleFixtures, putAll, runJob } from './fixtures/harness';
 import { FakeMlflow } from './fixtures/sweep/fake-mlflow';
 import { Postgres, startPostgres } from './fixtures/sweep/postgres';
 import { MlPlatform, TuningSweep } from '../../src/cdk8s';
@@ -30,7 +30,8 @@ import { bootstrapOf, expectSuccess, FakeKubernetes, PYTHON, Run, runBootstrap }
 import { storeSecretData, trackingSecretData } from '../support/credentials';
 import { find, K8sObject } from '../support/synth';
 
-const FIXTURES = join(__dirname, 'fixtures', 'sweep');
+// Where the pods on the harness see them (fixtures/harness.ts podVisibleFixtures).
+const FIXTURES = podVisibleFixtures(join(__dirname, 'fixtures', 'sweep'));
 const MASTER = { user: 'rds_master', password: 'm@ster:pw/1' };
 
 let pg: Postgres;
