@@ -9,24 +9,14 @@ import { buildPlatform } from '../../examples/cdk8s-platform/platform';
 import { MlPlatform } from '../../src/cdk8s/ml-platform';
 import { TrainingPipeline } from '../../src/cdk8s/training-pipeline';
 import { TuningSweep, TuningSweepProps } from '../../src/cdk8s/tuning-sweep';
-import { ValidationError } from '../../src/core/errors';
 import { Dataset, StepOptions } from '../../src/core/pipeline';
 import { yamlText } from '../../src/core/yaml-text';
 import { resolveContainer } from '../support/argo-manifest';
+import { validationError } from '../support/errors';
 import { find, K8sObject } from '../support/synth';
 
 const IMAGE = 'ghcr.io/acme/train:1.0.0';
 
-/** The ValidationError `build` throws (fails the test when it throws nothing or something else). */
-function validationError(build: () => unknown): ValidationError {
-  try {
-    build();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('no ValidationError');
-}
 
 function pipeline(step: Partial<StepOptions>, props: Record<string, unknown> = {}) {
   const chart = new Chart(Testing.app(), 'test');

@@ -7,16 +7,8 @@ import { App, Chart, Testing } from 'cdk8s';
 import { MlPlatform, ModelEndpoint, TrainingPipeline } from '../../src/cdk8s';
 import { AddonDelivery, Cpu, Dataset, ModelSource, Scaling, Size, ValidationError } from '../../src/core';
 import { shapesModuleText } from '../fuzz/prop-paths';
+import { validationError as error } from '../support/errors';
 
-function error(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw new Error(`threw ${(e as Error)?.constructor?.name}, not a ValidationError: ${(e as Error)?.message}`);
-  }
-  throw new Error('did not throw');
-}
 
 function platform(props: Record<string, unknown> = {}) {
   const chart = new Chart(new App({ outdir: '/dev/null' }), 'c');

@@ -3,19 +3,11 @@
 import { App, Chart } from 'cdk8s';
 import { MlPlatform, ModelEndpoint, TrainingPipeline } from '../../src/cdk8s';
 import {
-  AddonDelivery, ArtifactStore, cronError, imageReferenceError, ModelSource, TrackingAuth, ValidationError,
+  AddonDelivery, ArtifactStore, cronError, imageReferenceError, ModelSource, TrackingAuth,
 } from '../../src/core';
 import { MAX_ENV_STRING_BYTES } from '../../src/core/workload';
+import { validationError as error } from '../support/errors';
 
-function error(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw new Error(`threw ${(e as Error)?.constructor?.name}, not a ValidationError: ${(e as Error)?.message}`);
-  }
-  throw new Error('did not throw');
-}
 
 const chart = () => new Chart(new App({ outdir: '/dev/null' }), 'c');
 const secret = (name: string) => ({ name, key: 'k' });
